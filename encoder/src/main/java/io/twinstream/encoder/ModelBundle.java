@@ -1,0 +1,219 @@
+package io.twinstream.encoder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.twinstream.encoder.InvalidBundleException.Problem;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * A verified model: the manifest, the ONNX model and the tokenizer, read into memory once and checked
+ * against the manifest's SHA-256 sums. The bytes that were verified are the bytes that get served, so a file
+ * replaced after verification cannot slip in.
+ *
+ * <p>A bundle lives in a directory ({@link #load(Path)}) or, for the built-in models, on the classpath
+ * ({@link #builtin(String)}). Instances are immutable.
+ */
+public final class ModelBundle {
+
+  /** Name of the built-in fp32 all-MiniLM-L6-v2 bundle. */
+  public static final String DEFAULT = "default";
+  /** Name of the built-in int8 (dynamically quantised) all-MiniLM-L6-v2 bundle. */
+  public static final String DEFAULT_INT8 = "default-int8";
+
+  private static final List<String> BUILTINS = List.of(DEFAULT, DEFAULT_INT8);
+  private static final String BUILTIN_ROOT = "io/twinstream/encoder/builtin/";
+
+  private final String location;
+  private final BundleManifest manifest;
+  private final byte[] model;
+  private final byte[] tokenizer;
+
+  private ModelBundle(String location, BundleManifest manifest, byte[] model, byte[] tokenizer) {
+    this.location = location;
+    this.manifest = manifest;
+    this.model = model;
+    this.tokenizer = tokenizer;
+  }
+
+  /** Names accepted by {@link #builtin(String)}. */
+  public static List<String> builtinNames() {
+    return BUILTINS;
+  }
+
+  /**
+   * Loads {@code name} if it is a built-in bundle name, otherwise the bundle directory at that path.
+   *
+   * @throws InvalidBundleException if it is neither, or the bundle does not verify
+   */
+  public static ModelBundle resolve(String name) throws InvalidBundleException {
+    Objects.requireNonNull(name, "bundle name");
+    if (BUILTINS.contains(name)) {
+      return builtin(name);
+    }
+    Path dir = Path.of(name);
+    if (!Files.exists(dir)) {
+      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, name,
+          "no such bundle directory, and not a built-in bundle (built-in: " + String.join(", ", BUILTINS) + ")");
+    }
+    return load(dir);
+  }
+
+  /**
+   * Loads and verifies the bundle in {@code dir}: {@code manifest.json} must parse, and every file it lists
+   * must exist and match its SHA-256.
+   */
+  public static ModelBundle load(Path dir) throws InvalidBundleException {
+    Objects.requireNonNull(dir, "bundle directory");
+    if (!Files.isDirectory(dir)) {
+      throw new InvalidBundleException(Problem.MISSING_FILE, dir.toString(), "not a directory");
+    }
+    Path manifestPath = dir.resolve(BundleManifest.FILE_NAME);
+    BundleManifest manifest = BundleManifest.parse(readFile(manifestPath), manifestPath.toString());
+    Map<String, byte[]> verified = new LinkedHashMap<>();
+    for (Map.Entry<String, String> file : manifest.files().entrySet()) {
+      Path path = dir.resolve(file.getKey());
+      verified.put(file.getKey(), verify(readFile(path), file.getValue(), path.toString()));
+    }
+    return new ModelBundle(dir.toString(), manifest,
+        verified.get(BundleManifest.MODEL_FILE), verified.get(BundleManifest.TOKENIZER_FILE));
+  }
+
+  /**
+   * Loads a built-in bundle from the classpath ({@value #DEFAULT} or {@value #DEFAULT_INT8}). The files come
+   * from the LangChain4j model jars; their checksums are pinned in Twinstream's own manifest.
+   */
+  public static ModelBundle builtin(String name) throws InvalidBundleException {
+    if (!BUILTINS.contains(name)) {
+      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, "builtin:" + name,
+          "no such built-in bundle (built-in: " + String.join(", ", BUILTINS) + ")");
+    }
+    String manifestResource = BUILTIN_ROOT + name + "/" + BundleManifest.FILE_NAME;
+    byte[] manifestBytes = readResource(manifestResource);
+    BundleManifest manifest = BundleManifest.parse(manifestBytes, "classpath:" + manifestResource);
+    JsonNode files;
+    try {
+      files = new ObjectMapper().readTree(manifestBytes).get("files");
+    } catch (IOException e) {
+      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, "classpath:" + manifestResource, e.getMessage(), e);
+    }
+    Map<String, byte[]> verified = new LinkedHashMap<>();
+    for (Map.Entry<String, String> file : manifest.files().entrySet()) {
+      JsonNode resource = files.path(file.getKey()).get("resource");
+      if (resource == null || !resource.isTextual()) {
+        throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, "classpath:" + manifestResource,
+            "files." + file.getKey() + " has no 'resource' for a built-in bundle");
+      }
+      String location = "classpath:" + resource.asText();
+      verified.put(file.getKey(), verify(readResource(resource.asText()), file.getValue(), location));
+    }
+    return new ModelBundle("builtin:" + name, manifest,
+        verified.get(BundleManifest.MODEL_FILE), verified.get(BundleManifest.TOKENIZER_FILE));
+  }
+
+  /**
+   * Creates a bundle from files already in memory, computing their checksums into the manifest. Used by
+   * importers and exporters before {@link BundleWriter#write}; nothing is verified against a previous
+   * manifest.
+   */
+  public static ModelBundle of(BundleManifest manifest, byte[] model, byte[] tokenizer, String location) {
+    Objects.requireNonNull(manifest, "manifest");
+    Objects.requireNonNull(model, "model");
+    Objects.requireNonNull(tokenizer, "tokenizer");
+    BundleManifest withSums = manifest.withFiles(Map.of(
+        BundleManifest.MODEL_FILE, sha256(model),
+        BundleManifest.TOKENIZER_FILE, sha256(tokenizer)));
+    return new ModelBundle(location, withSums, model, tokenizer);
+  }
+
+  /** Where the bundle was read from: a directory path or {@code builtin:<name>}. */
+  public String location() {
+    return location;
+  }
+
+  /** The bundle's manifest. */
+  public BundleManifest manifest() {
+    return manifest;
+  }
+
+  /** The bundle's version (shortcut for {@code manifest().version()}). */
+  public String version() {
+    return manifest.version();
+  }
+
+  /** The verified ONNX model, read-only. */
+  public ByteBuffer modelBuffer() {
+    return ByteBuffer.wrap(model).asReadOnlyBuffer();
+  }
+
+  /** The verified {@code tokenizer.json}, read-only. */
+  public ByteBuffer tokenizerBuffer() {
+    return ByteBuffer.wrap(tokenizer).asReadOnlyBuffer();
+  }
+
+  byte[] modelBytes() {
+    return model;
+  }
+
+  byte[] tokenizerBytes() {
+    return tokenizer;
+  }
+
+  /** Lower-case hex SHA-256 of {@code bytes}. */
+  public static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
+  }
+
+  private static byte[] verify(byte[] bytes, String expected, String location) throws InvalidBundleException {
+    String actual = sha256(bytes);
+    if (!actual.equals(expected)) {
+      throw new InvalidBundleException(Problem.CHECKSUM_MISMATCH, location,
+          "SHA-256 mismatch: manifest says " + expected + ", file has " + actual
+              + " (the file was changed or damaged after the bundle was written)");
+    }
+    return bytes;
+  }
+
+  private static byte[] readFile(Path path) throws InvalidBundleException {
+    try {
+      return Files.readAllBytes(path);
+    } catch (NoSuchFileException e) {
+      throw new InvalidBundleException(Problem.MISSING_FILE, path.toString(), "file is missing", e);
+    } catch (IOException | OutOfMemoryError e) {
+      throw new InvalidBundleException(Problem.UNREADABLE, path.toString(), "cannot read: " + e, e);
+    }
+  }
+
+  private static byte[] readResource(String resource) throws InvalidBundleException {
+    ClassLoader loader = ModelBundle.class.getClassLoader();
+    try (InputStream in = loader.getResourceAsStream(resource)) {
+      if (in == null) {
+        throw new InvalidBundleException(Problem.MISSING_FILE, "classpath:" + resource,
+            "resource not on the classpath (is the LangChain4j model jar missing?)");
+      }
+      return in.readAllBytes();
+    } catch (IOException e) {
+      throw new InvalidBundleException(Problem.UNREADABLE, "classpath:" + resource, "cannot read: " + e, e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "ModelBundle[" + manifest.version() + " at " + location + "]";
+  }
+}

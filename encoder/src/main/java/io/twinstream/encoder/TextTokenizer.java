@@ -1,0 +1,110 @@
+package io.twinstream.encoder;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import io.twinstream.encoder.InvalidBundleException.Problem;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns texts into model inputs with the bundle's Hugging Face tokenizer, truncating to the model's maximum
+ * sequence length itself so that it still knows each text's full token count. Padding is left to the batch.
+ */
+final class TextTokenizer implements AutoCloseable {
+
+  /** One text's model input. {@code tokens} counts the whole text (special tokens included). */
+  record Tokenized(long[] ids, long[] typeIds, int tokens) {
+    boolean truncated() {
+      return tokens > ids.length;
+    }
+
+    int length() {
+      return ids.length;
+    }
+  }
+
+  private final HuggingFaceTokenizer tokenizer;
+  private final int maxLength;
+  private final int prefix;
+  private final int suffix;
+
+  TextTokenizer(byte[] tokenizerJson, int maxLength, String location) throws InvalidBundleException {
+    this.maxLength = maxLength;
+    HuggingFaceTokenizer created = null;
+    try {
+      // The tokenizer.json files of sentence-transformers exports often carry fixed padding and truncation
+      // (128 for all-MiniLM-L6-v2): both are switched off here and done per batch instead.
+      created = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), Map.of(
+          "padding", "false",
+          "truncation", "false",
+          "addSpecialTokens", "true"));
+      // Learn the template of special tokens around a single sequence ([CLS] ... [SEP] for BERT).
+      Encoding probe = created.encode("a");
+      long[] special = probe.getSpecialTokenMask();
+      int first = 0;
+      while (first < special.length && special[first] == 1) {
+        first++;
+      }
+      int last = special.length - 1;
+      while (last >= 0 && special[last] == 1) {
+        last--;
+      }
+      if (first > last) {
+        throw new InvalidBundleException(Problem.INVALID_MODEL, location,
+            "the tokenizer turns the text \"a\" into special tokens only");
+      }
+      this.prefix = first;
+      this.suffix = special.length - 1 - last;
+      if (prefix + suffix >= maxLength) {
+        throw new InvalidBundleException(Problem.INVALID_MODEL, location, "maxSequenceLength " + maxLength
+            + " leaves no room for text after " + (prefix + suffix) + " special tokens");
+      }
+      this.tokenizer = created;
+    } catch (IOException | RuntimeException e) {
+      if (created != null) {
+        created.close();
+      }
+      throw new InvalidBundleException(Problem.INVALID_MODEL, location, "cannot load the tokenizer: " + e, e);
+    } catch (InvalidBundleException e) {
+      created.close();
+      throw e;
+    }
+  }
+
+  int maxLength() {
+    return maxLength;
+  }
+
+  /** Tokenizes {@code texts} (in one native call) and truncates each to the maximum sequence length. */
+  Tokenized[] tokenize(List<String> texts) {
+    Encoding[] encodings = tokenizer.batchEncode(texts);
+    Tokenized[] out = new Tokenized[encodings.length];
+    for (int i = 0; i < encodings.length; i++) {
+      out[i] = truncate(encodings[i].getIds(), encodings[i].getTypeIds());
+    }
+    return out;
+  }
+
+  private Tokenized truncate(long[] ids, long[] typeIds) {
+    int tokens = ids.length;
+    if (tokens <= maxLength) {
+      return new Tokenized(ids, typeIds, tokens);
+    }
+    // Keep the leading special tokens, the first (maxLength - specials) text tokens, and the trailing
+    // special tokens: what the tokenizer's own right-side truncation produces for one sequence.
+    int keep = maxLength - prefix - suffix;
+    long[] cutIds = Arrays.copyOf(ids, maxLength);
+    long[] cutTypes = Arrays.copyOf(typeIds, maxLength);
+    System.arraycopy(ids, tokens - suffix, cutIds, prefix + keep, suffix);
+    System.arraycopy(typeIds, tokens - suffix, cutTypes, prefix + keep, suffix);
+    return new Tokenized(cutIds, cutTypes, tokens);
+  }
+
+  @Override
+  public void close() {
+    tokenizer.close();
+  }
+}
