@@ -1,0 +1,280 @@
+package io.twinstream.cli;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.twinstream.encoder.EncoderOptions;
+import io.twinstream.encoder.InvalidBundleException;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEmbedding;
+import io.twinstream.encoder.SentenceEncoder;
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.FilterInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code twinstream embed}: texts in, one JSONL vector per accepted text out, in input order. */
+@Command(
+    name = "embed",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Embeds texts with a model bundle and writes one JSON line per accepted input:",
+        "  {\"id\", \"model_version\", \"vector\", \"truncated\", \"tokens\"}",
+        "Rejected lines (empty text, invalid JSON, no \"text\") are reported on stderr with their line number",
+        "and skipped. Exit code: 0 = all lines embedded, 2 = some lines rejected, 1 = failure, 64 = usage."})
+final class EmbedCommand implements Callable<Integer> {
+
+  /** Lines embedded together; sorting a window by length keeps padding low. */
+  static final int WINDOW = 4096;
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
+      description = "Input file, or - for standard input (default: ${DEFAULT-VALUE}).")
+  String input;
+
+  @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
+      description = "Output JSONL file, or - for standard output (default: ${DEFAULT-VALUE}).")
+  String output;
+
+  @Option(names = "--format", defaultValue = "text", paramLabel = "text|jsonl",
+      description = "text: one text per line, id = line number; jsonl: {\"id\": ..., \"text\": ...} per line "
+          + "(default: ${DEFAULT-VALUE}).")
+  InputFormat format;
+
+  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|default|default-int8",
+      description = "Model bundle directory or built-in bundle name (default: ${DEFAULT-VALUE}).")
+  String model;
+
+  @Option(names = "--batch-size", defaultValue = "" + EncoderOptions.DEFAULT_BATCH_SIZE,
+      description = "Texts per ONNX Runtime call (default: ${DEFAULT-VALUE}).")
+  int batchSize;
+
+  @Option(names = "--threads", paramLabel = "N",
+      description = "Compute threads (default: the number of available processors).")
+  Integer threads;
+
+  @Option(names = "--errors", paramLabel = "FILE",
+      description = "Also write rejected lines here as JSONL {\"line\", \"id\", \"reason\", \"input\"}.")
+  Path errors;
+
+  @Option(names = "--progress", negatable = true,
+      description = "Show a progress line on stderr (default: when stderr is a terminal).")
+  Boolean progress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    EncoderOptions options = EncoderOptions.defaults().withBatchSize(batchSize);
+    if (threads != null) {
+      options = options.withThreads(threads);
+    }
+    SentenceEncoder encoder;
+    try {
+      encoder = SentenceEncoder.open(ModelBundle.resolve(model), options);
+    } catch (InvalidBundleException e) {
+      err.println("twinstream embed: cannot load model '" + model + "': " + e.getMessage());
+      return 1;
+    } catch (IllegalArgumentException e) {
+      err.println("twinstream embed: " + e.getMessage());
+      return TwinstreamCli.EXIT_USAGE;
+    }
+    long started = System.nanoTime();
+    Stats stats;
+    try (encoder) {
+      stats = run(encoder, err);
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    err.printf(Locale.ROOT, "twinstream embed: %,d embedded, %,d rejected, %,d truncated in %.2f s (%,.0f texts/s) "
+            + "with %s%n", stats.embedded, stats.rejected, stats.truncated, seconds, stats.embedded / seconds,
+        encoder.modelVersion());
+    return stats.rejected > 0 ? 2 : 0;
+  }
+
+  private static final class Stats {
+    long lines;
+    long embedded;
+    long rejected;
+    long truncated;
+  }
+
+  private Stats run(SentenceEncoder encoder, PrintWriter err) throws IOException {
+    Stats stats = new Stats();
+    long total = "-".equals(input) ? -1 : Files.size(Path.of(input));
+    boolean show = progress != null ? progress : Terminal.stderrIsTerminal();
+    Progress bar = new Progress(err, show, "embedding", total);
+    JsonFactory json = new JsonFactory();
+    try (CountingInputStream in = new CountingInputStream(
+            "-".equals(input) ? System.in : Files.newInputStream(Path.of(input)));
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+        Writer out = new BufferedWriter(new OutputStreamWriter(
+            "-".equals(output) ? new NonClosingOutputStream(System.out) : Files.newOutputStream(Path.of(output)),
+            StandardCharsets.UTF_8), 1 << 16);
+        JsonGenerator gen = json.createGenerator(out);
+        ErrorSink errorSink = new ErrorSink(err, errors, json)) {
+      gen.setRootValueSeparator(null);
+      List<InputLine> window = new ArrayList<>(WINDOW);
+      String raw;
+      while ((raw = reader.readLine()) != null) {
+        stats.lines++;
+        if (stats.lines == 1 && raw.startsWith("\uFEFF")) {
+          raw = raw.substring(1);
+        }
+        InputLine line = InputLine.parse(format, stats.lines, raw);
+        if (!line.accepted()) {
+          stats.rejected++;
+          errorSink.reject(line);
+          continue;
+        }
+        window.add(line);
+        if (window.size() == WINDOW) {
+          embed(encoder, window, gen, stats);
+          window.clear();
+          bar.update(in.count(), stats.lines, stats.rejected + " rejected");
+        }
+      }
+      embed(encoder, window, gen, stats);
+      bar.update(total > 0 ? total : in.count(), stats.lines, stats.rejected + " rejected");
+      gen.flush();
+    } finally {
+      bar.finish();
+    }
+    return stats;
+  }
+
+  private static void embed(SentenceEncoder encoder, List<InputLine> window, JsonGenerator gen, Stats stats)
+      throws IOException {
+    if (window.isEmpty()) {
+      return;
+    }
+    List<String> texts = new ArrayList<>(window.size());
+    window.forEach(l -> texts.add(l.text()));
+    List<SentenceEmbedding> results = encoder.encode(texts);
+    String version = encoder.modelVersion();
+    for (int i = 0; i < window.size(); i++) {
+      SentenceEmbedding e = results.get(i);
+      gen.writeStartObject();
+      gen.writeStringField("id", window.get(i).id());
+      gen.writeStringField("model_version", version);
+      gen.writeArrayFieldStart("vector");
+      for (float v : e.vector()) {
+        gen.writeNumber(v);
+      }
+      gen.writeEndArray();
+      gen.writeBooleanField("truncated", e.truncated());
+      gen.writeNumberField("tokens", e.tokens());
+      gen.writeEndObject();
+      gen.writeRaw('\n');
+      stats.embedded++;
+      if (e.truncated()) {
+        stats.truncated++;
+      }
+    }
+  }
+
+  /** Reports rejected lines on stderr and, when asked, as JSONL in a file. */
+  private static final class ErrorSink implements AutoCloseable {
+    private final PrintWriter err;
+    private final Writer file;
+    private final JsonGenerator gen;
+
+    ErrorSink(PrintWriter err, Path path, JsonFactory json) throws IOException {
+      this.err = err;
+      this.file = path == null ? null : Files.newBufferedWriter(path, StandardCharsets.UTF_8);
+      this.gen = file == null ? null : json.createGenerator(file);
+      if (gen != null) {
+        gen.setRootValueSeparator(null);
+      }
+    }
+
+    void reject(InputLine line) throws IOException {
+      err.println("\rline " + line.line() + (line.id() != null && !line.id().equals(Long.toString(line.line()))
+          ? " (id " + line.id() + ")" : "") + ": rejected: " + line.rejection());
+      if (gen != null) {
+        gen.writeStartObject();
+        gen.writeNumberField("line", line.line());
+        if (line.id() != null) {
+          gen.writeStringField("id", line.id());
+        }
+        gen.writeStringField("reason", line.rejection());
+        gen.writeStringField("input", line.raw());
+        gen.writeEndObject();
+        gen.writeRaw('\n');
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      if (gen != null) {
+        gen.close();
+      }
+    }
+  }
+
+  /** Counts bytes read, for progress on files of known size. */
+  static final class CountingInputStream extends FilterInputStream {
+    private long count;
+
+    CountingInputStream(InputStream in) {
+      super(in);
+    }
+
+    long count() {
+      return count;
+    }
+
+    @Override
+    public int read() throws IOException {
+      int b = super.read();
+      if (b >= 0) {
+        count++;
+      }
+      return b;
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      int n = super.read(b, off, len);
+      if (n > 0) {
+        count += n;
+      }
+      return n;
+    }
+  }
+
+  /** Leaves standard output open when the writer on it is closed. */
+  static final class NonClosingOutputStream extends java.io.FilterOutputStream {
+    NonClosingOutputStream(OutputStream out) {
+      super(out);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) throws IOException {
+      out.write(b, off, len);
+    }
+
+    @Override
+    public void close() throws IOException {
+      flush();
+    }
+  }
+}

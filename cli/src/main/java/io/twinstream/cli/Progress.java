@@ -1,0 +1,69 @@
+package io.twinstream.cli;
+
+import java.io.PrintWriter;
+import java.util.Locale;
+
+/**
+ * A one-line progress display on stderr, redrawn at most every 200 ms: a bar when the total is known,
+ * counts and rate always. Disabled instances do nothing.
+ */
+final class Progress {
+
+  private static final long REDRAW_NANOS = 200_000_000L;
+
+  private final PrintWriter out;
+  private final boolean enabled;
+  private final String label;
+  private final long total;
+  private final long started = System.nanoTime();
+  private long lastDraw;
+  private boolean drawn;
+
+  /**
+   * @param total units of work in all (e.g. bytes), or -1 when unknown
+   */
+  Progress(PrintWriter out, boolean enabled, String label, long total) {
+    this.out = out;
+    this.enabled = enabled;
+    this.label = label;
+    this.total = total;
+  }
+
+  /** Redraws if due: {@code done} units of {@code total}, {@code items} records so far, with a note. */
+  void update(long done, long items, String note) {
+    if (!enabled) {
+      return;
+    }
+    long now = System.nanoTime();
+    if (drawn && now - lastDraw < REDRAW_NANOS) {
+      return;
+    }
+    lastDraw = now;
+    drawn = true;
+    double seconds = Math.max(1e-9, (now - started) / 1e9);
+    StringBuilder line = new StringBuilder("\r").append(label).append(' ');
+    if (total > 0) {
+      double fraction = Math.min(1.0, (double) done / total);
+      int width = 30;
+      int filled = (int) Math.round(fraction * width);
+      line.append('[').append("#".repeat(filled)).append(" ".repeat(width - filled)).append("] ")
+          .append(String.format(Locale.ROOT, "%3d%% ", (int) (fraction * 100)));
+    }
+    line.append(String.format(Locale.ROOT, "%,d %s/s", (long) (items / seconds), "lines"))
+        .append(String.format(Locale.ROOT, " | %,d lines", items));
+    if (note != null && !note.isEmpty()) {
+      line.append(" | ").append(note);
+    }
+    line.append("   ");
+    out.print(line);
+    out.flush();
+  }
+
+  /** Ends the progress line. */
+  void finish() {
+    if (enabled && drawn) {
+      out.print("\r\033[K");
+      out.flush();
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package io.twinstream.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code twinstream} command: entry point of the CLI jar. */
+@Command(
+    name = "twinstream",
+    mixinStandardHelpOptions = true,
+    versionProvider = Version.class,
+    description = "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
+    subcommands = {EmbedCommand.class, ModelCommand.class, CommandLine.HelpCommand.class})
+public final class TwinstreamCli {
+
+  /** Exit code when the command line is wrong (BSD's EX_USAGE), distinct from 2 = rejected input lines. */
+  public static final int EXIT_USAGE = 64;
+
+  public static void main(String[] args) {
+    System.exit(run(args));
+  }
+
+  /** Runs the command line and returns the exit code (for tests and embedding). */
+  public static int run(String... args) {
+    return commandLine().execute(args);
+  }
+
+  static CommandLine commandLine() {
+    CommandLine cmd = new CommandLine(new TwinstreamCli());
+    cmd.setCaseInsensitiveEnumValuesAllowed(true);
+    cmd.setParameterExceptionHandler((e, args) -> {
+      CommandLine failed = e.getCommandLine();
+      failed.getErr().println("twinstream: " + e.getMessage());
+      failed.getErr().println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for more information.");
+      return EXIT_USAGE;
+    });
+    cmd.setExecutionExceptionHandler((e, command, parseResult) -> {
+      command.getErr().println("twinstream: " + e.getMessage());
+      if (System.getenv("TWINSTREAM_DEBUG") != null) {
+        e.printStackTrace(command.getErr());
+      }
+      return 1;
+    });
+    return cmd;
+  }
+}
