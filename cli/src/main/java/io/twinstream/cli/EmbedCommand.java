@@ -153,7 +153,7 @@ final class EmbedCommand implements Callable<Integer> {
         }
       }
       embed(encoder, window, gen, stats);
-      bar.update(total > 0 ? total : in.count(), stats.lines, stats.rejected + " rejected");
+      bar.complete(total > 0 ? total : in.count(), stats.lines, stats.rejected + " rejected");
       gen.flush();
     } finally {
       bar.finish();

@@ -31,11 +31,20 @@ final class Progress {
 
   /** Redraws if due: {@code done} units of {@code total}, {@code items} records so far, with a note. */
   void update(long done, long items, String note) {
+    draw(done, items, note, false);
+  }
+
+  /** Draws the final state, however recently the line was drawn. */
+  void complete(long done, long items, String note) {
+    draw(done, items, note, true);
+  }
+
+  private void draw(long done, long items, String note, boolean force) {
     if (!enabled) {
       return;
     }
     long now = System.nanoTime();
-    if (drawn && now - lastDraw < REDRAW_NANOS) {
+    if (!force && drawn && now - lastDraw < REDRAW_NANOS) {
       return;
     }
     lastDraw = now;

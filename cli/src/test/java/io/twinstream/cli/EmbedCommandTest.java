@@ -155,6 +155,18 @@ class EmbedCommandTest {
   }
 
   @Test
+  void progressLineIsDrawnOnStderrWhenAsked() throws Exception {
+    Path in = tmp.resolve("in.txt");
+    Files.write(in, java.util.Collections.nCopies(50, "a line of text"), StandardCharsets.UTF_8);
+    CliRun run = CliRun.of("embed", "--progress", "--input", in.toString(), "--output", tmp.resolve("o").toString());
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.err().contains("embedding [##############################] 100%"), run.err());
+    assertTrue(run.err().contains("50 lines"), run.err());
+    CliRun quiet = CliRun.of("embed", "--no-progress", "--input", in.toString(), "--output", tmp.resolve("q").toString());
+    assertFalse(quiet.err().contains("embedding ["), quiet.err());
+  }
+
+  @Test
   void int8BundleNamesItsVersion() throws Exception {
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "quantised\n");

@@ -26,6 +26,10 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class AvroCodec<T extends SpecificRecord> {
 
+  static {
+    TrustedRecords.install();
+  }
+
   private final Class<T> type;
   private final Schema schema;
   private final BinaryMessageEncoder<T> encoder;

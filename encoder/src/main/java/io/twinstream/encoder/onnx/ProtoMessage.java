@@ -30,6 +30,7 @@ public final class ProtoMessage {
     long scalar;
     byte[] bytes;
     ProtoMessage message;
+    long cachedSize;
 
     Field(int number, int wireType) {
       this.number = number;
@@ -331,36 +332,82 @@ public final class ProtoMessage {
 
   // ---- writing ----
 
-  /** The encoded message. */
+  /** The encoded message, written in one pass into an array of the exact size. */
   public byte[] toByteArray() {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    writeTo(out);
-    return out.toByteArray();
+    byte[] out = new byte[Math.toIntExact(size())];
+    int end = writeTo(out, 0);
+    if (end != out.length) {
+      throw new IllegalStateException("wrote " + end + " bytes, computed " + out.length);
+    }
+    return out;
   }
 
-  void writeTo(ByteArrayOutputStream out) {
+  /** Encoded size in bytes. Nested messages are sized once per call chain and cached until written. */
+  long size() {
+    long size = 0;
     for (Field f : fields) {
-      writeVarint(out, ((long) f.number << 3) | f.wireType);
+      size += varintSize(((long) f.number << 3) | f.wireType);
       switch (f.wireType) {
-        case VARINT -> writeVarint(out, f.scalar);
-        case FIXED64 -> {
-          for (int i = 0; i < 8; i++) {
-            out.write((int) (f.scalar >>> (8 * i)) & 0xFF);
-          }
-        }
-        case FIXED32 -> {
-          for (int i = 0; i < 4; i++) {
-            out.write((int) (f.scalar >>> (8 * i)) & 0xFF);
-          }
-        }
+        case VARINT -> size += varintSize(f.scalar);
+        case FIXED64 -> size += 8;
+        case FIXED32 -> size += 4;
         case LEN -> {
-          byte[] b = f.bytes();
-          writeVarint(out, b.length);
-          out.write(b, 0, b.length);
+          long len = f.message != null ? f.message.size() : f.bytes.length;
+          f.cachedSize = len;
+          size += varintSize(len) + len;
         }
         default -> throw new IllegalStateException("wire type " + f.wireType);
       }
     }
+    return size;
+  }
+
+  private int writeTo(byte[] out, int pos) {
+    for (Field f : fields) {
+      pos = writeVarint(out, pos, ((long) f.number << 3) | f.wireType);
+      switch (f.wireType) {
+        case VARINT -> pos = writeVarint(out, pos, f.scalar);
+        case FIXED64 -> {
+          for (int i = 0; i < 8; i++) {
+            out[pos++] = (byte) (f.scalar >>> (8 * i));
+          }
+        }
+        case FIXED32 -> {
+          for (int i = 0; i < 4; i++) {
+            out[pos++] = (byte) (f.scalar >>> (8 * i));
+          }
+        }
+        case LEN -> {
+          pos = writeVarint(out, pos, f.cachedSize);
+          if (f.message != null) {
+            pos = f.message.writeTo(out, pos);
+          } else {
+            System.arraycopy(f.bytes, 0, out, pos, f.bytes.length);
+            pos += f.bytes.length;
+          }
+        }
+        default -> throw new IllegalStateException("wire type " + f.wireType);
+      }
+    }
+    return pos;
+  }
+
+  private static int varintSize(long value) {
+    int n = 1;
+    while ((value & ~0x7FL) != 0) {
+      value >>>= 7;
+      n++;
+    }
+    return n;
+  }
+
+  private static int writeVarint(byte[] out, int pos, long value) {
+    while ((value & ~0x7FL) != 0) {
+      out[pos++] = (byte) ((value & 0x7F) | 0x80);
+      value >>>= 7;
+    }
+    out[pos++] = (byte) value;
+    return pos;
   }
 
   static void writeVarint(ByteArrayOutputStream out, long value) {
