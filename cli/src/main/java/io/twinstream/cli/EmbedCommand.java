@@ -2,6 +2,7 @@ package io.twinstream.cli;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
@@ -25,6 +26,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -121,7 +127,7 @@ final class EmbedCommand implements Callable<Integer> {
     long total = "-".equals(input) ? -1 : Files.size(Path.of(input));
     boolean show = progress != null ? progress : Terminal.stderrIsTerminal();
     Progress bar = new Progress(err, show, "embedding", total);
-    JsonFactory json = new JsonFactory();
+    JsonFactory json = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
     try (CountingInputStream in = new CountingInputStream(
             "-".equals(input) ? System.in : Files.newInputStream(Path.of(input)));
         BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
@@ -133,26 +139,28 @@ final class EmbedCommand implements Callable<Integer> {
         ErrorSink errorSink = new ErrorSink(err, errors, json)) {
       gen.setRootValueSeparator(null);
       List<InputLine> window = new ArrayList<>(WINDOW);
-      String raw;
-      while ((raw = reader.readLine()) != null) {
-        stats.lines++;
-        if (stats.lines == 1 && raw.startsWith("\uFEFF")) {
-          raw = raw.substring(1);
+      try (OutputWriter writer = new OutputWriter(gen)) {
+        String raw;
+        while ((raw = reader.readLine()) != null) {
+          stats.lines++;
+          if (stats.lines == 1 && raw.startsWith("\uFEFF")) {
+            raw = raw.substring(1);
+          }
+          InputLine line = InputLine.parse(format, stats.lines, raw);
+          if (!line.accepted()) {
+            stats.rejected++;
+            errorSink.reject(line);
+            continue;
+          }
+          window.add(line);
+          if (window.size() == WINDOW) {
+            embed(encoder, window, stats, writer);
+            window = new ArrayList<>(WINDOW);
+            bar.update(in.count(), stats.lines, stats.rejected + " rejected");
+          }
         }
-        InputLine line = InputLine.parse(format, stats.lines, raw);
-        if (!line.accepted()) {
-          stats.rejected++;
-          errorSink.reject(line);
-          continue;
-        }
-        window.add(line);
-        if (window.size() == WINDOW) {
-          embed(encoder, window, gen, stats);
-          window.clear();
-          bar.update(in.count(), stats.lines, stats.rejected + " rejected");
-        }
+        embed(encoder, window, stats, writer);
       }
-      embed(encoder, window, gen, stats);
       bar.complete(total > 0 ? total : in.count(), stats.lines, stats.rejected + " rejected");
       gen.flush();
     } finally {
@@ -161,7 +169,8 @@ final class EmbedCommand implements Callable<Integer> {
     return stats;
   }
 
-  private static void embed(SentenceEncoder encoder, List<InputLine> window, JsonGenerator gen, Stats stats)
+  /** Embeds {@code window} on the calling thread and hands its output to {@code writer}. */
+  private static void embed(SentenceEncoder encoder, List<InputLine> window, Stats stats, OutputWriter writer)
       throws IOException {
     if (window.isEmpty()) {
       return;
@@ -169,24 +178,77 @@ final class EmbedCommand implements Callable<Integer> {
     List<String> texts = new ArrayList<>(window.size());
     window.forEach(l -> texts.add(l.text()));
     List<SentenceEmbedding> results = encoder.encode(texts);
-    String version = encoder.modelVersion();
-    for (int i = 0; i < window.size(); i++) {
-      SentenceEmbedding e = results.get(i);
-      gen.writeStartObject();
-      gen.writeStringField("id", window.get(i).id());
-      gen.writeStringField("model_version", version);
-      gen.writeArrayFieldStart("vector");
-      for (float v : e.vector()) {
-        gen.writeNumber(v);
-      }
-      gen.writeEndArray();
-      gen.writeBooleanField("truncated", e.truncated());
-      gen.writeNumberField("tokens", e.tokens());
-      gen.writeEndObject();
-      gen.writeRaw('\n');
+    for (SentenceEmbedding e : results) {
       stats.embedded++;
       if (e.truncated()) {
         stats.truncated++;
+      }
+    }
+    writer.write(window, results, encoder.modelVersion());
+  }
+
+  /**
+   * Writes the JSONL output of one window on a thread of its own while the next window is embedded; windows
+   * are written in order, one at a time. {@link #close()} waits for the last one and reports its failure.
+   */
+  private static final class OutputWriter implements AutoCloseable {
+    private final JsonGenerator gen;
+    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "twinstream-embed-writer");
+      t.setDaemon(true);
+      return t;
+    });
+    private Future<?> pending = CompletableFuture.completedFuture(null);
+
+    OutputWriter(JsonGenerator gen) {
+      this.gen = gen;
+    }
+
+    void write(List<InputLine> window, List<SentenceEmbedding> results, String version) throws IOException {
+      await();
+      pending = thread.submit(() -> {
+        writeWindow(window, results, version);
+        return null;
+      });
+    }
+
+    private void writeWindow(List<InputLine> window, List<SentenceEmbedding> results, String version)
+        throws IOException {
+      for (int i = 0; i < window.size(); i++) {
+        SentenceEmbedding e = results.get(i);
+        gen.writeStartObject();
+        gen.writeStringField("id", window.get(i).id());
+        gen.writeStringField("model_version", version);
+        gen.writeArrayFieldStart("vector");
+        for (float v : e.vector()) {
+          gen.writeNumber(v);
+        }
+        gen.writeEndArray();
+        gen.writeBooleanField("truncated", e.truncated());
+        gen.writeNumberField("tokens", e.tokens());
+        gen.writeEndObject();
+        gen.writeRaw('\n');
+      }
+    }
+
+    private void await() throws IOException {
+      try {
+        pending.get();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException("interrupted while writing output", e);
+      } catch (ExecutionException e) {
+        throw e.getCause() instanceof IOException io ? io
+            : new IOException("writing output failed: " + e.getCause(), e.getCause());
+      }
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        await();
+      } finally {
+        thread.shutdownNow();
       }
     }
   }
