@@ -1,0 +1,236 @@
+package io.twinstream.embedder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.twinstream.embedder.kafka.EmbeddedKafka;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEmbedding;
+import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.records.DeadLetter;
+import io.twinstream.records.Embedding;
+import io.twinstream.schemas.AvroCodec;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * The job end to end on a real Kafka broker (in this JVM), a Flink mini-cluster and the real model: every
+ * sentence embedded exactly once (read_committed), also across injected failures, and bad input
+ * dead-lettered with its reason.
+ */
+class EmbedderJobITCase {
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = new MiniClusterExtension(
+      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+          .build());
+
+  private static EmbeddedKafka kafka;
+  private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
+  private static final AvroCodec<DeadLetter> DEAD = AvroCodec.of(DeadLetter.class);
+  private static final AtomicInteger TOPIC_IDS = new AtomicInteger();
+
+  @BeforeAll
+  static void startKafka() throws IOException {
+    kafka = EmbeddedKafka.start();
+  }
+
+  @AfterAll
+  static void stopKafka() {
+    kafka.close();
+  }
+
+  /** Fresh topics for one test; returns the configuration naming them. */
+  private static Configuration topics(int partitions) {
+    int n = TOPIC_IDS.incrementAndGet();
+    Configuration conf = new Configuration();
+    conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+    conf.set(EmbedderOptions.SENTENCES_TOPIC, "sentences-" + n);
+    conf.set(EmbedderOptions.EMBEDDINGS_TOPIC, "embeddings-" + n);
+    conf.set(EmbedderOptions.DEAD_LETTERS_TOPIC, "dead-letters-" + n);
+    conf.set(EmbedderOptions.GROUP_ID, "it-" + n);
+    conf.set(EmbedderOptions.TRANSACTIONAL_ID_PREFIX, "it-" + n);
+    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
+    conf.set(EmbedderOptions.BOUNDED, true);
+    conf.set(EmbedderOptions.CHECKPOINT_INTERVAL, java.time.Duration.ofMillis(500));
+    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    kafka.createTopics(Map.of("sentences-" + n, partitions, "embeddings-" + n, partitions, "dead-letters-" + n, 1),
+        Map.of());
+    return conf;
+  }
+
+  /** 10,000 sentences with unique ids, texts from the STS benchmark (repeated). */
+  private static Map<String, String> tenThousandSentences() throws IOException {
+    Path data = Path.of(System.getProperty("twinstream.dataDir", "../data")).resolve("stsb-ccbysa/train.tsv");
+    List<String> lines = Files.readAllLines(data, StandardCharsets.UTF_8);
+    Set<String> texts = new LinkedHashSet<>();
+    for (String line : lines.subList(1, lines.size())) {
+      String[] cols = line.split("\t", -1);
+      texts.add(cols[5]);
+      texts.add(cols[6]);
+    }
+    List<String> pool = new ArrayList<>(texts);
+    Map<String, String> out = new LinkedHashMap<>();
+    for (int i = 0; i < 10_000; i++) {
+      out.put(String.format("s-%05d", i), pool.get(i % pool.size()));
+    }
+    return out;
+  }
+
+  private static void runToCompletion(Configuration conf, SentenceStreamHook hook) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    EmbedderJob.configureEnvironment(env, conf);
+    EmbedderJob.build(env, conf, hook);
+    env.execute("it");
+  }
+
+  private static Map<String, Embedding> readEmbeddings(Configuration conf) throws Exception {
+    Map<String, Embedding> byId = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(kafka.bootstrapServers(),
+        conf.get(EmbedderOptions.EMBEDDINGS_TOPIC))) {
+      Embedding e = EMBEDDINGS.decode(r.value());
+      assertEquals(e.getId(), new String(r.key(), StandardCharsets.UTF_8), "record key is the sentence id");
+      Embedding previous = byId.put(e.getId(), e);
+      assertTrue(previous == null, "duplicate embedding for " + e.getId());
+    }
+    return byId;
+  }
+
+  private static void assertEveryVectorIsTheEncoders(Map<String, String> input, Map<String, Embedding> out)
+      throws Exception {
+    Map<String, float[]> expected = new HashMap<>();
+    List<String> unique = new ArrayList<>(new LinkedHashSet<>(input.values()));
+    try (SentenceEncoder encoder = SentenceEncoder.open(ModelBundle.builtin(ModelBundle.DEFAULT))) {
+      List<SentenceEmbedding> vectors = encoder.encode(unique);
+      for (int i = 0; i < unique.size(); i++) {
+        expected.put(unique.get(i), vectors.get(i).vector());
+      }
+    }
+    for (Map.Entry<String, String> e : input.entrySet()) {
+      Embedding embedding = out.get(e.getKey());
+      float[] want = expected.get(e.getValue());
+      assertEquals("all-MiniLM-L6-v2", embedding.getModelVersion());
+      assertEquals(want.length, embedding.getVector().size());
+      for (int d = 0; d < want.length; d++) {
+        float diff = Math.abs(want[d] - embedding.getVector().get(d));
+        assertTrue(diff <= 1e-5f, e.getKey() + " differs by " + diff + " in component " + d);
+      }
+      assertEquals("test", embedding.getAttributes().get("source"), "attributes pass through");
+    }
+  }
+
+  @Test
+  void tenThousandSentencesGiveExactlyTenThousandEmbeddings() throws Exception {
+    Configuration conf = topics(2);
+    conf.set(EmbedderOptions.PARALLELISM, 2);
+    Map<String, String> input = tenThousandSentences();
+    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+
+    runToCompletion(conf, SentenceStreamHook.NONE);
+
+    Map<String, Embedding> out = readEmbeddings(conf);
+    assertEquals(input.keySet(), out.keySet());
+    assertEveryVectorIsTheEncoders(input, out);
+    assertEquals(0, KafkaRecords.readCommitted(kafka.bootstrapServers(),
+        conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC)).size());
+  }
+
+  /** Fails the task twice, once after 3,000 and once after 7,000 sentences have passed (over all attempts). */
+  static final class TwoFailures implements SentenceStreamHook {
+    private static final long serialVersionUID = 1L;
+    static final AtomicLong SEEN = new AtomicLong();
+    static final AtomicInteger FAILURES = new AtomicInteger();
+
+    @Override
+    public org.apache.flink.streaming.api.datastream.DataStream<io.twinstream.records.Sentence> apply(
+        org.apache.flink.streaming.api.datastream.DataStream<io.twinstream.records.Sentence> stream) {
+      return stream.map(s -> {
+        long seen = SEEN.incrementAndGet();
+        if ((seen == 3_000 || seen == 7_000) && FAILURES.get() < 2) {
+          FAILURES.incrementAndGet();
+          throw new IllegalStateException("injected failure after " + seen + " sentences");
+        }
+        return s;
+      }, new org.apache.flink.formats.avro.typeutils.AvroTypeInfo<>(io.twinstream.records.Sentence.class))
+          .name("inject-failures");
+    }
+  }
+
+  @Test
+  void twoInjectedFailuresStillGiveExactlyTenThousandEmbeddings() throws Exception {
+    Configuration conf = topics(2);
+    conf.set(EmbedderOptions.PARALLELISM, 2);
+    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 3);
+    conf.set(EmbedderOptions.RESTART_DELAY, java.time.Duration.ofMillis(200));
+    Map<String, String> input = tenThousandSentences();
+    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+    TwoFailures.SEEN.set(0);
+    TwoFailures.FAILURES.set(0);
+
+    runToCompletion(conf, new TwoFailures());
+
+    assertEquals(2, TwoFailures.FAILURES.get(), "both failures happened");
+    assertTrue(TwoFailures.SEEN.get() > 10_000, "sentences were replayed after the failures");
+    Map<String, Embedding> out = readEmbeddings(conf);
+    assertEquals(input.keySet(), out.keySet());
+  }
+
+  @Test
+  void malformedAndEmptyRecordsAreDeadLetteredAndAHugeTextIsTruncated() throws Exception {
+    Configuration conf = topics(1);
+    String topic = conf.get(EmbedderOptions.SENTENCES_TOPIC);
+    String bootstrap = kafka.bootstrapServers();
+    KafkaRecords.produceSentences(bootstrap, topic, Map.of("before", "A sentence before the bad ones."));
+    byte[] garbage = "this is not avro".getBytes(StandardCharsets.UTF_8);
+    KafkaRecords.produceRaw(bootstrap, topic, "bad-1".getBytes(StandardCharsets.UTF_8), garbage);
+    KafkaRecords.produceSentences(bootstrap, topic, Map.of("empty", "   "));
+    String huge = "stream ".repeat(142_000); // 994,000 bytes: 1 MB, just under Kafka's default record limit
+    KafkaRecords.produceSentences(bootstrap, topic, Map.of("huge", huge, "after", "A sentence after them."));
+
+    runToCompletion(conf, SentenceStreamHook.NONE);
+
+    Map<String, Embedding> out = readEmbeddings(conf);
+    assertEquals(Set.of("before", "huge", "after"), out.keySet());
+    assertTrue(out.get("huge").getTruncated());
+    assertEquals(142_002, out.get("huge").getTokenCount());
+    assertTrue(!out.get("before").getTruncated());
+
+    List<DeadLetter> dead = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(bootstrap,
+        conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC))) {
+      dead.add(DEAD.decode(r.value()));
+    }
+    assertEquals(2, dead.size(), dead.toString());
+    DeadLetter malformed = dead.stream().filter(d -> d.getError().contains("not an Avro")).findFirst().orElseThrow();
+    assertEquals(topic, malformed.getTopic());
+    assertEquals(1L, malformed.getOffset());
+    assertEquals(java.nio.ByteBuffer.wrap(garbage), malformed.getValue());
+    assertEquals(java.nio.ByteBuffer.wrap("bad-1".getBytes(StandardCharsets.UTF_8)), malformed.getKey());
+    DeadLetter empty = dead.stream().filter(d -> d.getError().contains("empty or whitespace-only")).findFirst()
+        .orElseThrow();
+    assertTrue(empty.getError().contains("Sentence empty"), empty.getError());
+    assertEquals(2L, empty.getOffset());
+    assertEquals(new HashSet<>(List.of("decode")), new HashSet<>(dead.stream().map(DeadLetter::getStage).toList()));
+  }
+}
