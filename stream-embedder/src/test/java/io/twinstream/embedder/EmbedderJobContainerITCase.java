@@ -1,0 +1,77 @@
+package io.twinstream.embedder;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.twinstream.embedder.kafka.Topics;
+import io.twinstream.records.Embedding;
+import io.twinstream.schemas.AvroCodec;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.testcontainers.junit.jupiter.Container;
+import org.testcontainers.junit.jupiter.Testcontainers;
+import org.testcontainers.kafka.KafkaContainer;
+
+/**
+ * The end-to-end test against Kafka in a container (the apache/kafka image), for machines with Docker.
+ * Skipped, not failed, where no Docker engine runs; {@link EmbedderJobITCase} covers the same path with the
+ * in-JVM broker everywhere.
+ */
+@Testcontainers(disabledWithoutDocker = true)
+class EmbedderJobContainerITCase {
+
+  @Container
+  static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.1");
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK = new MiniClusterExtension(
+      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
+          .build());
+
+  @Test
+  void sentencesInAContainerBrokerAreEmbeddedExactlyOnce() throws Exception {
+    String bootstrap = KAFKA.getBootstrapServers();
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Topics.create(admin, Map.of("sentences", 2, "embeddings", 2, "dead-letters", 1), Map.of(),
+          Duration.ofSeconds(30));
+    }
+    Map<String, String> input = new LinkedHashMap<>();
+    for (int i = 0; i < 1_000; i++) {
+      input.put("c-" + i, "Sentence number " + i + " travels through a containerised broker.");
+    }
+    KafkaRecords.produceSentences(bootstrap, "sentences", input);
+
+    Configuration conf = new Configuration();
+    conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, bootstrap);
+    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
+    conf.set(EmbedderOptions.BOUNDED, true);
+    conf.set(EmbedderOptions.PARALLELISM, 2);
+    conf.set(EmbedderOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    EmbedderJob.configureEnvironment(env, conf);
+    EmbedderJob.build(env, conf);
+    env.execute("container-it");
+
+    AvroCodec<Embedding> codec = AvroCodec.of(Embedding.class);
+    Set<String> ids = new HashSet<>();
+    int count = 0;
+    for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(bootstrap, "embeddings")) {
+      ids.add(codec.decode(r.value()).getId());
+      count++;
+    }
+    assertEquals(1_000, count);
+    assertEquals(input.keySet(), ids);
+  }
+}
