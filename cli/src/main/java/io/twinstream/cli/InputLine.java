@@ -12,8 +12,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param text the text (null when rejected)
  * @param rejection why the line was rejected (null when accepted)
  * @param raw the line as read
+ * @param attributes the {@code attributes} object of a JSONL line (strings only), else empty
  */
-public record InputLine(long line, String id, String text, String rejection, String raw) {
+public record InputLine(long line, String id, String text, String rejection, String raw,
+    java.util.Map<String, String> attributes) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -28,7 +30,7 @@ public record InputLine(long line, String id, String text, String rejection, Str
     if (format == InputFormat.TEXT) {
       return raw.isBlank()
           ? rejected(number, lineId, raw, "empty or whitespace-only text")
-          : new InputLine(number, lineId, raw, null, raw);
+          : new InputLine(number, lineId, raw, null, raw, java.util.Map.of());
     }
     JsonNode node;
     try {
@@ -62,10 +64,25 @@ public record InputLine(long line, String id, String text, String rejection, Str
     if (text.isBlank()) {
       return rejected(number, id, raw, "empty or whitespace-only text");
     }
-    return new InputLine(number, id, text, null, raw);
+    JsonNode attributesNode = node.get("attributes");
+    java.util.Map<String, String> attributes = new java.util.LinkedHashMap<>();
+    if (attributesNode != null && !attributesNode.isNull()) {
+      if (!attributesNode.isObject()) {
+        return rejected(number, id, raw, "field 'attributes' must be an object of strings");
+      }
+      var fields = attributesNode.fields();
+      while (fields.hasNext()) {
+        var f = fields.next();
+        if (!f.getValue().isTextual()) {
+          return rejected(number, id, raw, "attribute '" + f.getKey() + "' must be a string");
+        }
+        attributes.put(f.getKey(), f.getValue().asText());
+      }
+    }
+    return new InputLine(number, id, text, null, raw, java.util.Map.copyOf(attributes));
   }
 
   private static InputLine rejected(long number, String id, String raw, String reason) {
-    return new InputLine(number, id, null, reason, raw);
+    return new InputLine(number, id, null, reason, raw, java.util.Map.of());
   }
 }

@@ -9,13 +9,16 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
     description = "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
-    subcommands = {EmbedCommand.class, ModelCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {EmbedCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
+        ModelCommand.class, CommandLine.HelpCommand.class})
 public final class TwinstreamCli {
 
   /** Exit code when the command line is wrong (BSD's EX_USAGE), distinct from 2 = rejected input lines. */
   public static final int EXIT_USAGE = 64;
 
   public static void main(String[] args) {
+    // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
+    System.setProperty("log4j.shutdownHookEnabled", "false");
     System.exit(run(args));
   }
 

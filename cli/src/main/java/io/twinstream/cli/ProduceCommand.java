@@ -1,0 +1,144 @@
+package io.twinstream.cli;
+
+import io.twinstream.records.Sentence;
+import io.twinstream.schemas.AvroCodec;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code twinstream produce}: texts from a file to Avro {@code Sentence} records on a topic. */
+@Command(
+    name = "produce",
+    mixinStandardHelpOptions = true,
+    description = {
+        "Produces one Avro Sentence per input line (key = id, event time = now), waiting for every",
+        "acknowledgement. Input formats as in 'embed'; JSONL lines may also carry \"attributes\": {...}.",
+        "Exit code: 0 = all lines produced, 2 = some lines rejected, 1 = failure."})
+final class ProduceCommand implements Callable<Integer> {
+
+  private static final int IN_FLIGHT = 10_000;
+
+  @Spec
+  CommandSpec spec;
+
+  @Mixin
+  KafkaClientOptions kafka;
+
+  @Option(names = "--topic", defaultValue = "sentences", description = "Topic (default: ${DEFAULT-VALUE}).")
+  String topic;
+
+  @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
+      description = "Input file, or - for standard input (default: ${DEFAULT-VALUE}).")
+  String input;
+
+  @Option(names = "--format", defaultValue = "text", paramLabel = "text|jsonl",
+      description = "text: one text per line, id = line number; jsonl: {\"id\", \"text\", \"attributes\"} per "
+          + "line (default: ${DEFAULT-VALUE}).")
+  InputFormat format;
+
+  @Option(names = "--progress", negatable = true,
+      description = "Show a progress line on stderr (default: when stderr is a terminal).")
+  Boolean progress;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter err = spec.commandLine().getErr();
+    try (Admin admin = Admin.create(kafka.clientConfig())) {
+      if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+        err.println("twinstream produce: topic '" + topic + "' does not exist at " + kafka.bootstrap);
+        return 1;
+      }
+    } catch (ExecutionException | TimeoutException e) {
+      err.println("twinstream produce: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
+      return 1;
+    }
+    Map<String, Object> config = kafka.clientConfig();
+    config.put(ProducerConfig.ACKS_CONFIG, "all");
+    config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+    config.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+    AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
+    long lines = 0;
+    long produced = 0;
+    long rejected = 0;
+    long total = "-".equals(input) ? -1 : Files.size(Path.of(input));
+    Progress bar = new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), "producing", total);
+    long started = System.nanoTime();
+    try (EmbedCommand.CountingInputStream in = new EmbedCommand.CountingInputStream(
+            "-".equals(input) ? System.in : Files.newInputStream(Path.of(input)));
+        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<Future<RecordMetadata>> inFlight = new ArrayList<>();
+      String raw;
+      while ((raw = reader.readLine()) != null) {
+        lines++;
+        if (lines == 1 && raw.startsWith("\uFEFF")) {
+          raw = raw.substring(1);
+        }
+        InputLine line = InputLine.parse(format, lines, raw);
+        if (!line.accepted()) {
+          rejected++;
+          err.println("\rline " + line.line() + ": rejected: " + line.rejection());
+          continue;
+        }
+        Sentence sentence = Sentence.newBuilder().setId(line.id()).setText(line.text())
+            .setAttributes(line.attributes()).setEventTime(Instant.now()).build();
+        inFlight.add(producer.send(new ProducerRecord<>(topic, line.id().getBytes(StandardCharsets.UTF_8),
+            codec.encode(sentence))));
+        if (inFlight.size() >= IN_FLIGHT) {
+          produced += awaitAll(inFlight);
+          bar.update(in.count(), lines, rejected + " rejected");
+        }
+      }
+      produced += awaitAll(inFlight);
+      bar.complete(total > 0 ? total : in.count(), lines, rejected + " rejected");
+    } finally {
+      bar.finish();
+    }
+    double seconds = (System.nanoTime() - started) / 1e9;
+    err.printf(Locale.ROOT, "twinstream produce: %,d produced to %s, %,d rejected in %.1f s%n", produced, topic,
+        rejected, seconds);
+    return rejected > 0 ? 2 : 0;
+  }
+
+  private static long awaitAll(List<Future<RecordMetadata>> inFlight) throws IOException, InterruptedException {
+    long n = 0;
+    for (Future<RecordMetadata> f : inFlight) {
+      try {
+        f.get();
+        n++;
+      } catch (ExecutionException e) {
+        throw new IOException("a record was not acknowledged: " + e.getCause().getMessage(), e.getCause());
+      }
+    }
+    inFlight.clear();
+    return n;
+  }
+}

@@ -1,0 +1,264 @@
+package io.twinstream.cli;
+
+import io.twinstream.embedder.EmbedderJob;
+import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.kafka.KafkaProcess;
+import io.twinstream.embedder.kafka.Topics;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.common.KafkaException;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code twinstream run}: the stream embedder job on a local Flink mini-cluster. */
+@Command(
+    name = "run",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+        "Runs the stream embedder job (sentences -> embeddings, bad records -> dead-letters) on a local",
+        "Flink mini-cluster, against an embedded Kafka broker (--embedded) or an existing one (--bootstrap).",
+        "Creates missing topics, prints bootstrap=HOST:PORT on a line of its own, and runs until Ctrl-C or",
+        "SIGTERM, which stop the job and the embedded broker cleanly.",
+        "Settings: --properties FILE, then --set KEY=VALUE, then the flags below (later wins); keys and",
+        "defaults are in README.md. Exit code: 0 after a clean stop, 1 if the job failed, 64 = usage."})
+final class RunCommand implements Callable<Integer> {
+
+  @Spec
+  CommandSpec spec;
+
+  static final class Where {
+    @Option(names = "--embedded", required = true,
+        description = "Start a Kafka broker (KRaft) in a child JVM from the jar's own classes.")
+    boolean embedded;
+
+    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
+        description = "Use the Kafka cluster at HOST:PORT.")
+    String bootstrap;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "0..1")
+  Where where;
+
+  @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT",
+      description = "Client port of the embedded broker (default: a free port).")
+  int kafkaPort;
+
+  @Option(names = "--kafka-dir", paramLabel = "DIR",
+      description = "Data directory of the embedded broker, kept afterwards (default: a temporary directory "
+          + "deleted on exit).")
+  Path kafkaDir;
+
+  @Option(names = "--properties", paramLabel = "FILE", description = "Job settings as a properties file.")
+  Path properties;
+
+  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting (repeatable).")
+  Map<String, String> settings = new LinkedHashMap<>();
+
+  @Option(names = "--model", paramLabel = "DIR|default|default-int8", description = "Model bundle (model).")
+  String model;
+
+  @Option(names = "--parallelism", paramLabel = "N", description = "Pipeline parallelism (parallelism).")
+  Integer parallelism;
+
+  @Option(names = "--batch-size", paramLabel = "N", description = "Micro-batch size (batch.size).")
+  Integer batchSize;
+
+  @Option(names = "--max-wait", paramLabel = "DURATION", description = "Micro-batch wait, e.g. 20ms (batch.max-wait).")
+  String maxWait;
+
+  @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+      description = "Checkpoint interval, e.g. 2s (checkpoint.interval).")
+  String checkpointInterval;
+
+  @Option(names = "--delivery", paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
+      description = "Delivery guarantee of the embeddings topic (delivery.guarantee).")
+  EmbedderOptions.Guarantee delivery;
+
+  @Option(names = "--partitions", defaultValue = "2", paramLabel = "N",
+      description = "Partitions of topics this command creates (default: ${DEFAULT-VALUE}).")
+  int partitions;
+
+  @Option(names = "--metrics-port", paramLabel = "PORT",
+      description = "Expose Flink's metrics for Prometheus on http://localhost:PORT/metrics (default: off).")
+  Integer metricsPort;
+
+  private volatile JobClient job;
+  private volatile KafkaProcess kafka;
+  private volatile Path temporaryKafkaDir;
+  private boolean stopped;
+
+  @Override
+  public Integer call() throws Exception {
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    Configuration conf;
+    try {
+      conf = configuration();
+    } catch (IllegalArgumentException e) {
+      err.println("twinstream run: " + e.getMessage());
+      return TwinstreamCli.EXIT_USAGE;
+    }
+    Thread hook = new Thread(() -> stop(err), "twinstream-run-shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      if (where != null && where.embedded) {
+        Path dir = kafkaDir;
+        if (dir == null) {
+          temporaryKafkaDir = Files.createTempDirectory("twinstream-kafka-");
+          dir = temporaryKafkaDir;
+        }
+        err.println("twinstream run: starting Kafka (KRaft) in " + dir + " ...");
+        kafka = KafkaProcess.start(dir, kafkaPort, Duration.ofSeconds(90));
+        conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+      }
+      String bootstrap = conf.get(EmbedderOptions.BOOTSTRAP_SERVERS);
+      createTopics(conf, err);
+      out.println("bootstrap=" + bootstrap);
+      out.flush();
+
+      Configuration cluster = new Configuration();
+      if (metricsPort != null) {
+        cluster.setString("metrics.reporter.prom.factory.class",
+            "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
+        cluster.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
+      }
+      int p = conf.get(EmbedderOptions.PARALLELISM);
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(p, cluster);
+      EmbedderJob.configureEnvironment(env, conf);
+      EmbedderJob.build(env, conf);
+      job = env.executeAsync(EmbedderJob.JOB_NAME);
+      err.println("twinstream run: job " + job.getJobID() + " running: " + conf.get(EmbedderOptions.SENTENCES_TOPIC)
+          + " -> " + conf.get(EmbedderOptions.EMBEDDINGS_TOPIC) + " with model " + conf.get(EmbedderOptions.MODEL)
+          + ", parallelism " + p + (metricsPort != null ? ", metrics on http://localhost:" + metricsPort + "/metrics"
+          : "") + ". Ctrl-C stops it.");
+      try {
+        job.getJobExecutionResult().get();
+        err.println("twinstream run: job finished");
+        return 0;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return 0;
+      } catch (ExecutionException e) {
+        if (stopped) {
+          return 0;
+        }
+        err.println("twinstream run: job failed: " + rootMessage(e));
+        return 1;
+      }
+    } finally {
+      stop(err);
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException alreadyShuttingDown) {
+        // the hook is running
+      }
+    }
+  }
+
+  private Configuration configuration() throws IOException {
+    Configuration conf = new Configuration();
+    if (properties != null) {
+      EmbedderJob.loadProperties(conf, properties);
+    }
+    settings.forEach(conf::setString);
+    if (where != null && where.bootstrap != null) {
+      conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, where.bootstrap);
+    }
+    if (where == null && !conf.containsKey(EmbedderOptions.BOOTSTRAP_SERVERS.key())) {
+      throw new IllegalArgumentException("say where Kafka is: --embedded, --bootstrap HOST:PORT, or "
+          + EmbedderOptions.BOOTSTRAP_SERVERS.key() + " in --properties/--set");
+    }
+    if (model != null) {
+      conf.set(EmbedderOptions.MODEL, model);
+    }
+    if (parallelism != null) {
+      conf.set(EmbedderOptions.PARALLELISM, parallelism);
+    }
+    if (batchSize != null) {
+      conf.set(EmbedderOptions.BATCH_SIZE, batchSize);
+    }
+    if (maxWait != null) {
+      conf.setString(EmbedderOptions.BATCH_MAX_WAIT.key(), maxWait);
+    }
+    if (checkpointInterval != null) {
+      conf.setString(EmbedderOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval);
+    }
+    if (delivery != null) {
+      conf.set(EmbedderOptions.DELIVERY_GUARANTEE, delivery);
+    }
+    EmbedderOptions.validate(conf);
+    return conf;
+  }
+
+  private void createTopics(Configuration conf, PrintWriter err) {
+    Map<String, Object> client = new LinkedHashMap<>();
+    EmbedderOptions.kafkaProperties(conf).forEach((k, v) -> client.put(k.toString(), v));
+    client.put("bootstrap.servers", conf.get(EmbedderOptions.BOOTSTRAP_SERVERS));
+    Map<String, Integer> topics = new LinkedHashMap<>();
+    topics.put(conf.get(EmbedderOptions.SENTENCES_TOPIC), partitions);
+    topics.put(conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), partitions);
+    topics.put(conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC), 1);
+    try (Admin admin = Admin.create(client)) {
+      Topics.create(admin, topics, Map.of(), Duration.ofSeconds(60));
+    } catch (KafkaException e) {
+      err.println("twinstream run: warning: " + e.getMessage() + " (continuing; the topics must exist)");
+    }
+  }
+
+  /** Cancels the job and stops the embedded broker; safe to call twice (shutdown hook and normal exit). */
+  private synchronized void stop(PrintWriter err) {
+    if (stopped) {
+      return;
+    }
+    stopped = true;
+    JobClient j = job;
+    if (j != null) {
+      try {
+        j.cancel().get(30, TimeUnit.SECONDS);
+        err.println("twinstream run: job cancelled");
+      } catch (Exception e) {
+        // already finished or failed: nothing to cancel
+      }
+    }
+    KafkaProcess k = kafka;
+    if (k != null) {
+      k.close();
+      err.println("twinstream run: Kafka stopped");
+    }
+    if (temporaryKafkaDir != null) {
+      try (Stream<Path> walk = Files.walk(temporaryKafkaDir)) {
+        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      } catch (IOException | UncheckedIOException e) {
+        err.println("twinstream run: could not delete " + temporaryKafkaDir + ": " + e.getMessage());
+      }
+    }
+    err.flush();
+  }
+
+  private static String rootMessage(Throwable t) {
+    Throwable root = t;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    return root.getClass().getSimpleName() + ": " + root.getMessage();
+  }
+}

@@ -1,0 +1,104 @@
+package io.twinstream.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/**
+ * The README's streaming walk-through, in process: {@code run --embedded} (broker in a child JVM, Flink
+ * mini-cluster), then {@code produce} and {@code consume} against the bootstrap address it prints.
+ */
+class RunProduceConsumeIT {
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void embeddedRunEmbedsWhatIsProducedAndStopsCleanly() throws Exception {
+    StringWriter runOut = new StringWriter();
+    StringWriter runErr = new StringWriter();
+    AtomicInteger runExit = new AtomicInteger(-1);
+    int metricsPort;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      metricsPort = socket.getLocalPort();
+    }
+    Thread run = new Thread(() -> {
+      CommandLine cmd = TwinstreamCli.commandLine();
+      cmd.setOut(new PrintWriter(runOut, true));
+      cmd.setErr(new PrintWriter(runErr, true));
+      runExit.set(cmd.execute("run", "--embedded", "--kafka-dir", tmp.resolve("kafka").toString(),
+          "--checkpoint-interval", "500ms", "--metrics-port", Integer.toString(metricsPort)));
+    }, "run");
+    run.start();
+    String bootstrap = awaitBootstrap(runOut, runErr, run);
+
+    Path in = tmp.resolve("in.jsonl");
+    Files.writeString(in, """
+        {"id": "a", "text": "Refund requested for order 55-1182.", "attributes": {"lang": "en"}}
+        {"id": "b", "text": "Le colis est arrivé avec deux jours de retard."}
+        {"id": "c", "text": "   "}
+        """);
+    CliRun produced = CliRun.of("produce", "--bootstrap", bootstrap, "--format", "jsonl", "--input", in.toString());
+    assertEquals(2, produced.exitCode(), produced.err());
+    assertTrue(produced.err().contains("line 3: rejected: empty or whitespace-only text"), produced.err());
+
+    Path out = tmp.resolve("out.jsonl");
+    CliRun consumed = CliRun.of("consume", "--bootstrap", bootstrap, "--topic", "embeddings", "--output",
+        out.toString(), "--max", "2", "--timeout", "60");
+    assertEquals(0, consumed.exitCode(), consumed.err());
+    List<JsonNode> lines = new ArrayList<>();
+    for (String line : Files.readAllLines(out, StandardCharsets.UTF_8)) {
+      lines.add(new ObjectMapper().readTree(line));
+    }
+    assertEquals(2, lines.size());
+    JsonNode a = lines.stream().filter(n -> n.get("id").asText().equals("a")).findFirst().orElseThrow();
+    assertEquals("all-MiniLM-L6-v2", a.get("modelVersion").asText());
+    assertEquals(384, a.get("vector").size());
+    assertEquals("en", a.get("attributes").get("lang").asText());
+    assertTrue(a.get("embeddedAt").asLong() >= a.get("eventTime").asLong());
+
+    // Flink's Prometheus reporter serves the job's metrics while it runs.
+    String metrics = new String(java.net.URI.create("http://localhost:" + metricsPort + "/metrics").toURL()
+        .openStream().readAllBytes(), StandardCharsets.UTF_8);
+    Matcher embedded = Pattern.compile("operator_embeddingsOut\\{[^}]*} (\\S+)").matcher(metrics);
+    assertTrue(embedded.find(), "no embeddingsOut metric in:\n" + metrics.lines().limit(20).toList());
+    assertEquals(2.0, Double.parseDouble(embedded.group(1)));
+    assertTrue(metrics.contains("operator_deadLetters"), "deadLetters metric is exported");
+
+    run.interrupt();
+    run.join(60_000);
+    assertEquals(0, runExit.get(), runErr.toString());
+    assertTrue(runErr.toString().contains("Kafka stopped"), runErr.toString());
+  }
+
+  private static String awaitBootstrap(StringWriter out, StringWriter err, Thread run) throws InterruptedException {
+    Pattern p = Pattern.compile("^bootstrap=(\\S+)$", Pattern.MULTILINE);
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    while (System.nanoTime() < deadline) {
+      Matcher m = p.matcher(out.toString());
+      if (m.find()) {
+        return m.group(1);
+      }
+      if (!run.isAlive()) {
+        throw new AssertionError("run exited before printing bootstrap=: " + err);
+      }
+      Thread.sleep(100);
+    }
+    throw new AssertionError("no bootstrap= line within 120 s: " + err);
+  }
+}
