@@ -286,7 +286,10 @@ public final class SentenceEncoder implements AutoCloseable {
     Integer[] order = IntStream.range(0, tokenized.length).boxed().toArray(Integer[]::new);
     Arrays.sort(order, Comparator.comparingInt(i -> tokenized[i].length()));
     SentenceEmbedding[] results = new SentenceEmbedding[tokenized.length];
-    int batchSize = options.batchSize();
+    // A request smaller than one batch per thread is split so that every thread gets a share: a call with
+    // 32 texts on 2 threads runs as 2 concurrent batches of 16 rather than 1 batch on 1 thread.
+    int lanesAvailable = lanes == null ? 1 : options.concurrentBatches();
+    int batchSize = Math.max(1, Math.min(options.batchSize(), (order.length + lanesAvailable - 1) / lanesAvailable));
     int batches = (order.length + batchSize - 1) / batchSize;
     if (lanes == null || batches == 1) {
       for (int b = 0; b < batches; b++) {

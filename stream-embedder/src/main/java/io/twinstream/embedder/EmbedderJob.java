@@ -61,6 +61,9 @@ public final class EmbedderJob {
     env.configure(restart);
     env.enableCheckpointing(conf.get(EmbedderOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.setParallelism(conf.get(EmbedderOptions.PARALLELISM));
+    // Chained operators hand records over without a defensive copy: every operator here builds new records
+    // and keeps none it has emitted.
+    env.getConfig().enableObjectReuse();
   }
 
   /** Adds the pipeline to {@code env}. */
@@ -98,7 +101,8 @@ public final class EmbedderJob {
     SingleOutputStreamOperator<Embedding> embeddings = hook.apply(sentences).transform("embed",
             new AvroTypeInfo<>(Embedding.class),
             new EmbedOperator(conf.get(EmbedderOptions.MODEL), conf.get(EmbedderOptions.BATCH_SIZE),
-                conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(), conf.get(EmbedderOptions.ENCODER_THREADS)))
+                conf.get(EmbedderOptions.ENCODER_BATCH_SIZE), conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
+                conf.get(EmbedderOptions.ENCODER_THREADS)))
         .uid("embed");
 
     embeddings.sinkTo(sink(conf, kafka, conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), Embedding.class,

@@ -65,8 +65,14 @@ public final class EmbedderOptions {
           + "then finishes after a final checkpoint.");
 
   public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("batch.size")
+      .intType().defaultValue(256)
+      .withDescription("Maximum sentences per micro-batch. The encoder sorts a micro-batch by length and runs "
+          + "it as encoder batches of encoder.batch-size on its threads, so a large micro-batch costs little "
+          + "padding under load; under light load batches are cut by batch.max-wait instead.");
+
+  public static final ConfigOption<Integer> ENCODER_BATCH_SIZE = ConfigOptions.key("encoder.batch-size")
       .intType().defaultValue(32)
-      .withDescription("Maximum sentences per micro-batch given to the encoder.");
+      .withDescription("Sentences per ONNX Runtime call inside a micro-batch.");
 
   public static final ConfigOption<Duration> BATCH_MAX_WAIT = ConfigOptions.key("batch.max-wait")
       .durationType().defaultValue(Duration.ofMillis(20))
@@ -124,7 +130,7 @@ public final class EmbedderOptions {
   /** All options, for documentation and validation. */
   public static List<ConfigOption<?>> all() {
     return List.of(BOOTSTRAP_SERVERS, SENTENCES_TOPIC, EMBEDDINGS_TOPIC, DEAD_LETTERS_TOPIC, GROUP_ID,
-        START_POSITION, BOUNDED, BATCH_SIZE, BATCH_MAX_WAIT, PARALLELISM, CHECKPOINT_INTERVAL,
+        START_POSITION, BOUNDED, BATCH_SIZE, ENCODER_BATCH_SIZE, BATCH_MAX_WAIT, PARALLELISM, CHECKPOINT_INTERVAL,
         DELIVERY_GUARANTEE, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, MODEL, ENCODER_THREADS,
         RESTART_ATTEMPTS, RESTART_DELAY);
   }
@@ -147,6 +153,7 @@ public final class EmbedderOptions {
    */
   public static void validate(Configuration conf) {
     positive(conf, BATCH_SIZE);
+    positive(conf, ENCODER_BATCH_SIZE);
     positive(conf, PARALLELISM);
     if (conf.get(ENCODER_THREADS) < 0) {
       throw new IllegalArgumentException("Option " + ENCODER_THREADS.key() + " must be >= 0, got "

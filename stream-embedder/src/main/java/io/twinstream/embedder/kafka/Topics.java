@@ -2,6 +2,7 @@ package io.twinstream.embedder.kafka;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,8 +11,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
 
 /** Topic creation that waits until the topics can be used. */
@@ -56,6 +59,12 @@ public final class Topics {
     }
   }
 
+  /**
+   * Waits until every partition has a leader that answers as leader: the metadata can name a leader before
+   * that broker has taken the partition over, and a produce in that window fails with
+   * NOT_LEADER_OR_FOLLOWER (and an idempotent producer can then get stuck on out-of-order sequences).
+   * A ListOffsets request is answered only by the acting leader, so its success is the signal.
+   */
   private static void awaitLeaders(Admin admin, Set<String> topics, Duration timeout)
       throws InterruptedException, TimeoutException {
     long deadline = System.nanoTime() + timeout.toNanos();
@@ -64,10 +73,15 @@ public final class Topics {
       try {
         Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames()
             .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<TopicPartition, OffsetSpec> probe = new HashMap<>();
         for (TopicDescription d : described.values()) {
           if (d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
             missing = d.name();
           }
+          d.partitions().forEach(p -> probe.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
+        }
+        if (missing == null) {
+          admin.listOffsets(probe).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         }
       } catch (ExecutionException e) {
         missing = topics.toString() + " (" + e.getCause().getMessage() + ")";

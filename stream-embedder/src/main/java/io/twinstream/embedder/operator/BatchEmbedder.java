@@ -4,6 +4,7 @@ import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
+import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,9 +17,15 @@ import java.util.Objects;
 public final class BatchEmbedder {
 
   private final SentenceEncoder encoder;
+  private final Clock clock;
 
   public BatchEmbedder(SentenceEncoder encoder) {
+    this(encoder, Clock.systemUTC());
+  }
+
+  public BatchEmbedder(SentenceEncoder encoder, Clock clock) {
     this.encoder = Objects.requireNonNull(encoder, "encoder");
+    this.clock = Objects.requireNonNull(clock, "clock");
   }
 
   /** The model version every embedding of this embedder carries. */
@@ -26,13 +33,14 @@ public final class BatchEmbedder {
     return encoder.modelVersion();
   }
 
-  /** One embedding per sentence, in order; {@code now} becomes {@code embeddedAt}. */
-  public List<Embedding> embed(List<Sentence> batch, Instant now) {
+  /** One embedding per sentence, in order; {@code embeddedAt} is when the batch's vectors were ready. */
+  public List<Embedding> embed(List<Sentence> batch) {
     List<String> texts = new ArrayList<>(batch.size());
     for (Sentence s : batch) {
       texts.add(s.getText());
     }
     List<SentenceEmbedding> vectors = encoder.encode(texts);
+    Instant now = clock.instant();
     String version = encoder.modelVersion();
     List<Embedding> out = new ArrayList<>(batch.size());
     for (int i = 0; i < batch.size(); i++) {

@@ -7,7 +7,6 @@ import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
-import java.time.Instant;
 import java.util.List;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
@@ -39,6 +38,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
 
   private final String model;
   private final int batchSize;
+  private final int encoderBatchSize;
   private final long maxWaitMillis;
   private final int threads;
 
@@ -55,13 +55,15 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
 
   /**
    * @param model bundle directory or built-in name
-   * @param batchSize sentences per batch at most
+   * @param batchSize sentences per micro-batch at most
+   * @param encoderBatchSize sentences per ONNX Runtime call
    * @param maxWaitMillis longest wait of a batch's first sentence
    * @param threads encoder threads, or 0 for available processors divided by the parallelism
    */
-  public EmbedOperator(String model, int batchSize, long maxWaitMillis, int threads) {
+  public EmbedOperator(String model, int batchSize, int encoderBatchSize, long maxWaitMillis, int threads) {
     this.model = model;
     this.batchSize = batchSize;
+    this.encoderBatchSize = encoderBatchSize;
     this.maxWaitMillis = maxWaitMillis;
     this.threads = threads;
   }
@@ -75,7 +77,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
         : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
     try {
       encoder = SentenceEncoder.open(ModelBundle.resolve(model),
-          EncoderOptions.defaults().withBatchSize(batchSize).withThreads(encoderThreads));
+          EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
     } catch (InvalidBundleException e) {
       throw new IllegalStateException("Cannot serve model '" + model + "': " + e.getMessage(), e);
     }
@@ -129,9 +131,13 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     }
     List<Sentence> batch = batcher.drain();
     long started = System.nanoTime();
-    Instant now = Instant.now();
-    List<Embedding> embeddings = embedder.embed(batch, now);
-    batchMillis.update((System.nanoTime() - started) / 1_000_000);
+    List<Embedding> embeddings = embedder.embed(batch);
+    long tookMillis = (System.nanoTime() - started) / 1_000_000;
+    batchMillis.update(tookMillis);
+    if (LOG.isDebugEnabled()) {
+      LOG.debug("Embedded a batch of {} in {} ms; oldest event time {} ms ago", batch.size(), tookMillis,
+          System.currentTimeMillis() - batch.get(0).getEventTime().toEpochMilli());
+    }
     batchSizes.update(batch.size());
     long emitMillis = System.currentTimeMillis();
     for (Embedding e : embeddings) {

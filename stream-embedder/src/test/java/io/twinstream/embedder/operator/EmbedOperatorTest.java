@@ -25,7 +25,7 @@ class EmbedOperatorTest {
 
   @BeforeEach
   void open() throws Exception {
-    harness = new OneInputStreamOperatorTestHarness<>(new EmbedOperator("default", 3, MAX_WAIT, 1),
+    harness = new OneInputStreamOperatorTestHarness<>(new EmbedOperator("default", 3, 32, MAX_WAIT, 1),
         new AvroSerializer<>(Sentence.class));
     harness.setProcessingTime(1_000);
     harness.open();
