@@ -60,9 +60,8 @@ final class ConsumeCommand implements Callable<Integer> {
       description = "Stop after this many seconds without a new record (default: ${DEFAULT-VALUE}).")
   double timeout;
 
-  @Option(names = "--progress", negatable = true,
-      description = "Show a progress line on stderr (default: when stderr is a terminal).")
-  Boolean progress;
+  @Mixin
+  ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -74,7 +73,7 @@ final class ConsumeCommand implements Callable<Integer> {
     ObjectMapper json = new ObjectMapper();
     long count = 0;
     long undecodable = 0;
-    Progress bar = new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), "consuming", -1);
+    Progress bar = progress.create(err, "consuming", -1);
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
         Writer out = new BufferedWriter(new OutputStreamWriter("-".equals(output)

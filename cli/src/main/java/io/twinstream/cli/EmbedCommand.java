@@ -8,17 +8,12 @@ import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
-import java.io.BufferedReader;
 import java.io.BufferedWriter;
-import java.io.FilterInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.io.Writer;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -32,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
@@ -53,18 +49,12 @@ final class EmbedCommand implements Callable<Integer> {
   @Spec
   CommandSpec spec;
 
-  @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
-      description = "Input file, or - for standard input (default: ${DEFAULT-VALUE}).")
-  String input;
+  @Mixin
+  TextInput input;
 
   @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
       description = "Output JSONL file, or - for standard output (default: ${DEFAULT-VALUE}).")
   String output;
-
-  @Option(names = "--format", defaultValue = "text", paramLabel = "text|jsonl",
-      description = "text: one text per line, id = line number; jsonl: {\"id\": ..., \"text\": ...} per line "
-          + "(default: ${DEFAULT-VALUE}).")
-  InputFormat format;
 
   @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|default|default-int8",
       description = "Model bundle directory or built-in bundle name (default: ${DEFAULT-VALUE}).")
@@ -82,9 +72,8 @@ final class EmbedCommand implements Callable<Integer> {
       description = "Also write rejected lines here as JSONL {\"line\", \"id\", \"reason\", \"input\"}.")
   Path errors;
 
-  @Option(names = "--progress", negatable = true,
-      description = "Show a progress line on stderr (default: when stderr is a terminal).")
-  Boolean progress;
+  @Mixin
+  ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -124,14 +113,10 @@ final class EmbedCommand implements Callable<Integer> {
 
   private Stats run(SentenceEncoder encoder, PrintWriter err) throws IOException {
     Stats stats = new Stats();
-    long total = "-".equals(input) ? -1 : Files.size(Path.of(input));
-    boolean show = progress != null ? progress : Terminal.stderrIsTerminal();
-    Progress bar = new Progress(err, show, "embedding", total);
+    long total = input.size();
+    Progress bar = progress.create(err, "embedding", total);
     JsonFactory json = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
-    try (CountingInputStream in = new CountingInputStream(
-            "-".equals(input) ? System.in : Files.newInputStream(Path.of(input)));
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+    try (TextInput.Reader reader = input.open();
         Writer out = new BufferedWriter(new OutputStreamWriter(
             "-".equals(output) ? new NonClosingOutputStream(System.out) : Files.newOutputStream(Path.of(output)),
             StandardCharsets.UTF_8), 1 << 16);
@@ -140,13 +125,9 @@ final class EmbedCommand implements Callable<Integer> {
       gen.setRootValueSeparator(null);
       List<InputLine> window = new ArrayList<>(WINDOW);
       try (OutputWriter writer = new OutputWriter(gen)) {
-        String raw;
-        while ((raw = reader.readLine()) != null) {
+        InputLine line;
+        while ((line = reader.next()) != null) {
           stats.lines++;
-          if (stats.lines == 1 && raw.startsWith("\uFEFF")) {
-            raw = raw.substring(1);
-          }
-          InputLine line = InputLine.parse(format, stats.lines, raw);
           if (!line.accepted()) {
             stats.rejected++;
             errorSink.reject(line);
@@ -156,12 +137,12 @@ final class EmbedCommand implements Callable<Integer> {
           if (window.size() == WINDOW) {
             embed(encoder, window, stats, writer);
             window = new ArrayList<>(WINDOW);
-            bar.update(in.count(), stats.lines, stats.rejected + " rejected");
+            bar.update(reader.bytes(), stats.lines, stats.rejected + " rejected");
           }
         }
         embed(encoder, window, stats, writer);
       }
-      bar.complete(total > 0 ? total : in.count(), stats.lines, stats.rejected + " rejected");
+      bar.complete(total > 0 ? total : reader.bytes(), stats.lines, stats.rejected + " rejected");
       gen.flush();
     } finally {
       bar.finish();
@@ -289,37 +270,6 @@ final class EmbedCommand implements Callable<Integer> {
       if (gen != null) {
         gen.close();
       }
-    }
-  }
-
-  /** Counts bytes read, for progress on files of known size. */
-  static final class CountingInputStream extends FilterInputStream {
-    private long count;
-
-    CountingInputStream(InputStream in) {
-      super(in);
-    }
-
-    long count() {
-      return count;
-    }
-
-    @Override
-    public int read() throws IOException {
-      int b = super.read();
-      if (b >= 0) {
-        count++;
-      }
-      return b;
-    }
-
-    @Override
-    public int read(byte[] b, int off, int len) throws IOException {
-      int n = super.read(b, off, len);
-      if (n > 0) {
-        count += n;
-      }
-      return n;
     }
   }
 

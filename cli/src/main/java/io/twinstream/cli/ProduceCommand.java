@@ -2,14 +2,9 @@ package io.twinstream.cli;
 
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.io.PrintWriter;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -53,18 +48,11 @@ final class ProduceCommand implements Callable<Integer> {
   @Option(names = "--topic", defaultValue = "sentences", description = "Topic (default: ${DEFAULT-VALUE}).")
   String topic;
 
-  @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
-      description = "Input file, or - for standard input (default: ${DEFAULT-VALUE}).")
-  String input;
+  @Mixin
+  TextInput input;
 
-  @Option(names = "--format", defaultValue = "text", paramLabel = "text|jsonl",
-      description = "text: one text per line, id = line number; jsonl: {\"id\", \"text\", \"attributes\"} per "
-          + "line (default: ${DEFAULT-VALUE}).")
-  InputFormat format;
-
-  @Option(names = "--progress", negatable = true,
-      description = "Show a progress line on stderr (default: when stderr is a terminal).")
-  Boolean progress;
+  @Mixin
+  ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -83,26 +71,17 @@ final class ProduceCommand implements Callable<Integer> {
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     config.put(ProducerConfig.LINGER_MS_CONFIG, "10");
     AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
-    long lines = 0;
     long produced = 0;
     long rejected = 0;
-    long total = "-".equals(input) ? -1 : Files.size(Path.of(input));
-    Progress bar = new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), "producing", total);
+    long total = input.size();
+    Progress bar = progress.create(err, "producing", total);
     long started = System.nanoTime();
-    try (EmbedCommand.CountingInputStream in = new EmbedCommand.CountingInputStream(
-            "-".equals(input) ? System.in : Files.newInputStream(Path.of(input)));
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+    try (TextInput.Reader reader = input.open();
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<Future<RecordMetadata>> inFlight = new ArrayList<>();
-      String raw;
-      while ((raw = reader.readLine()) != null) {
-        lines++;
-        if (lines == 1 && raw.startsWith("\uFEFF")) {
-          raw = raw.substring(1);
-        }
-        InputLine line = InputLine.parse(format, lines, raw);
+      InputLine line;
+      while ((line = reader.next()) != null) {
         if (!line.accepted()) {
           rejected++;
           err.println("\rline " + line.line() + ": rejected: " + line.rejection());
@@ -114,11 +93,11 @@ final class ProduceCommand implements Callable<Integer> {
             codec.encode(sentence))));
         if (inFlight.size() >= IN_FLIGHT) {
           produced += awaitAll(inFlight);
-          bar.update(in.count(), lines, rejected + " rejected");
+          bar.update(reader.bytes(), reader.lines(), rejected + " rejected");
         }
       }
       produced += awaitAll(inFlight);
-      bar.complete(total > 0 ? total : in.count(), lines, rejected + " rejected");
+      bar.complete(total > 0 ? total : reader.bytes(), reader.lines(), rejected + " rejected");
     } finally {
       bar.finish();
     }
