@@ -197,6 +197,21 @@ class EmbedderJobITCase {
   }
 
   @Test
+  void atLeastOnceDeliversEverySentenceWithoutTransactions() throws Exception {
+    Configuration conf = topics(2);
+    conf.set(EmbedderOptions.DELIVERY_GUARANTEE, EmbedderOptions.Guarantee.AT_LEAST_ONCE);
+    Map<String, String> input = new LinkedHashMap<>();
+    for (int i = 0; i < 500; i++) {
+      input.put("alo-" + i, "At-least-once sentence number " + i + ".");
+    }
+    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+
+    runToCompletion(conf, SentenceStreamHook.NONE);
+
+    assertEquals(input.keySet(), readEmbeddings(conf).keySet());
+  }
+
+  @Test
   void malformedAndEmptyRecordsAreDeadLetteredAndAHugeTextIsTruncated() throws Exception {
     Configuration conf = topics(1);
     String topic = conf.get(EmbedderOptions.SENTENCES_TOPIC);
