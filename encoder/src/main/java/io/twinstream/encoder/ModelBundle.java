@@ -137,6 +137,17 @@ public final class ModelBundle {
     return new ModelBundle(location, withSums, model, tokenizer);
   }
 
+  /**
+   * The same files under another version: {@code version}, derived from {@code parentVersion} (for example
+   * to publish a built-in bundle into a registry).
+   */
+  public ModelBundle withVersion(String version, String parentVersion) {
+    BundleManifest m = manifest;
+    return new ModelBundle(location, new BundleManifest(m.format(), version, parentVersion, m.dimension(),
+        m.pooling(), m.normalize(), m.maxSequenceLength(), m.files(), m.createdAt(), m.source(), m.training(),
+        m.metrics()), model, tokenizer);
+  }
+
   /** Where the bundle was read from: a directory path or {@code builtin:<name>}. */
   public String location() {
     return location;
