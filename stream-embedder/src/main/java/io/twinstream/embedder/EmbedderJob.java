@@ -3,12 +3,14 @@ package io.twinstream.embedder;
 import io.twinstream.embedder.EmbedderOptions.Guarantee;
 import io.twinstream.embedder.EmbedderOptions.StartPosition;
 import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.decode.ModelUpdateDecodeFunction;
 import io.twinstream.embedder.operator.EmbedOperator;
 import io.twinstream.embedder.sink.AvroRecordSerializer;
 import io.twinstream.embedder.source.RawRecord;
 import io.twinstream.embedder.source.RawRecordDeserializer;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
+import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
 import java.io.IOException;
@@ -75,32 +77,38 @@ public final class EmbedderJob {
   public static void build(StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook) {
     TrustedRecords.install();
     EmbedderOptions.validate(conf);
-    String bootstrap = conf.get(EmbedderOptions.BOOTSTRAP_SERVERS);
     Properties kafka = EmbedderOptions.kafkaProperties(conf);
 
-    KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(bootstrap)
-        .setTopics(conf.get(EmbedderOptions.SENTENCES_TOPIC))
-        .setGroupId(conf.get(EmbedderOptions.GROUP_ID))
-        .setDeserializer(new RawRecordDeserializer())
-        .setProperties(kafka)
-        .setStartingOffsets(startingOffsets(conf.get(EmbedderOptions.START_POSITION)));
-    if (conf.get(EmbedderOptions.BOUNDED)) {
-      source.setBounded(OffsetsInitializer.latest());
-    }
-    // Kafka transactions must be read committed, whatever the caller's properties say about other things.
-    source.setProperty("isolation.level", "read_committed");
-
-    DataStream<RawRecord> raw = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), "sentences")
+    DataStream<RawRecord> raw = env.fromSource(rawSource(conf, kafka, conf.get(EmbedderOptions.SENTENCES_TOPIC),
+            conf.get(EmbedderOptions.GROUP_ID), startingOffsets(conf.get(EmbedderOptions.START_POSITION))),
+            WatermarkStrategy.noWatermarks(), "sentences")
         .uid("sentences-source");
     SingleOutputStreamOperator<Sentence> sentences = raw
         .process(new DecodeFunction(), new AvroTypeInfo<>(Sentence.class))
         .name("decode").uid("decode");
     DataStream<DeadLetter> deadLetters = sentences.getSideOutput(DecodeFunction.DEAD_LETTERS);
 
-    SingleOutputStreamOperator<Embedding> embeddings = hook.apply(sentences).transform("embed",
-            new AvroTypeInfo<>(Embedding.class),
-            new EmbedOperator(conf.get(EmbedderOptions.MODEL), conf.get(EmbedderOptions.BATCH_SIZE),
+    DataStream<ModelUpdate> updates;
+    String registry = conf.get(EmbedderOptions.MODEL_REGISTRY);
+    if (registry.isBlank()) {
+      // No registry, no updates: an empty stream that ends when the sentences end.
+      updates = raw.flatMap(new NoModelUpdates(), new AvroTypeInfo<>(ModelUpdate.class)).name("no-model-updates");
+    } else {
+      // Always from the beginning without a checkpoint: the latest promotion must reach a fresh job too.
+      SingleOutputStreamOperator<ModelUpdate> decoded = env.fromSource(rawSource(conf, kafka,
+              conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), conf.get(EmbedderOptions.GROUP_ID) + "-model-updates",
+              OffsetsInitializer.earliest()), WatermarkStrategy.noWatermarks(), "model-updates")
+          .uid("model-updates-source").setParallelism(1)
+          .process(new ModelUpdateDecodeFunction(conf.get(EmbedderOptions.REGISTRY_NAME)),
+              new AvroTypeInfo<>(ModelUpdate.class))
+          .name("decode-model-updates").uid("decode-model-updates").setParallelism(1);
+      deadLetters = deadLetters.union(decoded.getSideOutput(DecodeFunction.DEAD_LETTERS));
+      updates = decoded;
+    }
+
+    SingleOutputStreamOperator<Embedding> embeddings = hook.apply(sentences).connect(updates.broadcast())
+        .transform("embed", new AvroTypeInfo<>(Embedding.class),
+            new EmbedOperator(conf.get(EmbedderOptions.MODEL), registry, conf.get(EmbedderOptions.BATCH_SIZE),
                 conf.get(EmbedderOptions.ENCODER_BATCH_SIZE), conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
                 conf.get(EmbedderOptions.ENCODER_THREADS)))
         .uid("embed");
@@ -111,6 +119,34 @@ public final class EmbedderJob {
     deadLetters.sinkTo(sink(conf, kafka, conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC), DeadLetter.class,
             null, "dead-letters"))
         .name("dead-letters-sink").uid("dead-letters-sink");
+  }
+
+  /** Emits nothing: the model-update input of a job without a registry. */
+  private static final class NoModelUpdates
+      implements org.apache.flink.api.common.functions.FlatMapFunction<RawRecord, ModelUpdate> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void flatMap(RawRecord value, org.apache.flink.util.Collector<ModelUpdate> out) {
+      // no updates
+    }
+  }
+
+  private static KafkaSource<RawRecord> rawSource(Configuration conf, Properties kafka, String topic, String group,
+      OffsetsInitializer start) {
+    KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
+        .setBootstrapServers(conf.get(EmbedderOptions.BOOTSTRAP_SERVERS))
+        .setTopics(topic)
+        .setGroupId(group)
+        .setDeserializer(new RawRecordDeserializer())
+        .setProperties(kafka)
+        .setStartingOffsets(start);
+    if (conf.get(EmbedderOptions.BOUNDED)) {
+      source.setBounded(OffsetsInitializer.latest());
+    }
+    // Kafka transactions must be read committed, whatever the caller's properties say about other things.
+    source.setProperty("isolation.level", "read_committed");
+    return source.build();
   }
 
   private static <T extends org.apache.avro.specific.SpecificRecord> KafkaSink<T> sink(Configuration conf,

@@ -39,6 +39,20 @@ public final class EmbedderOptions {
       .withDescription("Topic of Avro DeadLetter records: input that could not be decoded or was empty, "
           + "with its raw bytes and the reason.");
 
+  public static final ConfigOption<String> MODEL_UPDATES_TOPIC = ConfigOptions.key("topic.model-updates")
+      .stringType().defaultValue("model-updates")
+      .withDescription("Compacted topic of Avro ModelUpdate records (key = registry name) that switch the "
+          + "serving model; read only when model.registry is set.");
+
+  public static final ConfigOption<String> MODEL_REGISTRY = ConfigOptions.key("model.registry")
+      .stringType().defaultValue("")
+      .withDescription("Root directory of the model registry (local or shared). Model updates may only "
+          + "point inside it; empty = no hot swap, the job serves 'model' for its whole life.");
+
+  public static final ConfigOption<String> REGISTRY_NAME = ConfigOptions.key("model.registry.name")
+      .stringType().defaultValue("default")
+      .withDescription("The registry's name: the key of its records on the model-updates topic.");
+
   public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("group.id")
       .stringType().defaultValue("twinstream-embedder")
       .withDescription("Consumer group id; offsets are committed to Kafka on checkpoints (for monitoring "
@@ -111,8 +125,9 @@ public final class EmbedderOptions {
 
   public static final ConfigOption<String> MODEL = ConfigOptions.key("model")
       .stringType().defaultValue("default")
-      .withDescription("Model bundle: a directory, or the built-in 'default' or 'default-int8'. Every task "
-          + "manager must see the directory.");
+      .withDescription("Initial model bundle: a directory, the built-in 'default' or 'default-int8', or "
+          + "'registry' for the registry's CURRENT version. Every task manager must see the directory. A job "
+          + "restored from a checkpoint serves the model it served then.");
 
   public static final ConfigOption<Integer> ENCODER_THREADS = ConfigOptions.key("encoder.threads")
       .intType().defaultValue(0)
@@ -129,7 +144,8 @@ public final class EmbedderOptions {
 
   /** All options, for documentation and validation. */
   public static List<ConfigOption<?>> all() {
-    return List.of(BOOTSTRAP_SERVERS, SENTENCES_TOPIC, EMBEDDINGS_TOPIC, DEAD_LETTERS_TOPIC, GROUP_ID,
+    return List.of(BOOTSTRAP_SERVERS, SENTENCES_TOPIC, EMBEDDINGS_TOPIC, DEAD_LETTERS_TOPIC, MODEL_UPDATES_TOPIC,
+        MODEL_REGISTRY, REGISTRY_NAME, GROUP_ID,
         START_POSITION, BOUNDED, BATCH_SIZE, ENCODER_BATCH_SIZE, BATCH_MAX_WAIT, PARALLELISM, CHECKPOINT_INTERVAL,
         DELIVERY_GUARANTEE, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, MODEL, ENCODER_THREADS,
         RESTART_ATTEMPTS, RESTART_DELAY);

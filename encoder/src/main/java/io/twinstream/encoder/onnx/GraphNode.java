@@ -88,6 +88,13 @@ public final class GraphNode {
     return this;
   }
 
+  /** Replaces the outputs. */
+  public GraphNode setOutputs(List<String> outputs) {
+    proto.clear(OUTPUT);
+    outputs.forEach(o -> proto.addString(OUTPUT, o));
+    return this;
+  }
+
   private ProtoMessage attribute(String name) {
     for (ProtoMessage a : proto.messages(ATTRIBUTE)) {
       if (a.string(ATTR_NAME).equals(name)) {

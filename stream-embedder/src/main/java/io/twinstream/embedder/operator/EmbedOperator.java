@@ -1,71 +1,99 @@
 package io.twinstream.embedder.operator;
 
+import io.twinstream.embedder.model.ModelSwitch;
+import io.twinstream.embedder.model.ServingModel;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
-import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.ModelRegistry;
 import io.twinstream.records.Embedding;
+import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
+import java.nio.file.Path;
 import java.util.List;
+import org.apache.flink.api.common.state.ListState;
+import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Histogram;
-import org.apache.flink.metrics.Meter;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.runtime.state.StateInitializationContext;
+import org.apache.flink.runtime.state.StateSnapshotContext;
 import org.apache.flink.streaming.api.operators.AbstractStreamOperator;
-import org.apache.flink.streaming.api.operators.BoundedOneInput;
-import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
+import org.apache.flink.streaming.api.operators.BoundedMultiInput;
+import org.apache.flink.streaming.api.operators.TwoInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gathers sentences into micro-batches ({@link MicroBatcher}), embeds each batch with one encoder call
- * ({@link BatchEmbedder}) and emits one {@link Embedding} per sentence.
+ * Gathers sentences (input 1) into micro-batches ({@link MicroBatcher}), embeds each batch with one encoder
+ * call and emits one {@link Embedding} per sentence; model updates (input 2, broadcast to every instance)
+ * switch the model between two batches ({@link ModelSwitch}).
  *
  * <p>A batch is flushed when it is full, when its first sentence has waited the maximum time (a processing
  * time timer), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at the end of input.
- * Flushing before the barrier means no sentence is ever held in the operator across a checkpoint: the operator
- * keeps no state, and every sentence the checkpoint's offsets cover has been emitted before the barrier.
+ * Flushing before the barrier means no sentence is held across a checkpoint. The only state is the serving
+ * model (union list state), so a restarted job serves the version it served at the checkpoint.
  */
 public final class EmbedOperator extends AbstractStreamOperator<Embedding>
-    implements OneInputStreamOperator<Sentence, Embedding>, BoundedOneInput {
+    implements TwoInputStreamOperator<Sentence, ModelUpdate, Embedding>, BoundedMultiInput {
 
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(EmbedOperator.class);
 
   private final String model;
+  private final String registryRoot;
   private final int batchSize;
   private final int encoderBatchSize;
   private final long maxWaitMillis;
   private final int threads;
 
-  private transient SentenceEncoder encoder;
-  private transient BatchEmbedder embedder;
+  private transient ModelSwitch models;
   private transient MicroBatcher<Sentence> batcher;
   private transient long timerAt;
+  private transient ListState<ServingModel> servingState;
+  private transient ServingModel restored;
   private transient Counter embeddingsOut;
   private transient Counter truncated;
-  private transient Meter embeddingsPerSecond;
+  private transient Counter swaps;
   private transient Histogram batchSizes;
   private transient Histogram eventTimeToEmit;
   private transient Histogram batchMillis;
 
   /**
-   * @param model bundle directory or built-in name
+   * @param model initial model: bundle directory, built-in name, or {@code registry} for the registry's CURRENT
+   * @param registryRoot the model registry updates may point into, or empty to refuse all updates
    * @param batchSize sentences per micro-batch at most
    * @param encoderBatchSize sentences per ONNX Runtime call
    * @param maxWaitMillis longest wait of a batch's first sentence
    * @param threads encoder threads, or 0 for available processors divided by the parallelism
    */
-  public EmbedOperator(String model, int batchSize, int encoderBatchSize, long maxWaitMillis, int threads) {
+  public EmbedOperator(String model, String registryRoot, int batchSize, int encoderBatchSize, long maxWaitMillis,
+      int threads) {
     this.model = model;
+    this.registryRoot = registryRoot == null ? "" : registryRoot;
     this.batchSize = batchSize;
     this.encoderBatchSize = encoderBatchSize;
     this.maxWaitMillis = maxWaitMillis;
     this.threads = threads;
+  }
+
+  @Override
+  public void initializeState(StateInitializationContext context) throws Exception {
+    super.initializeState(context);
+    servingState = context.getOperatorStateStore()
+        .getUnionListState(new ListStateDescriptor<>("serving-model", ServingModel.class));
+    restored = null;
+    if (context.isRestored()) {
+      // Union state: every instance sees what all instances stored; the newest update wins.
+      for (ServingModel m : servingState.get()) {
+        if (restored == null || m.updatedAt > restored.updatedAt) {
+          restored = m;
+        }
+      }
+    }
   }
 
   @Override
@@ -75,36 +103,44 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
     int encoderThreads = threads > 0 ? threads
         : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
+    ModelRegistry registry = registryRoot.isBlank() ? null : ModelRegistry.open(Path.of(registryRoot));
+    models = new ModelSwitch(registry,
+        EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
     try {
-      encoder = SentenceEncoder.open(ModelBundle.resolve(model),
-          EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
+      models.start(restored, model);
     } catch (InvalidBundleException e) {
+      models.close();
       throw new IllegalStateException("Cannot serve model '" + model + "': " + e.getMessage(), e);
     }
-    embedder = new BatchEmbedder(encoder);
     batcher = new MicroBatcher<>(batchSize, maxWaitMillis);
     timerAt = Long.MAX_VALUE;
     MetricGroup metrics = getMetricGroup();
     embeddingsOut = metrics.counter("embeddingsOut");
     truncated = metrics.counter("truncatedSentences");
-    embeddingsPerSecond = metrics.meter("embeddingsPerSecond", new MeterView(embeddingsOut));
+    swaps = metrics.counter("modelSwaps");
+    metrics.meter("embeddingsPerSecond", new MeterView(embeddingsOut));
     batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     eventTimeToEmit = metrics.histogram("eventTimeToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     batchMillis = metrics.histogram("batchEmbedMillis", new DescriptiveStatisticsHistogram(1000));
-    String version = encoder.modelVersion();
-    metrics.gauge("modelVersion", () -> version);
-    LOG.info("Embedding with {} ({} threads), batches of {} or {} ms", version, encoderThreads, batchSize,
-        maxWaitMillis);
+    metrics.gauge("modelVersion", () -> models.serving().version);
+    metrics.gauge("modelRefusals", models::refusals);
+    LOG.info("Embedding with {} ({} threads), micro-batches of {} or {} ms, encoder batches of {}",
+        models.serving().version, encoderThreads, batchSize, maxWaitMillis, encoderBatchSize);
   }
 
   @Override
-  public void processElement(StreamRecord<Sentence> element) throws Exception {
+  public void processElement1(StreamRecord<Sentence> element) throws Exception {
     long now = getProcessingTimeService().getCurrentProcessingTime();
     if (batcher.add(element.getValue(), now)) {
       flush();
     } else {
       scheduleFlush();
     }
+  }
+
+  @Override
+  public void processElement2(StreamRecord<ModelUpdate> element) {
+    models.onUpdate(element.getValue());
   }
 
   private void scheduleFlush() {
@@ -124,21 +160,25 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     }
   }
 
-  /** Embeds and emits the current batch, if any. */
+  /** Swaps in a newly loaded model if one is ready, then embeds and emits the current batch, if any. */
   private void flush() {
+    if (models.swapIfReady()) {
+      swaps.inc();
+    }
     if (batcher.isEmpty()) {
       return;
     }
     List<Sentence> batch = batcher.drain();
     long started = System.nanoTime();
-    List<Embedding> embeddings = embedder.embed(batch);
+    List<Embedding> embeddings = models.embedder().embed(batch);
     long tookMillis = (System.nanoTime() - started) / 1_000_000;
     batchMillis.update(tookMillis);
+    batchSizes.update(batch.size());
     if (LOG.isDebugEnabled()) {
-      LOG.debug("Embedded a batch of {} in {} ms; oldest event time {} ms ago", batch.size(), tookMillis,
+      LOG.debug("Embedded a batch of {} with {} in {} ms; oldest event time {} ms ago", batch.size(),
+          models.serving().version, tookMillis,
           System.currentTimeMillis() - batch.get(0).getEventTime().toEpochMilli());
     }
-    batchSizes.update(batch.size());
     long emitMillis = System.currentTimeMillis();
     for (Embedding e : embeddings) {
       output.collect(new StreamRecord<>(e));
@@ -157,8 +197,16 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   }
 
   @Override
-  public void endInput() {
-    flush();
+  public void snapshotState(StateSnapshotContext context) throws Exception {
+    super.snapshotState(context);
+    servingState.update(List.of(models.serving()));
+  }
+
+  @Override
+  public void endInput(int inputId) {
+    if (inputId == 1) {
+      flush();
+    }
   }
 
   @Override
@@ -172,8 +220,8 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     try {
       super.close();
     } finally {
-      if (encoder != null) {
-        encoder.close();
+      if (models != null) {
+        models.close();
       }
     }
   }

@@ -6,12 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.Embedding;
+import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.formats.avro.typeutils.AvroSerializer;
-import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.TestHarnessUtil;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -21,12 +21,11 @@ import org.junit.jupiter.api.Test;
 class EmbedOperatorTest {
 
   private static final long MAX_WAIT = 50;
-  private OneInputStreamOperatorTestHarness<Sentence, Embedding> harness;
+  private TwoInputStreamOperatorTestHarness<Sentence, ModelUpdate, Embedding> harness;
 
   @BeforeEach
   void open() throws Exception {
-    harness = new OneInputStreamOperatorTestHarness<>(new EmbedOperator("default", 3, 32, MAX_WAIT, 1),
-        new AvroSerializer<>(Sentence.class));
+    harness = new TwoInputStreamOperatorTestHarness<>(new EmbedOperator("default", "", 3, 32, MAX_WAIT, 1));
     harness.setProcessingTime(1_000);
     harness.open();
   }
@@ -47,10 +46,10 @@ class EmbedOperatorTest {
 
   @Test
   void aFullBatchIsEmittedAtOnceInInputOrder() throws Exception {
-    harness.processElement(sentence("a", "first sentence"), 0);
-    harness.processElement(sentence("b", "a second, longer sentence about streams"), 0);
+    harness.processElement1(sentence("a", "first sentence"), 0);
+    harness.processElement1(sentence("b", "a second, longer sentence about streams"), 0);
     assertEquals(0, output().size(), "not full yet, not due yet");
-    harness.processElement(sentence("c", "third"), 0);
+    harness.processElement1(sentence("c", "third"), 0);
     List<Embedding> out = output();
     assertEquals(List.of("a", "b", "c"), out.stream().map(Embedding::getId).toList());
     try (SentenceEncoder encoder = SentenceEncoder.open(ModelBundle.builtin(ModelBundle.DEFAULT))) {
@@ -66,9 +65,9 @@ class EmbedOperatorTest {
 
   @Test
   void aPartialBatchIsEmittedWhenItsFirstSentenceHasWaitedMaxWait() throws Exception {
-    harness.processElement(sentence("a", "one"), 0);
+    harness.processElement1(sentence("a", "one"), 0);
     harness.setProcessingTime(1_020);
-    harness.processElement(sentence("b", "two"), 0);
+    harness.processElement1(sentence("b", "two"), 0);
     harness.setProcessingTime(1_000 + MAX_WAIT - 1);
     assertEquals(0, output().size());
     harness.setProcessingTime(1_000 + MAX_WAIT);
@@ -77,11 +76,11 @@ class EmbedOperatorTest {
 
   @Test
   void aLaterBatchGetsItsOwnDeadline() throws Exception {
-    harness.processElement(sentence("a", "one"), 0);
+    harness.processElement1(sentence("a", "one"), 0);
     harness.setProcessingTime(1_000 + MAX_WAIT);
     assertEquals(1, output().size());
     harness.setProcessingTime(2_000);
-    harness.processElement(sentence("b", "two"), 0);
+    harness.processElement1(sentence("b", "two"), 0);
     harness.setProcessingTime(2_000 + MAX_WAIT - 1);
     assertEquals(1, output().size());
     harness.setProcessingTime(2_000 + MAX_WAIT);
@@ -90,23 +89,23 @@ class EmbedOperatorTest {
 
   @Test
   void theBatchIsFlushedBeforeACheckpointBarrier() throws Exception {
-    harness.processElement(sentence("a", "one"), 0);
+    harness.processElement1(sentence("a", "one"), 0);
     harness.prepareSnapshotPreBarrier(1);
     assertEquals(List.of("a"), output().stream().map(Embedding::getId).toList());
   }
 
   @Test
   void theBatchIsFlushedAtTheEndOfInput() throws Exception {
-    harness.processElement(sentence("a", "one"), 0);
-    harness.processElement(sentence("b", "two"), 0);
-    harness.endInput();
+    harness.processElement1(sentence("a", "one"), 0);
+    harness.processElement1(sentence("b", "two"), 0);
+    harness.endInput1();
     assertEquals(2, output().size());
   }
 
   @Test
   void truncationIsCarriedOnTheEmbedding() throws Exception {
-    harness.processElement(sentence("long", "word ".repeat(300)), 0);
-    harness.endInput();
+    harness.processElement1(sentence("long", "word ".repeat(300)), 0);
+    harness.endInput1();
     Embedding e = output().get(0);
     assertTrue(e.getTruncated());
     assertEquals(302, e.getTokenCount());
