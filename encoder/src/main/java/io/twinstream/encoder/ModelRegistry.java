@@ -38,6 +38,8 @@ public final class ModelRegistry {
 
   /** File naming the version that should serve. */
   public static final String CURRENT = "CURRENT";
+  /** Append-only log of the versions made current: {@code epochMillis<TAB>version} per line. */
+  public static final String HISTORY = "HISTORY";
   private static final String INCOMING_PREFIX = ".incoming-";
 
   private final Path root;
@@ -200,7 +202,38 @@ public final class ModelRegistry {
     Path tmp = root.resolve(INCOMING_PREFIX + CURRENT + "-" + UUID.randomUUID());
     Files.writeString(tmp, version + "\n", StandardCharsets.UTF_8);
     Files.move(tmp, root.resolve(CURRENT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    Files.writeString(root.resolve(HISTORY), System.currentTimeMillis() + "\t" + version + "\n",
+        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
     syncDirectory(root);
+  }
+
+  /** The versions made current, oldest first (a version appears again each time it was made current). */
+  public List<String> history() throws IOException {
+    Path file = root.resolve(HISTORY);
+    if (!Files.exists(file)) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+      int tab = line.indexOf('\t');
+      String version = tab < 0 ? line.trim() : line.substring(tab + 1).trim();
+      if (BundleManifest.isValidVersion(version)) {
+        out.add(version);
+      }
+    }
+    return out;
+  }
+
+  /** The version that was current before the current one, for a rollback. */
+  public Optional<String> previous() throws IOException {
+    Optional<String> current = current();
+    List<String> history = history();
+    for (int i = history.size() - 1; i >= 0; i--) {
+      if (current.isEmpty() || !history.get(i).equals(current.get())) {
+        return Optional.of(history.get(i));
+      }
+    }
+    return Optional.empty();
   }
 
   private static void syncDirectory(Path dir) {

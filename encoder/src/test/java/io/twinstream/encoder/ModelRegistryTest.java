@@ -152,4 +152,18 @@ class ModelRegistryTest {
     assertFalse(registry.list().isEmpty());
     assertArrayEquals("v1\n".getBytes(), Files.readAllBytes(tmp.resolve("CURRENT")));
   }
+
+  @Test
+  void historyGivesTheVersionToRollBackTo() throws Exception {
+    ModelRegistry registry = ModelRegistry.open(tmp);
+    registry.publish(base.withVersion("v1", null));
+    registry.publish(base.withVersion("v2", "v1"));
+    assertEquals(Optional.empty(), registry.previous());
+    registry.setCurrent("v1");
+    registry.setCurrent("v2");
+    assertEquals(List.of("v1", "v2"), registry.history());
+    assertEquals(Optional.of("v1"), registry.previous());
+    registry.setCurrent("v1"); // the rollback itself
+    assertEquals(Optional.of("v2"), registry.previous());
+  }
 }
