@@ -18,12 +18,13 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-/** {@code twinstream model}: import and inspect model bundles. */
+/** {@code twinstream model}: import, inspect, publish, list, promote and roll back model bundles. */
 @Command(
     name = "model",
     mixinStandardHelpOptions = true,
-    description = "Import and inspect model bundles.",
-    subcommands = {ModelCommand.Import.class, ModelCommand.Inspect.class})
+    description = "Import, inspect, publish, list, promote and roll back model bundles.",
+    subcommands = {ModelCommand.Import.class, ModelCommand.Inspect.class, RegistryCommands.Publish.class,
+        RegistryCommands.ListVersions.class, RegistryCommands.Promote.class, RegistryCommands.Rollback.class})
 final class ModelCommand implements Runnable {
 
   @Spec

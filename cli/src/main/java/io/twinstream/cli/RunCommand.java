@@ -73,8 +73,13 @@ final class RunCommand implements Callable<Integer> {
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting (repeatable).")
   Map<String, String> settings = new LinkedHashMap<>();
 
-  @Option(names = "--model", paramLabel = "DIR|default|default-int8", description = "Model bundle (model).")
+  @Option(names = "--model", paramLabel = "DIR|default|default-int8|registry",
+      description = "Initial model bundle; 'registry' = the registry's CURRENT version (model).")
   String model;
+
+  @Option(names = "--registry", paramLabel = "ROOT",
+      description = "Model registry directory: enables hot swap through the model-updates topic (model.registry).")
+  Path registry;
 
   @Option(names = "--parallelism", paramLabel = "N", description = "Pipeline parallelism (parallelism).")
   Integer parallelism;
@@ -190,6 +195,9 @@ final class RunCommand implements Callable<Integer> {
     if (model != null) {
       conf.set(EmbedderOptions.MODEL, model);
     }
+    if (registry != null) {
+      conf.set(EmbedderOptions.MODEL_REGISTRY, registry.toAbsolutePath().toString());
+    }
     if (parallelism != null) {
       conf.set(EmbedderOptions.PARALLELISM, parallelism);
     }
@@ -217,8 +225,13 @@ final class RunCommand implements Callable<Integer> {
     topics.put(conf.get(EmbedderOptions.SENTENCES_TOPIC), partitions);
     topics.put(conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), partitions);
     topics.put(conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC), 1);
+    Map<String, Map<String, String>> configs = new LinkedHashMap<>();
+    if (!conf.get(EmbedderOptions.MODEL_REGISTRY).isBlank()) {
+      topics.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), 1);
+      configs.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), Map.of("cleanup.policy", "compact"));
+    }
     try (Admin admin = Admin.create(client)) {
-      Topics.create(admin, topics, Map.of(), Duration.ofSeconds(60));
+      Topics.create(admin, topics, configs, Duration.ofSeconds(60));
     } catch (KafkaException e) {
       err.println("twinstream run: warning: " + e.getMessage() + " (continuing; the topics must exist)");
     }

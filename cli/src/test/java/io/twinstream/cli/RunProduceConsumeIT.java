@@ -42,7 +42,8 @@ class RunProduceConsumeIT {
       cmd.setOut(new PrintWriter(runOut, true));
       cmd.setErr(new PrintWriter(runErr, true));
       runExit.set(cmd.execute("run", "--embedded", "--kafka-dir", tmp.resolve("kafka").toString(),
-          "--checkpoint-interval", "500ms", "--metrics-port", Integer.toString(metricsPort)));
+          "--checkpoint-interval", "500ms", "--metrics-port", Integer.toString(metricsPort),
+          "--registry", tmp.resolve("registry").toString()));
     }, "run");
     run.start();
     String bootstrap = awaitBootstrap(runOut, runErr, run);
@@ -79,6 +80,36 @@ class RunProduceConsumeIT {
     assertTrue(embedded.find(), "no embeddingsOut metric in:\n" + metrics.lines().limit(20).toList());
     assertEquals(2.0, Double.parseDouble(embedded.group(1)));
     assertTrue(metrics.contains("operator_deadLetters"), "deadLetters metric is exported");
+
+    // Hot swap from the command line: publish and promote another model; new sentences get it.
+    Path registry = tmp.resolve("registry");
+    CliRun published = CliRun.of("model", "publish", "default-int8", "--registry", registry.toString(),
+        "--version", "int8-v1", "--promote", "--bootstrap", bootstrap);
+    assertEquals(0, published.exitCode(), published.err());
+    assertTrue(published.out().contains("PROMOTED int8-v1"), published.out());
+    String swappedVersion = null;
+    long deadline = System.nanoTime() + 120_000_000_000L;
+    for (int i = 0; swappedVersion == null || !swappedVersion.equals("int8-v1"); i++) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("no embedding from int8-v1 after its promotion; last: " + swappedVersion);
+      }
+      String id = "after-" + i;
+      Path one = tmp.resolve(id + ".jsonl");
+      Files.writeString(one, "{\"id\": \"" + id + "\", \"text\": \"Sentence " + i + " after the promotion.\"}\n");
+      assertEquals(0, CliRun.of("produce", "--bootstrap", bootstrap, "--format", "jsonl", "--input",
+          one.toString()).exitCode());
+      Path got = tmp.resolve("got-" + i + ".jsonl");
+      assertEquals(0, CliRun.of("consume", "--bootstrap", bootstrap, "--output", got.toString(), "--timeout", "3")
+          .exitCode());
+      for (String line : Files.readAllLines(got, StandardCharsets.UTF_8)) {
+        JsonNode node = new ObjectMapper().readTree(line);
+        if (node.get("id").asText().equals(id)) {
+          swappedVersion = node.get("modelVersion").asText();
+        }
+      }
+    }
+    CliRun list = CliRun.of("model", "list", "--registry", registry.toString());
+    assertTrue(list.out().contains("*  int8-v1"), list.out());
 
     run.interrupt();
     run.join(60_000);
