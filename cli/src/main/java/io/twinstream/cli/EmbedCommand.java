@@ -56,8 +56,9 @@ final class EmbedCommand implements Callable<Integer> {
       description = "Output JSONL file, or - for standard output (default: ${DEFAULT-VALUE}).")
   String output;
 
-  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|default|default-int8",
-      description = "Model bundle directory or built-in bundle name (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|ROOT/VERSION|default|default-int8",
+      description = "Model bundle directory (a registry's ROOT/VERSION among them, s3://… URIs too) or "
+          + "built-in bundle name (default: ${DEFAULT-VALUE}).")
   String model;
 
   @Option(names = "--batch-size", defaultValue = "" + EncoderOptions.DEFAULT_BATCH_SIZE,
@@ -84,9 +85,12 @@ final class EmbedCommand implements Callable<Integer> {
     }
     SentenceEncoder encoder;
     try {
-      encoder = SentenceEncoder.open(ModelBundle.resolve(model), options);
+      encoder = SentenceEncoder.open(Registries.resolve(model), options);
     } catch (InvalidBundleException e) {
       err.println("twinstream embed: cannot load model '" + model + "': " + e.getMessage());
+      return 1;
+    } catch (java.io.IOException e) {
+      err.println("twinstream embed: cannot read model '" + model + "': " + e);
       return 1;
     } catch (IllegalArgumentException e) {
       err.println("twinstream embed: " + e.getMessage());

@@ -9,7 +9,6 @@ import io.twinstream.records.ModelUpdate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +28,10 @@ final class RegistryCommands {
 
   /** Where the registry is. */
   static final class RegistryOption {
-    @Option(names = "--registry", required = true, paramLabel = "ROOT", description = "Model registry directory.")
-    Path root;
+    @Option(names = "--registry", required = true, paramLabel = "ROOT",
+        description = "Model registry: a directory, or a URI such as s3://bucket/models (through Flink's file "
+            + "systems: FLINK_CONF_DIR, FLINK_PLUGINS_DIR).")
+    String root;
   }
 
   /** Where model updates go. */
@@ -105,8 +106,8 @@ final class RegistryCommands {
         return TwinstreamCli.EXIT_USAGE;
       }
       try {
-        ModelRegistry reg = ModelRegistry.open(registry.root);
-        ModelBundle source = ModelBundle.resolve(bundle);
+        ModelRegistry reg = Registries.open(registry.root);
+        ModelBundle source = Registries.resolve(bundle);
         if (version != null) {
           source = source.withVersion(version, source.version().equals(version) ? source.manifest().parentVersion()
               : source.version());
@@ -138,7 +139,7 @@ final class RegistryCommands {
     @Override
     public Integer call() throws IOException {
       PrintWriter out = spec.commandLine().getOut();
-      ModelRegistry reg = ModelRegistry.open(registry.root);
+      ModelRegistry reg = Registries.open(registry.root);
       Optional<String> current = reg.current();
       List<BundleManifest> versions = reg.list();
       if (versions.isEmpty()) {
@@ -175,7 +176,7 @@ final class RegistryCommands {
     @Override
     public Integer call() throws IOException {
       try {
-        ModelRegistry reg = ModelRegistry.open(registry.root);
+        ModelRegistry reg = Registries.open(registry.root);
         printUpdate(spec.commandLine().getOut(), updates.updates(reg).promote(version,
             updates.reason.isEmpty() ? "promoted from the CLI" : updates.reason));
         return 0;
@@ -207,10 +208,10 @@ final class RegistryCommands {
     public Integer call() throws IOException {
       PrintWriter err = spec.commandLine().getErr();
       try {
-        ModelRegistry reg = ModelRegistry.open(registry.root);
+        ModelRegistry reg = Registries.open(registry.root);
         String target = to != null ? to : reg.previous().orElse(null);
         if (target == null) {
-          err.println("twinstream model rollback: no earlier version in " + reg.root().resolve(ModelRegistry.HISTORY)
+          err.println("twinstream model rollback: no earlier version in " + reg.describe(ModelRegistry.HISTORY)
               + "; name one with --to");
           return 1;
         }

@@ -2,6 +2,7 @@ package io.twinstream.cli;
 
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.model.RegistryLocations;
 import io.twinstream.embedder.kafka.KafkaProcess;
 import io.twinstream.embedder.kafka.Topics;
 import java.io.IOException;
@@ -78,8 +79,9 @@ final class RunCommand implements Callable<Integer> {
   String model;
 
   @Option(names = "--registry", paramLabel = "ROOT",
-      description = "Model registry directory: enables hot swap through the model-updates topic (model.registry).")
-  Path registry;
+      description = "Model registry (a directory, or a URI such as s3://bucket/models): enables hot swap "
+          + "through the model-updates topic (model.registry).")
+  String registry;
 
   @Option(names = "--parallelism", paramLabel = "N", description = "Pipeline parallelism (parallelism).")
   Integer parallelism;
@@ -196,7 +198,8 @@ final class RunCommand implements Callable<Integer> {
       conf.set(EmbedderOptions.MODEL, model);
     }
     if (registry != null) {
-      conf.set(EmbedderOptions.MODEL_REGISTRY, registry.toAbsolutePath().toString());
+      conf.set(EmbedderOptions.MODEL_REGISTRY, RegistryLocations.isLocal(registry)
+          ? Registries.open(registry).root().toString() : registry);
     }
     if (parallelism != null) {
       conf.set(EmbedderOptions.PARALLELISM, parallelism);

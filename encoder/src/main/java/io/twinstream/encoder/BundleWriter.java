@@ -23,9 +23,9 @@ public final class BundleWriter {
     if (Files.exists(manifest)) {
       throw new IOException(manifest + ": a bundle already exists there; choose an empty directory");
     }
-    writeDurably(dir.resolve(BundleManifest.MODEL_FILE), bundle.modelBytes());
-    writeDurably(dir.resolve(BundleManifest.TOKENIZER_FILE), bundle.tokenizerBytes());
-    writeDurably(manifest, bundle.manifest().toJson());
+    for (var file : bundle.files().entrySet()) { // the manifest last
+      writeDurably(dir.resolve(file.getKey()), file.getValue());
+    }
   }
 
   private static void writeDurably(Path path, byte[] bytes) throws IOException {

@@ -79,15 +79,47 @@ public final class ModelBundle {
     if (!Files.isDirectory(dir)) {
       throw new InvalidBundleException(Problem.MISSING_FILE, dir.toString(), "not a directory");
     }
-    Path manifestPath = dir.resolve(BundleManifest.FILE_NAME);
-    BundleManifest manifest = BundleManifest.parse(readFile(manifestPath), manifestPath.toString());
+    return read(dir.toString(), name -> readFile(dir.resolve(name)));
+  }
+
+  /** Reads one file of a bundle by its name in the manifest; used by {@link #read}. */
+  @FunctionalInterface
+  public interface FileSource {
+    /**
+     * The bytes of {@code name}.
+     *
+     * @throws InvalidBundleException ({@link Problem#MISSING_FILE} or {@link Problem#UNREADABLE}) naming the file
+     */
+    byte[] read(String name) throws InvalidBundleException;
+  }
+
+  /**
+   * Reads and verifies a bundle from any storage: {@code manifest.json} first, then every file it lists,
+   * each checked against its SHA-256.
+   *
+   * @param location where the bundle lives, for messages and {@link #location()}
+   */
+  public static ModelBundle read(String location, FileSource files) throws InvalidBundleException {
+    String manifestLocation = location + "/" + BundleManifest.FILE_NAME;
+    BundleManifest manifest = BundleManifest.parse(files.read(BundleManifest.FILE_NAME), manifestLocation);
     Map<String, byte[]> verified = new LinkedHashMap<>();
     for (Map.Entry<String, String> file : manifest.files().entrySet()) {
-      Path path = dir.resolve(file.getKey());
-      verified.put(file.getKey(), verify(readFile(path), file.getValue(), path.toString()));
+      verified.put(file.getKey(), verify(files.read(file.getKey()), file.getValue(), location + "/" + file.getKey()));
     }
-    return new ModelBundle(dir.toString(), manifest,
+    return new ModelBundle(location, manifest,
         verified.get(BundleManifest.MODEL_FILE), verified.get(BundleManifest.TOKENIZER_FILE));
+  }
+
+  /**
+   * The bundle's files as they are written to storage, the manifest last: a reader that finds the manifest
+   * finds every file it lists.
+   */
+  Map<String, byte[]> files() {
+    Map<String, byte[]> out = new LinkedHashMap<>();
+    out.put(BundleManifest.MODEL_FILE, model);
+    out.put(BundleManifest.TOKENIZER_FILE, tokenizer);
+    out.put(BundleManifest.FILE_NAME, manifest.toJson());
+    return java.util.Collections.unmodifiableMap(out);
   }
 
   /**

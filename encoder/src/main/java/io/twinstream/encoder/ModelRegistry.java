@@ -1,86 +1,93 @@
 package io.twinstream.encoder;
 
 import io.twinstream.encoder.InvalidBundleException.Problem;
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
- * Versioned model bundles under one root directory: {@code ROOT/<version>/{model.onnx, tokenizer.json,
- * manifest.json}}, plus {@code ROOT/CURRENT} naming the version that should serve.
+ * Versioned model bundles under one root: {@code ROOT/<version>/{model.onnx, tokenizer.json, manifest.json}},
+ * plus {@code ROOT/CURRENT} naming the version that should serve and {@code ROOT/HISTORY} listing the
+ * versions made current.
  *
- * <p>Publishing is atomic: the bundle is written into a hidden temporary directory (manifest last), verified
- * by loading it back, and renamed into place; a reader sees a complete, verified version or none. Two
- * publishers of the same version cannot both win: the rename of the second fails. Version names are
- * single path elements ({@link BundleManifest#isValidVersion}) and URIs are resolved only inside the root,
- * so nothing can escape it.
+ * <p>Publishing is atomic. On a store with atomic renames (a local disk or shared mount, {@link
+ * LocalRegistryStore}) the bundle is written into a hidden {@code .incoming-*} directory (manifest last),
+ * verified by reading it back and renamed into place; two publishers of one version cannot both win. On an
+ * object store the files are written in place and verified, and the manifest is written last: a version
+ * exists only once its manifest does, so a reader never lists or loads a partial one. Either way, what is
+ * loaded is verified against the manifest's checksums, so a damaged or half-written bundle never serves.
  *
- * <p>The root may be any directory the JVM can reach (a local disk or a shared mount). Thread-safe.
+ * <p>Version names are single path elements ({@link BundleManifest#isValidVersion}) and URIs are resolved
+ * only inside the root, so nothing can escape it. Thread-safe.
  */
 public final class ModelRegistry {
 
   /** File naming the version that should serve. */
   public static final String CURRENT = "CURRENT";
-  /** Append-only log of the versions made current: {@code epochMillis<TAB>version} per line. */
+  /** Log of the versions made current: {@code epochMillis<TAB>version} per line. */
   public static final String HISTORY = "HISTORY";
   private static final String INCOMING_PREFIX = ".incoming-";
 
-  private final Path root;
+  private final RegistryStore store;
 
-  private ModelRegistry(Path root) {
-    this.root = root;
+  private ModelRegistry(RegistryStore store) {
+    this.store = store;
   }
 
-  /** Opens (and creates if needed) the registry at {@code root}. */
+  /** Opens (and creates if needed) the registry in the local directory {@code root}. */
   public static ModelRegistry open(Path root) throws IOException {
     Objects.requireNonNull(root, "root");
-    Path normalized = root.toAbsolutePath().normalize();
-    Files.createDirectories(normalized);
-    return new ModelRegistry(normalized);
+    return new ModelRegistry(new LocalRegistryStore(root));
   }
 
-  /** The registry's root directory (absolute, normalised). */
-  public Path root() {
-    return root;
+  /** Opens the registry kept in {@code store}. */
+  public static ModelRegistry open(RegistryStore store) {
+    return new ModelRegistry(Objects.requireNonNull(store, "store"));
+  }
+
+  /** The registry's root URI. */
+  public URI root() {
+    return store.root();
+  }
+
+  /** The store the registry is kept in. */
+  public RegistryStore store() {
+    return store;
+  }
+
+  /** Where {@code name} lives, for messages: a URI under the root. */
+  public String describe(String name) {
+    return store.uri(name).toString();
   }
 
   /**
-   * The directory of {@code version}.
+   * Checks that {@code version} names a version directly under the root.
    *
    * @throws IllegalArgumentException if the name is not a valid version (which rules out path traversal)
    */
-  public Path directory(String version) {
+  public static String checkVersion(String version) {
     if (!BundleManifest.isValidVersion(version)) {
       throw new IllegalArgumentException("Invalid model version '" + version
           + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
-    Path dir = root.resolve(version).normalize();
-    if (!dir.getParent().equals(root)) {
-      throw new IllegalArgumentException("Model version '" + version + "' resolves outside the registry " + root);
-    }
-    return dir;
+    return version;
   }
 
   /** The URI of {@code version}'s directory, as carried by {@code ModelUpdate} events. */
   public URI uri(String version) {
-    return directory(version).toUri();
+    return store.uri(checkVersion(version));
   }
 
   /**
@@ -89,17 +96,16 @@ public final class ModelRegistry {
    * @throws IllegalArgumentException when it points anywhere else
    */
   public String versionOf(URI uri) {
-    Path path;
-    try {
-      path = Path.of(uri).toAbsolutePath().normalize();
-    } catch (IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-      throw new IllegalArgumentException("Model URI " + uri + " is not a path of this registry (" + root + ")", e);
+    String name = store.nameOf(uri).orElseThrow(() ->
+        new IllegalArgumentException("Model URI " + uri + " is outside the registry " + root()));
+    if (name.endsWith("/")) {
+      name = name.substring(0, name.length() - 1);
     }
-    if (path.getParent() == null || !path.getParent().equals(root) || path.getFileName() == null
-        || !BundleManifest.isValidVersion(path.getFileName().toString())) {
-      throw new IllegalArgumentException("Model URI " + uri + " is outside the registry " + root);
+    if (!BundleManifest.isValidVersion(name)) {
+      throw new IllegalArgumentException("Model URI " + uri + " is not a version directory of the registry "
+          + root());
     }
-    return path.getFileName().toString();
+    return name;
   }
 
   /**
@@ -111,51 +117,77 @@ public final class ModelRegistry {
    * @throws InvalidBundleException if the written bundle does not verify (nothing is published then)
    */
   public ModelBundle publish(ModelBundle bundle) throws IOException, InvalidBundleException {
-    String version = bundle.version();
-    Path target = directory(version);
-    if (Files.exists(target)) {
-      throw new FileAlreadyExistsException(target.toString(), null, "model version " + version
-          + " is already published in " + root);
+    String version = checkVersion(bundle.version());
+    String manifest = version + "/" + BundleManifest.FILE_NAME;
+    if (store.exists(store.supportsAtomicRename() ? version : manifest)) {
+      throw alreadyPublished(version, "is already published in " + root());
     }
-    Path incoming = root.resolve(INCOMING_PREFIX + version + "-" + UUID.randomUUID());
-    try {
-      BundleWriter.write(bundle, incoming);
-      ModelBundle.load(incoming); // verify what is on disk before it becomes visible
+    Map<String, byte[]> files = bundle.files();
+    if (store.supportsAtomicRename()) {
+      String incoming = INCOMING_PREFIX + version + "-" + UUID.randomUUID();
       try {
-        Files.move(incoming, target, StandardCopyOption.ATOMIC_MOVE);
-      } catch (AtomicMoveNotSupportedException e) {
-        throw new IOException("The file system of " + root + " cannot rename directories atomically", e);
-      } catch (FileSystemException e) {
-        // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports in several ways
-        if (e instanceof FileAlreadyExistsException || e instanceof DirectoryNotEmptyException
-            || Files.exists(target.resolve(BundleManifest.FILE_NAME))) {
-          throw new FileAlreadyExistsException(target.toString(), null, "model version " + version
-              + " was published by another publisher at the same time");
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+          store.write(incoming + "/" + file.getKey(), file.getValue(), false);
         }
-        throw e;
+        read(incoming); // verify what was written before it becomes visible
+        try {
+          store.rename(incoming, version);
+        } catch (FileAlreadyExistsException e) {
+          throw alreadyPublished(version, "was published by another publisher at the same time");
+        }
+      } finally {
+        store.delete(incoming);
       }
-      syncDirectory(root);
-    } finally {
-      deleteRecursively(incoming);
+    } else {
+      // No atomic rename: write the files in place (overwriting the leftovers of a crashed publisher),
+      // verify them, then write the manifest, which makes the version exist.
+      for (Map.Entry<String, byte[]> file : files.entrySet()) {
+        if (!file.getKey().equals(BundleManifest.FILE_NAME)) {
+          store.write(version + "/" + file.getKey(), file.getValue(), true);
+        }
+      }
+      for (Map.Entry<String, String> sum : bundle.manifest().files().entrySet()) {
+        String actual = ModelBundle.sha256(store.read(version + "/" + sum.getKey()));
+        if (!actual.equals(sum.getValue())) {
+          throw new InvalidBundleException(Problem.CHECKSUM_MISMATCH, describe(version + "/" + sum.getKey()),
+              "read back with SHA-256 " + actual + " instead of " + sum.getValue()
+                  + " (another publisher of the same version, or a faulty store); not published");
+        }
+      }
+      byte[] manifestBytes = files.get(BundleManifest.FILE_NAME);
+      try {
+        store.write(manifest, manifestBytes, false);
+      } catch (FileAlreadyExistsException e) {
+        throw alreadyPublished(version, "was published by another publisher at the same time");
+      }
+      if (!Arrays.equals(manifestBytes, store.read(manifest))) {
+        throw alreadyPublished(version, "was published by another publisher at the same time");
+      }
     }
-    return ModelBundle.load(target);
+    return load(version);
   }
 
-  /** Manifests of the published versions, oldest first; unreadable versions are skipped. */
+  private FileAlreadyExistsException alreadyPublished(String version, String what) {
+    return new FileAlreadyExistsException(describe(version), null, "model version " + version + " " + what);
+  }
+
+  /** Manifests of the published versions, oldest first; incomplete or unreadable versions are skipped. */
   public List<BundleManifest> list() throws IOException {
     List<BundleManifest> out = new ArrayList<>();
-    try (Stream<Path> dirs = Files.list(root)) {
-      for (Path dir : dirs.filter(Files::isDirectory).toList()) {
-        String name = dir.getFileName().toString();
-        if (!BundleManifest.isValidVersion(name)) {
-          continue; // incoming (hidden) directories and anything else that is not a version
+    for (String name : store.list("")) {
+      if (!BundleManifest.isValidVersion(name)) {
+        continue; // incoming (hidden) directories, CURRENT, HISTORY and anything else that is not a version
+      }
+      String manifest = name + "/" + BundleManifest.FILE_NAME;
+      try {
+        out.add(BundleManifest.parse(store.read(manifest), describe(manifest)));
+      } catch (NoSuchFileException | FileNotFoundException | InvalidBundleException e) {
+        // not a complete bundle (or not a directory): never listed
+      } catch (IOException e) {
+        if (!store.exists(manifest)) {
+          continue; // a plain file such as CURRENT on a store that reports it differently
         }
-        Path manifest = dir.resolve(BundleManifest.FILE_NAME);
-        try {
-          out.add(BundleManifest.parse(Files.readAllBytes(manifest), manifest.toString()));
-        } catch (NoSuchFileException | InvalidBundleException e) {
-          // not a complete bundle: never listed
-        }
+        throw e;
       }
     }
     out.sort(Comparator.comparing(BundleManifest::createdAt).thenComparing(BundleManifest::version));
@@ -164,57 +196,74 @@ public final class ModelRegistry {
 
   /** Loads and verifies {@code version}. */
   public ModelBundle load(String version) throws InvalidBundleException {
-    Path dir;
     try {
-      dir = directory(version);
+      checkVersion(version);
     } catch (IllegalArgumentException e) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, root + "/" + version, e.getMessage(), e);
+      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, root() + "/" + version, e.getMessage(), e);
     }
-    if (!Files.isDirectory(dir)) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, dir.toString(),
-          "no such version in the registry " + root);
+    boolean exists;
+    try {
+      exists = store.exists(version + "/" + BundleManifest.FILE_NAME) || store.exists(version);
+    } catch (IOException e) {
+      throw new InvalidBundleException(Problem.UNREADABLE, describe(version), "cannot read: " + e, e);
     }
-    return ModelBundle.load(dir);
+    if (!exists) {
+      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, describe(version),
+          "no such version in the registry " + root());
+    }
+    return read(version);
+  }
+
+  private ModelBundle read(String dir) throws InvalidBundleException {
+    return ModelBundle.read(describe(dir), name -> {
+      String file = dir + "/" + name;
+      try {
+        return store.read(file);
+      } catch (NoSuchFileException | FileNotFoundException e) {
+        throw new InvalidBundleException(Problem.MISSING_FILE, describe(file), "file is missing", e);
+      } catch (IOException | OutOfMemoryError e) {
+        throw new InvalidBundleException(Problem.UNREADABLE, describe(file), "cannot read: " + e, e);
+      }
+    });
   }
 
   /** Lower-case hex SHA-256 of {@code version}'s manifest.json (which lists the SHA-256 of every file). */
   public String manifestSha256(String version) throws IOException {
-    return ModelBundle.sha256(Files.readAllBytes(directory(version).resolve(BundleManifest.FILE_NAME)));
+    return ModelBundle.sha256(store.read(checkVersion(version) + "/" + BundleManifest.FILE_NAME));
   }
 
   /** The version {@code CURRENT} names, if any. */
   public Optional<String> current() throws IOException {
-    Path file = root.resolve(CURRENT);
-    if (!Files.exists(file)) {
+    String version;
+    try {
+      version = store.readString(CURRENT).trim();
+    } catch (NoSuchFileException | FileNotFoundException e) {
       return Optional.empty();
     }
-    String version = Files.readString(file, StandardCharsets.UTF_8).trim();
     return BundleManifest.isValidVersion(version) ? Optional.of(version) : Optional.empty();
   }
 
   /**
-   * Makes {@code version} the current one (atomically replacing {@code CURRENT}).
+   * Makes {@code version} the current one (replacing {@code CURRENT}) and logs it in {@code HISTORY}.
    *
    * @throws InvalidBundleException if the version is not published or does not verify
    */
   public void setCurrent(String version) throws IOException, InvalidBundleException {
     load(version);
-    Path tmp = root.resolve(INCOMING_PREFIX + CURRENT + "-" + UUID.randomUUID());
-    Files.writeString(tmp, version + "\n", StandardCharsets.UTF_8);
-    Files.move(tmp, root.resolve(CURRENT), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    Files.writeString(root.resolve(HISTORY), System.currentTimeMillis() + "\t" + version + "\n",
-        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-    syncDirectory(root);
+    store.replace(CURRENT, (version + "\n").getBytes(StandardCharsets.UTF_8));
+    store.append(HISTORY, (System.currentTimeMillis() + "\t" + version + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /** The versions made current, oldest first (a version appears again each time it was made current). */
   public List<String> history() throws IOException {
-    Path file = root.resolve(HISTORY);
-    if (!Files.exists(file)) {
+    String text;
+    try {
+      text = store.readString(HISTORY);
+    } catch (NoSuchFileException | FileNotFoundException e) {
       return List.of();
     }
     List<String> out = new ArrayList<>();
-    for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+    for (String line : text.split("\n")) {
       int tab = line.indexOf('\t');
       String version = tab < 0 ? line.trim() : line.substring(tab + 1).trim();
       if (BundleManifest.isValidVersion(version)) {
@@ -236,27 +285,8 @@ public final class ModelRegistry {
     return Optional.empty();
   }
 
-  private static void syncDirectory(Path dir) {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    } catch (IOException | UnsupportedOperationException e) {
-      // not every file system can sync a directory; the rename itself is already atomic
-    }
-  }
-
-  private static void deleteRecursively(Path path) throws IOException {
-    if (!Files.exists(path)) {
-      return;
-    }
-    try (Stream<Path> walk = Files.walk(path)) {
-      for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
-  }
-
   @Override
   public String toString() {
-    return "ModelRegistry[" + root + "]";
+    return "ModelRegistry[" + root() + "]";
   }
 }

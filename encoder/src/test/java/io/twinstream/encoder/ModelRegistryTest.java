@@ -41,9 +41,9 @@ class ModelRegistryTest {
     assertEquals(List.of("v1"), registry.list().stream().map(BundleManifest::version).toList());
     ModelBundle loaded = registry.load("v1");
     assertEquals(base.modelBuffer(), loaded.modelBuffer());
-    assertEquals(registry.root().resolve("v1").toUri(), registry.uri("v1"));
+    assertEquals(tmp.resolve("registry/v1").toUri(), registry.uri("v1"));
     assertEquals("v1", registry.versionOf(registry.uri("v1")));
-    assertEquals(ModelBundle.sha256(Files.readAllBytes(registry.root().resolve("v1/manifest.json"))),
+    assertEquals(ModelBundle.sha256(Files.readAllBytes(tmp.resolve("registry/v1/manifest.json"))),
         registry.manifestSha256("v1"));
   }
 
@@ -84,7 +84,7 @@ class ModelRegistryTest {
     assertEquals(1, won);
     assertEquals(publishers - 1, lost);
     registry.load("race");
-    try (var files = Files.list(registry.root())) {
+    try (var files = Files.list(tmp)) {
       assertEquals(List.of("race"), files.map(p -> p.getFileName().toString()).toList(), "no leftovers");
     }
   }
@@ -129,15 +129,15 @@ class ModelRegistryTest {
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
     registry.publish(base.withVersion("v1", null));
     for (String bad : List.of("..", "../etc", "v1/../../x", "/etc/passwd", ".hidden", "a/b", "")) {
-      assertThrows(IllegalArgumentException.class, () -> registry.directory(bad), bad);
+      assertThrows(IllegalArgumentException.class, () -> ModelRegistry.checkVersion(bad), bad);
       assertEquals(Problem.UNKNOWN_BUNDLE, assertThrows(InvalidBundleException.class, () -> registry.load(bad))
           .problem(), bad);
     }
     assertThrows(IllegalArgumentException.class, () -> registry.versionOf(Path.of("/etc/passwd").toUri()));
     assertThrows(IllegalArgumentException.class,
-        () -> registry.versionOf(registry.root().resolve("v1/../../outside").toUri()));
+        () -> registry.versionOf(tmp.resolve("registry/v1/../../outside").toUri()));
     assertThrows(IllegalArgumentException.class,
-        () -> registry.versionOf(registry.root().resolve("v1/model.onnx").toUri()));
+        () -> registry.versionOf(tmp.resolve("registry/v1/model.onnx").toUri()));
     assertThrows(IllegalArgumentException.class, () -> base.withVersion("../escape", null));
   }
 

@@ -46,7 +46,8 @@ public final class EmbedderOptions {
 
   public static final ConfigOption<String> MODEL_REGISTRY = ConfigOptions.key("model.registry")
       .stringType().defaultValue("")
-      .withDescription("Root directory of the model registry (local or shared). Model updates may only "
+      .withDescription("Root of the model registry: a local or shared directory, or a URI of any file "
+          + "system Flink reaches (s3://bucket/models with Flink's S3 plugin, hdfs://...). Model updates may only "
           + "point inside it; empty = no hot swap, the job serves 'model' for its whole life.");
 
   public static final ConfigOption<String> REGISTRY_NAME = ConfigOptions.key("model.registry.name")

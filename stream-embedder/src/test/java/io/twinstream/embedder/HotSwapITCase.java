@@ -122,7 +122,7 @@ class HotSwapITCase {
 
         // A bundle damaged after publishing, announced as promoted: it must be refused.
         String badSha = registry.manifestSha256("bad");
-        Files.write(registry.root().resolve("bad/tokenizer.json"), "{}".getBytes());
+        Files.write(Path.of(registry.root()).resolve("bad/tokenizer.json"), "{}".getBytes());
         updates.send(ModelUpdate.newBuilder().setVersion("bad").setParentVersion("v1")
             .setUri(registry.uri("bad").toString()).setSha256(badSha).setStatus(ModelStatus.PROMOTED)
             .setMetrics(Map.of()).setCreatedAt(Instant.now()).setReason("test: corrupt bundle").build());

@@ -53,6 +53,11 @@ public final class ModelSwitch implements AutoCloseable {
 
   private record Loaded(long request, SentenceEncoder encoder, ServingModel model) {}
 
+  /** Texts of short to long lengths run through a new session before it serves. */
+  private static final java.util.List<String> WARM_UP = java.util.List.of("warm up",
+      "A warm-up sentence of a typical length for a message stream.",
+      "A longer warm-up text. ".repeat(8), "The longest warm-up text, near the maximum length. ".repeat(20));
+
   /**
    * @param registry where updates may point; null to refuse every update
    * @param options encoder options for every model served
@@ -77,7 +82,7 @@ public final class ModelSwitch implements AutoCloseable {
   public void start(ServingModel restored, String fallback) throws InvalidBundleException {
     if (restored != null) {
       try {
-        ModelBundle bundle = loadVerified(restored.location, restored.sha256);
+        ModelBundle bundle = loadVerified(restored.location, restored.sha256, false);
         serve(SentenceEncoder.open(bundle, options), restored);
         lastUpdateAt = restored.updatedAt;
         LOG.info("Serving {} restored from the checkpoint", restored.version);
@@ -98,11 +103,11 @@ public final class ModelSwitch implements AutoCloseable {
       String current;
       try {
         current = registry.current().orElseThrow(() -> new InvalidBundleException(
-            InvalidBundleException.Problem.UNKNOWN_BUNDLE, registry.root().resolve(ModelRegistry.CURRENT).toString(),
+            InvalidBundleException.Problem.UNKNOWN_BUNDLE, registry.describe(ModelRegistry.CURRENT),
             "the registry has no current version"));
       } catch (java.io.IOException e) {
         throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE,
-            registry.root().resolve(ModelRegistry.CURRENT).toString(), e.getMessage(), e);
+            registry.describe(ModelRegistry.CURRENT), e.getMessage(), e);
       }
       bundle = registry.load(current);
       location = registry.uri(current).toString();
@@ -172,7 +177,7 @@ public final class ModelSwitch implements AutoCloseable {
       if (request != requested.get()) {
         return; // superseded before it started
       }
-      ModelBundle bundle = loadVerified(uri, sha256);
+      ModelBundle bundle = loadVerified(uri, sha256, true);
       if (!bundle.version().equals(version)) {
         throw new InvalidBundleException(InvalidBundleException.Problem.MALFORMED_MANIFEST, uri,
             "the bundle's version is " + bundle.version() + ", the update says " + version);
@@ -184,6 +189,12 @@ public final class ModelSwitch implements AutoCloseable {
             + ": vectors of the two could not share a topic");
       }
       SentenceEncoder next = SentenceEncoder.open(bundle, options);
+      // The first runs of a fresh ONNX Runtime session allocate its memory arena and are several times
+      // slower than later ones: pay for them here, one text at a time on this thread only (so that the
+      // embedding threads keep their cores), not in the first batches.
+      for (String text : WARM_UP) {
+        next.encode(text);
+      }
       if (closed) {
         next.close();
         return;
@@ -200,11 +211,16 @@ public final class ModelSwitch implements AutoCloseable {
     }
   }
 
-  private ModelBundle loadVerified(String location, String sha256) throws InvalidBundleException {
+  /**
+   * Loads what {@code location} names: a built-in bundle, a version of the registry (by its URI), or, for a
+   * model the job was configured with ({@code fromUpdate} false), a bundle directory.
+   */
+  private ModelBundle loadVerified(String location, String sha256, boolean fromUpdate)
+      throws InvalidBundleException {
     ModelBundle bundle;
     if (location.startsWith("builtin:")) {
       bundle = ModelBundle.builtin(location.substring("builtin:".length()));
-    } else if (location.startsWith("file:")) {
+    } else if (isUri(location)) {
       if (registry == null) {
         throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
             "no model.registry is configured, so no bundle is accepted from an update");
@@ -227,6 +243,9 @@ public final class ModelSwitch implements AutoCloseable {
           throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE, location, e.getMessage(), e);
         }
       }
+    } else if (fromUpdate) {
+      throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
+          "an update may only name a built-in bundle or a version URI of the registry");
     } else {
       bundle = ModelBundle.resolve(location);
     }
@@ -257,6 +276,16 @@ public final class ModelSwitch implements AutoCloseable {
     swaps.incrementAndGet();
     LOG.info("Swapped model {} -> {}", from, next.model().version);
     return true;
+  }
+
+  /** Whether {@code location} is a URI with a scheme (a registry version), not a plain path. */
+  private static boolean isUri(String location) {
+    try {
+      String scheme = URI.create(location).getScheme();
+      return scheme != null && scheme.length() > 1; // "C:" is a drive, not a scheme
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
   }
 
   @Override

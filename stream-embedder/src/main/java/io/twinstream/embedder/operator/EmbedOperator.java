@@ -1,6 +1,7 @@
 package io.twinstream.embedder.operator;
 
 import io.twinstream.embedder.model.ModelSwitch;
+import io.twinstream.embedder.model.RegistryLocations;
 import io.twinstream.embedder.model.ServingModel;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
@@ -9,7 +10,6 @@ import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
-import java.nio.file.Path;
 import java.util.List;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
@@ -103,7 +103,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
     int encoderThreads = threads > 0 ? threads
         : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
-    ModelRegistry registry = registryRoot.isBlank() ? null : ModelRegistry.open(Path.of(registryRoot));
+    ModelRegistry registry = registryRoot.isBlank() ? null : RegistryLocations.open(registryRoot);
     models = new ModelSwitch(registry,
         EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
     try {

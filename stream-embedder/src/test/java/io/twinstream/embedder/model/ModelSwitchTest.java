@@ -49,7 +49,7 @@ class ModelSwitchTest {
     registry.publish(base.withVersion("v1", null));
     registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
     models = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
-    models.start(null, registry.root().resolve("v1").toString());
+    models.start(null, Path.of(registry.root()).resolve("v1").toString());
   }
 
   @AfterEach
@@ -115,7 +115,7 @@ class ModelSwitchTest {
   @Test
   void aBundleDamagedAfterPublishingIsRefusedAndCounted() throws Exception {
     ModelUpdate update = update("v2", ModelStatus.PROMOTED, 10);
-    Files.write(registry.root().resolve("v2/tokenizer.json"), "{}".getBytes());
+    Files.write(Path.of(registry.root()).resolve("v2/tokenizer.json"), "{}".getBytes());
     models.onUpdate(update);
     models.awaitLoads(LOAD);
     assertFalse(models.swapIfReady());
