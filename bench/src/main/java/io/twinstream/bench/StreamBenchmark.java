@@ -165,6 +165,10 @@ public final class StreamBenchmark {
     conf.set(EmbedderOptions.DELIVERY_GUARANTEE, guarantee);
     conf.set(EmbedderOptions.PARALLELISM, parallelism);
     conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    String bufferTimeout = System.getProperty("twinstream.bench.bufferTimeoutMs");
+    if (bufferTimeout != null) { // for A/B runs of the job's buffer.timeout
+      conf.set(EmbedderOptions.BUFFER_TIMEOUT, Duration.ofMillis(Long.parseLong(bufferTimeout)));
+    }
     return conf;
   }
 

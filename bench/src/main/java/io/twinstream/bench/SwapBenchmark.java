@@ -162,8 +162,10 @@ public final class SwapBenchmark {
       md.append(String.format(Locale.ROOT, "Machine: %s%n%d sentences/s for %d s, parallelism 1, %d batches, "
           + "median gap between batches %.0f ms%n%n", MachineInfo.describe(), (long) rate, seconds, times.size(),
           median));
-      md.append("| swap | from → to | first batch of the new version after promotion | longest gap in the swap window | above median |\n");
-      md.append("|---|---|---:|---:|---:|\n");
+      md.append("| swap | from → to | first batch of the new version after promotion | gap at the switch "
+          + "(last old → first new batch) | above median | longest gap from promotion to 1 s after the switch "
+          + "(background load included) | above median |\n");
+      md.append("|---|---|---:|---:|---:|---:|---:|\n");
       for (int s = 0; s < swapTimes.size(); s++) {
         long promoted = swapTimes.get(s);
         String target = s == 0 ? "int8-b" : "fp32-c";
@@ -175,7 +177,7 @@ public final class SwapBenchmark {
           }
         }
         if (firstNew == null) {
-          md.append(String.format(Locale.ROOT, "| %d | → %s | never | - | - |%n", s + 1, target));
+          md.append(String.format(Locale.ROOT, "| %d | → %s | never | - | - | - | - |%n", s + 1, target));
           continue;
         }
         double longest = 0;
@@ -184,9 +186,11 @@ public final class SwapBenchmark {
             longest = Math.max(longest, times.get(k) - times.get(k - 1));
           }
         }
-        md.append(String.format(Locale.ROOT, "| %d | %s → %s | %d ms | %.0f ms | %.0f ms |%n", s + 1,
-            batches.floorEntry(promoted) == null ? "?" : batches.floorEntry(promoted).getValue(), target,
-            firstNew - promoted, longest, longest - median));
+        Long lastOld = batches.lowerKey(firstNew);
+        double atSwitch = lastOld == null ? Double.NaN : firstNew - lastOld;
+        md.append(String.format(Locale.ROOT, "| %d | %s → %s | %d ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
+            s + 1, batches.floorEntry(promoted) == null ? "?" : batches.floorEntry(promoted).getValue(), target,
+            firstNew - promoted, atSwitch, atSwitch - median, longest, longest - median));
       }
       // For scale: the longest gap anywhere outside the swap windows (from promotion to 1 s after the first
       // batch of the new version), i.e. what this machine's noise alone does during the run.

@@ -63,6 +63,9 @@ public final class EmbedderJob {
     env.configure(restart);
     env.enableCheckpointing(conf.get(EmbedderOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.setParallelism(conf.get(EmbedderOptions.PARALLELISM));
+    // Sentences cross a network edge to the embedding operator (its second input, model updates, keeps it
+    // from chaining with the source): Flink's default 100 ms buffer timeout would delay them that long.
+    env.setBufferTimeout(conf.get(EmbedderOptions.BUFFER_TIMEOUT).toMillis());
     // Chained operators hand records over without a defensive copy: every operator here builds new records
     // and keeps none it has emitted.
     env.getConfig().enableObjectReuse();

@@ -103,6 +103,11 @@ public final class EmbedderOptions {
       .withDescription("Checkpoint interval. Under EXACTLY_ONCE, embeddings become visible to read_committed "
           + "consumers when the checkpoint that covers them completes.");
 
+  public static final ConfigOption<Duration> BUFFER_TIMEOUT = ConfigOptions.key("buffer.timeout")
+      .durationType().defaultValue(Duration.ofMillis(5))
+      .withDescription("Longest time a record waits in a network buffer between two operators that are not "
+          + "chained (Flink's buffer timeout, whose own default is 100 ms); 0 = flush after every record.");
+
   /** How the embeddings topic is written. */
   public enum Guarantee {
     /** Kafka transactions committed on checkpoints: no duplicate ever reaches a read_committed consumer. */
@@ -148,7 +153,7 @@ public final class EmbedderOptions {
     return List.of(BOOTSTRAP_SERVERS, SENTENCES_TOPIC, EMBEDDINGS_TOPIC, DEAD_LETTERS_TOPIC, MODEL_UPDATES_TOPIC,
         MODEL_REGISTRY, REGISTRY_NAME, GROUP_ID,
         START_POSITION, BOUNDED, BATCH_SIZE, ENCODER_BATCH_SIZE, BATCH_MAX_WAIT, PARALLELISM, CHECKPOINT_INTERVAL,
-        DELIVERY_GUARANTEE, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, MODEL, ENCODER_THREADS,
+        BUFFER_TIMEOUT, DELIVERY_GUARANTEE, TRANSACTIONAL_ID_PREFIX, TRANSACTION_TIMEOUT, MODEL, ENCODER_THREADS,
         RESTART_ATTEMPTS, RESTART_DELAY);
   }
 
@@ -178,6 +183,9 @@ public final class EmbedderOptions {
     }
     if (conf.get(RESTART_ATTEMPTS) < 0) {
       throw new IllegalArgumentException("Option " + RESTART_ATTEMPTS.key() + " must be >= 0");
+    }
+    if (conf.get(BUFFER_TIMEOUT).isNegative()) {
+      throw new IllegalArgumentException("Option " + BUFFER_TIMEOUT.key() + " must not be negative");
     }
     if (conf.get(BATCH_MAX_WAIT).isNegative()) {
       throw new IllegalArgumentException("Option " + BATCH_MAX_WAIT.key() + " must not be negative");

@@ -39,6 +39,7 @@ public final class ModelSwitch implements AutoCloseable {
   private final ModelRegistry registry;
   private final EncoderOptions options;
   private final ExecutorService loader;
+  private final ExecutorService closer;
   private final AtomicReference<Loaded> ready = new AtomicReference<>();
   private final AtomicLong requested = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
@@ -65,6 +66,11 @@ public final class ModelSwitch implements AutoCloseable {
   public ModelSwitch(ModelRegistry registry, EncoderOptions options) {
     this.registry = registry;
     this.options = options;
+    this.closer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "twinstream-model-closer");
+      t.setDaemon(true);
+      return t;
+    });
     this.loader = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "twinstream-model-loader");
       t.setDaemon(true);
@@ -124,7 +130,13 @@ public final class ModelSwitch implements AutoCloseable {
     embedder = new BatchEmbedder(next);
     serving = model;
     if (old != null) {
-      old.close();
+      // No batch uses it any more (batches run on the operator's thread, which is here): free its native
+      // memory off that thread, so that the next batch does not wait for it.
+      try {
+        closer.execute(old::close);
+      } catch (java.util.concurrent.RejectedExecutionException e) {
+        old.close();
+      }
     }
   }
 
@@ -298,6 +310,14 @@ public final class ModelSwitch implements AutoCloseable {
     }
     if (encoder != null) {
       encoder.close();
+    }
+    closer.shutdown();
+    try {
+      if (!closer.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS)) {
+        LOG.warn("Old model sessions still closing after 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }
