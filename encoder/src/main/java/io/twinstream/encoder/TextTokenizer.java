@@ -13,17 +13,27 @@ import java.util.Map;
  * Turns texts into model inputs with the bundle's Hugging Face tokenizer, truncating to the model's maximum
  * sequence length itself so that it still knows each text's full token count. Padding is left to the batch.
  */
-final class TextTokenizer implements AutoCloseable {
+public final class TextTokenizer implements AutoCloseable {
 
   /** One text's model input. {@code tokens} counts the whole text (special tokens included). */
-  record Tokenized(long[] ids, long[] typeIds, int tokens) {
-    boolean truncated() {
+  public record Tokenized(long[] ids, long[] typeIds, int tokens) {
+    /** Whether the text was cut to the maximum sequence length. */
+    public boolean truncated() {
       return tokens > ids.length;
     }
 
-    int length() {
+    /** Tokens the model sees. */
+    public int length() {
       return ids.length;
     }
+  }
+
+  /** The tokenizer of {@code bundle}, truncating at its manifest's maximum sequence length. */
+  public static TextTokenizer of(ModelBundle bundle) throws InvalidBundleException {
+    java.nio.ByteBuffer json = bundle.tokenizerBuffer();
+    byte[] bytes = new byte[json.remaining()];
+    json.get(bytes);
+    return new TextTokenizer(bytes, bundle.manifest().maxSequenceLength(), bundle.location());
   }
 
   private final HuggingFaceTokenizer tokenizer;
@@ -74,12 +84,13 @@ final class TextTokenizer implements AutoCloseable {
     }
   }
 
-  int maxLength() {
+  /** The maximum sequence length, special tokens included. */
+  public int maxLength() {
     return maxLength;
   }
 
   /** Tokenizes {@code texts} (in one native call) and truncates each to the maximum sequence length. */
-  Tokenized[] tokenize(List<String> texts) {
+  public Tokenized[] tokenize(List<String> texts) {
     Encoding[] encodings = tokenizer.batchEncode(texts);
     Tokenized[] out = new Tokenized[encodings.length];
     for (int i = 0; i < encodings.length; i++) {
