@@ -28,10 +28,8 @@ final class Registries {
   static ModelRegistry open(String location) throws IOException {
     if (!RegistryLocations.isLocal(location)) {
       initializeFileSystems();
-      return RegistryLocations.open(location);
     }
-    return RegistryLocations.open(Path.of(location.startsWith("file:") ? Path.of(URI.create(location)).toString()
-        : location).toAbsolutePath().toString());
+    return RegistryLocations.open(location);
   }
 
   /**
