@@ -180,6 +180,17 @@ public final class ModelBundle {
         m.metrics()), model, tokenizer);
   }
 
+  /**
+   * The same files with another maximum sequence length (tokens per text, special tokens included), e.g. to
+   * fine-tune on shorter or longer texts than the model was exported for.
+   */
+  public ModelBundle withMaxSequenceLength(int maxSequenceLength) {
+    BundleManifest m = manifest;
+    return new ModelBundle(location, new BundleManifest(m.format(), m.version(), m.parentVersion(),
+        m.dimension(), m.pooling(), m.normalize(), maxSequenceLength, m.files(), m.createdAt(), m.source(),
+        m.training(), m.metrics()), model, tokenizer);
+  }
+
   /** Where the bundle was read from: a directory path or {@code builtin:<name>}. */
   public String location() {
     return location;

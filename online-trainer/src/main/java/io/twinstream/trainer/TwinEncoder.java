@@ -63,6 +63,12 @@ public final class TwinEncoder implements AutoCloseable {
     byte[] onnx = new byte[modelBuffer.remaining()];
     modelBuffer.get(onnx);
     BertWeights weights = BertWeights.extract(OnnxModel.parse(onnx));
+    int maxLength = bundle.manifest().maxSequenceLength();
+    if (maxLength > weights.config().maxPositions()) {
+      throw new InvalidBundleException(InvalidBundleException.Problem.INVALID_MODEL, bundle.location(),
+          "maxSequenceLength " + maxLength + " exceeds the model's " + weights.config().maxPositions()
+              + " position embeddings");
+    }
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
     TextTokenizer tokenizer = null;
     try {
@@ -89,6 +95,16 @@ public final class TwinEncoder implements AutoCloseable {
     return config;
   }
 
+  /** The manifest of the bundle the weights came from. */
+  public BundleManifest manifest() {
+    return manifest;
+  }
+
+  /** The tokenizer's maximum sequence length (special tokens included). */
+  public int maxLength() {
+    return tokenizer.maxLength();
+  }
+
   /** The parameters, by Hugging Face name (linear weights in {@code [in, out]} layout). */
   public Map<String, NDArray> parameters() {
     return parameters;
@@ -101,24 +117,33 @@ public final class TwinEncoder implements AutoCloseable {
 
   /** Tokenizes {@code texts} into a padded batch of arrays owned by {@code m}. */
   public TokenBatch tokenize(NDManager m, List<String> texts) {
-    Tokenized[] tokens = tokenizer.tokenize(texts);
+    return batch(m, List.of(tokenizer.tokenize(texts)));
+  }
+
+  /** Tokenizes {@code texts} without padding, truncating at the model's maximum sequence length. */
+  public Tokenized[] tokens(List<String> texts) {
+    return tokenizer.tokenize(texts);
+  }
+
+  /** Pads already tokenized texts into a batch of arrays owned by {@code m}. */
+  public TokenBatch batch(NDManager m, List<Tokenized> tokens) {
     int width = 1;
     for (Tokenized t : tokens) {
       width = Math.max(width, t.length());
     }
-    long[] ids = new long[texts.size() * width];
+    long[] ids = new long[tokens.size() * width];
     long[] types = new long[ids.length];
     float[] mask = new float[ids.length];
-    for (int i = 0; i < tokens.length; i++) {
-      long[] tid = tokens[i].ids();
-      long[] ttype = tokens[i].typeIds();
+    for (int i = 0; i < tokens.size(); i++) {
+      long[] tid = tokens.get(i).ids();
+      long[] ttype = tokens.get(i).typeIds();
       for (int j = 0; j < tid.length; j++) {
         ids[i * width + j] = tid[j];
         types[i * width + j] = ttype[j];
         mask[i * width + j] = 1f;
       }
     }
-    Shape shape = new Shape(texts.size(), width);
+    Shape shape = new Shape(tokens.size(), width);
     return new TokenBatch(m.create(ids, shape), m.create(types, shape), m.create(mask, shape));
   }
 
@@ -178,7 +203,7 @@ public final class TwinEncoder implements AutoCloseable {
 
   /** Inference convenience: the vectors of {@code texts}, in order. */
   public float[][] encode(List<String> texts) {
-    try (NDManager m = manager.newSubManager()) {
+    try (NDManager m = manager.newSubManager(); NoGrad ignored = NoGrad.enter()) {
       NDArray vectors = embed(m, tokenize(m, texts));
       float[] flat = vectors.toType(DataType.FLOAT32, false).toFloatArray();
       int h = (int) vectors.getShape().get(1);

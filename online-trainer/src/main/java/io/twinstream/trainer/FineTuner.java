@@ -1,0 +1,369 @@
+package io.twinstream.trainer;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import io.twinstream.encoder.InvalidBundleException;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.TextTokenizer.Tokenized;
+import io.twinstream.encoder.onnx.UnsupportedGraphException;
+import io.twinstream.trainer.TwinEncoder.TokenBatch;
+import io.twinstream.trainer.loss.BatchEmbeddings;
+import io.twinstream.trainer.loss.Loss;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * Fine-tunes a twin encoder: both sides of every example go through the same weights, the loss compares their
+ * embeddings, AdamW updates the shared weights. Warm-up then linear decay of the learning rate, gradient
+ * clipping, a seeded shuffle every epoch.
+ *
+ * <p>Memory: a step whose padded tokens exceed the options' token budget is run with a gradient cache (Gao et
+ * al. 2021, as sentence-transformers' CachedMultipleNegativesRankingLoss): the batch is embedded without graph
+ * in mini-batches within the budget, the loss's gradient with respect to those embeddings is taken, then each
+ * mini-batch is embedded again with graph and back-propagated with its slice of that gradient. The result is
+ * the gradient of the whole batch (the forward pass has no dropout, so both passes agree), at the cost of a
+ * second forward pass, while peak memory depends on the budget instead of the batch size.
+ *
+ * <p>A non-finite loss, gradient or weight aborts the round with {@link TrainingDivergedException}; the model
+ * trained is always a copy loaded from the input bundle, so the input never changes.
+ */
+public final class FineTuner {
+
+  private final Loss loss;
+  private final TrainingOptions options;
+  /** Runs between every forward pass and its backward pass; tests use it to force a garbage collection. */
+  Runnable beforeBackward = () -> {};
+
+  public FineTuner(Loss loss, TrainingOptions options) {
+    this.loss = loss;
+    this.options = options;
+  }
+
+  /** The loss it trains with. */
+  public Loss loss() {
+    return loss;
+  }
+
+  /** Its options. */
+  public TrainingOptions options() {
+    return options;
+  }
+
+  /** What a finished round did. */
+  public record Summary(int steps, int examples, List<Double> epochLosses, double firstLoss, double lastLoss,
+      double seconds, int cachedSteps) {}
+
+  /**
+   * Loads a copy of {@code base} and fine-tunes it on {@code examples}; the caller closes the returned encoder.
+   *
+   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and why)
+   * @throws TrainingDivergedException if the loss, a gradient or a weight stopped being finite
+   */
+  public Result fineTune(ModelBundle base, List<TrainingExample> examples, TrainingListener listener)
+      throws InvalidBundleException, UnsupportedGraphException, TrainingDivergedException {
+    validate(examples);
+    TwinEncoder encoder = TwinEncoder.load(base);
+    try {
+      Summary summary = train(encoder, examples, listener);
+      return new Result(encoder, summary);
+    } catch (RuntimeException | TrainingDivergedException e) {
+      encoder.close();
+      throw e;
+    }
+  }
+
+  /** A trained encoder and what the round did. */
+  public record Result(TwinEncoder encoder, Summary summary) {}
+
+  /** Checks that every example fits the loss and that hard negatives are given for all or none. */
+  public void validate(List<TrainingExample> examples) {
+    if (examples.isEmpty()) {
+      throw new IllegalArgumentException("no training examples");
+    }
+    boolean negatives = examples.get(0).negative() != null;
+    for (int i = 0; i < examples.size(); i++) {
+      TrainingExample e = examples.get(i);
+      String why = e.unusableFor(loss.inputs());
+      if (why != null) {
+        throw new IllegalArgumentException("example " + (i + 1) + " cannot train " + loss.name() + ": " + why);
+      }
+      if ((e.negative() != null) != negatives) {
+        throw new IllegalArgumentException("example " + (i + 1) + (negatives ? " has no" : " has a")
+            + " negative, unlike example 1: give hard negatives for all examples or none");
+      }
+    }
+  }
+
+  /** Fine-tunes {@code encoder} in place. */
+  Summary train(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
+      throws TrainingDivergedException {
+    validate(examples);
+    long started = System.nanoTime();
+    Map<String, NDArray> parameters = encoder.parameters();
+    parameters.values().forEach(p -> p.setRequiresGradient(true));
+    AdamW optimizer = new AdamW(parameters, options.weightDecay());
+    int perEpoch = (examples.size() + options.batchSize() - 1) / options.batchSize();
+    int total = perEpoch * options.epochs();
+    int warmup = (int) Math.ceil(options.warmupRatio() * total);
+    Random random = new Random(options.seed());
+    List<TrainingExample> order = new ArrayList<>(examples);
+    List<Double> epochLosses = new ArrayList<>();
+    double first = Double.NaN;
+    double last = Double.NaN;
+    int step = 0;
+    int cached = 0;
+    try {
+      for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+        Collections.shuffle(order, random);
+        double sum = 0;
+        for (int b = 0; b < perEpoch; b++) {
+          step++;
+          List<TrainingExample> batch =
+              order.subList(b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
+          double lr = learningRate(step, warmup, total);
+          StepResult r = step(encoder, batch, step);
+          if (r.cached()) {
+            cached++;
+          }
+          double scale = r.gradNorm() > options.maxGradNorm() ? options.maxGradNorm() / (r.gradNorm() + 1e-6) : 1;
+          try (NDManager scratch = encoder.manager().newSubManager()) {
+            optimizer.step(parameters, scratch, lr, scale);
+          }
+          zeroGradients(parameters);
+          checkWeights(parameters, step);
+          sum += r.loss();
+          if (step == 1) {
+            first = r.loss();
+          }
+          last = r.loss();
+          listener.stepCompleted(epoch, step, total, r.loss(), lr, r.gradNorm());
+        }
+        epochLosses.add(sum / perEpoch);
+        listener.epochCompleted(epoch, sum / perEpoch, encoder);
+      }
+    } finally {
+      optimizer.close();
+      zeroGradients(parameters);
+      parameters.values().forEach(p -> p.setRequiresGradient(false));
+    }
+    return new Summary(step, examples.size(), List.copyOf(epochLosses), first, last,
+        (System.nanoTime() - started) / 1e9, cached);
+  }
+
+  /** Linear warm-up from 0 over {@code warmup} steps, then linear decay to 0 at step {@code total + 1}. */
+  double learningRate(int step, int warmup, int total) {
+    double peak = options.learningRate();
+    if (step <= warmup) {
+      return peak * step / Math.max(1, warmup);
+    }
+    return peak * Math.max(0.0, (double) (total - step + 1) / Math.max(1, total - warmup));
+  }
+
+  private record StepResult(double loss, double gradNorm, boolean cached) {}
+
+  /**
+   * The gradients one step would apply, by parameter name (tests); the encoder's weights are not changed.
+   */
+  Map<String, float[]> gradients(TwinEncoder encoder, List<TrainingExample> batch) throws TrainingDivergedException {
+    Map<String, NDArray> parameters = encoder.parameters();
+    parameters.values().forEach(p -> p.setRequiresGradient(true));
+    try {
+      step(encoder, batch, 1);
+      Map<String, float[]> out = new java.util.LinkedHashMap<>();
+      try (NDManager m = encoder.manager().newSubManager()) {
+        for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+          NDArray g = e.getValue().getGradient();
+          g.attach(m);
+          out.put(e.getKey(), g.toFloatArray());
+        }
+      }
+      return out;
+    } finally {
+      zeroGradients(parameters);
+      parameters.values().forEach(p -> p.setRequiresGradient(false));
+    }
+  }
+
+  /** Forward and backward for one batch; leaves the batch's gradients on the parameters. */
+  private StepResult step(TwinEncoder encoder, List<TrainingExample> batch, int step)
+      throws TrainingDivergedException {
+    List<List<Tokenized>> columns = new ArrayList<>();
+    columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::anchor).toList())));
+    columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::positive).toList())));
+    if (batch.get(0).negative() != null) {
+      columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::negative).toList())));
+    }
+    float[] labels = null;
+    if (batch.get(0).label() != null) {
+      labels = new float[batch.size()];
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = batch.get(i).label();
+      }
+    }
+    long padded = 0;
+    for (List<Tokenized> column : columns) {
+      padded += (long) column.size() * column.stream().mapToInt(Tokenized::length).max().orElse(1);
+    }
+    boolean cache = options.gradientCache() == GradientCache.ON
+        || (options.gradientCache() == GradientCache.AUTO && padded > options.tokenBudget());
+    double value = cache ? cachedStep(encoder, columns, labels) : directStep(encoder, columns, labels);
+    if (!Double.isFinite(value)) {
+      throw new TrainingDivergedException(step, "the loss is " + value);
+    }
+    double norm = gradientNorm(encoder);
+    if (!Double.isFinite(norm)) {
+      throw new TrainingDivergedException(step, "the gradient norm is " + norm);
+    }
+    return new StepResult(value, norm, cache);
+  }
+
+  private double directStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
+    try (NDManager m = encoder.manager().newSubManager();
+        GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      NDArray[] embedded = new NDArray[3];
+      for (int c = 0; c < columns.size(); c++) {
+        embedded[c] = encoder.embed(m, encoder.batch(m, columns.get(c)));
+      }
+      NDArray value = loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels));
+      beforeBackward.run();
+      collector.backward(value);
+      return value.getFloat();
+    }
+  }
+
+  private double cachedStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
+    int rows = columns.get(0).size();
+    int dim = encoder.manifest().dimension();
+    // 1. Embed every column without graph, in mini-batches of similar length within the token budget.
+    List<List<int[]>> chunks = new ArrayList<>();
+    float[][] vectors = new float[columns.size()][];
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (int c = 0; c < columns.size(); c++) {
+        List<int[]> columnChunks = chunks(columns.get(c));
+        chunks.add(columnChunks);
+        vectors[c] = new float[rows * dim];
+        for (int[] chunk : columnChunks) {
+          try (NDManager m = encoder.manager().newSubManager()) {
+            float[] out = encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk))).toFloatArray();
+            for (int i = 0; i < chunk.length; i++) {
+              System.arraycopy(out, i * dim, vectors[c], chunk[i] * dim, dim);
+            }
+          }
+        }
+      }
+    }
+    // 2. The loss and its gradient with respect to the embeddings.
+    float[][] gradients = new float[columns.size()][];
+    double value;
+    try (NDManager m = encoder.manager().newSubManager();
+        GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      NDArray[] leaves = new NDArray[3];
+      for (int c = 0; c < columns.size(); c++) {
+        leaves[c] = m.create(vectors[c], new Shape(rows, dim));
+        leaves[c].setRequiresGradient(true);
+      }
+      NDArray lossValue = loss.compute(m, new BatchEmbeddings(leaves[0], leaves[1], leaves[2], labels));
+      beforeBackward.run();
+      collector.backward(lossValue);
+      value = lossValue.getFloat();
+      for (int c = 0; c < columns.size(); c++) {
+        gradients[c] = leaves[c].getGradient().toFloatArray();
+      }
+    }
+    // 3. Back-propagate each mini-batch with its slice of that gradient; parameter gradients accumulate.
+    try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+      for (int c = 0; c < columns.size(); c++) {
+        for (int[] chunk : chunks.get(c)) {
+          try (NDManager m = encoder.manager().newSubManager()) {
+            float[] slice = new float[chunk.length * dim];
+            for (int i = 0; i < chunk.length; i++) {
+              System.arraycopy(gradients[c], chunk[i] * dim, slice, i * dim, dim);
+            }
+            NDArray embedded = encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk)));
+            beforeBackward.run();
+            collector.backward(embedded.mul(m.create(slice, new Shape(chunk.length, dim))).sum());
+          }
+        }
+      }
+    }
+    return value;
+  }
+
+  /** Row indexes of {@code column} grouped into length-sorted mini-batches of at most the token budget. */
+  private List<int[]> chunks(List<Tokenized> column) {
+    Integer[] byLength = new Integer[column.size()];
+    for (int i = 0; i < byLength.length; i++) {
+      byLength[i] = i;
+    }
+    Arrays.sort(byLength, Comparator.comparingInt(i -> column.get(i).length()));
+    List<int[]> out = new ArrayList<>();
+    int start = 0;
+    while (start < byLength.length) {
+      int end = start + 1;
+      // Sorted ascending, so the last row sets the padded width of the chunk.
+      while (end < byLength.length && (long) (end - start + 1) * column.get(byLength[end]).length()
+          <= options.tokenBudget()) {
+        end++;
+      }
+      int[] chunk = new int[end - start];
+      for (int i = start; i < end; i++) {
+        chunk[i - start] = byLength[i];
+      }
+      out.add(chunk);
+      start = end;
+    }
+    return out;
+  }
+
+  private static List<Tokenized> select(List<Tokenized> column, int[] rows) {
+    List<Tokenized> out = new ArrayList<>(rows.length);
+    for (int r : rows) {
+      out.add(column.get(r));
+    }
+    return out;
+  }
+
+  private static double gradientNorm(TwinEncoder encoder) {
+    double sum = 0;
+    try (NDManager m = encoder.manager().newSubManager(); NoGrad ignored = NoGrad.enter()) {
+      for (NDArray p : encoder.parameters().values()) {
+        NDArray g = p.getGradient();
+        g.attach(m);
+        sum += g.mul(g).sum().getFloat();
+      }
+    }
+    return Math.sqrt(sum);
+  }
+
+  private static void zeroGradients(Map<String, NDArray> parameters) {
+    for (NDArray p : parameters.values()) {
+      if (p.hasGradient()) {
+        JniUtils.zeroGrad((PtNDArray) p);
+      }
+    }
+  }
+
+  private static void checkWeights(Map<String, NDArray> parameters, int step) throws TrainingDivergedException {
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
+        float s;
+        try (NDArray sum = e.getValue().sum()) {
+          s = sum.getFloat();
+        }
+        if (!Float.isFinite(s)) {
+          throw new TrainingDivergedException(step, "weight " + e.getKey() + " is no longer finite");
+        }
+      }
+    }
+  }
+}
