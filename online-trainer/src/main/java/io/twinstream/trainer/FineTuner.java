@@ -160,6 +160,37 @@ public final class FineTuner {
         (System.nanoTime() - started) / 1e9, cached);
   }
 
+  /**
+   * The mean loss of {@code encoder} over {@code examples} in batches of the options' batch size (in order, no
+   * shuffle, no graph): to compare a model before and after a round on the same data.
+   */
+  public double meanLoss(TwinEncoder encoder, List<TrainingExample> examples) {
+    validate(examples);
+    double sum = 0;
+    int batches = 0;
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (int start = 0; start < examples.size(); start += options.batchSize()) {
+        List<TrainingExample> batch = examples.subList(start, Math.min(examples.size(), start + options.batchSize()));
+        try (NDManager m = encoder.manager().newSubManager()) {
+          NDArray a = encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::anchor).toList()));
+          NDArray p = encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::positive).toList()));
+          NDArray n = batch.get(0).negative() == null ? null
+              : encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::negative).toList()));
+          float[] labels = null;
+          if (batch.get(0).label() != null) {
+            labels = new float[batch.size()];
+            for (int i = 0; i < labels.length; i++) {
+              labels[i] = batch.get(i).label();
+            }
+          }
+          sum += loss.compute(m, new BatchEmbeddings(a, p, n, labels)).getFloat();
+          batches++;
+        }
+      }
+    }
+    return sum / batches;
+  }
+
   /** Linear warm-up from 0 over {@code warmup} steps, then linear decay to 0 at step {@code total + 1}. */
   double learningRate(int step, int warmup, int total) {
     double peak = options.learningRate();
