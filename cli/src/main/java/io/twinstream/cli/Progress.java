@@ -15,6 +15,7 @@ final class Progress {
   private final boolean enabled;
   private final String label;
   private final long total;
+  private final String unit;
   private final long started = System.nanoTime();
   private long lastDraw;
   private boolean drawn;
@@ -23,6 +24,15 @@ final class Progress {
    * @param total units of work in all (e.g. bytes), or -1 when unknown
    */
   Progress(PrintWriter out, boolean enabled, String label, long total) {
+    this(out, enabled, label, total, "lines");
+  }
+
+  /**
+   * @param total units of work in all (e.g. bytes), or -1 when unknown
+   * @param unit what the counted items are ("lines", "pairs", "texts")
+   */
+  Progress(PrintWriter out, boolean enabled, String label, long total, String unit) {
+    this.unit = unit;
     this.out = out;
     this.enabled = enabled;
     this.label = label;
@@ -58,8 +68,8 @@ final class Progress {
       line.append('[').append("#".repeat(filled)).append(" ".repeat(width - filled)).append("] ")
           .append(String.format(Locale.ROOT, "%3d%% ", (int) (fraction * 100)));
     }
-    line.append(String.format(Locale.ROOT, "%,d %s/s", (long) (items / seconds), "lines"))
-        .append(String.format(Locale.ROOT, " | %,d lines", items));
+    line.append(String.format(Locale.ROOT, "%,d %s/s", (long) (items / seconds), unit))
+        .append(String.format(Locale.ROOT, " | %,d %s", items, unit));
     if (note != null && !note.isEmpty()) {
       line.append(" | ").append(note);
     }

@@ -11,6 +11,10 @@ final class ProgressOption {
   Boolean progress;
 
   Progress create(PrintWriter err, String label, long total) {
-    return new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), label, total);
+    return create(err, label, total, "lines");
+  }
+
+  Progress create(PrintWriter err, String label, long total, String unit) {
+    return new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), label, total, unit);
   }
 }

@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
     versionProvider = Version.class,
     description = "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
     subcommands = {EmbedCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
-        ModelCommand.class, CommandLine.HelpCommand.class})
+        ModelCommand.class, TrainCommand.class, EvalCommand.class,
+        CommandLine.HelpCommand.class})
 public final class TwinstreamCli {
 
   /** Exit code when the command line is wrong (BSD's EX_USAGE), distinct from 2 = rejected input lines. */
@@ -19,6 +20,17 @@ public final class TwinstreamCli {
   public static void main(String[] args) {
     // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
     System.setProperty("log4j.shutdownHookEnabled", "false");
+    // The PyTorch engine (train) is loaded from the jar's native library; never download one.
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
+    // libtorch would otherwise compute on one thread here; one per core, as ONNX Runtime does.
+    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    }
+    if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
     System.exit(run(args));
   }
 

@@ -39,6 +39,9 @@ import java.util.Random;
  */
 public final class FineTuner {
 
+  /** The one row-sparse table: a batch's gradient touches only the rows of the tokens it contains. */
+  static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
+
   private final Loss loss;
   private final TrainingOptions options;
   /** Runs between every forward pass and its backward pass; tests use it to force a garbage collection. */
@@ -59,9 +62,12 @@ public final class FineTuner {
     return options;
   }
 
-  /** What a finished round did. */
+  /** What a finished round did; {@code seconds} excludes the time listeners took after each epoch. */
   public record Summary(int steps, int examples, List<Double> epochLosses, double firstLoss, double lastLoss,
-      double seconds, int cachedSteps) {}
+      double seconds, int cachedSteps, Timings timings) {}
+
+  /** Where a round's time went, in seconds: forward and backward passes, optimiser updates, finiteness checks. */
+  public record Timings(double forwardBackward, double optimizer, double checks) {}
 
   /**
    * Loads a copy of {@code base} and fine-tunes it on {@code examples}; the caller closes the returned encoder.
@@ -111,7 +117,7 @@ public final class FineTuner {
     long started = System.nanoTime();
     Map<String, NDArray> parameters = encoder.parameters();
     parameters.values().forEach(p -> p.setRequiresGradient(true));
-    AdamW optimizer = new AdamW(parameters, options.weightDecay());
+    AdamW optimizer = new AdamW(parameters, options.weightDecay(), java.util.Set.of(WORD_EMBEDDINGS));
     int perEpoch = (examples.size() + options.batchSize() - 1) / options.batchSize();
     int total = perEpoch * options.epochs();
     int warmup = (int) Math.ceil(options.warmupRatio() * total);
@@ -122,6 +128,9 @@ public final class FineTuner {
     double last = Double.NaN;
     int step = 0;
     int cached = 0;
+    long forwardBackward = 0;
+    long optimizing = 0;
+    long checking = 0;
     try {
       for (int epoch = 1; epoch <= options.epochs(); epoch++) {
         Collections.shuffle(order, random);
@@ -131,16 +140,22 @@ public final class FineTuner {
           List<TrainingExample> batch =
               order.subList(b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
           double lr = learningRate(step, warmup, total);
+          long t0 = System.nanoTime();
           StepResult r = step(encoder, batch, step);
+          long t1 = System.nanoTime();
+          forwardBackward += t1 - t0;
           if (r.cached()) {
             cached++;
           }
           double scale = r.gradNorm() > options.maxGradNorm() ? options.maxGradNorm() / (r.gradNorm() + 1e-6) : 1;
           try (NDManager scratch = encoder.manager().newSubManager()) {
-            optimizer.step(parameters, scratch, lr, scale);
+            optimizer.step(parameters, scratch, lr, scale, Map.of(WORD_EMBEDDINGS, r.tokenIds()));
           }
           zeroGradients(parameters);
+          long t2 = System.nanoTime();
+          optimizing += t2 - t1;
           checkWeights(parameters, step);
+          checking += System.nanoTime() - t2;
           sum += r.loss();
           if (step == 1) {
             first = r.loss();
@@ -149,7 +164,9 @@ public final class FineTuner {
           listener.stepCompleted(epoch, step, total, r.loss(), lr, r.gradNorm());
         }
         epochLosses.add(sum / perEpoch);
+        long listening = System.nanoTime();
         listener.epochCompleted(epoch, sum / perEpoch, encoder);
+        started += System.nanoTime() - listening; // evaluation is not training time
       }
     } finally {
       optimizer.close();
@@ -157,7 +174,8 @@ public final class FineTuner {
       parameters.values().forEach(p -> p.setRequiresGradient(false));
     }
     return new Summary(step, examples.size(), List.copyOf(epochLosses), first, last,
-        (System.nanoTime() - started) / 1e9, cached);
+        (System.nanoTime() - started) / 1e9, cached,
+        new Timings(forwardBackward / 1e9, optimizing / 1e9, checking / 1e9));
   }
 
   /**
@@ -200,7 +218,7 @@ public final class FineTuner {
     return peak * Math.max(0.0, (double) (total - step + 1) / Math.max(1, total - warmup));
   }
 
-  private record StepResult(double loss, double gradNorm, boolean cached) {}
+  private record StepResult(double loss, double gradNorm, boolean cached, int[] tokenIds) {}
 
   /**
    * The gradients one step would apply, by parameter name (tests); the encoder's weights are not changed.
@@ -255,21 +273,54 @@ public final class FineTuner {
     if (!Double.isFinite(norm)) {
       throw new TrainingDivergedException(step, "the gradient norm is " + norm);
     }
-    return new StepResult(value, norm, cache);
+    java.util.BitSet ids = new java.util.BitSet();
+    for (List<Tokenized> column : columns) {
+      for (Tokenized t : column) {
+        for (long id : t.ids()) {
+          ids.set((int) id);
+        }
+      }
+    }
+    return new StepResult(value, norm, cache, ids.stream().toArray());
   }
 
   private double directStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
     try (NDManager m = encoder.manager().newSubManager();
         GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       NDArray[] embedded = new NDArray[3];
-      for (int c = 0; c < columns.size(); c++) {
-        embedded[c] = encoder.embed(m, encoder.batch(m, columns.get(c)));
+      if (mergeColumns(columns)) {
+        // One pass over all texts: larger matrix products, half the operator calls.
+        List<Tokenized> all = new ArrayList<>();
+        columns.forEach(all::addAll);
+        NDArray vectors = encoder.embed(m, encoder.batch(m, all));
+        int rows = columns.get(0).size();
+        for (int c = 0; c < columns.size(); c++) {
+          embedded[c] = vectors.get(new ai.djl.ndarray.index.NDIndex("{}:{}", c * rows, (c + 1) * rows));
+        }
+      } else {
+        for (int c = 0; c < columns.size(); c++) {
+          embedded[c] = encoder.embed(m, encoder.batch(m, columns.get(c)));
+        }
       }
       NDArray value = loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels));
       beforeBackward.run();
       collector.backward(value);
       return value.getFloat();
     }
+  }
+
+  /** Whether padding all columns to one width costs at most a quarter more tokens than padding each. */
+  static boolean mergeColumns(List<List<Tokenized>> columns) {
+    long separate = 0;
+    int widest = 1;
+    int rows = 0;
+    for (List<Tokenized> column : columns) {
+      int width = column.stream().mapToInt(Tokenized::length).max().orElse(1);
+      separate += (long) width * column.size();
+      widest = Math.max(widest, width);
+      rows += column.size();
+    }
+    return (long) widest * rows <= separate * 5 / 4;
   }
 
   private double cachedStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {

@@ -160,10 +160,15 @@ public final class TwinEncoder implements AutoCloseable {
     int h = config.hidden();
     NDArray flatIds = batch.ids().reshape(b * t);
     NDArray flatTypes = batch.typeIds().reshape(b * t);
-    NDArray x = p("embeddings.word_embeddings.weight").get(new NDIndex("{}", flatIds))
-        .add(p("embeddings.token_type_embeddings.weight").get(new NDIndex("{}", flatTypes)))
-        .reshape(b, t, h)
-        .add(p("embeddings.position_embeddings.weight").get(new NDIndex("0:{}", t)));
+    // A lookup's result belongs to the table's (long-lived) manager: move each into the step's manager at
+    // once, so that everything computed from them belongs there too and is freed with it.
+    NDArray words = p("embeddings.word_embeddings.weight").get(new NDIndex("{}", flatIds));
+    words.attach(m);
+    NDArray types = p("embeddings.token_type_embeddings.weight").get(new NDIndex("{}", flatTypes));
+    types.attach(m);
+    NDArray positions = p("embeddings.position_embeddings.weight").get(new NDIndex("0:{}", t));
+    positions.attach(m);
+    NDArray x = words.add(types).reshape(b, t, h).add(positions);
     x = layerNorm(x, "embeddings.LayerNorm");
     // Additive attention mask [b, 1, 1, t]: 0 for real tokens, a large negative number for padding.
     NDArray maskBias = batch.mask().reshape(b, 1, 1, t).sub(m.create(1f)).mul(m.create(1e9f));

@@ -1,0 +1,211 @@
+package io.twinstream.bench;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.TextTokenizer;
+import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.GradientCache;
+import io.twinstream.trainer.TrainingExample;
+import io.twinstream.trainer.TrainingListener;
+import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+
+/**
+ * Training throughput of the twin encoder on this machine: MNRL steps on synthetic pairs built from the STS
+ * sentences, short (~20 tokens per text) and long (~128), at several batch sizes; per configuration the median
+ * step time after one warm-up step, pairs/s, peak RSS (VmHWM, reset between configurations), and the useful
+ * GFLOP/s (real tokens x 6 x non-embedding parameters per second) next to the single-precision matMul GFLOP/s
+ * of the same engine measured in the same run. Then a full 1,000-pair MNRL round at batch 32 (the target), and
+ * the gradient-cache memory case: 16 queries with 16 positive and 16 negative documents of 256 tokens per step.
+ *
+ * <pre>java -cp bench/target/benchmarks.jar io.twinstream.bench.TrainerBenchmark [steps] [sections]</pre>
+ * sections: any of {@code ceiling,throughput,round,memory} (default all).
+ */
+public final class TrainerBenchmark {
+
+  private TrainerBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    setDefault("ai.djl.offline", "true");
+    setDefault("ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    setDefault("ai.djl.pytorch.num_interop_threads", "1");
+    int steps = args.length > 0 ? Integer.parseInt(args[0]) : 6;
+    String sections = args.length > 1 ? args[1] : "ceiling,throughput,round,memory";
+    System.out.println("# TrainerBenchmark on " + MachineInfo.describe() + ", libtorch threads "
+        + System.getProperty("ai.djl.pytorch.num_threads"));
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
+    long nonEmbedding;
+    try (var twin = io.twinstream.trainer.TwinEncoder.load(base)) {
+      nonEmbedding = twin.config().nonEmbeddingParameters();
+    }
+    double ceiling = Double.NaN;
+    if (sections.contains("ceiling") || sections.contains("throughput")) {
+      ceiling = matMulCeiling();
+      System.out.printf(Locale.ROOT, "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s%n",
+          ceiling);
+    }
+    List<String> sentences = BenchCorpus.sentences(20_000);
+    try (TextTokenizer tokenizer = TextTokenizer.of(base)) {
+      if (sections.contains("throughput")) {
+        System.out.println("length | batch | median step s | pairs/s | tokens/step | useful GFLOP/s | of ceiling "
+            + "| peak RSS MiB | cached steps");
+        for (int length : new int[] {20, 128}) {
+          for (int batch : new int[] {16, 32, 64}) {
+            List<TrainingExample> pairs = pairs(sentences, tokenizer, batch * (steps + 1), length, length, false, 1);
+            run(base, pairs, batch, length, tokenizer, nonEmbedding, ceiling, GradientCache.AUTO, 4096);
+          }
+        }
+      }
+      if (sections.contains("round")) {
+        List<TrainingExample> pairs = pairs(sentences, tokenizer, 1000, 20, 20, false, 2);
+        resetPeak();
+        FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), TrainingOptions.defaults());
+        long t0 = System.nanoTime();
+        FineTuner.Result r = tuner.fineTune(base, pairs, TrainingListener.NONE);
+        double wall = (System.nanoTime() - t0) / 1e9;
+        r.encoder().close();
+        FineTuner.Timings t = r.summary().timings();
+        System.out.printf(Locale.ROOT, "1,000-pair MNRL round, batch 32, short pairs: %d steps, training %.1f s "
+                + "(forward+backward %.1f, optimizer %.1f, checks %.1f), with model load %.1f s, %.1f pairs/s, "
+                + "peak RSS %d MiB%n", r.summary().steps(), r.summary().seconds(), t.forwardBackward(),
+            t.optimizer(), t.checks(), wall, 1000 / r.summary().seconds(), peakRssMiB());
+      }
+      if (sections.contains("memory")) {
+        System.out.println("gradient cache: 16 queries (~20 tokens) + 16 positive + 16 negative documents of 256 "
+            + "tokens per step");
+        List<TrainingExample> docs = pairs(sentences, tokenizer, 16 * (Math.min(steps, 3) + 1), 20, 256, true, 3);
+        for (GradientCache mode : new GradientCache[] {GradientCache.AUTO, GradientCache.OFF}) {
+          run(base, docs, 16, 256, tokenizer, nonEmbedding, Double.NaN, mode, 4096);
+        }
+      }
+    }
+  }
+
+  private static void run(ModelBundle base, List<TrainingExample> pairs, int batch, int length,
+      TextTokenizer tokenizer, long nonEmbedding, double ceiling, GradientCache cache, int budget)
+      throws Exception {
+    resetPeak();
+    List<Double> stepSeconds = new ArrayList<>();
+    long[] last = {0};
+    TrainingOptions options = TrainingOptions.defaults().withBatchSize(batch).withGradientCache(cache, budget);
+    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), options);
+    TrainingListener timer = new TrainingListener() {
+      @Override
+      public void stepCompleted(int epoch, int step, int total, double loss, double lr, double norm) {
+        long now = System.nanoTime();
+        if (step > 1) {
+          stepSeconds.add((now - last[0]) / 1e9);
+        }
+        last[0] = now;
+      }
+    };
+    // The first step's time is not counted (warm-up), so the clock starts when it ends.
+    FineTuner.Result r = tuner.fineTune(base, pairs, timer);
+    r.encoder().close();
+    double median = Stats.median(stepSeconds);
+    long tokens = 0;
+    for (TrainingExample e : pairs) {
+      tokens += tokenizer.tokenize(List.of(e.anchor(), e.positive())).length == 0 ? 0
+          : count(tokenizer, e.anchor()) + count(tokenizer, e.positive())
+          + (e.negative() == null ? 0 : count(tokenizer, e.negative()));
+    }
+    double tokensPerStep = (double) tokens / pairs.size() * batch;
+    double useful = tokensPerStep * 6 * nonEmbedding / median / 1e9;
+    System.out.printf(Locale.ROOT, "%s | %d | %.3f | %.1f | %.0f | %.1f | %s | %d | %d%s%n",
+        length <= 20 ? "short" : length + " tok", batch, median, batch / median, tokensPerStep, useful,
+        Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.2f", useful / ceiling), peakRssMiB(),
+        r.summary().cachedSteps(), cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")");
+  }
+
+  private static int count(TextTokenizer tokenizer, String text) {
+    return tokenizer.tokenize(List.of(text))[0].length();
+  }
+
+  /** Pairs whose anchors have about {@code anchorTokens} tokens and positives (and negatives) {@code docTokens}. */
+  static List<TrainingExample> pairs(List<String> sentences, TextTokenizer tokenizer, int n, int anchorTokens,
+      int docTokens, boolean negatives, long seed) {
+    Random random = new Random(seed);
+    List<TrainingExample> out = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      String a = text(sentences, tokenizer, random, anchorTokens);
+      String p = text(sentences, tokenizer, random, docTokens);
+      out.add(negatives ? TrainingExample.triplet(a, p, text(sentences, tokenizer, random, docTokens))
+          : TrainingExample.pair(a, p));
+    }
+    return out;
+  }
+
+  private static String text(List<String> sentences, TextTokenizer tokenizer, Random random, int tokens) {
+    StringBuilder sb = new StringBuilder();
+    while (true) {
+      String next = sentences.get(random.nextInt(sentences.size()));
+      String candidate = sb.length() == 0 ? next : sb + " " + next;
+      int length = tokenizer.tokenize(List.of(candidate))[0].length();
+      if (length > tokens && sb.length() > 0) {
+        return sb.toString();
+      }
+      sb.setLength(0);
+      sb.append(candidate);
+      if (length >= tokens) {
+        return sb.toString(); // truncated by the tokenizer at the model's max length if longer
+      }
+    }
+  }
+
+  static double matMulCeiling() {
+    try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
+      int n = 1024;
+      NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
+      NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+      List<Double> gflops = new ArrayList<>();
+      for (int i = 0; i < 18; i++) {
+        long t0 = System.nanoTime();
+        try (NDArray c = a.matMul(b)) {
+          c.getFloat(0, 0);
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i >= 3) {
+          gflops.add(2.0 * n * n * n / s / 1e9);
+        }
+      }
+      return Stats.median(gflops);
+    }
+  }
+
+  private static void resetPeak() {
+    try {
+      Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+    } catch (IOException | RuntimeException e) {
+      // not Linux or not permitted: the peak then covers the whole process
+    }
+  }
+
+  static long peakRssMiB() {
+    try {
+      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+        if (line.startsWith("VmHWM:")) {
+          return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+        }
+      }
+    } catch (IOException e) {
+      return -1;
+    }
+    return -1;
+  }
+
+  private static void setDefault(String key, String value) {
+    if (System.getProperty(key) == null) {
+      System.setProperty(key, value);
+    }
+  }
+}
