@@ -51,23 +51,31 @@ public final class TrainerBenchmark {
     double ceiling = Double.NaN;
     if (sections.contains("ceiling") || sections.contains("throughput")) {
       ceiling = matMulCeiling();
-      System.out.printf(Locale.ROOT, "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s%n",
-          ceiling);
+      System.out.printf(Locale.ROOT, "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s "
+          + "(measured again before each configuration)%n", ceiling);
     }
     List<String> sentences = BenchCorpus.sentences(20_000);
     try (TextTokenizer tokenizer = TextTokenizer.of(base)) {
       if (sections.contains("throughput")) {
-        System.out.println("length | batch | median step s | pairs/s | tokens/step | useful GFLOP/s | of ceiling "
-            + "| peak RSS MiB | cached steps");
+        System.out.println("length | batch | median step s | pairs/s | tokens/step | useful GFLOP/s | ceiling "
+            + "GFLOP/s | of ceiling | peak RSS MiB | cached steps");
         for (int length : new int[] {20, 128}) {
           for (int batch : new int[] {16, 32, 64}) {
             List<TrainingExample> pairs = pairs(sentences, tokenizer, batch * (steps + 1), length, length, false, 1);
-            run(base, pairs, batch, length, tokenizer, nonEmbedding, ceiling, GradientCache.AUTO, 4096);
+            // The ceiling is measured right before each configuration: the machine's speed drifts.
+            ceiling = matMulCeiling();
+            run(base, pairs, batch, length, tokenizer, nonEmbedding, ceiling, GradientCache.AUTO,
+                TrainingOptions.defaults().activationBudgetMiB());
           }
         }
       }
       if (sections.contains("round")) {
         List<TrainingExample> pairs = pairs(sentences, tokenizer, 1000, 20, 20, false, 2);
+        long roundTokens = 0;
+        for (TrainingExample e : pairs) {
+          roundTokens += count(tokenizer, e.anchor()) + count(tokenizer, e.positive());
+        }
+        double before = matMulCeiling();
         resetPeak();
         FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), TrainingOptions.defaults());
         long t0 = System.nanoTime();
@@ -75,17 +83,24 @@ public final class TrainerBenchmark {
         double wall = (System.nanoTime() - t0) / 1e9;
         r.encoder().close();
         FineTuner.Timings t = r.summary().timings();
-        System.out.printf(Locale.ROOT, "1,000-pair MNRL round, batch 32, short pairs: %d steps, training %.1f s "
-                + "(forward+backward %.1f, optimizer %.1f, checks %.1f), with model load %.1f s, %.1f pairs/s, "
-                + "peak RSS %d MiB%n", r.summary().steps(), r.summary().seconds(), t.forwardBackward(),
-            t.optimizer(), t.checks(), wall, 1000 / r.summary().seconds(), peakRssMiB());
+        long peak = peakRssMiB();
+        double after = matMulCeiling();
+        double useful = roundTokens * 6.0 * nonEmbedding / r.summary().seconds() / 1e9;
+        System.out.printf(Locale.ROOT, "1,000-pair MNRL round, batch 32, short pairs (%.1f tokens/pair): %d steps, "
+                + "training %.1f s (forward+backward %.1f, optimizer %.1f, checks %.1f), with model load %.1f s, "
+                + "%.1f pairs/s, useful %.1f GFLOP/s = %.2f of the matMul ceiling (%.1f before, %.1f after), "
+                + "peak RSS %d MiB%n", (double) roundTokens / pairs.size(), r.summary().steps(),
+            r.summary().seconds(), t.forwardBackward(), t.optimizer(), t.checks(), wall,
+            1000 / r.summary().seconds(), useful, useful / ((before + after) / 2), before, after, peak);
       }
       if (sections.contains("memory")) {
         System.out.println("gradient cache: 16 queries (~20 tokens) + 16 positive + 16 negative documents of 256 "
             + "tokens per step");
         List<TrainingExample> docs = pairs(sentences, tokenizer, 16 * (Math.min(steps, 3) + 1), 20, 256, true, 3);
         for (GradientCache mode : new GradientCache[] {GradientCache.AUTO, GradientCache.OFF}) {
-          run(base, docs, 16, 256, tokenizer, nonEmbedding, Double.NaN, mode, 4096);
+          run(base, docs, 16, 256, tokenizer, nonEmbedding, Double.NaN, mode,
+              Integer.getInteger("twinstream.bench.activationBudgetMiB",
+                  TrainingOptions.defaults().activationBudgetMiB()));
         }
       }
     }
@@ -115,14 +130,14 @@ public final class TrainerBenchmark {
     double median = Stats.median(stepSeconds);
     long tokens = 0;
     for (TrainingExample e : pairs) {
-      tokens += tokenizer.tokenize(List.of(e.anchor(), e.positive())).length == 0 ? 0
-          : count(tokenizer, e.anchor()) + count(tokenizer, e.positive())
+      tokens += count(tokenizer, e.anchor()) + count(tokenizer, e.positive())
           + (e.negative() == null ? 0 : count(tokenizer, e.negative()));
     }
     double tokensPerStep = (double) tokens / pairs.size() * batch;
     double useful = tokensPerStep * 6 * nonEmbedding / median / 1e9;
-    System.out.printf(Locale.ROOT, "%s | %d | %.3f | %.1f | %.0f | %.1f | %s | %d | %d%s%n",
+    System.out.printf(Locale.ROOT, "%s | %d | %.3f | %.1f | %.0f | %.1f | %s | %s | %d | %d%s%n",
         length <= 20 ? "short" : length + " tok", batch, median, batch / median, tokensPerStep, useful,
+        Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.1f", ceiling),
         Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.2f", useful / ceiling), peakRssMiB(),
         r.summary().cachedSteps(), cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")");
   }

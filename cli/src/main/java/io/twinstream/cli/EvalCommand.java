@@ -105,9 +105,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         kind = "sts";
         size = sts.size();
-        Progress bar = progress.create(err, "evaluating", -1, "pairs");
         result = sts.evaluate(encoder::embed);
-        bar.finish();
       } else {
         BeirDataset data;
         try {

@@ -106,13 +106,14 @@ final class TrainCommand implements Callable<Integer> {
   Integer maxLength;
 
   @Option(names = "--gradient-cache", defaultValue = "auto", paramLabel = "auto|on|off",
-      description = "Embed and back-propagate in mini-batches within --token-budget: auto = when a step "
-          + "needs more tokens than the budget (default: ${DEFAULT-VALUE}).")
+      description = "Embed and back-propagate in mini-batches within --activation-budget: auto = when a "
+          + "step would need more (default: ${DEFAULT-VALUE}).")
   GradientCache gradientCache;
 
-  @Option(names = "--token-budget", defaultValue = "4096", paramLabel = "TOKENS",
-      description = "Padded tokens per forward pass with graph; bounds memory (default: ${DEFAULT-VALUE}).")
-  int tokenBudget;
+  @Option(names = "--activation-budget", defaultValue = "768", paramLabel = "MiB",
+      description = "Estimated activation memory of one forward pass with graph; bounds peak memory "
+          + "(default: ${DEFAULT-VALUE}).")
+  int activationBudget;
 
   @Option(names = "--positive-threshold", defaultValue = "0.8", paramLabel = "X",
       description = "Label (0-1; STS score / 5) from which a labelled pair counts as positive "
@@ -138,7 +139,7 @@ final class TrainCommand implements Callable<Integer> {
     try {
       objective = Losses.byName(loss);
       options = new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-          gradientCache, tokenBudget);
+          gradientCache, activationBudget);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;

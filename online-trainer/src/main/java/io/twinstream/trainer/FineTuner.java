@@ -27,7 +27,7 @@ import java.util.Random;
  * embeddings, AdamW updates the shared weights. Warm-up then linear decay of the learning rate, gradient
  * clipping, a seeded shuffle every epoch.
  *
- * <p>Memory: a step whose padded tokens exceed the options' token budget is run with a gradient cache (Gao et
+ * <p>Memory: a step whose estimated activations exceed the options' budget runs with a gradient cache (Gao et
  * al. 2021, as sentence-transformers' CachedMultipleNegativesRankingLoss): the batch is embedded without graph
  * in mini-batches within the budget, the loss's gradient with respect to those embeddings is taken, then each
  * mini-batch is embedded again with graph and back-propagated with its slice of that gradient. The result is
@@ -259,12 +259,23 @@ public final class FineTuner {
         labels[i] = batch.get(i).label();
       }
     }
-    long padded = 0;
-    for (List<Tokenized> column : columns) {
-      padded += (long) column.size() * column.stream().mapToInt(Tokenized::length).max().orElse(1);
+    long needed = 0;
+    if (mergeColumns(columns)) {
+      int rows = 0;
+      int widest = 1;
+      for (List<Tokenized> column : columns) {
+        rows += column.size();
+        widest = Math.max(widest, column.stream().mapToInt(Tokenized::length).max().orElse(1));
+      }
+      needed = activationBytes(encoder, rows, widest);
+    } else {
+      for (List<Tokenized> column : columns) {
+        needed += activationBytes(encoder, column.size(),
+            column.stream().mapToInt(Tokenized::length).max().orElse(1));
+      }
     }
     boolean cache = options.gradientCache() == GradientCache.ON
-        || (options.gradientCache() == GradientCache.AUTO && padded > options.tokenBudget());
+        || (options.gradientCache() == GradientCache.AUTO && needed > budgetBytes());
     double value = cache ? cachedStep(encoder, columns, labels) : directStep(encoder, columns, labels);
     if (!Double.isFinite(value)) {
       throw new TrainingDivergedException(step, "the loss is " + value);
@@ -331,7 +342,7 @@ public final class FineTuner {
     float[][] vectors = new float[columns.size()][];
     try (NoGrad ignored = NoGrad.enter()) {
       for (int c = 0; c < columns.size(); c++) {
-        List<int[]> columnChunks = chunks(columns.get(c));
+        List<int[]> columnChunks = chunks(encoder, columns.get(c));
         chunks.add(columnChunks);
         vectors[c] = new float[rows * dim];
         for (int[] chunk : columnChunks) {
@@ -381,8 +392,24 @@ public final class FineTuner {
     return value;
   }
 
-  /** Row indexes of {@code column} grouped into length-sorted mini-batches of at most the token budget. */
-  private List<int[]> chunks(List<Tokenized> column) {
+  /**
+   * Estimated bytes of activations a forward pass with graph keeps for backward, for {@code rows} texts padded
+   * to {@code width} tokens: per layer and token, about 12 hidden-size vectors (projections, residuals, layer
+   * norms) and 2 intermediate-size ones (the feed-forward before and after GELU), plus 4 attention rows per
+   * head (scores, scaled, masked, softmax), in float32.
+   */
+  static long activationBytes(TwinEncoder encoder, int rows, int width) {
+    var c = encoder.config();
+    long perToken = 4L * (12L * c.hidden() + 2L * c.intermediate() + 4L * c.heads() * width);
+    return (long) c.layers() * rows * width * perToken;
+  }
+
+  private long budgetBytes() {
+    return options.activationBudgetMiB() * 1024L * 1024L;
+  }
+
+  /** Row indexes of {@code column} grouped into length-sorted mini-batches within the activation budget. */
+  private List<int[]> chunks(TwinEncoder encoder, List<Tokenized> column) {
     Integer[] byLength = new Integer[column.size()];
     for (int i = 0; i < byLength.length; i++) {
       byLength[i] = i;
@@ -393,8 +420,8 @@ public final class FineTuner {
     while (start < byLength.length) {
       int end = start + 1;
       // Sorted ascending, so the last row sets the padded width of the chunk.
-      while (end < byLength.length && (long) (end - start + 1) * column.get(byLength[end]).length()
-          <= options.tokenBudget()) {
+      while (end < byLength.length
+          && activationBytes(encoder, end - start + 1, column.get(byLength[end]).length()) <= budgetBytes()) {
         end++;
       }
       int[] chunk = new int[end - start];

@@ -16,10 +16,12 @@ import java.util.Map;
  * @param maxGradNorm gradients are scaled down when their global L2 norm exceeds this (default 1.0)
  * @param seed seeds the shuffling of examples every epoch (default 42); same seed and data, same order
  * @param gradientCache when to embed and back-propagate in mini-batches (default {@link GradientCache#AUTO})
- * @param tokenBudget padded tokens per forward pass with graph, which bounds activation memory (default 4096)
+ * @param activationBudgetMiB estimated activation memory of one forward pass with graph, in MiB (default 768);
+ *     a step that would need more runs with the gradient cache (when {@code gradientCache} is AUTO), in
+ *     mini-batches that each fit the budget
  */
 public record TrainingOptions(int epochs, int batchSize, double learningRate, double warmupRatio,
-    double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int tokenBudget) {
+    double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int activationBudgetMiB) {
 
   public TrainingOptions {
     require(epochs >= 1, "epochs must be at least 1, got " + epochs);
@@ -29,7 +31,7 @@ public record TrainingOptions(int epochs, int batchSize, double learningRate, do
     require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, got " + weightDecay);
     require(maxGradNorm > 0, "maxGradNorm must be positive (infinity turns clipping off), got " + maxGradNorm);
     require(gradientCache != null, "gradientCache must be set");
-    require(tokenBudget >= 1, "tokenBudget must be at least 1, got " + tokenBudget);
+    require(activationBudgetMiB >= 1, "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
   }
 
   private static void require(boolean ok, String message) {
@@ -40,42 +42,42 @@ public record TrainingOptions(int epochs, int batchSize, double learningRate, do
 
   /** The defaults listed above. */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 4096);
+    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768);
   }
 
   public TrainingOptions withEpochs(int value) {
     return new TrainingOptions(value, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withBatchSize(int value) {
     return new TrainingOptions(epochs, value, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withLearningRate(double value) {
     return new TrainingOptions(epochs, batchSize, value, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withWarmupRatio(double value) {
     return new TrainingOptions(epochs, batchSize, learningRate, value, weightDecay, maxGradNorm, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withWeightDecay(double value) {
     return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, value, maxGradNorm, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withMaxGradNorm(double value) {
     return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, value, seed,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withSeed(long value) {
     return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, value,
-        gradientCache, tokenBudget);
+        gradientCache, activationBudgetMiB);
   }
 
   public TrainingOptions withGradientCache(GradientCache value, int budget) {
@@ -94,7 +96,7 @@ public record TrainingOptions(int epochs, int batchSize, double learningRate, do
     m.put("maxGradNorm", maxGradNorm);
     m.put("seed", seed);
     m.put("gradientCache", gradientCache.name().toLowerCase(java.util.Locale.ROOT));
-    m.put("tokenBudget", tokenBudget);
+    m.put("activationBudgetMiB", activationBudgetMiB);
     m.put("optimizer", "adamw(beta1=0.9, beta2=0.999, eps=1e-6)");
     m.put("schedule", "linear warm-up, linear decay");
     return m;

@@ -70,9 +70,9 @@ class FineTunerTest {
 
   @Test
   void theGradientCacheGivesTheGradientsOfTheWholeBatch() throws Exception {
-    TrainingOptions direct = TrainingOptions.defaults().withGradientCache(GradientCache.OFF, 4096);
-    // A budget of 16 tokens forces mini-batches of one or two texts.
-    TrainingOptions cached = TrainingOptions.defaults().withGradientCache(GradientCache.ON, 16);
+    TrainingOptions direct = TrainingOptions.defaults().withGradientCache(GradientCache.OFF, 768);
+    // A budget of 1 MiB forces mini-batches of one text (a dozen tokens take ~2.4 MB).
+    TrainingOptions cached = TrainingOptions.defaults().withGradientCache(GradientCache.ON, 1);
     Loss loss = new MultipleNegativesRankingLoss(20f, true);
     Map<String, float[]> whole = new FineTuner(loss, direct).gradients(encoder, BATCH);
     Map<String, float[]> pieces = new FineTuner(loss, cached).gradients(encoder, BATCH);
