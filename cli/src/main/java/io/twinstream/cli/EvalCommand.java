@@ -99,7 +99,7 @@ final class EvalCommand implements Callable<Integer> {
       String kind;
       int size;
       if (task.sts != null) {
-        SimilarityEvaluator sts = TrainCommand.similarityEvaluator(task.sts, err);
+        SimilarityEvaluator sts = StsFile.evaluator(task.sts, err);
         if (sts == null) {
           return 1;
         }

@@ -195,7 +195,7 @@ final class TrainCommand implements Callable<Integer> {
     SimilarityEvaluator sts = null;
     Map<String, Double> baseMetrics = new LinkedHashMap<>();
     if (evalSts != null) {
-      sts = similarityEvaluator(evalSts, err);
+      sts = StsFile.evaluator(evalSts, err);
       if (sts == null) {
         return 1;
       }
@@ -277,27 +277,5 @@ final class TrainCommand implements Callable<Integer> {
       }
     }
     return contents.badLines().isEmpty() ? 0 : 2;
-  }
-
-  /** An STS evaluator from a TSV or labelled JSONL file, or null after reporting why not. */
-  static SimilarityEvaluator similarityEvaluator(Path file, PrintWriter err) {
-    TrainingFile.Contents c;
-    try {
-      c = TrainingFile.read(file);
-    } catch (IOException e) {
-      err.println("twinstream: cannot read " + file + ": " + e.getMessage());
-      return null;
-    }
-    for (BadLine bad : c.badLines()) {
-      err.println(bad + " (skipped)");
-    }
-    List<TrainingExample> labelled = c.examples().stream().filter(e -> e.label() != null).toList();
-    if (labelled.size() < 2) {
-      err.println("twinstream: " + file + " has fewer than 2 labelled pairs to evaluate");
-      return null;
-    }
-    return new SimilarityEvaluator(labelled.stream().map(TrainingExample::anchor).toList(),
-        labelled.stream().map(TrainingExample::positive).toList(),
-        labelled.stream().mapToDouble(TrainingExample::label).toArray());
   }
 }

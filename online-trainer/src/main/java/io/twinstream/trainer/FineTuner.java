@@ -3,6 +3,7 @@ package io.twinstream.trainer;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -16,11 +17,14 @@ import io.twinstream.trainer.loss.BatchEmbeddings;
 import io.twinstream.trainer.loss.Loss;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.BitSet;
 import java.util.Collections;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * Fine-tunes a twin encoder: both sides of every example go through the same weights, the loss compares their
@@ -77,10 +81,10 @@ public final class FineTuner {
    */
   public Result fineTune(ModelBundle base, List<TrainingExample> examples, TrainingListener listener)
       throws InvalidBundleException, UnsupportedGraphException, TrainingDivergedException {
-    validate(examples);
+    validate(examples); // before the model is loaded: a bad example fails fast
     TwinEncoder encoder = TwinEncoder.load(base);
     try {
-      Summary summary = train(encoder, examples, listener);
+      Summary summary = run(encoder, examples, listener);
       return new Result(encoder, summary);
     } catch (RuntimeException | TrainingDivergedException e) {
       encoder.close();
@@ -110,14 +114,25 @@ public final class FineTuner {
     }
   }
 
-  /** Fine-tunes {@code encoder} in place. */
-  Summary train(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
+  /**
+   * Fine-tunes {@code encoder} in place, for callers that already hold a copy of the model (e.g. to evaluate it
+   * first). If the round diverges the encoder's weights are unusable: close it.
+   *
+   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and why)
+   * @throws TrainingDivergedException if the loss, a gradient or a weight stopped being finite
+   */
+  public Summary train(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
       throws TrainingDivergedException {
     validate(examples);
+    return run(encoder, examples, listener);
+  }
+
+  private Summary run(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
+      throws TrainingDivergedException {
     long started = System.nanoTime();
     Map<String, NDArray> parameters = encoder.parameters();
     parameters.values().forEach(p -> p.setRequiresGradient(true));
-    AdamW optimizer = new AdamW(parameters, options.weightDecay(), java.util.Set.of(WORD_EMBEDDINGS));
+    AdamW optimizer = new AdamW(parameters, options.weightDecay(), Set.of(WORD_EMBEDDINGS));
     int perEpoch = (examples.size() + options.batchSize() - 1) / options.batchSize();
     int total = perEpoch * options.epochs();
     int warmup = (int) Math.ceil(options.warmupRatio() * total);
@@ -190,18 +205,13 @@ public final class FineTuner {
       for (int start = 0; start < examples.size(); start += options.batchSize()) {
         List<TrainingExample> batch = examples.subList(start, Math.min(examples.size(), start + options.batchSize()));
         try (NDManager m = encoder.manager().newSubManager()) {
-          NDArray a = encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::anchor).toList()));
-          NDArray p = encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::positive).toList()));
-          NDArray n = batch.get(0).negative() == null ? null
-              : encoder.embed(m, encoder.tokenize(m, batch.stream().map(TrainingExample::negative).toList()));
-          float[] labels = null;
-          if (batch.get(0).label() != null) {
-            labels = new float[batch.size()];
-            for (int i = 0; i < labels.length; i++) {
-              labels[i] = batch.get(i).label();
-            }
+          NDArray[] embedded = new NDArray[3];
+          List<List<String>> texts = columnTexts(batch);
+          for (int c = 0; c < texts.size(); c++) {
+            embedded[c] = encoder.embed(m, encoder.tokenize(m, texts.get(c)));
           }
-          sum += loss.compute(m, new BatchEmbeddings(a, p, n, labels)).getFloat();
+          sum += loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels(batch)))
+              .getFloat();
           batches++;
         }
       }
@@ -228,7 +238,7 @@ public final class FineTuner {
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     try {
       step(encoder, batch, 1);
-      Map<String, float[]> out = new java.util.LinkedHashMap<>();
+      Map<String, float[]> out = new LinkedHashMap<>();
       try (NDManager m = encoder.manager().newSubManager()) {
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
           NDArray g = e.getValue().getGradient();
@@ -247,31 +257,17 @@ public final class FineTuner {
   private StepResult step(TwinEncoder encoder, List<TrainingExample> batch, int step)
       throws TrainingDivergedException {
     List<List<Tokenized>> columns = new ArrayList<>();
-    columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::anchor).toList())));
-    columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::positive).toList())));
-    if (batch.get(0).negative() != null) {
-      columns.add(List.of(encoder.tokens(batch.stream().map(TrainingExample::negative).toList())));
+    for (List<String> texts : columnTexts(batch)) {
+      columns.add(List.of(encoder.tokens(texts)));
     }
-    float[] labels = null;
-    if (batch.get(0).label() != null) {
-      labels = new float[batch.size()];
-      for (int i = 0; i < labels.length; i++) {
-        labels[i] = batch.get(i).label();
-      }
-    }
+    float[] labels = labels(batch);
     long needed = 0;
     if (mergeColumns(columns)) {
-      int rows = 0;
-      int widest = 1;
-      for (List<Tokenized> column : columns) {
-        rows += column.size();
-        widest = Math.max(widest, column.stream().mapToInt(Tokenized::length).max().orElse(1));
-      }
-      needed = activationBytes(encoder, rows, widest);
+      int widest = columns.stream().mapToInt(FineTuner::width).max().orElse(1);
+      needed = activationBytes(encoder, columns.size() * batch.size(), widest);
     } else {
       for (List<Tokenized> column : columns) {
-        needed += activationBytes(encoder, column.size(),
-            column.stream().mapToInt(Tokenized::length).max().orElse(1));
+        needed += activationBytes(encoder, column.size(), width(column));
       }
     }
     boolean cache = options.gradientCache() == GradientCache.ON
@@ -284,7 +280,7 @@ public final class FineTuner {
     if (!Double.isFinite(norm)) {
       throw new TrainingDivergedException(step, "the gradient norm is " + norm);
     }
-    java.util.BitSet ids = new java.util.BitSet();
+    BitSet ids = new BitSet();
     for (List<Tokenized> column : columns) {
       for (Tokenized t : column) {
         for (long id : t.ids()) {
@@ -306,7 +302,7 @@ public final class FineTuner {
         NDArray vectors = encoder.embed(m, encoder.batch(m, all));
         int rows = columns.get(0).size();
         for (int c = 0; c < columns.size(); c++) {
-          embedded[c] = vectors.get(new ai.djl.ndarray.index.NDIndex("{}:{}", c * rows, (c + 1) * rows));
+          embedded[c] = vectors.get(new NDIndex("{}:{}", c * rows, (c + 1) * rows));
         }
       } else {
         for (int c = 0; c < columns.size(); c++) {
@@ -320,13 +316,41 @@ public final class FineTuner {
     }
   }
 
+  /** The texts of a batch by column: anchors, positives and, if the batch has them, negatives. */
+  private static List<List<String>> columnTexts(List<TrainingExample> batch) {
+    List<List<String>> columns = new ArrayList<>(3);
+    columns.add(batch.stream().map(TrainingExample::anchor).toList());
+    columns.add(batch.stream().map(TrainingExample::positive).toList());
+    if (batch.get(0).negative() != null) {
+      columns.add(batch.stream().map(TrainingExample::negative).toList());
+    }
+    return columns;
+  }
+
+  /** The batch's labels, or {@code null} for unlabelled examples. */
+  private static float[] labels(List<TrainingExample> batch) {
+    if (batch.get(0).label() == null) {
+      return null;
+    }
+    float[] labels = new float[batch.size()];
+    for (int i = 0; i < labels.length; i++) {
+      labels[i] = batch.get(i).label();
+    }
+    return labels;
+  }
+
+  /** The padded width of a column: its longest text in tokens. */
+  private static int width(List<Tokenized> column) {
+    return column.stream().mapToInt(Tokenized::length).max().orElse(1);
+  }
+
   /** Whether padding all columns to one width costs at most a quarter more tokens than padding each. */
   static boolean mergeColumns(List<List<Tokenized>> columns) {
     long separate = 0;
     int widest = 1;
     int rows = 0;
     for (List<Tokenized> column : columns) {
-      int width = column.stream().mapToInt(Tokenized::length).max().orElse(1);
+      int width = width(column);
       separate += (long) width * column.size();
       widest = Math.max(widest, width);
       rows += column.size();
@@ -337,7 +361,7 @@ public final class FineTuner {
   private double cachedStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
     int rows = columns.get(0).size();
     int dim = encoder.manifest().dimension();
-    // 1. Embed every column without graph, in mini-batches of similar length within the token budget.
+    // 1. Embed every column without graph, in mini-batches of similar length within the activation budget.
     List<List<int[]>> chunks = new ArrayList<>();
     float[][] vectors = new float[columns.size()][];
     try (NoGrad ignored = NoGrad.enter()) {

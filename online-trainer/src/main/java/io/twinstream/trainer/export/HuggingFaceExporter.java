@@ -28,6 +28,8 @@ import java.util.Map;
 public final class HuggingFaceExporter {
 
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  /** For tokenizer.json: kept compact, as tokenizers write it. */
+  private static final ObjectMapper COMPACT = new ObjectMapper();
 
   private HuggingFaceExporter() {}
 
@@ -83,10 +85,10 @@ public final class HuggingFaceExporter {
     ByteBuffer tok = bundle.tokenizerBuffer();
     byte[] tokBytes = new byte[tok.remaining()];
     tok.get(tokBytes);
-    ObjectNode tokenizer = (ObjectNode) new ObjectMapper().readTree(tokBytes);
+    ObjectNode tokenizer = (ObjectNode) COMPACT.readTree(tokBytes);
     tokenizer.putNull("padding");
     tokenizer.putNull("truncation");
-    new ObjectMapper().writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);
+    COMPACT.writeValue(dir.resolve("tokenizer.json").toFile(), tokenizer);
     boolean lowercase = tokenizer.path("normalizer").path("lowercase").asBoolean(false);
     ObjectNode tokenizerConfig = JSON.createObjectNode();
     tokenizerConfig.put("tokenizer_class", "BertTokenizer");

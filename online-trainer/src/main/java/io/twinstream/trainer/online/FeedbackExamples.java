@@ -52,13 +52,14 @@ public final class FeedbackExamples {
     Map<String, String> corpus = new LinkedHashMap<>(extraCorpus);
     Map<String, String> idOfText = new LinkedHashMap<>();
     corpus.forEach((id, text) -> idOfText.putIfAbsent(text, id));
+    Map<String, String> queryIdOfAnchor = new LinkedHashMap<>();
     Map<String, String> queries = new LinkedHashMap<>();
     Map<String, Map<String, Integer>> relevance = new LinkedHashMap<>();
     for (Feedback f : heldOut) {
       String docId = idOfText.computeIfAbsent(f.candidate(), t -> "fb-doc-" + idOfText.size());
       corpus.putIfAbsent(docId, f.candidate());
       if (f.positive()) {
-        String queryId = "fb-q-" + Integer.toHexString(f.anchor().hashCode()) + "-" + f.anchor().length();
+        String queryId = queryIdOfAnchor.computeIfAbsent(f.anchor(), a -> "fb-q-" + queryIdOfAnchor.size());
         queries.putIfAbsent(queryId, f.anchor());
         relevance.computeIfAbsent(queryId, k -> new LinkedHashMap<>()).put(docId, 1);
       }

@@ -50,25 +50,23 @@ public final class FineTuningRound {
       throws InvalidBundleException, UnsupportedGraphException {
     long started = System.nanoTime();
     List<TrainingExample> examples = FeedbackExamples.training(feedback);
-    Evaluation servingEvaluation;
-    try (TwinEncoder current = TwinEncoder.load(serving)) {
-      servingEvaluation = evaluator.evaluate(current::encode);
-    }
-    if (examples.isEmpty()) {
-      return new Outcome(new PromotionGate.Decision(false, "no positive feedback to train on",
-          Double.NaN, servingEvaluation.primaryValue()), null, null, servingEvaluation, 0, Double.NaN,
-          seconds(started));
-    }
-    FineTuner.Result result;
-    try {
-      result = tuner.fineTune(serving, examples, TrainingListener.NONE);
-    } catch (TrainingDivergedException e) {
-      return new Outcome(new PromotionGate.Decision(false, e.getMessage(), Double.NaN,
-          servingEvaluation.primaryValue()), null, null, servingEvaluation, examples.size(), Double.NaN,
-          seconds(started));
-    }
-    try (TwinEncoder trained = result.encoder()) {
-      Evaluation candidateEvaluation = evaluator.evaluate(trained::encode);
+    // One copy of the model: scored as it serves, then trained in place into the candidate.
+    try (TwinEncoder model = TwinEncoder.load(serving)) {
+      Evaluation servingEvaluation = evaluator.evaluate(model::encode);
+      if (examples.isEmpty()) {
+        return new Outcome(new PromotionGate.Decision(false, "no positive feedback to train on",
+            Double.NaN, servingEvaluation.primaryValue()), null, null, servingEvaluation, 0, Double.NaN,
+            seconds(started));
+      }
+      FineTuner.Summary summary;
+      try {
+        summary = tuner.train(model, examples, TrainingListener.NONE);
+      } catch (TrainingDivergedException e) {
+        return new Outcome(new PromotionGate.Decision(false, e.getMessage(), Double.NaN,
+            servingEvaluation.primaryValue()), null, null, servingEvaluation, examples.size(), Double.NaN,
+            seconds(started));
+      }
+      Evaluation candidateEvaluation = evaluator.evaluate(model::encode);
       PromotionGate.Decision decision = gate.decide(candidateEvaluation, servingEvaluation);
       Map<String, Object> training = new LinkedHashMap<>();
       training.put("loss", tuner.loss().name());
@@ -78,9 +76,9 @@ public final class FineTuningRound {
       training.put("gate", decision.reason());
       Map<String, Double> metrics = new LinkedHashMap<>(candidateEvaluation.prefixed("heldout/"));
       servingEvaluation.prefixed("parent/heldout/").forEach(metrics::put);
-      ModelBundle candidate = new BundleExporter().export(serving, trained, version, training, metrics);
+      ModelBundle candidate = new BundleExporter().export(serving, model, version, training, metrics);
       return new Outcome(decision, candidate, candidateEvaluation, servingEvaluation, examples.size(),
-          result.summary().lastLoss(), seconds(started));
+          summary.lastLoss(), seconds(started));
     }
   }
 
