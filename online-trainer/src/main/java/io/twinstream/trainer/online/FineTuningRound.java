@@ -17,10 +17,16 @@ import java.util.Map;
 
 /**
  * One continuous-learning round, plain Java: fine-tune a copy of the serving bundle on feedback, evaluate
- * candidate and serving model on the same held-out task, and let the gate decide. The caller (the Flink
- * trainer operator, a test, the demo) publishes a promoted bundle and announces the decision.
+ * candidate and serving model on the same evaluation tasks, and let the gate decide on each (all must pass).
+ * The caller (the Flink trainer operator, a test, the demo) publishes the bundle and announces the decision.
  */
 public final class FineTuningRound {
+
+  /** Metric names of a round's facts, next to the evaluation metrics in the candidate's manifest. */
+  public static final String PAIRS = "round/pairs";
+  public static final String FIRST_LOSS = "round/first-loss";
+  public static final String LAST_LOSS = "round/last-loss";
+  public static final String TRAIN_SECONDS = "round/train-seconds";
 
   private final FineTuner tuner;
   private final PromotionGate gate;
@@ -32,30 +38,47 @@ public final class FineTuningRound {
 
   /**
    * What a round produced: the decision, the candidate bundle (present even when rejected, for inspection;
-   * never to be served then), both evaluations, and training facts.
+   * never to be served then; null when nothing was trained), the evaluations of the first task, every metric
+   * of the round ({@code TASK/METRIC} for the candidate, {@code parent/TASK/METRIC} for the serving model,
+   * and the {@code round/...} facts), and training facts.
    */
   public record Outcome(PromotionGate.Decision decision, ModelBundle candidate, Evaluation candidateEvaluation,
-      Evaluation servingEvaluation, int pairsUsed, double lastLoss, double seconds) {}
+      Evaluation servingEvaluation, Map<String, Double> metrics, int pairsUsed, double lastLoss,
+      double seconds) {}
+
+  /** {@link #run(ModelBundle, List, Map, String)} with one task named {@code heldout}. */
+  public Outcome run(ModelBundle serving, List<Feedback> feedback, Evaluator evaluator, String version)
+      throws InvalidBundleException, UnsupportedGraphException {
+    return run(serving, feedback, Map.of("heldout", evaluator), version);
+  }
 
   /**
    * Runs the round.
    *
    * @param serving the bundle now serving
    * @param feedback training feedback (e.g. a sample of the replay buffer)
-   * @param evaluator the held-out task both models are scored on
+   * @param tasks evaluation tasks by name, at least one, in order (the first is the one summarised in the
+   *     decision's numbers); the gate must pass on every one
    * @param version the candidate's version
    * @return the outcome; a diverged round is a rejection with the reason, never an exception
    */
-  public Outcome run(ModelBundle serving, List<Feedback> feedback, Evaluator evaluator, String version)
+  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
       throws InvalidBundleException, UnsupportedGraphException {
+    if (tasks.isEmpty()) {
+      throw new IllegalArgumentException("a round needs at least one evaluation task");
+    }
     long started = System.nanoTime();
     List<TrainingExample> examples = FeedbackExamples.training(feedback);
     // One copy of the model: scored as it serves, then trained in place into the candidate.
     try (TwinEncoder model = TwinEncoder.load(serving)) {
-      Evaluation servingEvaluation = evaluator.evaluate(model::encode);
+      Map<String, Evaluation> servingEvaluations = evaluate(tasks, model);
+      Evaluation firstServing = servingEvaluations.values().iterator().next();
+      Map<String, Double> metrics = new LinkedHashMap<>();
+      servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
+      metrics.put(PAIRS, (double) examples.size());
       if (examples.isEmpty()) {
         return new Outcome(new PromotionGate.Decision(false, "no positive feedback to train on",
-            Double.NaN, servingEvaluation.primaryValue()), null, null, servingEvaluation, 0, Double.NaN,
+            Double.NaN, firstServing.primaryValue()), null, null, firstServing, metrics, 0, Double.NaN,
             seconds(started));
       }
       FineTuner.Summary summary;
@@ -63,23 +86,44 @@ public final class FineTuningRound {
         summary = tuner.train(model, examples, TrainingListener.NONE);
       } catch (TrainingDivergedException e) {
         return new Outcome(new PromotionGate.Decision(false, e.getMessage(), Double.NaN,
-            servingEvaluation.primaryValue()), null, null, servingEvaluation, examples.size(), Double.NaN,
+            firstServing.primaryValue()), null, null, firstServing, metrics, examples.size(), Double.NaN,
             seconds(started));
       }
-      Evaluation candidateEvaluation = evaluator.evaluate(model::encode);
-      PromotionGate.Decision decision = gate.decide(candidateEvaluation, servingEvaluation);
+      metrics.put(FIRST_LOSS, summary.firstLoss());
+      metrics.put(LAST_LOSS, summary.lastLoss());
+      metrics.put(TRAIN_SECONDS, summary.seconds());
+      Map<String, Evaluation> candidateEvaluations = evaluate(tasks, model);
+      PromotionGate.Decision decision = null;
+      for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
+        PromotionGate.Decision d = gate.decide(task.getValue(), servingEvaluations.get(task.getKey()));
+        String reason = task.getKey() + ": " + d.reason();
+        if (decision == null) {
+          decision = new PromotionGate.Decision(d.promote(), reason, d.candidate(), d.serving());
+        } else if (decision.promote() && !d.promote()) {
+          decision = new PromotionGate.Decision(false, reason, decision.candidate(), decision.serving());
+        } else if (decision.promote() == d.promote()) {
+          decision = new PromotionGate.Decision(decision.promote(), decision.reason() + "; " + reason,
+              decision.candidate(), decision.serving());
+        }
+        metrics.putAll(task.getValue().prefixed(task.getKey() + "/"));
+      }
       Map<String, Object> training = new LinkedHashMap<>();
       training.put("loss", tuner.loss().name());
       training.put("lossConfig", tuner.loss().config());
       training.put("options", tuner.options().toMap());
       training.put("pairs", examples.size());
       training.put("gate", decision.reason());
-      Map<String, Double> metrics = new LinkedHashMap<>(candidateEvaluation.prefixed("heldout/"));
-      servingEvaluation.prefixed("parent/heldout/").forEach(metrics::put);
+      training.put("promote", decision.promote());
       ModelBundle candidate = new BundleExporter().export(serving, model, version, training, metrics);
-      return new Outcome(decision, candidate, candidateEvaluation, servingEvaluation, examples.size(),
-          summary.lastLoss(), seconds(started));
+      return new Outcome(decision, candidate, candidateEvaluations.values().iterator().next(), firstServing,
+          Map.copyOf(metrics), examples.size(), summary.lastLoss(), seconds(started));
     }
+  }
+
+  private static Map<String, Evaluation> evaluate(Map<String, Evaluator> tasks, TwinEncoder model) {
+    Map<String, Evaluation> out = new LinkedHashMap<>();
+    tasks.forEach((name, task) -> out.put(name, task.evaluate(model::encode)));
+    return out;
   }
 
   private static double seconds(long started) {

@@ -55,11 +55,15 @@ class FineTuningRoundTest {
     double after = outcome.candidateEvaluation().primaryValue();
     assertTrue(after < before, "ndcg@10 " + before + " -> " + after);
     assertFalse(outcome.decision().promote());
-    assertTrue(outcome.decision().reason().startsWith("ndcg@10 "), outcome.decision().reason());
+    assertTrue(outcome.decision().reason().startsWith("heldout: ndcg@10 "), outcome.decision().reason());
     assertEquals(8, outcome.pairsUsed());
     assertEquals("harmful-1", outcome.candidate().version());
     assertEquals(serving.version(), outcome.candidate().manifest().parentVersion());
     assertEquals(after, outcome.candidate().manifest().metrics().get("heldout/ndcg@10"), 1e-12);
+    assertEquals(before, outcome.candidate().manifest().metrics().get("parent/heldout/ndcg@10"), 1e-12);
+    assertEquals(8.0, outcome.metrics().get(FineTuningRound.PAIRS));
+    assertTrue(Double.isFinite(outcome.metrics().get(FineTuningRound.LAST_LOSS)));
+    assertEquals(Boolean.FALSE, outcome.candidate().manifest().training().get("promote"));
   }
 
   @Test
@@ -72,5 +76,22 @@ class FineTuningRoundTest {
         .run(serving, feedback(false), heldOut, "good-1");
     assertTrue(outcome.decision().promote(), outcome.decision().reason());
     assertTrue(outcome.candidateEvaluation().primaryValue() >= outcome.servingEvaluation().primaryValue());
+  }
+
+  @Test
+  void everyTaskMustPassTheGate() throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    Map<String, io.twinstream.trainer.eval.Evaluator> tasks = new java.util.LinkedHashMap<>();
+    tasks.put("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
+    // A second task that calls the wrong documents relevant: learning the right ones must make it worse.
+    tasks.put("contrary", FeedbackExamples.evaluator(feedback(true), Map.of()));
+    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(),
+        TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
+    FineTuningRound.Outcome outcome = new FineTuningRound(tuner, PromotionGate.defaults())
+        .run(serving, feedback(false), tasks, "two-tasks-1");
+    assertFalse(outcome.decision().promote(), outcome.decision().reason());
+    assertTrue(outcome.decision().reason().startsWith("contrary: ndcg@10"), outcome.decision().reason());
+    assertTrue(outcome.metrics().containsKey("heldout/ndcg@10"));
+    assertTrue(outcome.metrics().get("contrary/ndcg@10") < outcome.metrics().get("parent/contrary/ndcg@10"));
   }
 }
