@@ -21,7 +21,8 @@ import java.util.Map;
  *     mini-batches that each fit the budget
  */
 public record TrainingOptions(int epochs, int batchSize, double learningRate, double warmupRatio,
-    double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int activationBudgetMiB) {
+    double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int activationBudgetMiB)
+    implements java.io.Serializable {
 
   public TrainingOptions {
     require(epochs >= 1, "epochs must be at least 1, got " + epochs);

@@ -3,6 +3,13 @@ package io.twinstream.embedder;
 import io.twinstream.embedder.EmbedderOptions.Guarantee;
 import io.twinstream.embedder.EmbedderOptions.StartPosition;
 import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.decode.FeedbackDecodeFunction;
+import io.twinstream.embedder.trainer.ContinuousTrainer;
+import io.twinstream.embedder.trainer.TrainerOperator;
+import io.twinstream.records.FeedbackPair;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.streaming.api.functions.sink.v2.DiscardingSink;
 import io.twinstream.embedder.decode.ModelUpdateDecodeFunction;
 import io.twinstream.embedder.operator.EmbedOperator;
 import io.twinstream.embedder.sink.AvroRecordSerializer;
@@ -78,8 +85,18 @@ public final class EmbedderJob {
 
   /** Adds the pipeline to {@code env}, with {@code hook} between decoding and embedding. */
   public static void build(StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook) {
+    build(env, conf, hook, null);
+  }
+
+  /**
+   * Adds the pipeline to {@code env}, with {@code hook} between decoding and embedding and {@code observer}
+   * hearing the trainer's rounds (when {@link TrainerOptions#ENABLED}).
+   */
+  public static void build(StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook,
+      ContinuousTrainer.RoundObserver observer) {
     TrustedRecords.install();
     EmbedderOptions.validate(conf);
+    TrainerOptions.validate(conf);
     Properties kafka = EmbedderOptions.kafkaProperties(conf);
 
     DataStream<RawRecord> raw = env.fromSource(rawSource(conf, kafka, conf.get(EmbedderOptions.SENTENCES_TOPIC),
@@ -116,12 +133,46 @@ public final class EmbedderJob {
                 conf.get(EmbedderOptions.ENCODER_THREADS)))
         .uid("embed");
 
+    if (conf.get(TrainerOptions.ENABLED)) {
+      deadLetters = deadLetters.union(addTrainer(env, conf, kafka, observer));
+    }
+
     embeddings.sinkTo(sink(conf, kafka, conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), Embedding.class,
             Embedding::getId, "embeddings"))
         .name("embeddings-sink").uid("embeddings-sink");
     deadLetters.sinkTo(sink(conf, kafka, conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC), DeadLetter.class,
             null, "dead-letters"))
         .name("dead-letters-sink").uid("dead-letters-sink");
+  }
+
+  /**
+   * The trainer: {@code feedback-pairs} → decode (bad records to dead letters) → trainer operator, all at
+   * parallelism 1. Its model updates reach the embedding operators through the model-updates topic.
+   *
+   * @return the dead letters of the feedback decoder
+   */
+  private static DataStream<DeadLetter> addTrainer(StreamExecutionEnvironment env, Configuration conf,
+      Properties kafka, ContinuousTrainer.RoundObserver observer) {
+    SingleOutputStreamOperator<FeedbackPair> feedback = env.fromSource(rawSource(conf, kafka,
+            conf.get(TrainerOptions.FEEDBACK_TOPIC), conf.get(EmbedderOptions.GROUP_ID) + "-feedback",
+            startingOffsets(conf.get(EmbedderOptions.START_POSITION))), WatermarkStrategy.noWatermarks(),
+            "feedback-pairs")
+        .uid("feedback-source").setParallelism(1)
+        .process(new FeedbackDecodeFunction(), new AvroTypeInfo<>(FeedbackPair.class))
+        .name("decode-feedback").uid("decode-feedback").setParallelism(1);
+    Map<String, Object> clients = new HashMap<>();
+    kafka.forEach((k, v) -> clients.put((String) k, v));
+    clients.put("bootstrap.servers", conf.get(EmbedderOptions.BOOTSTRAP_SERVERS));
+    String[] evalFiles = conf.get(TrainerOptions.EVAL_CORPUS).isBlank() ? null : new String[] {
+        conf.get(TrainerOptions.EVAL_CORPUS), conf.get(TrainerOptions.EVAL_QUERIES),
+        conf.get(TrainerOptions.EVAL_QRELS)};
+    feedback.transform("trainer", new AvroTypeInfo<>(ModelUpdate.class),
+            new TrainerOperator(ContinuousTrainer.Settings.from(conf), conf.get(EmbedderOptions.MODEL_REGISTRY),
+                conf.get(EmbedderOptions.REGISTRY_NAME), conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), clients,
+                evalFiles, observer))
+        .uid("trainer").setParallelism(1).setMaxParallelism(1)
+        .sinkTo(new DiscardingSink<>()).name("round-updates").uid("round-updates").setParallelism(1);
+    return feedback.getSideOutput(DecodeFunction.DEAD_LETTERS);
   }
 
   /** Emits nothing: the model-update input of a job without a registry. */

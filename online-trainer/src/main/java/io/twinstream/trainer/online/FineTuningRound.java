@@ -52,6 +52,12 @@ public final class FineTuningRound {
     return run(serving, feedback, Map.of("heldout", evaluator), version);
   }
 
+  /** {@link #run(ModelBundle, List, Map, String, TrainingListener, Map)} without listener or extra facts. */
+  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
+      throws InvalidBundleException, UnsupportedGraphException {
+    return run(serving, feedback, tasks, version, TrainingListener.NONE, Map.of());
+  }
+
   /**
    * Runs the round.
    *
@@ -60,9 +66,12 @@ public final class FineTuningRound {
    * @param tasks evaluation tasks by name, at least one, in order (the first is the one summarised in the
    *     decision's numbers); the gate must pass on every one
    * @param version the candidate's version
+   * @param listener hears the training steps (it may stop the round by throwing, e.g. on cancellation)
+   * @param facts further numbers to record with the round's metrics (e.g. the replay buffer's sizes)
    * @return the outcome; a diverged round is a rejection with the reason, never an exception
    */
-  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
+  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version,
+      TrainingListener listener, Map<String, Double> facts)
       throws InvalidBundleException, UnsupportedGraphException {
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a round needs at least one evaluation task");
@@ -75,6 +84,7 @@ public final class FineTuningRound {
       Evaluation firstServing = servingEvaluations.values().iterator().next();
       Map<String, Double> metrics = new LinkedHashMap<>();
       servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
+      metrics.putAll(facts);
       metrics.put(PAIRS, (double) examples.size());
       if (examples.isEmpty()) {
         return new Outcome(new PromotionGate.Decision(false, "no positive feedback to train on",
@@ -83,7 +93,7 @@ public final class FineTuningRound {
       }
       FineTuner.Summary summary;
       try {
-        summary = tuner.train(model, examples, TrainingListener.NONE);
+        summary = tuner.train(model, examples, listener);
       } catch (TrainingDivergedException e) {
         return new Outcome(new PromotionGate.Decision(false, e.getMessage(), Double.NaN,
             firstServing.primaryValue()), null, null, firstServing, metrics, examples.size(), Double.NaN,

@@ -11,7 +11,7 @@ import java.util.Locale;
  * @param tolerance how much worse (absolute, on the primary metric) the candidate may be; default 0.0
  * @param minImprovement how much better it must be; default 0.0 (equal is enough)
  */
-public record PromotionGate(double tolerance, double minImprovement) {
+public record PromotionGate(double tolerance, double minImprovement) implements java.io.Serializable {
 
   public PromotionGate {
     if (!(tolerance >= 0) || !(minImprovement >= 0)) {

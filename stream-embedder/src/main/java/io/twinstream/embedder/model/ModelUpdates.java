@@ -73,6 +73,26 @@ public final class ModelUpdates {
     return update;
   }
 
+  /**
+   * Sends REJECTED for a round that produced no bundle (nothing to train on, or training diverged): the
+   * update names the version it would have had, with {@code sha256} empty since nothing was published.
+   */
+  public ModelUpdate rejectUnpublished(String version, String parentVersion, Map<String, Double> metrics,
+      String reason) throws IOException {
+    ModelUpdate update = ModelUpdate.newBuilder()
+        .setVersion(version)
+        .setParentVersion(parentVersion)
+        .setUri(registry.uri(version).toString())
+        .setSha256("")
+        .setStatus(ModelStatus.REJECTED)
+        .setMetrics(new HashMap<>(metrics))
+        .setCreatedAt(clock.instant())
+        .setReason(reason)
+        .build();
+    send(update);
+    return update;
+  }
+
   private ModelUpdate announce(String version, ModelStatus status, String reason)
       throws IOException, InvalidBundleException {
     BundleManifest manifest = registry.load(version).manifest();
