@@ -233,6 +233,9 @@ final class RunCommand implements Callable<Integer> {
       topics.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), 1);
       configs.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), Map.of("cleanup.policy", "compact"));
     }
+    if (conf.get(io.twinstream.embedder.TrainerOptions.ENABLED)) {
+      topics.put(conf.get(io.twinstream.embedder.TrainerOptions.FEEDBACK_TOPIC), 1);
+    }
     try (Admin admin = Admin.create(client)) {
       Topics.create(admin, topics, configs, Duration.ofSeconds(60));
     } catch (KafkaException e) {

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
     versionProvider = Version.class,
     description = "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
     subcommands = {EmbedCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
-        ModelCommand.class, TrainCommand.class, EvalCommand.class,
+        ModelCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class,
         CommandLine.HelpCommand.class})
 public final class TwinstreamCli {
 
