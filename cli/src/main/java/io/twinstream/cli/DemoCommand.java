@@ -286,9 +286,11 @@ final class DemoCommand implements Callable<Integer> {
             queriesPerRound);
         int before = updates.all.size();
         simulateUsers(serving, vectors);
-        err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d feedback pairs sent; the job is fine-tuning...%n",
-            round, rounds, feedbackIn);
+        long sent = System.nanoTime();
+        err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d feedback pairs sent (%d in all); the job is "
+            + "fine-tuning...%n", round, rounds, queriesPerRound * k, feedbackIn);
         ModelUpdate update = awaitUpdate(before);
+        double roundSeconds = (System.nanoTime() - sent) / 1e9;
         ModelBundle candidate = update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
         double score;
         if (update.getStatus() == ModelStatus.PROMOTED) {
@@ -301,13 +303,16 @@ final class DemoCommand implements Callable<Integer> {
           score = candidate == null ? Double.NaN : testScore(candidate, null);
         }
         Map<String, Double> m = update.getMetrics();
-        out.printf(Locale.ROOT, "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, %.1f s)%n",
-            update.getVersion(), update.getStatus(), score, update.getReason(),
-            m.getOrDefault(FineTuningRound.PAIRS, Double.NaN), m.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN),
-            m.getOrDefault(FineTuningRound.TRAIN_SECONDS, Double.NaN));
+        out.printf(Locale.ROOT, "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, "
+            + "training %.1f s of a %.1f s round)%n", update.getVersion(), update.getStatus(), score,
+            update.getReason(), m.getOrDefault(FineTuningRound.PAIRS, Double.NaN),
+            m.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN),
+            m.getOrDefault(FineTuningRound.TRAIN_SECONDS, Double.NaN), roundSeconds);
         out.flush();
-        versions.add(version(update.getVersion(), update.getStatus().name(), update.getParentVersion(), score, m,
-            update.getReason()));
+        Map<String, Object> v = version(update.getVersion(), update.getStatus().name(), update.getParentVersion(),
+            score, m, update.getReason());
+        v.put("roundSeconds", roundSeconds);
+        versions.add(v);
       }
       return versions;
     }

@@ -38,6 +38,7 @@ class DemoCommandIT {
     assertTrue(Set.of("PROMOTED", "REJECTED").contains(round.get("status").asText()), round.toString());
     assertTrue(round.get("metrics").has("fixed/ndcg@10"), round.toString());
     assertTrue(round.get("test/ndcg@10").isNumber(), round.toString());
+    assertTrue(round.get("roundSeconds").asDouble() > 0, round.toString());
     assertEquals(60, doc.get("topics").get("feedback-pairs").get("in").asInt(), "12 searches x 5 shown");
     assertEquals(0, doc.get("topics").get("dead-letters").get("out").asInt());
 

@@ -214,7 +214,7 @@ public final class ContinuousTrainer implements AutoCloseable {
     if (running != null || closed || !settings.trigger().due(newPairs, lastRoundMillis, nowMillis)) {
       return false;
     }
-    if (fixedTask == null && FeedbackExamples.evaluator(buffer.heldOut(), Map.of()) == null) {
+    if (fixedTask == null && !heldOutHasAClick(nowMillis)) {
       if (!waitingForHeldOutLogged) {
         LOG.info("A round is due but no held-out feedback has a positive yet (and no trainer.eval set is "
             + "given): waiting for one");
@@ -227,6 +227,17 @@ public final class ContinuousTrainer implements AutoCloseable {
     lastRoundMillis = nowMillis;
     start();
     return true;
+  }
+
+  private long heldOutCheckedAt = Long.MIN_VALUE;
+
+  /** Whether held-out feedback has a positive; rechecked at most once a second (it walks the held-out side). */
+  private boolean heldOutHasAClick(long nowMillis) {
+    if (nowMillis - heldOutCheckedAt < 1_000) {
+      return false;
+    }
+    heldOutCheckedAt = nowMillis;
+    return buffer.heldOut().stream().anyMatch(Feedback::positive);
   }
 
   private void start() {
