@@ -20,17 +20,8 @@ public final class TwinstreamCli {
   public static void main(String[] args) {
     // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
     System.setProperty("log4j.shutdownHookEnabled", "false");
-    // The PyTorch engine (train) is loaded from the jar's native library; never download one.
-    if (System.getProperty("ai.djl.offline") == null) {
-      System.setProperty("ai.djl.offline", "true");
-    }
-    // libtorch would otherwise compute on one thread here; one per core, as ONNX Runtime does.
-    if (System.getProperty("ai.djl.pytorch.num_threads") == null) {
-      System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
-    }
-    if (System.getProperty("ai.djl.pytorch.num_interop_threads") == null) {
-      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
-    }
+    // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per core.
+    io.twinstream.trainer.TorchDefaults.apply();
     System.exit(run(args));
   }
 

@@ -55,10 +55,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ContinuousLearningITCase {
 
+  private static final org.apache.flink.runtime.testutils.InMemoryReporter METRICS =
+      org.apache.flink.runtime.testutils.InMemoryReporter.createWithRetainedMetrics();
+
   @RegisterExtension
   static final MiniClusterExtension FLINK = new MiniClusterExtension(
       new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4)
-          .build());
+          .setConfiguration(METRICS.addToConfiguration(new Configuration())).build());
 
   private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
   private static final AvroCodec<ModelUpdate> UPDATES = AvroCodec.of(ModelUpdate.class);
@@ -144,6 +147,8 @@ class ContinuousLearningITCase {
         KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
         awaitEmbeddings(bootstrap, list -> versionsOfCorpus(list, task).getOrDefault(base, 0) == task.corpus().size());
 
+        // One record that is no FeedbackPair: dead-lettered with the reason, not counted as feedback.
+        KafkaRecords.produceRaw(bootstrap, "feedback-pairs", null, "not avro".getBytes());
         produceFeedback(bootstrap, feedback);
         ModelUpdate update = awaitUpdate(bootstrap, "ft-0001", job);
         assertEquals(ModelStatus.PROMOTED, update.getStatus(), update.getReason());
@@ -167,6 +172,21 @@ class ContinuousLearningITCase {
         perIdAndVersion.forEach((k, n) -> assertEquals(1, n, k + " embedded " + n + " times"));
         assertVectorsAre(registry.load("ft-0001"), task, all, "ft-0001");
         assertEquals(1, Rounds.REPORTS.size());
+
+        List<ConsumerRecord<byte[], byte[]>> dead = KafkaRecords.readCommitted(bootstrap, "dead-letters");
+        assertEquals(1, dead.size());
+        io.twinstream.records.DeadLetter letter = AvroCodec.of(io.twinstream.records.DeadLetter.class)
+            .decode(dead.get(0).value());
+        assertEquals("feedback-pairs", letter.getTopic());
+        assertEquals("decode-feedback", letter.getStage());
+
+        // The trainer's metrics, as a reporter sees them.
+        assertEquals(1L, gauge(job, "roundsPromoted"));
+        assertEquals(0L, gauge(job, "roundsRejected"));
+        assertEquals((long) feedback.size(), gauge(job, "feedbackReceived"));
+        assertEquals(0, gauge(job, "roundRunning"));
+        assertTrue(((Number) gauge(job, "lastCandidateMetric")).doubleValue()
+            >= ((Number) gauge(job, "lastServingMetric")).doubleValue() - 0.02);
       } finally {
         job.cancel().get();
       }
@@ -269,6 +289,17 @@ class ContinuousLearningITCase {
         Thread.sleep(500);
       }
     }
+  }
+
+  /** The value of the trainer operator's gauge {@code name}. */
+  private static Object gauge(JobClient job, String name) {
+    Map<String, org.apache.flink.metrics.Metric> found = METRICS.findMetrics(job.getJobID(), name);
+    for (Map.Entry<String, org.apache.flink.metrics.Metric> m : found.entrySet()) {
+      if (m.getKey().contains("trainer") && m.getValue() instanceof org.apache.flink.metrics.Gauge<?> g) {
+        return g.getValue();
+      }
+    }
+    throw new AssertionError("no trainer gauge " + name + " among " + found.keySet());
   }
 
   private static JobClient start(Configuration conf, String savepoint) throws Exception {

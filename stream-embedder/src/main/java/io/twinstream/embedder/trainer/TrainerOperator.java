@@ -97,6 +97,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   public void open() throws Exception {
     super.open();
     TrustedRecords.install();
+    io.twinstream.trainer.TorchDefaults.apply();
     ModelRegistry registry = RegistryLocations.open(registryRoot);
     ModelUpdates updates = new ModelUpdates(registry, registryName, kafka, updatesTopic);
     updates.ensureTopic();
