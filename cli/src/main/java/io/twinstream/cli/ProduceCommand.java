@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
 import java.io.IOException;
@@ -34,6 +35,8 @@ import picocli.CommandLine.Model.CommandSpec;
     description = {
         "Produces one Avro Sentence per input line (key = id, event time = now), waiting for every",
         "acknowledgement. Input formats as in 'embed'; JSONL lines may also carry \"attributes\": {...}.",
+        "With --feedback FILE: one Avro FeedbackPair per JSONL line {\"anchor\", \"candidate\", \"label\" (0..1),",
+        "optional \"source\", \"anchorId\", \"candidateId\"} to feedback-pairs (key = anchorId, else anchor).",
         "Exit code: 0 = all lines produced, 2 = some lines rejected, 1 = failure."})
 final class ProduceCommand implements Callable<Integer> {
 
@@ -45,8 +48,12 @@ final class ProduceCommand implements Callable<Integer> {
   @Mixin
   KafkaClientOptions kafka;
 
-  @Option(names = "--topic", defaultValue = "sentences", description = "Topic (default: ${DEFAULT-VALUE}).")
+  @Option(names = "--topic", description = "Topic (default: sentences, or feedback-pairs with --feedback).")
   String topic;
+
+  @Option(names = "--feedback", paramLabel = "FILE",
+      description = "Produce feedback pairs from this JSONL file instead of sentences.")
+  java.nio.file.Path feedback;
 
   @Mixin
   TextInput input;
@@ -57,6 +64,9 @@ final class ProduceCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     PrintWriter err = spec.commandLine().getErr();
+    if (topic == null) {
+      topic = feedback != null ? "feedback-pairs" : "sentences";
+    }
     try (Admin admin = Admin.create(kafka.clientConfig())) {
       if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
         err.println("twinstream produce: topic '" + topic + "' does not exist at " + kafka.bootstrap);
@@ -70,6 +80,9 @@ final class ProduceCommand implements Callable<Integer> {
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     config.put(ProducerConfig.LINGER_MS_CONFIG, "10");
+    if (feedback != null) {
+      return produceFeedback(config, err);
+    }
     AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
     long produced = 0;
     long rejected = 0;
@@ -104,6 +117,50 @@ final class ProduceCommand implements Callable<Integer> {
     double seconds = (System.nanoTime() - started) / 1e9;
     err.printf(Locale.ROOT, "twinstream produce: %,d produced to %s, %,d rejected in %.1f s%n", produced, topic,
         rejected, seconds);
+    return rejected > 0 ? 2 : 0;
+  }
+
+  private int produceFeedback(Map<String, Object> config, PrintWriter err) throws Exception {
+    AvroCodec<FeedbackPair> codec = AvroCodec.of(FeedbackPair.class);
+    long produced = 0;
+    long rejected = 0;
+    long started = System.nanoTime();
+    Progress bar = progress.create(err, "producing", java.nio.file.Files.size(feedback));
+    long bytes = 0;
+    long number = 0;
+    try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(feedback, StandardCharsets.UTF_8);
+        KafkaProducer<byte[], byte[]> producer =
+            new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
+      List<Future<RecordMetadata>> inFlight = new ArrayList<>();
+      String line;
+      while ((line = in.readLine()) != null) {
+        number++;
+        bytes += line.getBytes(StandardCharsets.UTF_8).length + 1;
+        if (line.isBlank()) {
+          continue;
+        }
+        FeedbackLine parsed = FeedbackLine.parse(line, Instant.now());
+        if (parsed.pair() == null) {
+          rejected++;
+          err.println("\r" + feedback + ":" + number + ": rejected: " + parsed.rejection());
+          continue;
+        }
+        FeedbackPair pair = parsed.pair();
+        String key = pair.getAnchorId() != null ? pair.getAnchorId() : pair.getAnchor();
+        inFlight.add(producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
+            codec.encode(pair))));
+        if (inFlight.size() >= IN_FLIGHT) {
+          produced += awaitAll(inFlight);
+          bar.update(bytes, number, rejected + " rejected");
+        }
+      }
+      produced += awaitAll(inFlight);
+      bar.complete(bytes, number, rejected + " rejected");
+    } finally {
+      bar.finish();
+    }
+    err.printf(Locale.ROOT, "twinstream produce: %,d feedback pairs produced to %s, %,d rejected in %.1f s%n",
+        produced, topic, rejected, (System.nanoTime() - started) / 1e9);
     return rejected > 0 ? 2 : 0;
   }
 

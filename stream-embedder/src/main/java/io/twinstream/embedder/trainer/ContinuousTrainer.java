@@ -229,13 +229,15 @@ public final class ContinuousTrainer implements AutoCloseable {
     return true;
   }
 
-  private long heldOutCheckedAt = Long.MIN_VALUE;
+  private long heldOutCheckedAt;
+  private boolean heldOutChecked;
 
   /** Whether held-out feedback has a positive; rechecked at most once a second (it walks the held-out side). */
   private boolean heldOutHasAClick(long nowMillis) {
-    if (nowMillis - heldOutCheckedAt < 1_000) {
+    if (heldOutChecked && nowMillis - heldOutCheckedAt < 1_000) {
       return false;
     }
+    heldOutChecked = true;
     heldOutCheckedAt = nowMillis;
     return buffer.heldOut().stream().anyMatch(Feedback::positive);
   }
