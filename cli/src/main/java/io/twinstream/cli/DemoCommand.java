@@ -538,6 +538,7 @@ final class DemoCommand implements Callable<Integer> {
   /** Everything committed on one topic, read from the beginning as it arrives. */
   private static final class Tail implements AutoCloseable {
     final List<ConsumerRecord<byte[], byte[]>> all = new ArrayList<>();
+    private final List<Object> decoded = new ArrayList<>();
     private final KafkaConsumer<byte[], byte[]> consumer;
 
     Tail(String bootstrap, String topic) {
@@ -559,13 +560,14 @@ final class DemoCommand implements Callable<Integer> {
       return fresh;
     }
 
+    /** Every record so far, decoded as {@code type} (each one once: a tail carries one record type). */
+    @SuppressWarnings("unchecked")
     <T extends org.apache.avro.specific.SpecificRecord> List<T> decoded(Class<T> type) throws Exception {
       AvroCodec<T> codec = AvroCodec.of(type);
-      List<T> out = new ArrayList<>(all.size());
-      for (ConsumerRecord<byte[], byte[]> r : all) {
-        out.add(codec.decode(r.value()));
+      for (int i = decoded.size(); i < all.size(); i++) {
+        decoded.add(codec.decode(all.get(i).value()));
       }
-      return out;
+      return (List<T>) (List<?>) java.util.Collections.unmodifiableList(decoded);
     }
 
     @Override

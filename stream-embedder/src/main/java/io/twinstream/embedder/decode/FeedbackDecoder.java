@@ -5,7 +5,6 @@ import io.twinstream.records.DeadLetter;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.RecordDecodeException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 
 /**
@@ -42,10 +41,6 @@ public final class FeedbackDecoder {
   }
 
   private static Result dead(RawRecord raw, String reason, Instant now) {
-    return new Result(null, DeadLetter.newBuilder()
-        .setTopic(raw.topic).setPartition(raw.partition).setOffset(raw.offset)
-        .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
-        .setValue(raw.value == null ? null : ByteBuffer.wrap(raw.value))
-        .setError(reason).setStage("decode-feedback").setAt(now).build());
+    return new Result(null, DeadLetters.of(raw, reason, "decode-feedback", now));
   }
 }

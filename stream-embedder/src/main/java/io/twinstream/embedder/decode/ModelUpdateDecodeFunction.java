@@ -1,12 +1,10 @@
 package io.twinstream.embedder.decode;
 
 import io.twinstream.embedder.source.RawRecord;
-import io.twinstream.records.DeadLetter;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.RecordDecodeException;
 import io.twinstream.schemas.TrustedRecords;
-import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -47,11 +45,8 @@ public final class ModelUpdateDecodeFunction extends ProcessFunction<RawRecord, 
       out.collect(codec.decode(raw.value));
     } catch (RecordDecodeException e) {
       LOG.warn("Dead-lettering model update {}: {}", raw.position(), e.getMessage());
-      ctx.output(DecodeFunction.DEAD_LETTERS, DeadLetter.newBuilder()
-          .setTopic(raw.topic).setPartition(raw.partition).setOffset(raw.offset)
-          .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
-          .setValue(raw.value == null ? null : ByteBuffer.wrap(raw.value))
-          .setError(e.getMessage()).setStage("decode-model-update").setAt(Instant.now()).build());
+      ctx.output(DecodeFunction.DEAD_LETTERS,
+          DeadLetters.of(raw, e.getMessage(), "decode-model-update", Instant.now()));
     }
   }
 }

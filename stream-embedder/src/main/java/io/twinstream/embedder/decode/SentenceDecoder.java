@@ -5,7 +5,6 @@ import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.RecordDecodeException;
-import java.nio.ByteBuffer;
 import java.time.Instant;
 
 /**
@@ -38,16 +37,6 @@ public final class SentenceDecoder {
   }
 
   private static Result dead(RawRecord raw, String reason, Instant now) {
-    DeadLetter letter = DeadLetter.newBuilder()
-        .setTopic(raw.topic)
-        .setPartition(raw.partition)
-        .setOffset(raw.offset)
-        .setKey(raw.key == null ? null : ByteBuffer.wrap(raw.key))
-        .setValue(raw.value == null ? null : ByteBuffer.wrap(raw.value))
-        .setError(reason)
-        .setStage("decode")
-        .setAt(now)
-        .build();
-    return new Result(null, letter);
+    return new Result(null, DeadLetters.of(raw, reason, "decode", now));
   }
 }
