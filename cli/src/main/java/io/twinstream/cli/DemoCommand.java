@@ -125,6 +125,9 @@ final class DemoCommand implements Callable<Integer> {
       + "version here (default: the report's path with .html).")
   Path chart;
 
+  @picocli.CommandLine.Mixin
+  ProgressOption progress;
+
   @Option(names = "--dump", paramLabel = "DIR",
       description = "Write everything that came out of embeddings and model-updates as JSONL here.")
   Path dump;
@@ -350,7 +353,7 @@ final class DemoCommand implements Callable<Integer> {
     /** Waits until every document has a vector of {@code version}; returns them. */
     private Map<String, float[]> awaitCorpus(String version) throws Exception {
       long deadline = System.nanoTime() + Duration.ofMinutes(10).toNanos();
-      Progress progress = new Progress(err, true, "embedding " + version, task.corpus().size(), "docs");
+      Progress bar = progress.create(err, "embedding " + version, task.corpus().size(), "docs");
       while (true) {
         Map<String, float[]> vectors = new HashMap<>();
         embeddings.poll(Duration.ofMillis(200));
@@ -363,10 +366,10 @@ final class DemoCommand implements Callable<Integer> {
             vectors.put(e.getId(), v);
           }
         }
-        progress.update(vectors.size(), vectors.size(), null);
+        bar.update(vectors.size(), vectors.size(), null);
         if (vectors.size() == task.corpus().size()) {
-          progress.complete(vectors.size(), vectors.size(), null);
-          progress.finish();
+          bar.complete(vectors.size(), vectors.size(), null);
+          bar.finish();
           return vectors;
         }
         checkJob(deadline, "embeddings of " + version);
