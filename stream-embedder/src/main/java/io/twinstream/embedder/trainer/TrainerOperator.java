@@ -1,6 +1,5 @@
 package io.twinstream.embedder.trainer;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.embedder.model.ModelUpdates;
 import io.twinstream.embedder.model.RegistryLocations;
 import io.twinstream.encoder.ModelRegistry;
@@ -11,7 +10,6 @@ import io.twinstream.trainer.data.BeirDataset;
 import io.twinstream.trainer.eval.Evaluator;
 import io.twinstream.trainer.online.Feedback;
 import io.twinstream.trainer.task.RetrievalTask;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -47,7 +45,6 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     implements OneInputStreamOperator<FeedbackPair, ModelUpdate>, BoundedOneInput, ProcessingTimeCallback {
 
   private static final long serialVersionUID = 1L;
-  private static final ObjectMapper JSON = new ObjectMapper();
   private static final long POLL_MILLIS = 200;
 
   private final ContinuousTrainer.Settings settings;
@@ -88,7 +85,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     restored = null;
     if (context.isRestored()) {
       for (byte[] bytes : state.get()) {
-        restored = decode(bytes);
+        restored = TrainerStateCodec.decode(bytes);
       }
     }
   }
@@ -184,7 +181,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
-    state.update(List.of(encode(trainer.snapshot())));
+    state.update(List.of(TrainerStateCodec.encode(trainer.snapshot())));
   }
 
   @Override
@@ -193,33 +190,5 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
       trainer.close();
     }
     super.close();
-  }
-
-  /** The state as JSON: counters, then the buffer as rows {@code [anchor, candidate, label, time, seq, held]}. */
-  static byte[] encode(ContinuousTrainer.State s) throws java.io.IOException {
-    Map<String, Object> out = new java.util.LinkedHashMap<>();
-    out.put("round", s.round());
-    out.put("newPairs", s.newPairs());
-    out.put("lastRoundMillis", s.lastRoundMillis());
-    out.put("roundRunning", s.roundRunning());
-    List<Object[]> rows = new ArrayList<>(s.buffer().size());
-    for (io.twinstream.trainer.online.ReplayBuffer.Entry e : s.buffer()) {
-      Feedback f = e.feedback();
-      rows.add(new Object[] {f.anchor(), f.candidate(), f.label(), f.eventTime(), e.sequence(), e.heldOut()});
-    }
-    out.put("buffer", rows);
-    return JSON.writeValueAsBytes(out);
-  }
-
-  static ContinuousTrainer.State decode(byte[] bytes) throws java.io.IOException {
-    com.fasterxml.jackson.databind.JsonNode root = JSON.readTree(new String(bytes, StandardCharsets.UTF_8));
-    List<io.twinstream.trainer.online.ReplayBuffer.Entry> entries = new ArrayList<>();
-    for (com.fasterxml.jackson.databind.JsonNode row : root.get("buffer")) {
-      entries.add(new io.twinstream.trainer.online.ReplayBuffer.Entry(new Feedback(row.get(0).asText(),
-          row.get(1).asText(), (float) row.get(2).asDouble(), row.get(3).asLong()), row.get(4).asLong(),
-          row.get(5).asBoolean()));
-    }
-    return new ContinuousTrainer.State(entries, root.get("round").asLong(), root.get("newPairs").asLong(),
-        root.get("lastRoundMillis").asLong(), root.get("roundRunning").asBoolean());
   }
 }

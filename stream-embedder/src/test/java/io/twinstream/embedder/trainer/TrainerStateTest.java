@@ -21,7 +21,7 @@ class TrainerStateTest {
       buffer.offer(new Feedback("query \"" + (i % 13) + "\" ünïcode", "doc\t" + i, i % 3 == 0 ? 1f : 0.25f, 1000L + i));
     }
     ContinuousTrainer.State state = new ContinuousTrainer.State(buffer.snapshot(), 7, 12, 123456789L, true);
-    ContinuousTrainer.State back = TrainerOperator.decode(TrainerOperator.encode(state));
+    ContinuousTrainer.State back = TrainerStateCodec.decode(TrainerStateCodec.encode(state));
     assertEquals(state, back);
     ReplayBuffer restored = ReplayBuffer.restore(back.buffer(), 50, 0.3, 10);
     assertEquals(buffer.snapshot(), restored.snapshot());
