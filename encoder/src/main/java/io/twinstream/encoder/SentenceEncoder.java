@@ -65,6 +65,12 @@ public final class SentenceEncoder implements AutoCloseable {
   private final boolean outputIsPooled;
   private final ExecutorService lanes;
   private volatile boolean closed;
+  /**
+   * Encodes hold it shared, {@link #close()} exclusively: the native session is never freed under a running
+   * batch (a job cancelled mid-batch would otherwise crash the JVM in ONNX Runtime).
+   */
+  private final java.util.concurrent.locks.ReentrantReadWriteLock inUse =
+      new java.util.concurrent.locks.ReentrantReadWriteLock();
 
   private SentenceEncoder(BundleManifest manifest, EncoderOptions options, TextTokenizer tokenizer,
       OrtEnvironment env, OrtSession session, Map<String, OnnxJavaType> inputs, String output,
@@ -271,9 +277,18 @@ public final class SentenceEncoder implements AutoCloseable {
    */
   public List<SentenceEmbedding> encode(List<String> texts) {
     Objects.requireNonNull(texts, "texts");
-    if (closed) {
-      throw new IllegalStateException("SentenceEncoder for " + manifest.version() + " is closed");
+    inUse.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("SentenceEncoder for " + manifest.version() + " is closed");
+      }
+      return encodeOpen(texts);
+    } finally {
+      inUse.readLock().unlock();
     }
+  }
+
+  private List<SentenceEmbedding> encodeOpen(List<String> texts) {
     for (int i = 0; i < texts.size(); i++) {
       if (texts.get(i) == null) {
         throw new NullPointerException("text at index " + i + " is null");
@@ -417,17 +432,47 @@ public final class SentenceEncoder implements AutoCloseable {
   /** Releases the ONNX session, the tokenizer and the batch threads. Idempotent. */
   @Override
   public void close() {
-    if (closed) {
-      return;
+    // Waits for encodes in progress; later ones see closed and fail cleanly.
+    inUse.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      // closeAll goes from the last to the first: the lanes end first, then the session, then the tokenizer.
+      List<AutoCloseable> all = new ArrayList<>();
+      all.add(tokenizer);
+      all.add(session);
+      if (lanes != null) {
+        // A batch whose caller was interrupted may still be running on a lane: let it end before the session.
+        all.add(() -> {
+          lanes.shutdown();
+          awaitLanes();
+        });
+      }
+      closeAll(all, null);
+    } finally {
+      inUse.writeLock().unlock();
     }
-    closed = true;
-    List<AutoCloseable> all = new ArrayList<>();
-    if (lanes != null) {
-      all.add(lanes::shutdownNow);
+  }
+
+  /** Waits (up to 60 s, through interrupts: a cancelled task is interrupted repeatedly) for the lanes to end. */
+  private void awaitLanes() {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    boolean interrupted = false;
+    while (!lanes.isTerminated() && System.nanoTime() < deadline) {
+      try {
+        lanes.awaitTermination(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
     }
-    all.add(session);
-    all.add(tokenizer);
-    closeAll(all, null);
+    if (!lanes.isTerminated()) {
+      LOG.warn("Batch threads of {} still running after 60 s; closing anyway", manifest.version());
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static void closeAll(List<AutoCloseable> resources, Throwable primary) {

@@ -37,6 +37,40 @@ class SentenceEncoderTest {
   }
 
   @Test
+  void closingWhileOtherThreadsEncodeWaitsForTheirBatchesAndThenRefusesNewOnes() throws Exception {
+    // Freeing the native session under a running batch crashes the JVM (seen when a job was cancelled
+    // mid-batch); close must wait, even for batches whose caller was interrupted.
+    List<String> texts = TestTexts.parity200();
+    for (int attempt = 0; attempt < 5; attempt++) {
+      SentenceEncoder shared = SentenceEncoder.open(bundle,
+          EncoderOptions.defaults().withBatchSize(8).withThreads(2));
+      java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.CountDownLatch encoding = new java.util.concurrent.CountDownLatch(1);
+      Thread worker = new Thread(() -> {
+        try {
+          while (true) {
+            encoding.countDown();
+            shared.encode(texts);
+          }
+        } catch (Throwable t) {
+          ended.set(t);
+        }
+      });
+      worker.start();
+      encoding.await();
+      Thread.sleep(20 + attempt * 15);
+      if (attempt % 2 == 1) {
+        worker.interrupt(); // its submitted batches go on running on the lanes
+      }
+      shared.close();
+      worker.join(60_000);
+      Throwable t = ended.get();
+      assertTrue(t instanceof IllegalStateException || t instanceof EncodingException, String.valueOf(t));
+      assertThrows(IllegalStateException.class, () -> shared.encode(List.of("after close")));
+    }
+  }
+
+  @Test
   void aTextsVectorDoesNotDependOnItsBatch() {
     List<String> texts = TestTexts.parity200().subList(0, 120);
     String longText = "Streams of messages arrive from many services and each one is embedded. ".repeat(12);
