@@ -184,9 +184,13 @@ final class DemoCommand implements Callable<Integer> {
           KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
         Demo demo = new Demo(retrieval, split, k, registry, producer, embeddings, updates, job);
         List<Map<String, Object>> versions = demo.run(out);
-        Tail dead = new Tail(bootstrap, "dead-letters");
-        List<ConsumerRecord<byte[], byte[]>> deadLetters = dead.poll(Duration.ofSeconds(1));
-        dead.close();
+        List<ConsumerRecord<byte[], byte[]>> deadLetters;
+        try (Tail dead = new Tail(bootstrap, "dead-letters")) {
+          while (!dead.poll(Duration.ofSeconds(1)).isEmpty()) {
+            // read to the end
+          }
+          deadLetters = dead.all;
+        }
         Map<String, Object> topics = new LinkedHashMap<>();
         topics.put("sentences", Map.of("in", demo.sentencesIn));
         topics.put("feedback-pairs", Map.of("in", demo.feedbackIn));
@@ -218,12 +222,11 @@ final class DemoCommand implements Callable<Integer> {
       } finally {
         job.cancel().get();
       }
-      if (registryDir == null) {
-        deleteTree(work);
-      } else {
+      if (registryDir != null) {
         err.println("twinstream demo: every published version is kept in " + registry.root());
-        deleteTree(work);
       }
+    } finally {
+      deleteTree(work);
     }
     return 0;
   }
@@ -280,15 +283,47 @@ final class DemoCommand implements Callable<Integer> {
           : ModelBundle.builtin(ModelBundle.DEFAULT);
       streamCorpus();
       Map<String, float[]> vectors = awaitCorpus(serving.version());
-      double base = testScore(serving, vectors);
-      out.printf(Locale.ROOT, "version %-24s serving   test nDCG@10 %.4f  (base model)%n", serving.version(), base);
+      try (Serving current = new Serving(serving)) {
+        return rounds(out, current, vectors, versions);
+      }
+    }
+
+    /** The serving version with its encoder, opened once and reopened only on a promotion. */
+    private static final class Serving implements AutoCloseable {
+      ModelBundle bundle;
+      SentenceEncoder encoder;
+
+      Serving(ModelBundle bundle) throws Exception {
+        switchTo(bundle);
+      }
+
+      void switchTo(ModelBundle next) throws Exception {
+        SentenceEncoder opened = SentenceEncoder.open(next, EncoderOptions.defaults());
+        close();
+        bundle = next;
+        encoder = opened;
+      }
+
+      @Override
+      public void close() {
+        if (encoder != null) {
+          encoder.close();
+        }
+      }
+    }
+
+    private List<Map<String, Object>> rounds(PrintWriter out, Serving serving, Map<String, float[]> vectors,
+        List<Map<String, Object>> versions) throws Exception {
+      double base = testScore(serving.encoder, vectors);
+      out.printf(Locale.ROOT, "version %-24s serving   test nDCG@10 %.4f  (base model)%n",
+          serving.bundle.version(), base);
       out.flush();
-      versions.add(version(serving.version(), "BASE", null, base, Map.of(), null));
+      versions.add(version(serving.bundle.version(), "BASE", null, base, Map.of(), null));
       for (int round = 1; round <= rounds; round++) {
         err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d searches by simulated users%n", round, rounds,
             queriesPerRound);
         int before = updates.all.size();
-        simulateUsers(serving, vectors);
+        simulateUsers(serving.encoder, vectors);
         long sent = System.nanoTime();
         err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d feedback pairs sent (%d in all); the job is "
             + "fine-tuning...%n", round, rounds, queriesPerRound * k, feedbackIn);
@@ -300,10 +335,14 @@ final class DemoCommand implements Callable<Integer> {
           awaitServing(update.getVersion());
           streamCorpus(); // the backfill stand-in: every served version's vectors cover the corpus
           vectors = awaitCorpus(update.getVersion());
-          serving = candidate;
-          score = testScore(serving, vectors);
+          serving.switchTo(candidate);
+          score = testScore(serving.encoder, vectors);
+        } else if (candidate == null) {
+          score = Double.NaN;
         } else {
-          score = candidate == null ? Double.NaN : testScore(candidate, null);
+          try (SentenceEncoder rejected = SentenceEncoder.open(candidate, EncoderOptions.defaults())) {
+            score = testScore(rejected, null);
+          }
         }
         Map<String, Double> m = update.getMetrics();
         out.printf(Locale.ROOT, "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, "
@@ -376,28 +415,26 @@ final class DemoCommand implements Callable<Integer> {
       }
     }
 
-    private void simulateUsers(ModelBundle serving, Map<String, float[]> vectors) throws Exception {
-      try (SentenceEncoder encoder = SentenceEncoder.open(serving, EncoderOptions.defaults())) {
-        List<String> batch = new ArrayList<>();
-        for (int i = 0; i < queriesPerRound; i++) {
-          batch.add(split.traffic().get(trafficCursor++ % split.traffic().size()));
-        }
-        List<SentenceEmbedding> qs = encoder.encode(batch.stream().map(task.queries()::get).toList());
-        for (int i = 0; i < batch.size(); i++) {
-          List<String> top = topK(qs.get(i).vector(), vectors);
-          Map<String, Integer> relevant = task.relevance().get(batch.get(i));
-          String clicked = top.stream().filter(d -> relevant.getOrDefault(d, 0) > 0).findFirst().orElse(null);
-          for (String doc : top) {
-            boolean click = doc.equals(clicked);
-            send("feedback-pairs", batch.get(i), AvroCodec.of(FeedbackPair.class).encode(FeedbackPair.newBuilder()
-                .setAnchor(task.queries().get(batch.get(i))).setCandidate(task.corpus().get(doc))
-                .setLabel(click ? 1f : 0f).setSource(click ? "click" : "skip").setEventTime(Instant.now())
-                .setAnchorId(batch.get(i)).setCandidateId(doc).build()));
-            feedbackIn++;
-          }
-        }
-        producer.flush();
+    private void simulateUsers(SentenceEncoder encoder, Map<String, float[]> vectors) throws Exception {
+      List<String> batch = new ArrayList<>();
+      for (int i = 0; i < queriesPerRound; i++) {
+        batch.add(split.traffic().get(trafficCursor++ % split.traffic().size()));
       }
+      List<SentenceEmbedding> qs = encoder.encode(batch.stream().map(task.queries()::get).toList());
+      for (int i = 0; i < batch.size(); i++) {
+        List<String> top = topK(qs.get(i).vector(), vectors);
+        Map<String, Integer> relevant = task.relevance().get(batch.get(i));
+        String clicked = top.stream().filter(d -> relevant.getOrDefault(d, 0) > 0).findFirst().orElse(null);
+        for (String doc : top) {
+          boolean click = doc.equals(clicked);
+          send("feedback-pairs", batch.get(i), AvroCodec.of(FeedbackPair.class).encode(FeedbackPair.newBuilder()
+              .setAnchor(task.queries().get(batch.get(i))).setCandidate(task.corpus().get(doc))
+              .setLabel(click ? 1f : 0f).setSource(click ? "click" : "skip").setEventTime(Instant.now())
+              .setAnchorId(batch.get(i)).setCandidateId(doc).build()));
+          feedbackIn++;
+        }
+      }
+      producer.flush();
     }
 
     private List<String> topK(float[] q, Map<String, float[]> vectors) {
@@ -416,36 +453,30 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** nDCG@10 on the test queries: documents from {@code vectors} (the topic's) or embedded here when null. */
-    private double testScore(ModelBundle model, Map<String, float[]> vectors) throws Exception {
+    private double testScore(SentenceEncoder encoder, Map<String, float[]> vectors) throws Exception {
       RetrievalEvaluator test = task.evaluator(split.test());
-      try (SentenceEncoder encoder = SentenceEncoder.open(model, EncoderOptions.defaults())) {
-        Evaluation e = test.evaluate(texts -> {
-          float[][] out = new float[texts.size()][];
-          List<String> toEncode = new ArrayList<>();
-          List<Integer> where = new ArrayList<>();
-          Map<String, String> idOfDoc = new HashMap<>();
-          task.corpus().forEach((id, text) -> idOfDoc.putIfAbsent(text, id));
-          for (int i = 0; i < texts.size(); i++) {
-            String id = idOfDoc.get(texts.get(i));
-            if (vectors != null && id != null && vectors.containsKey(id)) {
-              out[i] = vectors.get(id); // the vector the job emitted for this version
-            } else {
-              toEncode.add(texts.get(i));
-              where.add(i);
-            }
+      Evaluation e = test.evaluate(texts -> {
+        float[][] out = new float[texts.size()][];
+        List<String> toEncode = new ArrayList<>();
+        List<Integer> where = new ArrayList<>();
+        Map<String, String> idOfDoc = new HashMap<>();
+        task.corpus().forEach((id, text) -> idOfDoc.putIfAbsent(text, id));
+        for (int i = 0; i < texts.size(); i++) {
+          String id = idOfDoc.get(texts.get(i));
+          if (vectors != null && id != null && vectors.containsKey(id)) {
+            out[i] = vectors.get(id); // the vector the job emitted for this version
+          } else {
+            toEncode.add(texts.get(i));
+            where.add(i);
           }
-          try {
-            List<SentenceEmbedding> encoded = encoder.encode(toEncode);
-            for (int j = 0; j < encoded.size(); j++) {
-              out[where.get(j)] = encoded.get(j).vector();
-            }
-          } catch (Exception ex) {
-            throw new IllegalStateException(ex);
-          }
-          return out;
-        });
-        return e.metrics().get("ndcg@10");
-      }
+        }
+        List<SentenceEmbedding> encoded = encoder.encode(toEncode);
+        for (int j = 0; j < encoded.size(); j++) {
+          out[where.get(j)] = encoded.get(j).vector();
+        }
+        return out;
+      });
+      return e.metrics().get("ndcg@10");
     }
 
     private ModelUpdate awaitUpdate(int before) throws Exception {

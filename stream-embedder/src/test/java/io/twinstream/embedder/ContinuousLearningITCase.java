@@ -101,6 +101,15 @@ class ContinuousLearningITCase {
     }
   }
 
+  /** The job's topics on {@code kafka} (model-updates compacted) and an empty registry. */
+  private ModelRegistry topicsAndRegistry(EmbeddedKafka kafka) throws Exception {
+    kafka.createTopics(Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    new io.twinstream.embedder.model.ModelUpdates(registry, "default",
+        Map.of("bootstrap.servers", kafka.bootstrapServers()), "model-updates").ensureTopic();
+    return registry;
+  }
+
   private Configuration conf(String bootstrap, ModelRegistry registry, RetrievalTask task, List<String> dev)
       throws Exception {
     task.writeBeir(tmp.resolve("dev"), dev);
@@ -126,10 +135,7 @@ class ContinuousLearningITCase {
     RetrievalTask.Split split = task.split(0.2, 17);
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
-      kafka.createTopics(Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
-      ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-      new io.twinstream.embedder.model.ModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates").ensureTopic();
+      ModelRegistry registry = topicsAndRegistry(kafka);
       List<FeedbackPair> feedback = feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
       conf.set(TrainerOptions.EVERY_PAIRS, (long) feedback.size());
@@ -201,10 +207,7 @@ class ContinuousLearningITCase {
     RetrievalTask.Split split = task.split(0.2, 23);
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
-      kafka.createTopics(Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
-      ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-      new io.twinstream.embedder.model.ModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates").ensureTopic();
+      ModelRegistry registry = topicsAndRegistry(kafka);
       // Users who click a random wrong result: learnt hard, this can only hurt the true judgements.
       List<FeedbackPair> harmful = feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), true);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
