@@ -1,10 +1,14 @@
 package io.twinstream.bench;
 
+import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicLong;
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.kafka.Topics;
+import io.twinstream.testkit.KafkaProcess;
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
-import io.twinstream.embedder.EmbedderOptions.Guarantee;
-import io.twinstream.embedder.kafka.KafkaProcess;
-import io.twinstream.embedder.kafka.Topics;
+import io.twinstream.embedder.JobOptions.Guarantee;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
@@ -67,7 +71,7 @@ public final class StreamBenchmark {
     boolean latencyOnly = Boolean.getBoolean("twinstream.bench.latencyOnly");
     String model = System.getProperty("twinstream.bench.model", ModelBundle.DEFAULT);
     int[] parallelisms = args.length > 2
-        ? java.util.Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
+        ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
     List<String> texts = BenchCorpus.sentences(sentences);
     Path dir = Files.createDirectories(Path.of("bench-results", "stream"));
     StringBuilder md = new StringBuilder();
@@ -93,7 +97,7 @@ public final class StreamBenchmark {
         createTopics(bootstrap, run);
         produceAll(bootstrap, "sentences-" + run, texts);
         Configuration conf = conf(bootstrap, run, Guarantee.EXACTLY_ONCE, p, true);
-        conf.set(EmbedderOptions.MODEL, model);
+        conf.set(JobOptions.MODEL, model);
         long t0 = System.nanoTime();
         runBounded(conf);
         double wall = (System.nanoTime() - t0) / 1e9;
@@ -154,20 +158,20 @@ public final class StreamBenchmark {
   private static Configuration conf(String bootstrap, String run, Guarantee guarantee, int parallelism,
       boolean bounded) {
     Configuration conf = new Configuration();
-    conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, bootstrap);
+    conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
     conf.set(EmbedderOptions.SENTENCES_TOPIC, "sentences-" + run);
     conf.set(EmbedderOptions.EMBEDDINGS_TOPIC, "embeddings-" + run);
-    conf.set(EmbedderOptions.DEAD_LETTERS_TOPIC, "dead-letters-" + run);
-    conf.set(EmbedderOptions.GROUP_ID, "bench-" + run);
-    conf.set(EmbedderOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + run);
-    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
-    conf.set(EmbedderOptions.BOUNDED, bounded);
-    conf.set(EmbedderOptions.DELIVERY_GUARANTEE, guarantee);
-    conf.set(EmbedderOptions.PARALLELISM, parallelism);
-    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    conf.set(JobOptions.DEAD_LETTERS_TOPIC, "dead-letters-" + run);
+    conf.set(JobOptions.GROUP_ID, "bench-" + run);
+    conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "bench-" + run);
+    conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
+    conf.set(JobOptions.BOUNDED, bounded);
+    conf.set(JobOptions.DELIVERY_GUARANTEE, guarantee);
+    conf.set(JobOptions.PARALLELISM, parallelism);
+    conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     String bufferTimeout = System.getProperty("twinstream.bench.bufferTimeoutMs");
     if (bufferTimeout != null) { // for A/B runs of the job's buffer.timeout
-      conf.set(EmbedderOptions.BUFFER_TIMEOUT, Duration.ofMillis(Long.parseLong(bufferTimeout)));
+      conf.set(JobOptions.BUFFER_TIMEOUT, Duration.ofMillis(Long.parseLong(bufferTimeout)));
     }
     return conf;
   }
@@ -203,8 +207,8 @@ public final class StreamBenchmark {
 
   private static void runBounded(Configuration conf) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
-        conf.get(EmbedderOptions.PARALLELISM), new Configuration());
-    EmbedderJob.configureEnvironment(env, conf);
+        conf.get(JobOptions.PARALLELISM), new Configuration());
+    JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf);
     env.execute("bench");
   }
@@ -237,17 +241,17 @@ public final class StreamBenchmark {
       List<String> texts, double rate, int seconds) throws Exception {
     createTopics(bootstrap, run);
     Configuration conf = conf(bootstrap, run, guarantee, 1, false);
-    conf.set(EmbedderOptions.MODEL, System.getProperty("twinstream.bench.model", ModelBundle.DEFAULT));
-    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.LATEST);
+    conf.set(JobOptions.MODEL, System.getProperty("twinstream.bench.model", ModelBundle.DEFAULT));
+    conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.LATEST);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
-    EmbedderJob.configureEnvironment(env, conf);
+    JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf);
     JobClient job = env.executeAsync("bench-latency");
     List<Double> emit = Collections.synchronizedList(new ArrayList<>());
     List<Double> visible = Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean consuming = new AtomicBoolean(true);
     // Sentences sent in the first 3 s of the run warm up the path and are not counted.
-    java.util.concurrent.atomic.AtomicLong measureFrom = new java.util.concurrent.atomic.AtomicLong(Long.MAX_VALUE);
+    AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
     Thread consumerThread = new Thread(() -> {
       try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, isolation)) {
         List<TopicPartition> parts = consumer.partitionsFor("embeddings-" + run).stream()
@@ -289,7 +293,7 @@ public final class StreamBenchmark {
       }
       producer.flush();
     }
-    Thread.sleep(conf.get(EmbedderOptions.CHECKPOINT_INTERVAL).toMillis() * 2 + 1_000);
+    Thread.sleep(conf.get(JobOptions.CHECKPOINT_INTERVAL).toMillis() * 2 + 1_000);
     consuming.set(false);
     consumerThread.join();
     job.cancel().get();

@@ -1,12 +1,14 @@
 package io.twinstream.bench;
 
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.kafka.Topics;
+import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.testkit.KafkaProcess;
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
-import io.twinstream.embedder.kafka.KafkaProcess;
-import io.twinstream.embedder.kafka.Topics;
-import io.twinstream.embedder.model.ModelUpdates;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.ModelRegistry;
+import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
@@ -46,7 +48,7 @@ public final class SwapBenchmark {
   private SwapBenchmark() {}
 
   /** Promotes on a thread of its own, so that the steady producer never pauses for it. */
-  private static void promoteAsync(ModelUpdates updates, String version) {
+  private static void promoteAsync(KafkaModelUpdates updates, String version) {
     Thread t = new Thread(() -> {
       try {
         updates.promote(version, "swap benchmark");
@@ -76,17 +78,16 @@ public final class SwapBenchmark {
         Topics.create(admin, Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1), Map.of(),
             Duration.ofSeconds(60));
       }
-      ModelUpdates updates = new ModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates");
-      updates.ensureTopic();
+      KafkaModelUpdates updates = new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
+          "model-updates").ensureTopic();
       Configuration conf = new Configuration();
-      conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, bootstrap);
-      conf.set(EmbedderOptions.MODEL, "registry");
-      conf.set(EmbedderOptions.MODEL_REGISTRY, registry.root().toString());
-      conf.set(EmbedderOptions.DELIVERY_GUARANTEE, EmbedderOptions.Guarantee.AT_LEAST_ONCE);
-      conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+      conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+      conf.set(JobOptions.MODEL, "registry");
+      conf.set(JobOptions.MODEL_REGISTRY, registry.root().toString());
+      conf.set(JobOptions.DELIVERY_GUARANTEE, JobOptions.Guarantee.AT_LEAST_ONCE);
+      conf.set(JobOptions.RESTART_ATTEMPTS, 0);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
-      EmbedderJob.configureEnvironment(env, conf);
+      JobEnvironment.configure(env, conf);
       EmbedderJob.build(env, conf);
       JobClient job = env.executeAsync("swap-bench");
 

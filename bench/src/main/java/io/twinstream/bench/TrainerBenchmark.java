@@ -1,5 +1,6 @@
 package io.twinstream.bench;
 
+import io.twinstream.trainer.TwinEncoder;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -45,7 +46,7 @@ public final class TrainerBenchmark {
         + System.getProperty("ai.djl.pytorch.num_threads"));
     ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
     long nonEmbedding;
-    try (var twin = io.twinstream.trainer.TwinEncoder.load(base)) {
+    try (var twin = TwinEncoder.load(base)) {
       nonEmbedding = twin.config().nonEmbeddingParameters();
     }
     double ceiling = Double.NaN;

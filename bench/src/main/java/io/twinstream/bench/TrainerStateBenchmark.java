@@ -1,12 +1,14 @@
 package io.twinstream.bench;
 
-import io.twinstream.embedder.trainer.ContinuousTrainer;
-import io.twinstream.embedder.trainer.TrainerStateCodec;
+import io.twinstream.trainer.online.TrainerState;
+import io.twinstream.trainer.online.TrainerStateCodec;
+import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
 import io.twinstream.trainer.online.ReplayBuffer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -60,8 +62,8 @@ public class TrainerStateBenchmark {
     json = TrainerStateCodec.encode(state());
   }
 
-  private ContinuousTrainer.State state() {
-    return new ContinuousTrainer.State(buffer.snapshot(), 12, 345, 1_700_000_000_000L, false);
+  private TrainerState state() {
+    return new TrainerState(buffer.snapshot(), 12, 345, 1_700_000_000_000L, false, List.of());
   }
 
   @Benchmark
@@ -70,13 +72,13 @@ public class TrainerStateBenchmark {
   }
 
   @Benchmark
-  public ContinuousTrainer.State decodeJson() throws IOException {
+  public TrainerState decodeJson() throws IOException {
     return TrainerStateCodec.decode(json);
   }
 
   @Benchmark
   public byte[] snapshotAndEncodeBinaryBaseline() throws IOException {
-    ContinuousTrainer.State s = state();
+    TrainerState s = state();
     ByteArrayOutputStream bytes = new ByteArrayOutputStream(json.length);
     DataOutputStream out = new DataOutputStream(bytes);
     out.writeLong(s.round());

@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import java.io.FilterOutputStream;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
@@ -89,7 +90,7 @@ final class EmbedCommand implements Callable<Integer> {
     } catch (InvalidBundleException e) {
       err.println("twinstream embed: cannot load model '" + model + "': " + e.getMessage());
       return 1;
-    } catch (java.io.IOException e) {
+    } catch (IOException e) {
       err.println("twinstream embed: cannot read model '" + model + "': " + e);
       return 1;
     } catch (IllegalArgumentException e) {
@@ -278,7 +279,7 @@ final class EmbedCommand implements Callable<Integer> {
   }
 
   /** Leaves standard output open when the writer on it is closed. */
-  static final class NonClosingOutputStream extends java.io.FilterOutputStream {
+  static final class NonClosingOutputStream extends FilterOutputStream {
     NonClosingOutputStream(OutputStream out) {
       super(out);
     }

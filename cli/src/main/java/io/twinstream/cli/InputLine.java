@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,7 +17,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param attributes the {@code attributes} object of a JSONL line (strings only), else empty
  */
 public record InputLine(long line, String id, String text, String rejection, String raw,
-    java.util.Map<String, String> attributes) {
+    Map<String, String> attributes) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -30,7 +32,7 @@ public record InputLine(long line, String id, String text, String rejection, Str
     if (format == InputFormat.TEXT) {
       return raw.isBlank()
           ? rejected(number, lineId, raw, "empty or whitespace-only text")
-          : new InputLine(number, lineId, raw, null, raw, java.util.Map.of());
+          : new InputLine(number, lineId, raw, null, raw, Map.of());
     }
     JsonNode node;
     try {
@@ -65,7 +67,7 @@ public record InputLine(long line, String id, String text, String rejection, Str
       return rejected(number, id, raw, "empty or whitespace-only text");
     }
     JsonNode attributesNode = node.get("attributes");
-    java.util.Map<String, String> attributes = new java.util.LinkedHashMap<>();
+    Map<String, String> attributes = new LinkedHashMap<>();
     if (attributesNode != null && !attributesNode.isNull()) {
       if (!attributesNode.isObject()) {
         return rejected(number, id, raw, "field 'attributes' must be an object of strings");
@@ -79,10 +81,10 @@ public record InputLine(long line, String id, String text, String rejection, Str
         attributes.put(f.getKey(), f.getValue().asText());
       }
     }
-    return new InputLine(number, id, text, null, raw, java.util.Map.copyOf(attributes));
+    return new InputLine(number, id, text, null, raw, Map.copyOf(attributes));
   }
 
   private static InputLine rejected(long number, String id, String raw, String reason) {
-    return new InputLine(number, id, null, reason, raw, java.util.Map.of());
+    return new InputLine(number, id, null, reason, raw, Map.of());
   }
 }

@@ -36,10 +36,13 @@ final class ModelCommand implements Runnable {
   }
 
   /** {@code twinstream model import SRC DEST}. */
-  @Command(name = "import", mixinStandardHelpOptions = true,
+  @Command(name = "import",
       description = "Turn a sentence-transformers ONNX export folder (onnx/model.onnx or model.onnx, "
           + "tokenizer.json, 1_Pooling/config.json, sentence_bert_config.json) into a verified bundle.")
   static final class Import implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption help;
+
     @Spec
     CommandSpec spec;
 

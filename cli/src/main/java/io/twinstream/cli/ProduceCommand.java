@@ -1,5 +1,8 @@
 package io.twinstream.cli;
 
+import java.io.BufferedReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
@@ -53,7 +56,7 @@ final class ProduceCommand implements Callable<Integer> {
 
   @Option(names = "--feedback", paramLabel = "FILE",
       description = "Produce feedback pairs from this JSONL file instead of sentences.")
-  java.nio.file.Path feedback;
+  Path feedback;
 
   @Mixin
   TextInput input;
@@ -125,10 +128,10 @@ final class ProduceCommand implements Callable<Integer> {
     long produced = 0;
     long rejected = 0;
     long started = System.nanoTime();
-    Progress bar = progress.create(err, "producing", java.nio.file.Files.size(feedback));
+    Progress bar = progress.create(err, "producing", Files.size(feedback));
     long bytes = 0;
     long number = 0;
-    try (java.io.BufferedReader in = java.nio.file.Files.newBufferedReader(feedback, StandardCharsets.UTF_8);
+    try (BufferedReader in = Files.newBufferedReader(feedback, StandardCharsets.UTF_8);
         KafkaProducer<byte[], byte[]> producer =
             new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<Future<RecordMetadata>> inFlight = new ArrayList<>();

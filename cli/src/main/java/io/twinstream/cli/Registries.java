@@ -1,9 +1,9 @@
 package io.twinstream.cli;
 
-import io.twinstream.embedder.model.RegistryLocations;
+import io.twinstream.embedder.registry.RegistryLocations;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.ModelRegistry;
+import io.twinstream.encoder.registry.ModelRegistry;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;

@@ -1,10 +1,10 @@
 package io.twinstream.cli;
 
-import io.twinstream.embedder.model.ModelUpdates;
+import io.twinstream.kafka.KafkaModelUpdates;
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.ModelRegistry;
+import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelUpdate;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -53,12 +53,10 @@ final class RegistryCommands {
     @Option(names = "--reason", defaultValue = "", description = "Why, for the record.")
     String reason;
 
-    ModelUpdates updates(ModelRegistry registry) {
+    KafkaModelUpdates updates(ModelRegistry registry) {
       Map<String, Object> kafka = new LinkedHashMap<>(properties);
       kafka.put("bootstrap.servers", bootstrap);
-      ModelUpdates updates = new ModelUpdates(registry, name, kafka, topic);
-      updates.ensureTopic();
-      return updates;
+      return new KafkaModelUpdates(registry, name, kafka, topic).ensureTopic();
     }
   }
 
@@ -68,10 +66,13 @@ final class RegistryCommands {
   }
 
   /** {@code twinstream model publish DIR --registry ROOT}. */
-  @Command(name = "publish", mixinStandardHelpOptions = true,
+  @Command(name = "publish",
       description = "Publish a bundle (directory or built-in name) into the registry, atomically and verified; "
           + "with --promote also make it serve.")
   static final class Publish implements Callable<Integer> {
+    @picocli.CommandLine.Mixin
+    HelpOption help;
+
     @Spec
     CommandSpec spec;
 
@@ -115,8 +116,8 @@ final class RegistryCommands {
         ModelBundle published = reg.publish(source);
         out.printf("published %s at %s%n", published.version(), reg.uri(published.version()));
         if (promote) {
-          ModelUpdates updates = new ModelUpdates(reg, name, Map.of("bootstrap.servers", bootstrap), topic);
-          updates.ensureTopic();
+          KafkaModelUpdates updates = new KafkaModelUpdates(reg, name, Map.of("bootstrap.servers", bootstrap), topic)
+              .ensureTopic();
           printUpdate(out, updates.promote(published.version(), "published and promoted from the CLI"));
         }
         return 0;

@@ -1,10 +1,16 @@
 package io.twinstream.cli;
 
+import io.twinstream.streamtrainer.LearningJob;
+import io.twinstream.streamtrainer.TrainerOptions;
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.SentenceStreamHook;
+import io.twinstream.embedder.JobArguments;
+import io.twinstream.kafka.Topics;
+import io.twinstream.embedder.registry.RegistryLocations;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.testkit.KafkaProcess;
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
-import io.twinstream.embedder.model.RegistryLocations;
-import io.twinstream.embedder.kafka.KafkaProcess;
-import io.twinstream.embedder.kafka.Topics;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -19,6 +25,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.kafka.clients.admin.Admin;
@@ -98,7 +105,7 @@ final class RunCommand implements Callable<Integer> {
 
   @Option(names = "--delivery", paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
       description = "Delivery guarantee of the embeddings topic (delivery.guarantee).")
-  EmbedderOptions.Guarantee delivery;
+  JobOptions.Guarantee delivery;
 
   @Option(names = "--partitions", defaultValue = "2", paramLabel = "N",
       description = "Partitions of topics this command creates (default: ${DEFAULT-VALUE}).")
@@ -135,27 +142,30 @@ final class RunCommand implements Callable<Integer> {
         }
         err.println("twinstream run: starting Kafka (KRaft) in " + dir + " ...");
         kafka = KafkaProcess.start(dir, kafkaPort, Duration.ofSeconds(90));
-        conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
       }
-      String bootstrap = conf.get(EmbedderOptions.BOOTSTRAP_SERVERS);
+      String bootstrap = conf.get(JobOptions.BOOTSTRAP_SERVERS);
       createTopics(conf, err);
       out.println("bootstrap=" + bootstrap);
       out.flush();
 
+      boolean trainer = conf.get(TrainerOptions.ENABLED);
+      int p = conf.get(JobOptions.PARALLELISM);
       Configuration cluster = new Configuration();
+      // The trainer runs in a slot-sharing group of its own: one slot more than the embedding pipeline's.
+      cluster.set(TaskManagerOptions.NUM_TASK_SLOTS, p + (trainer ? 1 : 0));
       if (metricsPort != null) {
         cluster.setString("metrics.reporter.prom.factory.class",
             "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
         cluster.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
       }
-      int p = conf.get(EmbedderOptions.PARALLELISM);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(p, cluster);
-      EmbedderJob.configureEnvironment(env, conf);
-      EmbedderJob.build(env, conf);
-      job = env.executeAsync(EmbedderJob.JOB_NAME);
+      JobEnvironment.configure(env, conf);
+      LearningJob.build(env, conf, SentenceStreamHook.NONE, null);
+      job = env.executeAsync(trainer ? LearningJob.JOB_NAME : EmbedderJob.JOB_NAME);
       err.println("twinstream run: job " + job.getJobID() + " running: " + conf.get(EmbedderOptions.SENTENCES_TOPIC)
-          + " -> " + conf.get(EmbedderOptions.EMBEDDINGS_TOPIC) + " with model " + conf.get(EmbedderOptions.MODEL)
-          + ", parallelism " + p + (metricsPort != null ? ", metrics on http://localhost:" + metricsPort + "/metrics"
+          + " -> " + conf.get(EmbedderOptions.EMBEDDINGS_TOPIC) + " with model " + conf.get(JobOptions.MODEL)
+          + ", parallelism " + p + (trainer ? ", trainer on" : "") + (metricsPort != null ? ", metrics on http://localhost:" + metricsPort + "/metrics"
           : "") + ". Ctrl-C stops it.");
       try {
         job.getJobExecutionResult().get();
@@ -184,25 +194,25 @@ final class RunCommand implements Callable<Integer> {
   private Configuration configuration() throws IOException {
     Configuration conf = new Configuration();
     if (properties != null) {
-      EmbedderJob.loadProperties(conf, properties);
+      JobArguments.loadProperties(conf, properties);
     }
     settings.forEach(conf::setString);
     if (where != null && where.bootstrap != null) {
-      conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, where.bootstrap);
+      conf.set(JobOptions.BOOTSTRAP_SERVERS, where.bootstrap);
     }
-    if (where == null && !conf.containsKey(EmbedderOptions.BOOTSTRAP_SERVERS.key())) {
+    if (where == null && !conf.containsKey(JobOptions.BOOTSTRAP_SERVERS.key())) {
       throw new IllegalArgumentException("say where Kafka is: --embedded, --bootstrap HOST:PORT, or "
-          + EmbedderOptions.BOOTSTRAP_SERVERS.key() + " in --properties/--set");
+          + JobOptions.BOOTSTRAP_SERVERS.key() + " in --properties/--set");
     }
     if (model != null) {
-      conf.set(EmbedderOptions.MODEL, model);
+      conf.set(JobOptions.MODEL, model);
     }
     if (registry != null) {
-      conf.set(EmbedderOptions.MODEL_REGISTRY, RegistryLocations.isLocal(registry)
+      conf.set(JobOptions.MODEL_REGISTRY, RegistryLocations.isLocal(registry)
           ? Registries.open(registry).root().toString() : registry);
     }
     if (parallelism != null) {
-      conf.set(EmbedderOptions.PARALLELISM, parallelism);
+      conf.set(JobOptions.PARALLELISM, parallelism);
     }
     if (batchSize != null) {
       conf.set(EmbedderOptions.BATCH_SIZE, batchSize);
@@ -211,30 +221,33 @@ final class RunCommand implements Callable<Integer> {
       conf.setString(EmbedderOptions.BATCH_MAX_WAIT.key(), maxWait);
     }
     if (checkpointInterval != null) {
-      conf.setString(EmbedderOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval);
+      conf.setString(JobOptions.CHECKPOINT_INTERVAL.key(), checkpointInterval);
     }
     if (delivery != null) {
-      conf.set(EmbedderOptions.DELIVERY_GUARANTEE, delivery);
+      conf.set(JobOptions.DELIVERY_GUARANTEE, delivery);
     }
     EmbedderOptions.validate(conf);
+    if (conf.get(TrainerOptions.ENABLED)) {
+      TrainerOptions.validate(conf);
+    }
     return conf;
   }
 
   private void createTopics(Configuration conf, PrintWriter err) {
     Map<String, Object> client = new LinkedHashMap<>();
-    EmbedderOptions.kafkaProperties(conf).forEach((k, v) -> client.put(k.toString(), v));
-    client.put("bootstrap.servers", conf.get(EmbedderOptions.BOOTSTRAP_SERVERS));
+    JobOptions.kafkaProperties(conf).forEach((k, v) -> client.put(k.toString(), v));
+    client.put("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS));
     Map<String, Integer> topics = new LinkedHashMap<>();
     topics.put(conf.get(EmbedderOptions.SENTENCES_TOPIC), partitions);
     topics.put(conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), partitions);
-    topics.put(conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC), 1);
+    topics.put(conf.get(JobOptions.DEAD_LETTERS_TOPIC), 1);
     Map<String, Map<String, String>> configs = new LinkedHashMap<>();
-    if (!conf.get(EmbedderOptions.MODEL_REGISTRY).isBlank()) {
-      topics.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), 1);
-      configs.put(conf.get(EmbedderOptions.MODEL_UPDATES_TOPIC), Map.of("cleanup.policy", "compact"));
+    if (!conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
+      topics.put(conf.get(JobOptions.MODEL_UPDATES_TOPIC), 1);
+      configs.put(conf.get(JobOptions.MODEL_UPDATES_TOPIC), Topics.COMPACTED);
     }
-    if (conf.get(io.twinstream.embedder.TrainerOptions.ENABLED)) {
-      topics.put(conf.get(io.twinstream.embedder.TrainerOptions.FEEDBACK_TOPIC), 1);
+    if (conf.get(TrainerOptions.ENABLED)) {
+      topics.put(conf.get(TrainerOptions.FEEDBACK_TOPIC), 1);
     }
     try (Admin admin = Admin.create(client)) {
       Topics.create(admin, topics, configs, Duration.ofSeconds(60));

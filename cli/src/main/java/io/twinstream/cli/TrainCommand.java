@@ -43,7 +43,6 @@ import picocli.CommandLine.Spec;
 /** {@code twinstream train}: fine-tunes a twin encoder on pairs and writes the result as a new bundle. */
 @Command(
     name = "train",
-    mixinStandardHelpOptions = true,
     description = {
         "Fine-tunes a model bundle as a twin (siamese) encoder on pairs and writes a new bundle.",
         "Pairs: JSONL {\"anchor\",\"positive\"}, {\"anchor\",\"positive\",\"negative\"} or",
@@ -53,6 +52,9 @@ import picocli.CommandLine.Spec;
         "Bad lines are reported with their line number and skipped.",
         "Exit code: 0 = trained, 2 = trained but some lines were skipped, 1 = failure, 64 = usage."})
 final class TrainCommand implements Callable<Integer> {
+
+  @picocli.CommandLine.Mixin
+  HelpOption help;
 
   @Spec
   CommandSpec spec;

@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import io.twinstream.trainer.TorchDefaults;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -21,7 +22,7 @@ public final class TwinstreamCli {
     // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
     System.setProperty("log4j.shutdownHookEnabled", "false");
     // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per core.
-    io.twinstream.trainer.TorchDefaults.apply();
+    TorchDefaults.apply();
     System.exit(run(args));
   }
 

@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import io.twinstream.encoder.BundleWriter;
+import java.util.Collections;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -137,7 +139,7 @@ class EmbedCommandTest {
   @Test
   void corruptModelFailsNamingTheFile() throws Exception {
     Path bundle = tmp.resolve("bundle");
-    io.twinstream.encoder.BundleWriter.write(ModelBundle.builtin("default"), bundle);
+    BundleWriter.write(ModelBundle.builtin("default"), bundle);
     Files.writeString(bundle.resolve("tokenizer.json"), "{}");
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "text\n");
@@ -157,7 +159,7 @@ class EmbedCommandTest {
   @Test
   void progressLineIsDrawnOnStderrWhenAsked() throws Exception {
     Path in = tmp.resolve("in.txt");
-    Files.write(in, java.util.Collections.nCopies(50, "a line of text"), StandardCharsets.UTF_8);
+    Files.write(in, Collections.nCopies(50, "a line of text"), StandardCharsets.UTF_8);
     CliRun run = CliRun.of("embed", "--progress", "--input", in.toString(), "--output", tmp.resolve("o").toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().contains("embedding [##############################] 100%"), run.err());

@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import java.nio.ByteBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -26,7 +27,7 @@ class ModelCommandTest {
     return src;
   }
 
-  private static byte[] bytes(java.nio.ByteBuffer buffer) {
+  private static byte[] bytes(ByteBuffer buffer) {
     byte[] b = new byte[buffer.remaining()];
     buffer.get(b);
     return b;

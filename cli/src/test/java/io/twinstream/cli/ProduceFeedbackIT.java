@@ -1,10 +1,10 @@
 package io.twinstream.cli;
 
+import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinstream.embedder.kafka.EmbeddedKafka;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.schemas.AvroCodec;
 import java.nio.charset.StandardCharsets;

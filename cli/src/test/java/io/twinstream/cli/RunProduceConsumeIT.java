@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import java.net.ServerSocket;
+import java.net.URI;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,11 +33,11 @@ class RunProduceConsumeIT {
 
   @Test
   void embeddedRunEmbedsWhatIsProducedAndStopsCleanly() throws Exception {
-    StringWriter runOut = new StringWriter();
+    LineWatcher runOut = new LineWatcher(Pattern.compile("^bootstrap=(\\S+)$"));
     StringWriter runErr = new StringWriter();
     AtomicInteger runExit = new AtomicInteger(-1);
     int metricsPort;
-    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+    try (ServerSocket socket = new ServerSocket(0)) {
       metricsPort = socket.getLocalPort();
     }
     Thread run = new Thread(() -> {
@@ -46,7 +49,7 @@ class RunProduceConsumeIT {
           "--registry", tmp.resolve("registry").toString()));
     }, "run");
     run.start();
-    String bootstrap = awaitBootstrap(runOut, runErr, run);
+    String bootstrap = runOut.first().get(120, TimeUnit.SECONDS).group(1);
 
     Path in = tmp.resolve("in.jsonl");
     Files.writeString(in, """
@@ -74,7 +77,7 @@ class RunProduceConsumeIT {
     assertTrue(a.get("embeddedAt").asLong() >= a.get("eventTime").asLong());
 
     // Flink's Prometheus reporter serves the job's metrics while it runs.
-    String metrics = new String(java.net.URI.create("http://localhost:" + metricsPort + "/metrics").toURL()
+    String metrics = new String(URI.create("http://localhost:" + metricsPort + "/metrics").toURL()
         .openStream().readAllBytes(), StandardCharsets.UTF_8);
     Matcher embedded = Pattern.compile("operator_embeddingsOut\\{[^}]*} (\\S+)").matcher(metrics);
     assertTrue(embedded.find(), "no embeddingsOut metric in:\n" + metrics.lines().limit(20).toList());
@@ -115,21 +118,5 @@ class RunProduceConsumeIT {
     run.join(60_000);
     assertEquals(0, runExit.get(), runErr.toString());
     assertTrue(runErr.toString().contains("Kafka stopped"), runErr.toString());
-  }
-
-  private static String awaitBootstrap(StringWriter out, StringWriter err, Thread run) throws InterruptedException {
-    Pattern p = Pattern.compile("^bootstrap=(\\S+)$", Pattern.MULTILINE);
-    long deadline = System.nanoTime() + 120_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      Matcher m = p.matcher(out.toString());
-      if (m.find()) {
-        return m.group(1);
-      }
-      if (!run.isAlive()) {
-        throw new AssertionError("run exited before printing bootstrap=: " + err);
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("no bootstrap= line within 120 s: " + err);
   }
 }

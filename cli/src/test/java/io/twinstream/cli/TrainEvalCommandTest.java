@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,7 +34,7 @@ class TrainEvalCommandTest {
         {"how tall is the Eiffel tower", "height of the Eiffel tower in metres"},
         {"cancel my subscription", "stop the monthly plan and billing"}};
     for (String[] p : pairs) {
-      lines.add(JSON.writeValueAsString(java.util.Map.of("anchor", p[0], "positive", p[1])));
+      lines.add(JSON.writeValueAsString(Map.of("anchor", p[0], "positive", p[1])));
     }
     lines.add(3, "{\"anchor\": \"no positive\"}");
     lines.add("this is not json");

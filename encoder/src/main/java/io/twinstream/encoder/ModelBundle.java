@@ -1,5 +1,6 @@
 package io.twinstream.encoder;
 
+import java.util.Collections;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.encoder.InvalidBundleException.Problem;
@@ -114,12 +115,12 @@ public final class ModelBundle {
    * The bundle's files as they are written to storage, the manifest last: a reader that finds the manifest
    * finds every file it lists.
    */
-  Map<String, byte[]> files() {
+  public Map<String, byte[]> files() {
     Map<String, byte[]> out = new LinkedHashMap<>();
     out.put(BundleManifest.MODEL_FILE, model);
     out.put(BundleManifest.TOKENIZER_FILE, tokenizer);
     out.put(BundleManifest.FILE_NAME, manifest.toJson());
-    return java.util.Collections.unmodifiableMap(out);
+    return Collections.unmodifiableMap(out);
   }
 
   /**

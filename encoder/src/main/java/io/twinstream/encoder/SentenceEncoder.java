@@ -1,5 +1,7 @@
 package io.twinstream.encoder;
 
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -69,8 +71,8 @@ public final class SentenceEncoder implements AutoCloseable {
    * Encodes hold it shared, {@link #close()} exclusively: the native session is never freed under a running
    * batch (a job cancelled mid-batch would otherwise crash the JVM in ONNX Runtime).
    */
-  private final java.util.concurrent.locks.ReentrantReadWriteLock inUse =
-      new java.util.concurrent.locks.ReentrantReadWriteLock();
+  private final ReentrantReadWriteLock inUse =
+      new ReentrantReadWriteLock();
 
   private SentenceEncoder(BundleManifest manifest, EncoderOptions options, TextTokenizer tokenizer,
       OrtEnvironment env, OrtSession session, Map<String, OnnxJavaType> inputs, String output,
@@ -458,11 +460,11 @@ public final class SentenceEncoder implements AutoCloseable {
 
   /** Waits (up to 60 s, through interrupts: a cancelled task is interrupted repeatedly) for the lanes to end. */
   private void awaitLanes() {
-    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     boolean interrupted = false;
     while (!lanes.isTerminated() && System.nanoTime() < deadline) {
       try {
-        lanes.awaitTermination(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+        lanes.awaitTermination(100, TimeUnit.MILLISECONDS);
       } catch (InterruptedException e) {
         interrupted = true;
       }

@@ -1,5 +1,6 @@
 package io.twinstream.encoder;
 
+import java.nio.ByteBuffer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.twinstream.encoder.InvalidBundleException.Problem;
@@ -30,7 +31,7 @@ public final class TextTokenizer implements AutoCloseable {
 
   /** The tokenizer of {@code bundle}, truncating at its manifest's maximum sequence length. */
   public static TextTokenizer of(ModelBundle bundle) throws InvalidBundleException {
-    java.nio.ByteBuffer json = bundle.tokenizerBuffer();
+    ByteBuffer json = bundle.tokenizerBuffer();
     byte[] bytes = new byte[json.remaining()];
     json.get(bytes);
     return new TextTokenizer(bytes, bundle.manifest().maxSequenceLength(), bundle.location());

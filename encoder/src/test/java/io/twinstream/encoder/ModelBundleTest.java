@@ -1,5 +1,6 @@
 package io.twinstream.encoder;
 
+import java.io.IOException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -151,7 +152,7 @@ class ModelBundleTest {
   @Test
   void writingOverAnExistingBundleIsRefused() throws Exception {
     Path dir = writeCopy();
-    var e = assertThrows(java.io.IOException.class, () -> BundleWriter.write(builtin, dir));
+    var e = assertThrows(IOException.class, () -> BundleWriter.write(builtin, dir));
     assertTrue(e.getMessage().contains("a bundle already exists there"), e.getMessage());
   }
 }

@@ -1,5 +1,8 @@
 package io.twinstream.encoder;
 
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -44,13 +47,15 @@ class SentenceEncoderTest {
     for (int attempt = 0; attempt < 5; attempt++) {
       SentenceEncoder shared = SentenceEncoder.open(bundle,
           EncoderOptions.defaults().withBatchSize(8).withThreads(2));
-      java.util.concurrent.atomic.AtomicReference<Throwable> ended = new java.util.concurrent.atomic.AtomicReference<>();
-      java.util.concurrent.CountDownLatch encoding = new java.util.concurrent.CountDownLatch(1);
+      AtomicReference<Throwable> ended = new AtomicReference<>();
+      // Close right after the worker has started its attempt-th encode: its batches are on the lanes then.
+      CountDownLatch encoding = new CountDownLatch(attempt + 1);
+      List<String> batch = attempt % 2 == 0 ? texts : texts.subList(0, 40);
       Thread worker = new Thread(() -> {
         try {
           while (true) {
             encoding.countDown();
-            shared.encode(texts);
+            shared.encode(batch);
           }
         } catch (Throwable t) {
           ended.set(t);
@@ -58,7 +63,6 @@ class SentenceEncoderTest {
       });
       worker.start();
       encoding.await();
-      Thread.sleep(20 + attempt * 15);
       if (attempt % 2 == 1) {
         worker.interrupt(); // its submitted batches go on running on the lanes
       }
@@ -144,7 +148,7 @@ class SentenceEncoderTest {
       TextTokenizer.Tokenized[] tokenized = ours.tokenize(texts);
       for (int i = 0; i < texts.size(); i++) {
         Encoding expected = reference.encode(texts.get(i));
-        assertEquals(java.util.Arrays.toString(expected.getIds()), java.util.Arrays.toString(tokenized[i].ids()),
+        assertEquals(Arrays.toString(expected.getIds()), Arrays.toString(tokenized[i].ids()),
             "text " + i + " at max length " + maxLength);
         assertEquals(tokenized[i].tokens() > maxLength, tokenized[i].truncated());
       }

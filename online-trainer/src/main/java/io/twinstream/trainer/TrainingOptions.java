@@ -1,5 +1,7 @@
 package io.twinstream.trainer;
 
+import java.io.Serializable;
+import java.util.Locale;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -22,7 +24,7 @@ import java.util.Map;
  */
 public record TrainingOptions(int epochs, int batchSize, double learningRate, double warmupRatio,
     double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int activationBudgetMiB)
-    implements java.io.Serializable {
+    implements Serializable {
 
   public TrainingOptions {
     require(epochs >= 1, "epochs must be at least 1, got " + epochs);
@@ -96,7 +98,7 @@ public record TrainingOptions(int epochs, int batchSize, double learningRate, do
     m.put("weightDecay", weightDecay);
     m.put("maxGradNorm", maxGradNorm);
     m.put("seed", seed);
-    m.put("gradientCache", gradientCache.name().toLowerCase(java.util.Locale.ROOT));
+    m.put("gradientCache", gradientCache.name().toLowerCase(Locale.ROOT));
     m.put("activationBudgetMiB", activationBudgetMiB);
     m.put("optimizer", "adamw(beta1=0.9, beta2=0.999, eps=1e-6)");
     m.put("schedule", "linear warm-up, linear decay");

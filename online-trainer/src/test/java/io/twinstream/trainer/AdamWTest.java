@@ -1,5 +1,8 @@
 package io.twinstream.trainer;
 
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -45,7 +48,7 @@ class AdamWTest {
         try (NDManager scratch = m.newSubManager()) {
           adam.step(params, scratch, lr, 0.5);
         }
-        ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) p);
+        JniUtils.zeroGrad((PtNDArray) p);
         // torch.optim.AdamW, with the gradient scaled by 0.5 (clipping) first.
         for (int i = 0; i < 3; i++) {
           double g = grads[t - 1][i] * 0.5;
@@ -79,7 +82,7 @@ class AdamWTest {
       Map<String, NDArray> denseParams = Map.of(name, dense);
       Map<String, NDArray> sparseParams = Map.of(name, sparse);
       AdamW denseAdam = new AdamW(denseParams, 0.01);
-      AdamW sparseAdam = new AdamW(sparseParams, 0.01, java.util.Set.of(name));
+      AdamW sparseAdam = new AdamW(sparseParams, 0.01, Set.of(name));
       for (int step = 0; step < 6; step++) {
         int[] rows = random.ints(5, 0, ROWS).toArray();
         float[] grad = new float[ROWS * COLS];
@@ -94,8 +97,8 @@ class AdamWTest {
           denseAdam.step(denseParams, scratch, 1e-2, 0.7);
           sparseAdam.step(sparseParams, scratch, 1e-2, 0.7, Map.of(name, rows));
         }
-        ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) dense);
-        ai.djl.pytorch.jni.JniUtils.zeroGrad((ai.djl.pytorch.engine.PtNDArray) sparse);
+        JniUtils.zeroGrad((PtNDArray) dense);
+        JniUtils.zeroGrad((PtNDArray) sparse);
         assertArrayEquals(dense.toFloatArray(), sparse.toFloatArray(), 1e-6f, "after step " + (step + 1));
       }
     }

@@ -1,5 +1,6 @@
 package io.twinstream.trainer;
 
+import io.twinstream.trainer.loss.Losses;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -22,6 +23,9 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import java.lang.ref.Cleaner;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -185,7 +189,7 @@ class FineTunerTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> triplet.validate(mixed));
     assertEquals("example 2 cannot train triplet: no negative (the loss needs anchor, positive and negative)",
         e.getMessage());
-    FineTuner contrastive = new FineTuner(io.twinstream.trainer.loss.Losses.byName("contrastive"),
+    FineTuner contrastive = new FineTuner(Losses.byName("contrastive"),
         TrainingOptions.defaults());
     e = assertThrows(IllegalArgumentException.class,
         () -> contrastive.validate(List.of(TrainingExample.labelled("a", "b", 0.4f))));
@@ -203,14 +207,21 @@ class FineTunerTest {
     assertEquals(0.125, tuner.learningRate(10, 2, 10), 1e-12);
   }
 
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  /**
+   * Runs the garbage collector until an object dropped now has been collected and its cleaner has run: then
+   * every native scalar freed by an unreachable Java wrapper before this call is freed too.
+   */
   private static void collectGarbage() {
-    for (int i = 0; i < 3; i++) {
-      System.gc();
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+    CountDownLatch cleaned = new CountDownLatch(1);
+    CLEANER.register(new Object(), cleaned::countDown);
+    try {
+      while (!cleaned.await(20, TimeUnit.MILLISECONDS)) {
+        System.gc();
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.twinstream.trainer;
 
+import java.nio.LongBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -73,7 +74,7 @@ class TwinEncoderParityTest {
       try {
         for (String name : session.getInputNames()) {
           long[] data = name.contains("mask") ? mask : name.contains("type") ? types : ids;
-          inputs.put(name, OnnxTensor.createTensor(env, java.nio.LongBuffer.wrap(data), shape));
+          inputs.put(name, OnnxTensor.createTensor(env, LongBuffer.wrap(data), shape));
         }
         try (OrtSession.Result result = session.run(inputs)) {
           float[][][] ort = (float[][][]) result.get(0).getValue();

@@ -1,5 +1,6 @@
 package io.twinstream.schemas;
 
+import org.apache.avro.specific.SpecificRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -59,7 +60,7 @@ class AvroCodecTest {
     assertNull(pair.getCandidateId());
   }
 
-  private static <T extends org.apache.avro.specific.SpecificRecord> void assertRoundTrip(AvroCodec<T> codec, T record)
+  private static <T extends SpecificRecord> void assertRoundTrip(AvroCodec<T> codec, T record)
       throws RecordDecodeException {
     byte[] bytes = codec.encode(record);
     assertEquals((byte) 0xC3, bytes[0], "single-object marker");

@@ -1,8 +1,9 @@
 package io.twinstream.embedder;
 
+import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.kafka.Topics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
-import io.twinstream.embedder.kafka.Topics;
 import io.twinstream.records.Embedding;
 import io.twinstream.schemas.AvroCodec;
 import java.time.Duration;
@@ -53,14 +54,14 @@ class EmbedderJobContainerITCase {
     KafkaRecords.produceSentences(bootstrap, "sentences", input);
 
     Configuration conf = new Configuration();
-    conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, bootstrap);
-    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
-    conf.set(EmbedderOptions.BOUNDED, true);
-    conf.set(EmbedderOptions.PARALLELISM, 2);
-    conf.set(EmbedderOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+    conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
+    conf.set(JobOptions.BOUNDED, true);
+    conf.set(JobOptions.PARALLELISM, 2);
+    conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    EmbedderJob.configureEnvironment(env, conf);
+    JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf);
     env.execute("container-it");
 

@@ -1,9 +1,15 @@
 package io.twinstream.embedder;
 
+import io.twinstream.records.Sentence;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinstream.embedder.kafka.EmbeddedKafka;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
@@ -65,16 +71,16 @@ class EmbedderJobITCase {
   private static Configuration topics(int partitions) {
     int n = TOPIC_IDS.incrementAndGet();
     Configuration conf = new Configuration();
-    conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+    conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
     conf.set(EmbedderOptions.SENTENCES_TOPIC, "sentences-" + n);
     conf.set(EmbedderOptions.EMBEDDINGS_TOPIC, "embeddings-" + n);
-    conf.set(EmbedderOptions.DEAD_LETTERS_TOPIC, "dead-letters-" + n);
-    conf.set(EmbedderOptions.GROUP_ID, "it-" + n);
-    conf.set(EmbedderOptions.TRANSACTIONAL_ID_PREFIX, "it-" + n);
-    conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
-    conf.set(EmbedderOptions.BOUNDED, true);
-    conf.set(EmbedderOptions.CHECKPOINT_INTERVAL, java.time.Duration.ofMillis(500));
-    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 0);
+    conf.set(JobOptions.DEAD_LETTERS_TOPIC, "dead-letters-" + n);
+    conf.set(JobOptions.GROUP_ID, "it-" + n);
+    conf.set(JobOptions.TRANSACTIONAL_ID_PREFIX, "it-" + n);
+    conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
+    conf.set(JobOptions.BOUNDED, true);
+    conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     kafka.createTopics(Map.of("sentences-" + n, partitions, "embeddings-" + n, partitions, "dead-letters-" + n, 1),
         Map.of());
     return conf;
@@ -100,7 +106,7 @@ class EmbedderJobITCase {
 
   private static void runToCompletion(Configuration conf, SentenceStreamHook hook) throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-    EmbedderJob.configureEnvironment(env, conf);
+    JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf, hook);
     env.execute("it");
   }
@@ -143,7 +149,7 @@ class EmbedderJobITCase {
   @Test
   void tenThousandSentencesGiveExactlyTenThousandEmbeddings() throws Exception {
     Configuration conf = topics(2);
-    conf.set(EmbedderOptions.PARALLELISM, 2);
+    conf.set(JobOptions.PARALLELISM, 2);
     Map<String, String> input = tenThousandSentences();
     KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
 
@@ -153,7 +159,7 @@ class EmbedderJobITCase {
     assertEquals(input.keySet(), out.keySet());
     assertEveryVectorIsTheEncoders(input, out);
     assertEquals(0, KafkaRecords.readCommitted(kafka.bootstrapServers(),
-        conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC)).size());
+        conf.get(JobOptions.DEAD_LETTERS_TOPIC)).size());
   }
 
   /** Fails the task twice, once after 3,000 and once after 7,000 sentences have passed (over all attempts). */
@@ -163,8 +169,8 @@ class EmbedderJobITCase {
     static final AtomicInteger FAILURES = new AtomicInteger();
 
     @Override
-    public org.apache.flink.streaming.api.datastream.DataStream<io.twinstream.records.Sentence> apply(
-        org.apache.flink.streaming.api.datastream.DataStream<io.twinstream.records.Sentence> stream) {
+    public DataStream<Sentence> apply(
+        DataStream<Sentence> stream) {
       return stream.map(s -> {
         long seen = SEEN.incrementAndGet();
         if ((seen == 3_000 || seen == 7_000) && FAILURES.get() < 2) {
@@ -172,7 +178,7 @@ class EmbedderJobITCase {
           throw new IllegalStateException("injected failure after " + seen + " sentences");
         }
         return s;
-      }, new org.apache.flink.formats.avro.typeutils.AvroTypeInfo<>(io.twinstream.records.Sentence.class))
+      }, new AvroTypeInfo<>(Sentence.class))
           .name("inject-failures");
     }
   }
@@ -180,9 +186,9 @@ class EmbedderJobITCase {
   @Test
   void twoInjectedFailuresStillGiveExactlyTenThousandEmbeddings() throws Exception {
     Configuration conf = topics(2);
-    conf.set(EmbedderOptions.PARALLELISM, 2);
-    conf.set(EmbedderOptions.RESTART_ATTEMPTS, 3);
-    conf.set(EmbedderOptions.RESTART_DELAY, java.time.Duration.ofMillis(200));
+    conf.set(JobOptions.PARALLELISM, 2);
+    conf.set(JobOptions.RESTART_ATTEMPTS, 3);
+    conf.set(JobOptions.RESTART_DELAY, Duration.ofMillis(200));
     Map<String, String> input = tenThousandSentences();
     KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
     TwoFailures.SEEN.set(0);
@@ -199,7 +205,7 @@ class EmbedderJobITCase {
   @Test
   void atLeastOnceDeliversEverySentenceWithoutTransactions() throws Exception {
     Configuration conf = topics(2);
-    conf.set(EmbedderOptions.DELIVERY_GUARANTEE, EmbedderOptions.Guarantee.AT_LEAST_ONCE);
+    conf.set(JobOptions.DELIVERY_GUARANTEE, JobOptions.Guarantee.AT_LEAST_ONCE);
     Map<String, String> input = new LinkedHashMap<>();
     for (int i = 0; i < 500; i++) {
       input.put("alo-" + i, "At-least-once sentence number " + i + ".");
@@ -233,15 +239,15 @@ class EmbedderJobITCase {
 
     List<DeadLetter> dead = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(bootstrap,
-        conf.get(EmbedderOptions.DEAD_LETTERS_TOPIC))) {
+        conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
       dead.add(DEAD.decode(r.value()));
     }
     assertEquals(2, dead.size(), dead.toString());
     DeadLetter malformed = dead.stream().filter(d -> d.getError().contains("not an Avro")).findFirst().orElseThrow();
     assertEquals(topic, malformed.getTopic());
     assertEquals(1L, malformed.getOffset());
-    assertEquals(java.nio.ByteBuffer.wrap(garbage), malformed.getValue());
-    assertEquals(java.nio.ByteBuffer.wrap("bad-1".getBytes(StandardCharsets.UTF_8)), malformed.getKey());
+    assertEquals(ByteBuffer.wrap(garbage), malformed.getValue());
+    assertEquals(ByteBuffer.wrap("bad-1".getBytes(StandardCharsets.UTF_8)), malformed.getKey());
     DeadLetter empty = dead.stream().filter(d -> d.getError().contains("empty or whitespace-only")).findFirst()
         .orElseThrow();
     assertTrue(empty.getError().contains("Sentence empty"), empty.getError());

@@ -1,14 +1,19 @@
 package io.twinstream.embedder;
 
+import io.twinstream.schemas.TrustedRecords;
+import java.util.Collection;
+import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.encoder.TestBundles;
+import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.testkit.TopicTail;
+import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinstream.embedder.kafka.EmbeddedKafka;
-import io.twinstream.embedder.model.ModelUpdates;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.ModelRegistry;
+import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.Embedding;
@@ -27,10 +32,17 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.metrics.Gauge;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.runtime.testutils.InMemoryReporter;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -49,10 +61,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class HotSwapITCase {
 
+  private static final InMemoryReporter METRICS = InMemoryReporter.create();
+
   @RegisterExtension
   static final MiniClusterExtension FLINK = new MiniClusterExtension(
       new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-          .build());
+          .setConfiguration(METRICS.addToConfiguration(new Configuration())).build());
 
   private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
   private static final Duration WAIT = Duration.ofSeconds(180);
@@ -65,11 +79,13 @@ class HotSwapITCase {
     private static final long serialVersionUID = 1L;
     static final String TRIGGER = "restart-now";
     static final AtomicBoolean FAILED = new AtomicBoolean();
+    static volatile CountDownLatch failed = new CountDownLatch(1);
 
     @Override
     public DataStream<Sentence> apply(DataStream<Sentence> stream) {
       return stream.map(s -> {
         if (s.getId().equals(TRIGGER) && FAILED.compareAndSet(false, true)) {
+          failed.countDown();
           throw new IllegalStateException("injected failure to restart from the last checkpoint");
         }
         return s;
@@ -79,7 +95,7 @@ class HotSwapITCase {
 
   @Test
   void twoPromotionsACorruptBundleAndARestartLoseNothingAndMixNothing() throws Exception {
-    io.twinstream.schemas.TrustedRecords.install();
+    TrustedRecords.install();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       kafka.createTopics(Map.of("sentences", 2, "embeddings", 2, "dead-letters", 1), Map.of());
@@ -89,36 +105,37 @@ class HotSwapITCase {
       registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
       registry.publish(TestBundles.perturbed(base, "v3", 0.7f));
       registry.publish(TestBundles.perturbed(base, "bad", 2.0f));
-      ModelUpdates updates = new ModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates");
-      updates.ensureTopic();
+      KafkaModelUpdates updates = new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
+          "model-updates").ensureTopic();
       registry.setCurrent("v1");
 
       Configuration conf = new Configuration();
-      conf.set(EmbedderOptions.BOOTSTRAP_SERVERS, bootstrap);
-      conf.set(EmbedderOptions.MODEL, "registry");
-      conf.set(EmbedderOptions.MODEL_REGISTRY, registry.root().toString());
-      conf.set(EmbedderOptions.START_POSITION, EmbedderOptions.StartPosition.EARLIEST);
-      conf.set(EmbedderOptions.PARALLELISM, 2);
-      conf.set(EmbedderOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
-      conf.set(EmbedderOptions.RESTART_ATTEMPTS, 3);
-      conf.set(EmbedderOptions.RESTART_DELAY, Duration.ofMillis(200));
+      conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
+      conf.set(JobOptions.MODEL, "registry");
+      conf.set(JobOptions.MODEL_REGISTRY, registry.root().toString());
+      conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
+      conf.set(JobOptions.PARALLELISM, 2);
+      conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+      conf.set(JobOptions.RESTART_ATTEMPTS, 3);
+      conf.set(JobOptions.RESTART_DELAY, Duration.ofMillis(200));
       FailOnce.FAILED.set(false);
+      FailOnce.failed = new CountDownLatch(1);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-      EmbedderJob.configureEnvironment(env, conf);
+      JobEnvironment.configure(env, conf);
       EmbedderJob.build(env, conf, new FailOnce());
       JobClient job = env.executeAsync("hot-swap-it");
-      try {
+      try (TopicTail embeddings = new TopicTail(bootstrap, "embeddings")) {
+        Outputs outputs = new Outputs(embeddings);
         Map<String, String> texts = new LinkedHashMap<>();
         List<String> pool = stsSentences();
         Set<String> afterRestart = new HashSet<>();
 
         produce(bootstrap, texts, pool, 0, 5_000);
-        awaitEmbeddings(bootstrap, 5_000, e -> true);
+        outputs.await(5_000, e -> true);
 
         updates.promote("v2", "test: first promotion");
         produce(bootstrap, texts, pool, 5_000, 10_000);
-        awaitEmbeddings(bootstrap, 10_000, e -> true);
+        outputs.await(10_000, e -> true);
 
         // A bundle damaged after publishing, announced as promoted: it must be refused.
         String badSha = registry.manifestSha256("bad");
@@ -127,12 +144,22 @@ class HotSwapITCase {
             .setUri(registry.uri("bad").toString()).setSha256(badSha).setStatus(ModelStatus.PROMOTED)
             .setMetrics(Map.of()).setCreatedAt(Instant.now()).setReason("test: corrupt bundle").build());
         produce(bootstrap, texts, pool, 10_000, 15_000);
-        awaitEmbeddings(bootstrap, 15_000, e -> true);
+        outputs.await(15_000, e -> true);
 
         updates.promote("v3", "test: second promotion");
         produce(bootstrap, texts, pool, 15_000, 17_500);
         // v3 must be visible (committed by a checkpoint taken after the swap) before the restart.
-        awaitEmbeddings(bootstrap, 17_500, e -> e.getModelVersion().equals("v3"));
+        outputs.await(17_500, e -> e.getModelVersion().equals("v3"));
+        // The serving version as Prometheus keeps it: per subtask, a 0/1 gauge per version it served, labelled
+        // with the version, 1 for exactly one of them; the refused bundle never had one.
+        Map<String, Map<String, Integer>> gauges = servingGauges(job);
+        assertEquals(2, gauges.size(), "both subtasks: " + gauges);
+        for (Map<String, Integer> subtask : gauges.values()) {
+          assertTrue(Set.of("v1", "v2", "v3").containsAll(subtask.keySet()), subtask.toString());
+          assertEquals(1, subtask.values().stream().filter(v -> v == 1).count(), subtask.toString());
+          assertEquals(0, subtask.get("v1"), "v1 served first, and no more: " + subtask);
+        }
+        assertTrue(gauges.values().stream().anyMatch(g -> g.getOrDefault("v3", 0) == 1), gauges.toString());
 
         texts.put(FailOnce.TRIGGER, "This sentence makes the job restart from its last checkpoint.");
         KafkaRecords.produceSentences(bootstrap, "sentences", Map.of(FailOnce.TRIGGER, texts.get(FailOnce.TRIGGER)));
@@ -144,9 +171,9 @@ class HotSwapITCase {
         }
         texts.putAll(last);
         // Produced only once the failure has happened, so that the restarted job embeds them.
-        awaitTrue(FailOnce.FAILED::get, "the injected failure");
+        assertTrue(FailOnce.failed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the injected failure");
         KafkaRecords.produceSentences(bootstrap, "sentences", last);
-        Map<String, Embedding> out = awaitEmbeddings(bootstrap, 20_000, e -> true);
+        Map<String, Embedding> out = outputs.await(20_000, e -> true);
 
         assertEquals(20_000, texts.size());
         assertEquals(texts.keySet(), out.keySet());
@@ -160,6 +187,7 @@ class HotSwapITCase {
         Set<String> served = new HashSet<>();
         out.values().forEach(e -> served.add(e.getModelVersion()));
         assertEquals(Set.of("v1", "v2", "v3"), served);
+
       } finally {
         job.cancel().get();
       }
@@ -188,41 +216,52 @@ class HotSwapITCase {
     KafkaRecords.produceSentences(bootstrap, "sentences", chunk);
   }
 
-  /** Reads committed embeddings until at least {@code count} ids are there and one matches {@code seen}. */
-  private static Map<String, Embedding> awaitEmbeddings(String bootstrap, int count, Predicate<Embedding> seen)
-      throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (true) {
-      Map<String, Embedding> byId = new HashMap<>();
-      boolean matched = false;
-      for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(bootstrap, "embeddings")) {
-        Embedding e = EMBEDDINGS.decode(r.value());
-        Embedding previous = byId.put(e.getId(), e);
-        assertTrue(previous == null, "duplicate embedding for " + e.getId());
-        matched |= seen.test(e);
-      }
-      if (byId.size() >= count && matched) {
-        return byId;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("only " + byId.size() + " of " + count + " embeddings after " + WAIT);
-      }
-      Thread.sleep(250);
+  /** The committed embeddings by id, read as they arrive; a second embedding of an id fails the test. */
+  private static final class Outputs {
+    private final TopicTail tail;
+    private final Map<String, Embedding> byId = new HashMap<>();
+    private int indexed;
+    private boolean matched;
+
+    Outputs(TopicTail tail) {
+      this.tail = tail;
+    }
+
+    /** Waits until at least {@code count} ids have an embedding and one embedding matches {@code seen}. */
+    Map<String, Embedding> await(int count, Predicate<Embedding> seen) throws Exception {
+      matched = false;
+      tail.await(Embedding.class, WAIT, all -> {
+        for (Embedding e : all.subList(indexed, all.size())) {
+          Embedding previous = byId.put(e.getId(), e);
+          assertTrue(previous == null, "duplicate embedding for " + e.getId());
+        }
+        indexed = all.size();
+        for (Embedding e : all) {
+          if (!matched && seen.test(e)) {
+            matched = true;
+          }
+        }
+        return byId.size() >= count && matched;
+      });
+      return byId;
     }
   }
 
-  private static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + WAIT.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("no " + what + " within " + WAIT);
-      }
-      Thread.sleep(50);
+  /** {@code modelServing} by subtask and {@code model_version} label ({@code ….embed.SUBTASK.model_version.V.…}). */
+  private static Map<String, Map<String, Integer>> servingGauges(JobClient job) {
+    Map<String, Map<String, Integer>> out = new HashMap<>();
+    Pattern id = Pattern.compile("\\.embed\\.(\\d+)\\.model_version\\.([^.]+)\\.modelServing$");
+    for (Map.Entry<String, Metric> m : METRICS.findMetrics(job.getJobID(), "modelServing").entrySet()) {
+      Matcher matcher = id.matcher(m.getKey());
+      assertTrue(matcher.find(), m.getKey());
+      out.computeIfAbsent(matcher.group(1), k -> new HashMap<>())
+          .put(matcher.group(2), (Integer) ((Gauge<?>) m.getValue()).getValue());
     }
+    return out;
   }
 
   /** Every batch stamps one embeddedAt on all its records; one batch, one version. */
-  private static void assertNoBatchMixesVersions(java.util.Collection<Embedding> all) {
+  private static void assertNoBatchMixesVersions(Collection<Embedding> all) {
     Map<Instant, Set<String>> versionsByBatch = new HashMap<>();
     for (Embedding e : all) {
       versionsByBatch.computeIfAbsent(e.getEmbeddedAt(), k -> new HashSet<>()).add(e.getModelVersion());

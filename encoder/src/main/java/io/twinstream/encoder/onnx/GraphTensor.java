@@ -1,5 +1,6 @@
 package io.twinstream.encoder.onnx;
 
+import java.util.Arrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.List;
@@ -168,6 +169,6 @@ public final class GraphTensor {
 
   @Override
   public String toString() {
-    return "GraphTensor[" + name() + ", type " + dataType() + ", dims " + java.util.Arrays.toString(dims()) + "]";
+    return "GraphTensor[" + name() + ", type " + dataType() + ", dims " + Arrays.toString(dims()) + "]";
   }
 }

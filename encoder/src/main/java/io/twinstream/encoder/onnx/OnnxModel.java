@@ -1,5 +1,6 @@
 package io.twinstream.encoder.onnx;
 
+import java.util.Collection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -111,7 +112,7 @@ public final class OnnxModel {
   }
 
   /** Removes the initializers with these names. */
-  public void removeInitializers(java.util.Collection<String> names) {
+  public void removeInitializers(Collection<String> names) {
     graph.removeMessages(GRAPH_INITIALIZER, m -> names.contains(m.string(GraphTensor.NAME)));
   }
 

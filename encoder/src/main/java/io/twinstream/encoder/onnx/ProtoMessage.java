@@ -1,5 +1,6 @@
 package io.twinstream.encoder.onnx;
 
+import java.util.function.Supplier;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -313,7 +314,7 @@ public final class ProtoMessage {
     });
   }
 
-  private ProtoMessage replace(int number, java.util.function.Supplier<Field> make) {
+  private ProtoMessage replace(int number, Supplier<Field> make) {
     int at = -1;
     for (int i = 0; i < fields.size(); i++) {
       if (fields.get(i).number == number) {

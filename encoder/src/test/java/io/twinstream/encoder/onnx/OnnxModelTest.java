@@ -1,5 +1,6 @@
 package io.twinstream.encoder.onnx;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -63,7 +64,7 @@ class OnnxModelTest {
 
   @Test
   void truncatedBytesAreAMalformedMessage() {
-    byte[] cut = java.util.Arrays.copyOf(fp32, 1000);
+    byte[] cut = Arrays.copyOf(fp32, 1000);
     assertThrows(MalformedProtoException.class, () -> OnnxModel.parse(cut).initializers());
   }
 

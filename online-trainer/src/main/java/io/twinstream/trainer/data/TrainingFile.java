@@ -1,5 +1,6 @@
 package io.twinstream.trainer.data;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.trainer.TrainingExample;
@@ -68,7 +69,7 @@ public final class TrainingFile {
     JsonNode node;
     try {
       node = JSON.readTree(line);
-    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+    } catch (JsonProcessingException e) {
       throw new IllegalArgumentException("not valid JSON: " + e.getOriginalMessage());
     }
     if (node == null || !node.isObject()) {

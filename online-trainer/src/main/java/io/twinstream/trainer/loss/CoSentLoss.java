@@ -1,5 +1,6 @@
 package io.twinstream.trainer.loss;
 
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import java.util.LinkedHashMap;
@@ -57,8 +58,8 @@ public final class CoSentLoss implements Loss {
         off[i * n + j] = labels[i] < labels[j] ? 0f : -1e12f;
       }
     }
-    NDArray terms = m.zeros(new ai.djl.ndarray.types.Shape(1), s.getDataType())
-        .concat(diff.add(m.create(off, new ai.djl.ndarray.types.Shape(n, n))).reshape(n * n), 0);
+    NDArray terms = m.zeros(new Shape(1), s.getDataType())
+        .concat(diff.add(m.create(off, new Shape(n, n))).reshape(n * n), 0);
     // log(exp(0) + Σ exp(terms)) = -logSoftmax(terms)[0]
     return terms.logSoftmax(0).get(0).neg();
   }

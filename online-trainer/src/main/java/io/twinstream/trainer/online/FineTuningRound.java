@@ -18,7 +18,8 @@ import java.util.Map;
 /**
  * One continuous-learning round, plain Java: fine-tune a copy of the serving bundle on feedback, evaluate
  * candidate and serving model on the same evaluation tasks, and let the gate decide on each (all must pass).
- * The caller (the Flink trainer operator, a test, the demo) publishes the bundle and announces the decision.
+ * The caller ({@link ContinuousTrainer}, a test) publishes the bundle and announces the decision; the candidate's
+ * manifest carries the decision as a {@link RoundRecord}.
  */
 public final class FineTuningRound {
 
@@ -117,14 +118,9 @@ public final class FineTuningRound {
         }
         metrics.putAll(task.getValue().prefixed(task.getKey() + "/"));
       }
-      Map<String, Object> training = new LinkedHashMap<>();
-      training.put("loss", tuner.loss().name());
-      training.put("lossConfig", tuner.loss().config());
-      training.put("options", tuner.options().toMap());
-      training.put("pairs", examples.size());
-      training.put("gate", decision.reason());
-      training.put("promote", decision.promote());
-      ModelBundle candidate = new BundleExporter().export(serving, model, version, training, metrics);
+      RoundRecord record = new RoundRecord(decision.promote(), decision.reason(), tuner.loss().name(),
+          tuner.loss().config(), tuner.options().toMap(), examples.size());
+      ModelBundle candidate = new BundleExporter().export(serving, model, version, record.toManifest(), metrics);
       return new Outcome(decision, candidate, candidateEvaluations.values().iterator().next(), firstServing,
           Map.copyOf(metrics), examples.size(), summary.lastLoss(), seconds(started));
     }

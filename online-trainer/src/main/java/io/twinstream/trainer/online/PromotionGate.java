@@ -1,5 +1,6 @@
 package io.twinstream.trainer.online;
 
+import java.io.Serializable;
 import io.twinstream.trainer.eval.Evaluation;
 import java.util.Locale;
 
@@ -11,7 +12,7 @@ import java.util.Locale;
  * @param tolerance how much worse (absolute, on the primary metric) the candidate may be; default 0.0
  * @param minImprovement how much better it must be; default 0.0 (equal is enough)
  */
-public record PromotionGate(double tolerance, double minImprovement) implements java.io.Serializable {
+public record PromotionGate(double tolerance, double minImprovement) implements Serializable {
 
   public PromotionGate {
     if (!(tolerance >= 0) || !(minImprovement >= 0)) {

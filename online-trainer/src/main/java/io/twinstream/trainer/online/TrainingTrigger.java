@@ -1,5 +1,6 @@
 package io.twinstream.trainer.online;
 
+import java.io.Serializable;
 import java.time.Duration;
 
 /**
@@ -10,7 +11,7 @@ import java.time.Duration;
  * @param every time after which a round starts anyway (default 10 minutes)
  * @param minPairs fewest new pieces for a time-triggered round (default 32)
  */
-public record TrainingTrigger(long everyPairs, Duration every, long minPairs) implements java.io.Serializable {
+public record TrainingTrigger(long everyPairs, Duration every, long minPairs) implements Serializable {
 
   public TrainingTrigger {
     if (everyPairs < 1 || minPairs < 1 || every.isNegative() || every.isZero()) {

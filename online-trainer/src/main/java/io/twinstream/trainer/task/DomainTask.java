@@ -1,5 +1,6 @@
 package io.twinstream.trainer.task;
 
+import java.util.Collections;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -149,7 +150,7 @@ public final class DomainTask {
     for (int i = 0; i < n; i++) {
       out.add(i);
     }
-    java.util.Collections.shuffle(out, random);
+    Collections.shuffle(out, random);
     return out;
   }
 }

@@ -1,5 +1,6 @@
 package io.twinstream.trainer.data;
 
+import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -86,7 +87,7 @@ class TrainingFileTest {
     BeirDataset data = BeirDataset.read(corpus, queries, qrels);
     assertEquals("Gateway returns 503", data.corpus().get("d1"));
     assertEquals("invoices", data.corpus().get("d2"));
-    assertEquals(java.util.Map.of("q1", java.util.Map.of("d1", 1)), data.relevance());
+    assertEquals(Map.of("q1", Map.of("d1", 1)), data.relevance());
     assertEquals(List.of("duplicate _id 'd1'", "expected {\"_id\", \"text\"} with string values",
         "unknown query id 'q9'", "unknown corpus id 'd7'", "score 'x' is not an integer"),
         data.badLines().stream().map(BadLine::reason).toList());

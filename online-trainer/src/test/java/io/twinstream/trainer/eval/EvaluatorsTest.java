@@ -1,5 +1,6 @@
 package io.twinstream.trainer.eval;
 
+import java.util.Arrays;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -26,7 +27,7 @@ class EvaluatorsTest {
     assertEquals(0.8, Ranks.spearman(new double[] {1, 2, 3, 4}, new double[] {1, 3, 2, 4}), 1e-12);
     assertEquals(-1.0, Ranks.spearman(new double[] {1, 2, 3}, new double[] {30, 20, 10}), 1e-12);
     assertEquals(List.of(1.0, 2.5, 2.5, 4.0),
-        java.util.Arrays.stream(Ranks.averageRanks(new double[] {1, 5, 5, 9})).boxed().toList());
+        Arrays.stream(Ranks.averageRanks(new double[] {1, 5, 5, 9})).boxed().toList());
   }
 
   @Test

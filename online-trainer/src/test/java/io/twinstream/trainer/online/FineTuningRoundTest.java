@@ -1,5 +1,7 @@
 package io.twinstream.trainer.online;
 
+import io.twinstream.trainer.eval.Evaluator;
+import java.util.LinkedHashMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -81,7 +83,7 @@ class FineTuningRoundTest {
   @Test
   void everyTaskMustPassTheGate() throws Exception {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
-    Map<String, io.twinstream.trainer.eval.Evaluator> tasks = new java.util.LinkedHashMap<>();
+    Map<String, Evaluator> tasks = new LinkedHashMap<>();
     tasks.put("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
     // A second task that calls the wrong documents relevant: learning the right ones must make it worse.
     tasks.put("contrary", FeedbackExamples.evaluator(feedback(true), Map.of()));

@@ -1,19 +1,22 @@
 package io.twinstream.embedder.operator;
 
-import io.twinstream.embedder.model.ModelSwitch;
-import io.twinstream.embedder.model.RegistryLocations;
-import io.twinstream.embedder.model.ServingModel;
+import io.twinstream.embedder.registry.RegistryLocations;
+import io.twinstream.encoder.serving.ModelSwitch;
+import io.twinstream.encoder.serving.ServingModel;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
-import io.twinstream.encoder.ModelRegistry;
+import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
@@ -61,6 +64,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private transient Histogram batchSizes;
   private transient Histogram eventTimeToEmit;
   private transient Histogram batchMillis;
+  private transient Set<String> exportedVersions;
 
   /**
    * @param model initial model: bundle directory, built-in name, or {@code registry} for the registry's CURRENT
@@ -113,6 +117,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       throw new IllegalStateException("Cannot serve model '" + model + "': " + e.getMessage(), e);
     }
     batcher = new MicroBatcher<>(batchSize, maxWaitMillis);
+    exportedVersions = new HashSet<>();
     timerAt = Long.MAX_VALUE;
     MetricGroup metrics = getMetricGroup();
     embeddingsOut = metrics.counter("embeddingsOut");
@@ -123,7 +128,9 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     eventTimeToEmit = metrics.histogram("eventTimeToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     batchMillis = metrics.histogram("batchEmbedMillis", new DescriptiveStatisticsHistogram(1000));
     metrics.gauge("modelVersion", () -> models.serving().version);
+    metrics.gauge("modelVersionTimestamp", (Gauge<Long>) () -> models.serving().updatedAt);
     metrics.gauge("modelRefusals", models::refusals);
+    exportServingVersion();
     LOG.info("Embedding with {} ({} threads), micro-batches of {} or {} ms, encoder batches of {}",
         models.serving().version, encoderThreads, batchSize, maxWaitMillis, encoderBatchSize);
   }
@@ -164,13 +171,14 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private void flush() {
     if (models.swapIfReady()) {
       swaps.inc();
+      exportServingVersion();
     }
     if (batcher.isEmpty()) {
       return;
     }
     List<Sentence> batch = batcher.drain();
     long started = System.nanoTime();
-    List<Embedding> embeddings = models.embedder().embed(batch);
+    List<Embedding> embeddings = new BatchEmbedder(models.encoder()).embed(batch);
     long tookMillis = (System.nanoTime() - started) / 1_000_000;
     batchMillis.update(tookMillis);
     batchSizes.update(batch.size());
@@ -188,6 +196,18 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       }
     }
     embeddingsOut.inc(embeddings.size());
+  }
+
+  /**
+   * The serving version as an info-style metric Prometheus keeps (string gauges it drops): {@code modelServing}
+   * with a {@code model_version} label, 1 for the version serving now and 0 for the versions served before.
+   */
+  private void exportServingVersion() {
+    String version = models.serving().version;
+    if (exportedVersions.add(version)) {
+      getMetricGroup().addGroup("model_version", version)
+          .gauge("modelServing", (Gauge<Integer>) () -> version.equals(models.serving().version) ? 1 : 0);
+    }
   }
 
   @Override

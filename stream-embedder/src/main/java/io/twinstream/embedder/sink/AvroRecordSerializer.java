@@ -1,5 +1,6 @@
 package io.twinstream.embedder.sink;
 
+import java.io.Serializable;
 import io.twinstream.schemas.AvroCodec;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
@@ -24,7 +25,7 @@ public final class AvroRecordSerializer<T extends SpecificRecord> implements Kaf
 
   /** Extracts the record key; serializable so that the sink can be shipped to task managers. */
   @FunctionalInterface
-  public interface SerializableKey<T> extends Function<T, String>, java.io.Serializable {}
+  public interface SerializableKey<T> extends Function<T, String>, Serializable {}
 
   public AvroRecordSerializer(String topic, Class<T> type, SerializableKey<T> key) {
     this.topic = topic;

@@ -1,0 +1,122 @@
+package io.twinstream.cli.demo;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.twinstream.records.ModelUpdate;
+import io.twinstream.trainer.online.FineTuningRound;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What the demo reports, version by version: the base model's test nDCG@10, then each round's update (status,
+ * gate reason, training facts, every metric) with the new version's test nDCG@10 and how long the round took;
+ * written as JSON and charted as an HTML page ({@link Chart}). Non-finite numbers are written as null.
+ */
+public final class DemoReport {
+
+  /** What the report's metric means. */
+  public static final String METRIC = "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
+
+  private final List<Map<String, Object>> versions = new ArrayList<>();
+
+  /** The base model's row. */
+  public Map<String, Object> base(String version, double testNdcg) {
+    Map<String, Object> row = row(version, "BASE", null, testNdcg, Map.of(), null);
+    versions.add(row);
+    return row;
+  }
+
+  /** A round's row: its update, the new version's test nDCG@10, and feedback-sent-to-update seconds. */
+  public Map<String, Object> round(ModelUpdate update, double testNdcg, double roundSeconds) {
+    Map<String, Object> row = row(update.getVersion(), update.getStatus().name(), update.getParentVersion(), testNdcg,
+        update.getMetrics(), update.getReason());
+    row.put("roundSeconds", roundSeconds);
+    versions.add(row);
+    return row;
+  }
+
+  /** The rows so far. */
+  public List<Map<String, Object>> versions() {
+    return Collections.unmodifiableList(versions);
+  }
+
+  /** The console line of a round (what {@code twinstream demo} prints). */
+  public static String line(ModelUpdate update, double testNdcg, double roundSeconds) {
+    Map<String, Double> m = update.getMetrics();
+    return String.format(Locale.ROOT, "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, "
+        + "training %.1f s of a %.1f s round)", update.getVersion(), update.getStatus(), testNdcg,
+        update.getReason(), m.getOrDefault(FineTuningRound.PAIRS, Double.NaN),
+        m.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN), m.getOrDefault(FineTuningRound.TRAIN_SECONDS,
+            Double.NaN), roundSeconds);
+  }
+
+  /** The console line of the base model. */
+  public static String baseLine(String version, double testNdcg) {
+    return String.format(Locale.ROOT, "version %-24s serving   test nDCG@10 %.4f  (base model)", version, testNdcg);
+  }
+
+  /**
+   * Writes the JSON report to {@code report} and the chart to {@code chart} (either may be null).
+   *
+   * @param task what the task was (name, sizes)
+   * @param topics records in and out per topic
+   */
+  public void write(Path report, Path chart, Map<String, Object> task, Map<String, Object> topics,
+      String registry) throws IOException {
+    if (report != null) {
+      Map<String, Object> doc = new LinkedHashMap<>();
+      doc.put("task", task);
+      doc.put("metric", METRIC);
+      doc.put("versions", versions);
+      doc.put("topics", topics);
+      doc.put("registry", registry);
+      createParent(report);
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), doc);
+    }
+    if (chart != null) {
+      createParent(chart);
+      Files.writeString(chart, Chart.html(versions), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** The chart's default path: the report's, with {@code .html} instead of {@code .json}. */
+  public static Path chartBeside(Path report) {
+    return report.resolveSibling(report.getFileName().toString().replaceFirst("\\.json$", "") + ".html");
+  }
+
+  private static void createParent(Path file) throws IOException {
+    Path parent = file.toAbsolutePath().getParent();
+    if (parent != null) {
+      Files.createDirectories(parent);
+    }
+  }
+
+  private static Map<String, Object> row(String version, String status, String parent, double testNdcg,
+      Map<String, Double> metrics, String reason) {
+    Map<String, Object> v = new LinkedHashMap<>();
+    v.put("version", version);
+    v.put("status", status);
+    v.put("parent", parent);
+    v.put("test/ndcg@10", finite(testNdcg));
+    v.put("pairsUsed", finite(metrics.getOrDefault(FineTuningRound.PAIRS, Double.NaN)));
+    v.put("trainSeconds", finite(metrics.getOrDefault(FineTuningRound.TRAIN_SECONDS, Double.NaN)));
+    v.put("lastLoss", finite(metrics.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN)));
+    v.put("gate", reason);
+    Map<String, Object> all = new LinkedHashMap<>();
+    metrics.forEach((name, value) -> all.put(name, finite(value)));
+    v.put("metrics", all);
+    return v;
+  }
+
+  private static Object finite(double v) {
+    return Double.isFinite(v) ? v : null;
+  }
+}

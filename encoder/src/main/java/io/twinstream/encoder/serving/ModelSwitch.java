@@ -1,0 +1,327 @@
+package io.twinstream.encoder.serving;
+
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import io.twinstream.encoder.EncoderOptions;
+import io.twinstream.encoder.InvalidBundleException;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.records.ModelStatus;
+import io.twinstream.records.ModelUpdate;
+import java.net.URI;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The model an embedding instance serves, and its hot swap. Plain Java; the Flink operator calls
+ * {@link #onUpdate} for each {@code ModelUpdate} and {@link #swapIfReady()} between two batches.
+ *
+ * <ul>
+ *   <li>A PROMOTED or ROLLED_BACK update newer than the last one applied starts loading the named bundle from
+ *       the registry on a background thread: checksums verified, manifest SHA-256 compared with the event's,
+ *       dimension compared with the serving model's, session opened. Embedding goes on meanwhile.
+ *   <li>{@link #swapIfReady()} switches to the loaded model and closes the old one; it is called only between
+ *       batches, so every batch is embedded by exactly one version.
+ *   <li>Older (replayed) updates never take the version back; REJECTED updates never serve.
+ *   <li>A bundle outside the registry, that fails to load or verify, or has another dimension is refused:
+ *       the old model keeps serving, the refusal is logged and counted ({@link #refusals()}).
+ *   <li>If a newer update arrives while a bundle loads, the older load is discarded when it finishes.
+ * </ul>
+ */
+public final class ModelSwitch implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ModelSwitch.class);
+
+  private final ModelRegistry registry;
+  private final EncoderOptions options;
+  private final ExecutorService loader;
+  private final ExecutorService closer;
+  private final AtomicReference<Loaded> ready = new AtomicReference<>();
+  private final AtomicLong requested = new AtomicLong();
+  private final AtomicLong refusals = new AtomicLong();
+  private final AtomicLong swaps = new AtomicLong();
+  private volatile Future<?> lastLoad = CompletableFuture.completedFuture(null);
+
+  private volatile SentenceEncoder encoder;
+  private volatile ServingModel serving;
+  private volatile boolean closed;
+  private long lastUpdateAt;
+
+  private record Loaded(long request, SentenceEncoder encoder, ServingModel model) {}
+
+  /** Texts of short to long lengths run through a new session before it serves. */
+  private static final List<String> WARM_UP = List.of("warm up",
+      "A warm-up sentence of a typical length for a message stream.",
+      "A longer warm-up text. ".repeat(8), "The longest warm-up text, near the maximum length. ".repeat(20));
+
+  /**
+   * @param registry where updates may point; null to refuse every update
+   * @param options encoder options for every model served
+   */
+  public ModelSwitch(ModelRegistry registry, EncoderOptions options) {
+    this.registry = registry;
+    this.options = options;
+    this.closer = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "twinstream-model-closer");
+      t.setDaemon(true);
+      return t;
+    });
+    this.loader = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "twinstream-model-loader");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Starts serving synchronously: the restored model if given and loadable, else {@code fallback}
+   * ({@code default}, {@code default-int8}, a bundle directory, or {@code registry} for the registry's
+   * CURRENT version).
+   *
+   * @throws InvalidBundleException if neither can be served
+   */
+  public void start(ServingModel restored, String fallback) throws InvalidBundleException {
+    if (restored != null) {
+      try {
+        ModelBundle bundle = loadVerified(restored.location, restored.sha256, false);
+        serve(SentenceEncoder.open(bundle, options), restored);
+        lastUpdateAt = restored.updatedAt;
+        LOG.info("Serving {} restored from the checkpoint", restored.version);
+        return;
+      } catch (InvalidBundleException | RuntimeException e) {
+        refusals.incrementAndGet();
+        LOG.error("Cannot serve the checkpointed model {}: {}; falling back to '{}'", restored, e.getMessage(),
+            fallback);
+      }
+    }
+    ModelBundle bundle;
+    String location;
+    if ("registry".equals(fallback)) {
+      if (registry == null) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, "registry",
+            "model 'registry' needs model.registry to be set");
+      }
+      String current;
+      try {
+        current = registry.current().orElseThrow(() -> new InvalidBundleException(
+            InvalidBundleException.Problem.UNKNOWN_BUNDLE, registry.describe(ModelRegistry.CURRENT),
+            "the registry has no current version"));
+      } catch (IOException e) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE,
+            registry.describe(ModelRegistry.CURRENT), e.getMessage(), e);
+      }
+      bundle = registry.load(current);
+      location = registry.uri(current).toString();
+    } else {
+      bundle = ModelBundle.resolve(fallback);
+      location = bundle.location();
+    }
+    serve(SentenceEncoder.open(bundle, options), new ServingModel(bundle.version(), location, "", 0));
+  }
+
+  private void serve(SentenceEncoder next, ServingModel model) {
+    SentenceEncoder old = encoder;
+    encoder = next;
+    serving = model;
+    if (old != null) {
+      // No batch uses it any more (batches run on the operator's thread, which is here): free its native
+      // memory off that thread, so that the next batch does not wait for it.
+      try {
+        closer.execute(old::close);
+      } catch (RejectedExecutionException e) {
+        old.close();
+      }
+    }
+  }
+
+  /** The encoder of the serving model; valid until the next {@link #swapIfReady()} on the same thread. */
+  public SentenceEncoder encoder() {
+    return encoder;
+  }
+
+  /** The serving model. */
+  public ServingModel serving() {
+    return serving;
+  }
+
+  /** Updates refused so far. */
+  public long refusals() {
+    return refusals.get();
+  }
+
+  /** Swaps so far. */
+  public long swaps() {
+    return swaps.get();
+  }
+
+  /** Handles one model update (called on the operator's thread). */
+  public void onUpdate(ModelUpdate update) {
+    ModelStatus status = update.getStatus();
+    if (status != ModelStatus.PROMOTED && status != ModelStatus.ROLLED_BACK) {
+      LOG.info("Ignoring {} update of {}", status, update.getVersion());
+      return;
+    }
+    long at = update.getCreatedAt().toEpochMilli();
+    if (at < lastUpdateAt) {
+      LOG.info("Ignoring {} of {} from {}: a newer update was applied already", status, update.getVersion(), at);
+      return;
+    }
+    lastUpdateAt = at;
+    long request = requested.incrementAndGet();
+    if (update.getVersion().equals(serving.version)) {
+      return; // already serving it; a pending older load is now stale and will be discarded
+    }
+    String uri = update.getUri();
+    String sha = update.getSha256();
+    String version = update.getVersion();
+    lastLoad = loader.submit(() -> load(request, version, uri, sha, at));
+  }
+
+  private void load(long request, String version, String uri, String sha256, long at) {
+    long started = System.nanoTime();
+    try {
+      if (request != requested.get()) {
+        return; // superseded before it started
+      }
+      ModelBundle bundle = loadVerified(uri, sha256, true);
+      if (!bundle.version().equals(version)) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.MALFORMED_MANIFEST, uri,
+            "the bundle's version is " + bundle.version() + ", the update says " + version);
+      }
+      int dimension = encoder.dimension();
+      if (bundle.manifest().dimension() != dimension) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.INVALID_MODEL, uri, "dimension "
+            + bundle.manifest().dimension() + " differs from the serving model's " + dimension
+            + ": vectors of the two could not share a topic");
+      }
+      SentenceEncoder next = SentenceEncoder.open(bundle, options);
+      // The first runs of a fresh ONNX Runtime session allocate its memory arena and are several times
+      // slower than later ones: pay for them here, one text at a time on this thread only (so that the
+      // embedding threads keep their cores), not in the first batches.
+      for (String text : WARM_UP) {
+        next.encode(text);
+      }
+      if (closed) {
+        next.close();
+        return;
+      }
+      Loaded previous = ready.getAndSet(new Loaded(request, next, new ServingModel(version, uri, sha256, at)));
+      if (previous != null) {
+        previous.encoder().close();
+      }
+      LOG.info("Loaded {} in {} ms; it serves from the next batch", version, (System.nanoTime() - started) / 1_000_000);
+    } catch (InvalidBundleException | RuntimeException e) {
+      refusals.incrementAndGet();
+      LOG.warn("Refused model update to {} ({}): {}; {} keeps serving", version, uri, e.getMessage(),
+          serving.version);
+    }
+  }
+
+  /**
+   * Loads what {@code location} names: a built-in bundle, a version of the registry (by its URI), or, for a
+   * model the job was configured with ({@code fromUpdate} false), a bundle directory.
+   */
+  private ModelBundle loadVerified(String location, String sha256, boolean fromUpdate)
+      throws InvalidBundleException {
+    ModelBundle bundle;
+    if (location.startsWith("builtin:")) {
+      bundle = ModelBundle.builtin(location.substring("builtin:".length()));
+    } else if (isUri(location)) {
+      if (registry == null) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
+            "no model.registry is configured, so no bundle is accepted from an update");
+      }
+      String version;
+      try {
+        version = registry.versionOf(URI.create(location));
+      } catch (IllegalArgumentException e) {
+        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location, e.getMessage(), e);
+      }
+      bundle = registry.load(version);
+      if (sha256 != null && !sha256.isEmpty()) {
+        try {
+          String actual = registry.manifestSha256(version);
+          if (!actual.equals(sha256)) {
+            throw new InvalidBundleException(InvalidBundleException.Problem.CHECKSUM_MISMATCH, location
+                + "/manifest.json", "SHA-256 " + actual + " differs from the update's " + sha256);
+          }
+        } catch (IOException e) {
+          throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE, location, e.getMessage(), e);
+        }
+      }
+    } else if (fromUpdate) {
+      throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
+          "an update may only name a built-in bundle or a version URI of the registry");
+    } else {
+      bundle = ModelBundle.resolve(location);
+    }
+    return bundle;
+  }
+
+  /** Waits until the most recent load has finished (loaded or refused); for tests and orderly shutdown. */
+  public void awaitLoads(Duration timeout) throws Exception {
+    lastLoad.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Switches to a model that finished loading, if any; call only between batches.
+   *
+   * @return true when the serving model changed
+   */
+  public boolean swapIfReady() {
+    Loaded next = ready.getAndSet(null);
+    if (next == null) {
+      return false;
+    }
+    if (next.request() != requested.get()) {
+      next.encoder().close(); // a newer update came in while it loaded
+      return false;
+    }
+    String from = serving.version;
+    serve(next.encoder(), next.model());
+    swaps.incrementAndGet();
+    LOG.info("Swapped model {} -> {}", from, next.model().version);
+    return true;
+  }
+
+  /** Whether {@code location} is a URI with a scheme (a registry version), not a plain path. */
+  private static boolean isUri(String location) {
+    try {
+      String scheme = URI.create(location).getScheme();
+      return scheme != null && scheme.length() > 1; // "C:" is a drive, not a scheme
+    } catch (IllegalArgumentException e) {
+      return false;
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    loader.shutdownNow();
+    Loaded pending = ready.getAndSet(null);
+    if (pending != null) {
+      pending.encoder().close();
+    }
+    if (encoder != null) {
+      encoder.close();
+    }
+    closer.shutdown();
+    try {
+      if (!closer.awaitTermination(30, TimeUnit.SECONDS)) {
+        LOG.warn("Old model sessions still closing after 30 s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,180 @@
+package io.twinstream.encoder.serving;
+
+import io.twinstream.encoder.BundleWriter;
+import io.twinstream.schemas.TrustedRecords;
+import java.util.ArrayList;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.twinstream.encoder.EncoderOptions;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.TestBundles;
+import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.records.ModelStatus;
+import io.twinstream.records.ModelUpdate;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The hot-swap core without Flink: what is loaded, what is refused, and when a swap happens. */
+class ModelSwitchTest {
+
+  private static final Duration LOAD = Duration.ofSeconds(60);
+  private static ModelBundle base;
+
+  @TempDir
+  Path tmp;
+
+  private ModelRegistry registry;
+  private ModelSwitch models;
+
+  @BeforeAll
+  static void loadBase() throws Exception {
+    TrustedRecords.install(); // the tests copy records with generated builders
+    base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
+  }
+
+  @BeforeEach
+  void open() throws Exception {
+    registry = ModelRegistry.open(tmp.resolve("registry"));
+    registry.publish(base.withVersion("v1", null));
+    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
+    models = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
+    models.start(null, Path.of(registry.root()).resolve("v1").toString());
+  }
+
+  @AfterEach
+  void close() {
+    models.close();
+  }
+
+  private ModelUpdate update(String version, ModelStatus status, long at) throws Exception {
+    return ModelUpdate.newBuilder().setVersion(version).setParentVersion(null)
+        .setUri(registry.uri(version).toString()).setSha256(registry.manifestSha256(version)).setStatus(status)
+        .setMetrics(Map.of()).setCreatedAt(Instant.ofEpochMilli(at)).setReason("test").build();
+  }
+
+  private static List<Float> embed(ModelSwitch m, String text) {
+    SentenceEncoder encoder = m.encoder();
+    assertEquals(m.serving().version, encoder.modelVersion());
+    List<Float> out = new ArrayList<>();
+    for (float x : encoder.encode(text).vector()) {
+      out.add(x);
+    }
+    return out;
+  }
+
+  @Test
+  void aPromotionLoadsInTheBackgroundAndSwapsOnlyWhenAsked() throws Exception {
+    List<Float> before = embed(models, "hot swap");
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+    models.awaitLoads(LOAD);
+    assertEquals("v1", models.serving().version, "nothing changes until the next batch boundary");
+    assertTrue(models.swapIfReady());
+    assertEquals("v2", models.serving().version);
+    List<Float> after = embed(models, "hot swap");
+    assertFalse(before.equals(after), "v2 is another model");
+    try (SentenceEncoder v2 = SentenceEncoder.open(registry.load("v2"))) {
+      float[] expected = v2.encode("hot swap").vector();
+      for (int d = 0; d < expected.length; d++) {
+        assertEquals(expected[d], after.get(d), 1e-5f);
+      }
+    }
+    assertEquals(1, models.swaps());
+  }
+
+  @Test
+  void anOlderUpdateNeverTakesTheVersionBack() throws Exception {
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 20));
+    models.awaitLoads(LOAD);
+    models.swapIfReady();
+    models.onUpdate(update("v1", ModelStatus.PROMOTED, 10)); // replayed, older
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals("v2", models.serving().version);
+    models.onUpdate(update("v1", ModelStatus.ROLLED_BACK, 30)); // explicit, newer
+    models.awaitLoads(LOAD);
+    assertTrue(models.swapIfReady());
+    assertEquals("v1", models.serving().version);
+  }
+
+  @Test
+  void aRejectedVersionNeverServes() throws Exception {
+    models.onUpdate(update("v2", ModelStatus.REJECTED, 10));
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals("v1", models.serving().version);
+  }
+
+  @Test
+  void aBundleDamagedAfterPublishingIsRefusedAndCounted() throws Exception {
+    ModelUpdate update = update("v2", ModelStatus.PROMOTED, 10);
+    Files.write(Path.of(registry.root()).resolve("v2/tokenizer.json"), "{}".getBytes());
+    models.onUpdate(update);
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals("v1", models.serving().version);
+    assertEquals(1, models.refusals());
+  }
+
+  @Test
+  void aBundleOfAnotherDimensionIsRefused() throws Exception {
+    registry.publish(TestBundles.sliced(base, "v256", 256));
+    models.onUpdate(update("v256", ModelStatus.PROMOTED, 10));
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals(1, models.refusals());
+  }
+
+  @Test
+  void anUpdatePointingOutsideTheRegistryIsRefused() throws Exception {
+    Path outside = tmp.resolve("elsewhere");
+    BundleWriter.write(base.withVersion("v9", null), outside.resolve("v9"));
+    ModelUpdate update = ModelUpdate.newBuilder(update("v1", ModelStatus.PROMOTED, 10)).setVersion("v9")
+        .setUri(outside.resolve("v9").toUri().toString()).setSha256("").build();
+    models.onUpdate(update);
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals(1, models.refusals());
+  }
+
+  @Test
+  void aManifestThatDiffersFromTheUpdatesChecksumIsRefused() throws Exception {
+    ModelUpdate update = ModelUpdate.newBuilder(update("v2", ModelStatus.PROMOTED, 10)).setSha256("0".repeat(64))
+        .build();
+    models.onUpdate(update);
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals(1, models.refusals());
+  }
+
+  @Test
+  void aLoadOvertakenByANewerUpdateIsDiscarded() throws Exception {
+    registry.publish(TestBundles.perturbed(base, "v3", 0.7f));
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+    models.onUpdate(update("v3", ModelStatus.PROMOTED, 20));
+    models.awaitLoads(LOAD);
+    assertTrue(models.swapIfReady());
+    assertEquals("v3", models.serving().version);
+    assertFalse(models.swapIfReady());
+  }
+
+  @Test
+  void aRestoredServingModelIsServedAgain() throws Exception {
+    ServingModel restored = new ServingModel("v2", registry.uri("v2").toString(), registry.manifestSha256("v2"), 99);
+    try (ModelSwitch again = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
+      again.start(restored, "default");
+      assertEquals(restored, again.serving());
+    }
+  }
+}

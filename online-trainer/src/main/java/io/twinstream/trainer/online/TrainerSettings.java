@@ -1,0 +1,28 @@
+package io.twinstream.trainer.online;
+
+import io.twinstream.trainer.TrainingOptions;
+import java.io.Serializable;
+
+/**
+ * What a {@link ContinuousTrainer} needs to know, each part validated where it is built (the Flink job
+ * reads them from its {@code trainer.*} options).
+ *
+ * @param capacity replay buffer capacity (training side)
+ * @param holdoutShare share of anchors held out for evaluation
+ * @param halfLife recency half-life of sampling, in pairs received
+ * @param sampleSize pairs drawn from the buffer per round
+ * @param trigger when a round starts
+ * @param loss the loss's name ({@code mnrl}, {@code mnrl-symmetric})
+ * @param training optimiser options of a round
+ * @param gate the promotion gate
+ * @param versionPrefix candidates are {@code PREFIX-NNNN}
+ * @param seed round n samples and shuffles with {@code seed + n}
+ * @param initialModel what serves while the registry has no {@code CURRENT}: a built-in name or a bundle
+ *     directory ({@code registry} = the registry must have one)
+ */
+public record TrainerSettings(int capacity, double holdoutShare, double halfLife, int sampleSize,
+    TrainingTrigger trigger, String loss, TrainingOptions training, PromotionGate gate, String versionPrefix,
+    long seed, String initialModel) implements Serializable {
+
+  private static final long serialVersionUID = 1L;
+}

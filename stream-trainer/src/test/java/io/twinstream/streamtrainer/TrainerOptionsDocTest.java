@@ -1,0 +1,29 @@
+package io.twinstream.streamtrainer;
+
+import java.time.Duration;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.configuration.ConfigOption;
+import org.junit.jupiter.api.Test;
+
+class TrainerOptionsDocTest {
+
+  @Test
+  void everyTrainerOptionIsDocumentedWithItsDefault() throws Exception {
+    Path doc = Path.of("../docs/continuous-learning.md"); // tests run in the module's directory
+    String text = Files.readString(doc);
+    for (ConfigOption<?> option : TrainerOptions.all()) {
+      String row = "| `" + option.key() + "` | ";
+      int at = text.indexOf(row);
+      assertTrue(at >= 0, option.key() + " is not in " + doc);
+      String cell = text.substring(at + row.length(), text.indexOf('|', at + row.length())).trim();
+      Object d = option.defaultValue();
+      String expected = d == null || d.toString().isEmpty() ? "(none)"
+          : d instanceof Duration duration ? "`" + duration.toMinutes() + " min`"
+          : d instanceof Integer || d instanceof Long ? "`" + d + "`" : "`" + d + "`";
+      assertTrue(cell.equals(expected), option.key() + ": documented " + cell + ", default " + expected);
+    }
+  }
+}

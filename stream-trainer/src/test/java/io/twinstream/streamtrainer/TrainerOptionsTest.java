@@ -1,0 +1,44 @@
+package io.twinstream.streamtrainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.trainer.online.TrainerSettings;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.junit.jupiter.api.Test;
+
+class TrainerOptionsTest {
+
+  @Test
+  void settingsNeedARegistryAndRejectUnusableValuesByName() {
+    Configuration conf = new Configuration();
+    conf.set(TrainerOptions.ENABLED, true);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("model.registry"), e.getMessage());
+    conf.set(JobOptions.MODEL_REGISTRY, "/tmp/registry");
+    conf.set(TrainerOptions.HOLDOUT_SHARE, 1.0);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("trainer.holdout-share"), e.getMessage());
+    conf.set(TrainerOptions.HOLDOUT_SHARE, 0.2);
+    conf.set(TrainerOptions.EVAL_CORPUS, "corpus.jsonl");
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("go together"), e.getMessage());
+    conf.set(TrainerOptions.EVAL_CORPUS, "");
+    conf.set(TrainerOptions.LOSS, "nonsense");
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("unknown loss 'nonsense'"), e.getMessage());
+    conf.set(TrainerOptions.LOSS, "mnrl");
+    conf.set(TrainerOptions.SLOT_SHARING_GROUP, " ");
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("trainer.slot-sharing-group"), e.getMessage());
+    conf.set(TrainerOptions.SLOT_SHARING_GROUP, "gpu");
+    conf.set(TrainerOptions.EVERY, Duration.ofMinutes(3));
+    TrainerSettings settings = TrainerOptions.settings(conf);
+    assertEquals(Duration.ofMinutes(3), settings.trigger().every());
+    assertEquals(1000L, settings.trigger().everyPairs());
+    assertEquals("default", settings.initialModel());
+  }
+}

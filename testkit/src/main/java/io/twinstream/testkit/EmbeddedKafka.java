@@ -1,0 +1,198 @@
+package io.twinstream.testkit;
+
+import io.twinstream.kafka.Topics;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Stream;
+import kafka.server.KafkaConfig;
+import kafka.server.KafkaRaftServer;
+import kafka.tools.StorageTool;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.common.Uuid;
+import org.apache.kafka.common.errors.TopicExistsException;
+import org.apache.kafka.common.utils.Time;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM, from the
+ * Kafka jars on the classpath. Used by the tests and by {@code twinstream run --embedded} (which runs it in a
+ * child JVM through {@link EmbeddedKafkaMain}). Every internal topic uses replication factor 1.
+ */
+public final class EmbeddedKafka implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafka.class);
+
+  private final Path dir;
+  private final boolean deleteOnClose;
+  private final int port;
+  private final KafkaRaftServer server;
+
+  private EmbeddedKafka(Path dir, boolean deleteOnClose, int port, KafkaRaftServer server) {
+    this.dir = dir;
+    this.deleteOnClose = deleteOnClose;
+    this.port = port;
+    this.server = server;
+  }
+
+  /** Starts a broker on a free port with its data in a temporary directory deleted on close. */
+  public static EmbeddedKafka start() throws IOException {
+    return start(Files.createTempDirectory("twinstream-kafka-"), 0, true);
+  }
+
+  /**
+   * Starts a broker.
+   *
+   * @param dir data directory (formatted on first use, reused afterwards)
+   * @param port client port, or 0 for a free one
+   * @param deleteOnClose delete {@code dir} when the broker is closed
+   */
+  public static EmbeddedKafka start(Path dir, int port, boolean deleteOnClose) throws IOException {
+    int brokerPort = port > 0 ? port : freePort();
+    int controllerPort = freePort();
+    Path logs = dir.resolve("logs");
+    Files.createDirectories(logs);
+    Properties props = new Properties();
+    props.put("process.roles", "broker,controller");
+    props.put("node.id", "1");
+    props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
+    props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+    props.put("controller.listener.names", "CONTROLLER");
+    props.put("inter.broker.listener.name", "PLAINTEXT");
+    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    props.put("log.dirs", logs.toAbsolutePath().toString());
+    props.put("num.partitions", "1");
+    props.put("auto.create.topics.enable", "false");
+    props.put("offsets.topic.replication.factor", "1");
+    props.put("offsets.topic.num.partitions", "4");
+    props.put("transaction.state.log.replication.factor", "1");
+    props.put("transaction.state.log.min.isr", "1");
+    props.put("transaction.state.log.num.partitions", "4");
+    props.put("share.coordinator.state.topic.replication.factor", "1");
+    props.put("share.coordinator.state.topic.min.isr", "1");
+    props.put("group.initial.rebalance.delay.ms", "0");
+    props.put("transaction.max.timeout.ms", "900000");
+    props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
+    Path config = dir.resolve("server.properties");
+    try (OutputStream out = Files.newOutputStream(config)) {
+      props.store(out, "written by Twinstream's EmbeddedKafka");
+    }
+    format(dir, config);
+    KafkaConfig kafkaConfig = KafkaConfig.fromProps(props, false);
+    KafkaRaftServer server = new KafkaRaftServer(kafkaConfig, Time.SYSTEM);
+    server.startup();
+    EmbeddedKafka kafka = new EmbeddedKafka(dir, deleteOnClose, brokerPort, server);
+    kafka.awaitReady(Duration.ofSeconds(60));
+    LOG.info("Kafka broker ready at {} (data in {})", kafka.bootstrapServers(), dir);
+    return kafka;
+  }
+
+  /** Formats the log directory with a new cluster id unless it was formatted before. */
+  private static void format(Path dir, Path config) throws IOException {
+    if (Files.exists(dir.resolve("logs").resolve("meta.properties"))) {
+      return;
+    }
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
+    int code;
+    try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
+      code = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
+          config.toAbsolutePath().toString(), "--ignore-formatted"}, out);
+    }
+    if (code != 0) {
+      throw new IOException("Formatting Kafka storage in " + dir + " failed (exit " + code + "): "
+          + captured.toString(StandardCharsets.UTF_8));
+    }
+  }
+
+  private void awaitReady(Duration timeout) throws IOException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Exception last = null;
+    try (Admin admin = admin()) {
+      while (System.nanoTime() < deadline) {
+        try {
+          admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+          return;
+        } catch (ExecutionException | TimeoutException e) {
+          last = e;
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IOException("interrupted while waiting for the broker", e);
+        }
+      }
+    }
+    throw new IOException("Kafka broker at " + bootstrapServers() + " not ready within " + timeout, last);
+  }
+
+  /** {@code host:port} for clients. */
+  public String bootstrapServers() {
+    return "127.0.0.1:" + port;
+  }
+
+  /** An admin client for this broker (close it). */
+  public Admin admin() {
+    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+  }
+
+  /**
+   * Creates topics (name → partitions) if absent and waits until every partition has a leader, so that the
+   * first produce cannot hit {@code NOT_LEADER_OR_FOLLOWER}.
+   */
+  public void createTopics(Map<String, Integer> topics, Map<String, Map<String, String>> configs) {
+    try (Admin admin = admin()) {
+      Topics.create(admin, topics, configs, Duration.ofSeconds(30));
+    }
+  }
+
+  @Override
+  public void close() {
+    server.shutdown();
+    server.awaitShutdown();
+    if (deleteOnClose) {
+      deleteRecursively(dir);
+    }
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      socket.setReuseAddress(true);
+      return socket.getLocalPort();
+    }
+  }
+
+  private static void deleteRecursively(Path root) {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> walk = Files.walk(root)) {
+      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+        try {
+          Files.deleteIfExists(p);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
+        }
+      });
+    } catch (IOException | UncheckedIOException e) {
+      LOG.warn("Could not delete {}: {}", root, e.getMessage());
+    }
+  }
+}
