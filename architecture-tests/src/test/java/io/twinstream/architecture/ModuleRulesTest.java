@@ -1,22 +1,23 @@
 package io.twinstream.architecture;
 
-import com.tngtech.archunit.core.importer.Location;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.Architectures.layeredArchitecture;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 
 import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
 /**
- * The module layout of docs/architecture.md, checked on the main classes of every module: plain-Java cores at
- * the bottom, Kafka and Flink adapters above them, runnables on top; the test kit only under runnables; no
- * package cycles.
+ * The module layout of docs/architecture.md, checked on the main classes of every module:
+ * plain-Java cores at the bottom, Kafka and Flink adapters above them, runnables on top; the test
+ * kit only under runnables; no package cycles.
  */
-@AnalyzeClasses(packages = "io.twinstream", importOptions = {ImportOption.DoNotIncludeTests.class,
-    ModuleRulesTest.NoJmhGenerated.class})
+@AnalyzeClasses(
+    packages = "io.twinstream",
+    importOptions = {ImportOption.DoNotIncludeTests.class, ModuleRulesTest.NoJmhGenerated.class})
 class ModuleRulesTest {
 
   /** JMH's generated benchmark classes are not ours to arrange. */
@@ -27,50 +28,94 @@ class ModuleRulesTest {
     }
   }
 
-  private static final String[] CORES = {"io.twinstream.schemas..", "io.twinstream.records..",
-      "io.twinstream.encoder..", "io.twinstream.trainer.."};
+  private static final String[] CORES = {
+    "io.twinstream.schemas..",
+    "io.twinstream.records..",
+    "io.twinstream.encoder..",
+    "io.twinstream.trainer.."
+  };
 
   @ArchTest
-  static final ArchRule coresImportNothingFromFlinkOrKafka = noClasses().that().resideInAnyPackage(CORES)
-      .should().dependOnClassesThat().resideInAnyPackage("org.apache.flink..", "org.apache.kafka..", "kafka..")
-      .because("schemas, encoder and online-trainer are plain-Java cores that every runtime can use");
+  static final ArchRule coresImportNothingFromFlinkOrKafka =
+      noClasses()
+          .that()
+          .resideInAnyPackage(CORES)
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("org.apache.flink..", "org.apache.kafka..", "kafka..")
+          .because(
+              "schemas, encoder and online-trainer are plain-Java cores that every runtime can use");
 
   @ArchTest
-  static final ArchRule kafkaClientsNeedNoFlink = noClasses().that().resideInAPackage("io.twinstream.kafka..")
-      .should().dependOnClassesThat().resideInAPackage("org.apache.flink..");
+  static final ArchRule kafkaClientsNeedNoFlink =
+      noClasses()
+          .that()
+          .resideInAPackage("io.twinstream.kafka..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAPackage("org.apache.flink..");
 
   @ArchTest
-  static final ArchRule theEmbeddingJobCarriesNoTrainer = noClasses().that()
-      .resideInAPackage("io.twinstream.embedder..")
-      .should().dependOnClassesThat().resideInAnyPackage("io.twinstream.trainer..", "io.twinstream.streamtrainer..",
-          "ai.djl.pytorch..", "ai.djl.training..")
-      .because("the embedding-only job jar has no libtorch");
+  static final ArchRule theEmbeddingJobCarriesNoTrainer =
+      noClasses()
+          .that()
+          .resideInAPackage("io.twinstream.embedder..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "io.twinstream.trainer..",
+              "io.twinstream.streamtrainer..",
+              "ai.djl.pytorch..",
+              "ai.djl.training..")
+          .because("the embedding-only job jar has no libtorch");
 
   @ArchTest
-  static final ArchRule onlyTheTestKitStartsABroker = noClasses().that()
-      .resideOutsideOfPackages("io.twinstream.testkit..")
-      .should().dependOnClassesThat().resideInAnyPackage("kafka.server..", "kafka.tools..", "org.apache.kafka.raft..")
-      .because("Kafka's server belongs to the test kit, never to a job jar");
+  static final ArchRule onlyTheTestKitStartsABroker =
+      noClasses()
+          .that()
+          .resideOutsideOfPackages("io.twinstream.testkit..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage("kafka.server..", "kafka.tools..", "org.apache.kafka.raft..")
+          .because("Kafka's server belongs to the test kit, never to a job jar");
 
   @ArchTest
-  static final ArchRule layers = layeredArchitecture().consideringOnlyDependenciesInLayers()
-      .layer("schemas").definedBy("io.twinstream.schemas..", "io.twinstream.records..")
-      .layer("encoder").definedBy("io.twinstream.encoder..")
-      .layer("online-trainer").definedBy("io.twinstream.trainer..")
-      .layer("kafka-io").definedBy("io.twinstream.kafka..")
-      .layer("testkit").definedBy("io.twinstream.testkit..")
-      .layer("stream-embedder").definedBy("io.twinstream.embedder..")
-      .layer("stream-trainer").definedBy("io.twinstream.streamtrainer..")
-      .layer("runnables").definedBy("io.twinstream.cli..", "io.twinstream.bench..")
-      .whereLayer("runnables").mayNotBeAccessedByAnyLayer()
-      .whereLayer("stream-trainer").mayOnlyBeAccessedByLayers("runnables")
-      .whereLayer("stream-embedder").mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
-      .whereLayer("testkit").mayOnlyBeAccessedByLayers("runnables")
-      .whereLayer("kafka-io").mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "runnables")
-      .whereLayer("online-trainer").mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
-      .whereLayer("encoder").mayOnlyBeAccessedByLayers("online-trainer", "kafka-io", "stream-embedder",
-          "stream-trainer", "runnables");
+  static final ArchRule layers =
+      layeredArchitecture()
+          .consideringOnlyDependenciesInLayers()
+          .layer("schemas")
+          .definedBy("io.twinstream.schemas..", "io.twinstream.records..")
+          .layer("encoder")
+          .definedBy("io.twinstream.encoder..")
+          .layer("online-trainer")
+          .definedBy("io.twinstream.trainer..")
+          .layer("kafka-io")
+          .definedBy("io.twinstream.kafka..")
+          .layer("testkit")
+          .definedBy("io.twinstream.testkit..")
+          .layer("stream-embedder")
+          .definedBy("io.twinstream.embedder..")
+          .layer("stream-trainer")
+          .definedBy("io.twinstream.streamtrainer..")
+          .layer("runnables")
+          .definedBy("io.twinstream.cli..", "io.twinstream.bench..")
+          .whereLayer("runnables")
+          .mayNotBeAccessedByAnyLayer()
+          .whereLayer("stream-trainer")
+          .mayOnlyBeAccessedByLayers("runnables")
+          .whereLayer("stream-embedder")
+          .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
+          .whereLayer("testkit")
+          .mayOnlyBeAccessedByLayers("runnables")
+          .whereLayer("kafka-io")
+          .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "runnables")
+          .whereLayer("online-trainer")
+          .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
+          .whereLayer("encoder")
+          .mayOnlyBeAccessedByLayers(
+              "online-trainer", "kafka-io", "stream-embedder", "stream-trainer", "runnables");
 
   @ArchTest
-  static final ArchRule noPackageCycles = slices().matching("io.twinstream.(**)").should().beFreeOfCycles();
+  static final ArchRule noPackageCycles =
+      slices().matching("io.twinstream.(**)").should().beFreeOfCycles();
 }

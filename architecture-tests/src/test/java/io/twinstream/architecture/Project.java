@@ -35,7 +35,8 @@ final class Project {
       stream.forEach(found::add);
     }
     if (found.size() != 1) {
-      throw new IllegalStateException(module + "/target/" + glob + " matched " + found + ": build the module first");
+      throw new IllegalStateException(
+          module + "/target/" + glob + " matched " + found + ": build the module first");
     }
     return found.get(0);
   }

@@ -12,9 +12,9 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Test tiers, checked on the compiled tests of every module: a {@code *Test} (surefire, {@code mvn test}) starts
- * no broker, no Flink cluster and no S3 server — those are {@code *ITCase}/{@code *IT} (failsafe, {@code mvn
- * verify}) — and no test waits by sleeping on the test thread.
+ * Test tiers, checked on the compiled tests of every module: a {@code *Test} (surefire, {@code mvn
+ * test}) starts no broker, no Flink cluster and no S3 server — those are {@code *ITCase}/{@code
+ * *IT} (failsafe, {@code mvn verify}) — and no test waits by sleeping on the test thread.
  */
 class TestTiersTest {
 
@@ -32,22 +32,40 @@ class TestTiersTest {
 
   @Test
   void unitTestsStartNoBrokerClusterOrServer() throws Exception {
-    noClasses().that().haveSimpleNameEndingWith("Test")
-        .should().dependOnClassesThat().haveFullyQualifiedName("io.twinstream.testkit.EmbeddedKafka")
-        .orShould().dependOnClassesThat().haveFullyQualifiedName("io.twinstream.testkit.KafkaProcess")
-        .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.flink.test.junit5.MiniClusterExtension")
-        .orShould().dependOnClassesThat().haveFullyQualifiedName("org.apache.flink.runtime.minicluster.MiniCluster")
-        .orShould().dependOnClassesThat().haveFullyQualifiedName("org.gaul.s3proxy.S3Proxy")
-        .because("tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
+    noClasses()
+        .that()
+        .haveSimpleNameEndingWith("Test")
+        .should()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.twinstream.testkit.EmbeddedKafka")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.twinstream.testkit.KafkaProcess")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.flink.test.junit5.MiniClusterExtension")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("org.apache.flink.runtime.minicluster.MiniCluster")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("org.gaul.s3proxy.S3Proxy")
+        .because(
+            "tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
         .check(testClasses());
   }
 
   @Test
   void testsWaitOnLatchesTailsAndHarnessesNotOnSleeps() throws Exception {
-    noClasses().that().resideInAPackage("io.twinstream..")
-        .should().callMethod(Thread.class, "sleep", long.class)
-        .orShould().callMethod(Thread.class, "sleep", long.class, int.class)
-        .because("waiting is done on a latch, a topic tail (Kafka's long poll), an end-offset read or a harness")
+    noClasses()
+        .that()
+        .resideInAPackage("io.twinstream..")
+        .should()
+        .callMethod(Thread.class, "sleep", long.class)
+        .orShould()
+        .callMethod(Thread.class, "sleep", long.class, int.class)
+        .because(
+            "waiting is done on a latch, a topic tail (Kafka's long poll), an end-offset read or a harness")
         .check(testClasses());
   }
 }

@@ -12,14 +12,18 @@ import java.util.Random;
 
 /**
  * The sentences every encoder benchmark embeds: the sentences of the STS benchmark (CC BY-SA, in
- * {@code data/stsb-ccbysa}), all splits, both columns, repeated to the size asked and shuffled with a fixed
- * seed. Short, real English sentences (captions, SNLI, forum answers): 5 to 60 tokens, about 13 on average.
+ * {@code data/stsb-ccbysa}), all splits, both columns, repeated to the size asked and shuffled with
+ * a fixed seed. Short, real English sentences (captions, SNLI, forum answers): 5 to 60 tokens,
+ * about 13 on average.
  */
 public final class BenchCorpus {
 
   private BenchCorpus() {}
 
-  /** The data folder: system property {@code twinstream.dataDir}, else {@code data} under the working directory. */
+  /**
+   * The data folder: system property {@code twinstream.dataDir}, else {@code data} under the
+   * working directory.
+   */
   public static Path dataDir() {
     return Path.of(System.getProperty("twinstream.dataDir", "data"));
   }
@@ -37,8 +41,11 @@ public final class BenchCorpus {
           all.add(cols[6].strip());
         }
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot read " + file.toAbsolutePath()
-            + " (run from the repository root or set -Dtwinstream.dataDir)", e);
+        throw new UncheckedIOException(
+            "Cannot read "
+                + file.toAbsolutePath()
+                + " (run from the repository root or set -Dtwinstream.dataDir)",
+            e);
       }
     }
     List<String> out = new ArrayList<>(size);

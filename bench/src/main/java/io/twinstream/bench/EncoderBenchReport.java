@@ -24,11 +24,13 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Runs the encoder JMH benchmarks (ours, LangChain4j, the MatMul ceiling) in one go and prints a markdown
- * table: median sentences/s, ratio to LangChain4j fp32 from the same run, and useful GFLOP/s (real tokens x 2
- * x non-embedding parameters per second) against the measured MatMul ceiling.
+ * Runs the encoder JMH benchmarks (ours, LangChain4j, the MatMul ceiling) in one go and prints a
+ * markdown table: median sentences/s, ratio to LangChain4j fp32 from the same run, and useful
+ * GFLOP/s (real tokens x 2 x non-embedding parameters per second) against the measured MatMul
+ * ceiling.
  *
- * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.EncoderBenchReport [iterations]}
+ * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.EncoderBenchReport
+ * [iterations]}
  */
 public final class EncoderBenchReport {
 
@@ -36,17 +38,18 @@ public final class EncoderBenchReport {
 
   public static void main(String[] args) throws Exception {
     int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 5;
-    Options options = new OptionsBuilder()
-        .include(EncoderBenchmark.class.getName())
-        .include(LangChain4jBenchmark.class.getName())
-        .include(MatMulBenchmark.class.getName())
-        .forks(1)
-        .warmupIterations(2)
-        .warmupTime(TimeValue.seconds(5))
-        .measurementIterations(iterations)
-        .measurementTime(TimeValue.seconds(5))
-        .jvmArgsAppend("-Dtwinstream.dataDir=" + BenchCorpus.dataDir().toAbsolutePath())
-        .build();
+    Options options =
+        new OptionsBuilder()
+            .include(EncoderBenchmark.class.getName())
+            .include(LangChain4jBenchmark.class.getName())
+            .include(MatMulBenchmark.class.getName())
+            .forks(1)
+            .warmupIterations(2)
+            .warmupTime(TimeValue.seconds(5))
+            .measurementIterations(iterations)
+            .measurementTime(TimeValue.seconds(5))
+            .jvmArgsAppend("-Dtwinstream.dataDir=" + BenchCorpus.dataDir().toAbsolutePath())
+            .build();
     Collection<RunResult> results = new Runner(options).run();
 
     Map<String, List<Double>> scores = new LinkedHashMap<>();
@@ -99,19 +102,37 @@ public final class EncoderBenchReport {
 
     StringBuilder md = new StringBuilder();
     md.append(String.format(Locale.ROOT, "Machine: %s%n", MachineInfo.describe()));
-    md.append(String.format(Locale.ROOT, "Corpus: %,d STS sentences, %.1f real tokens each on average; "
-        + "%,d non-embedding parameters%n", EncoderBenchmark.SENTENCES, avgTokens, nonEmbedding));
-    md.append(String.format(Locale.ROOT, "MatMul ceiling (ONNX Runtime fp32, best shape %s): %.0f GFLOP/s on 2 cores, "
-        + "%.0f GFLOP/s on 1 core%n", ceilingShape, ceiling2, ceiling1));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Corpus: %,d STS sentences, %.1f real tokens each on average; "
+                + "%,d non-embedding parameters%n",
+            EncoderBenchmark.SENTENCES,
+            avgTokens,
+            nonEmbedding));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "MatMul ceiling (ONNX Runtime fp32, best shape %s): %.0f GFLOP/s on 2 cores, "
+                + "%.0f GFLOP/s on 1 core%n",
+            ceilingShape,
+            ceiling2,
+            ceiling1));
     for (Map.Entry<String, List<Double>> e : scores.entrySet()) {
       if (e.getKey().startsWith("matmul")) {
         String shape = e.getKey().replaceAll(".*shape=(\\S+).*", "$1");
-        md.append(String.format(Locale.ROOT, "  %s %s: %.0f GFLOP/s%n", e.getKey().startsWith("matmul1") ? "1 core "
-            : "2 cores", shape, Stats.median(e.getValue()) * MatMulBenchmark.flops(shape) / 1e9));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "  %s %s: %.0f GFLOP/s%n",
+                e.getKey().startsWith("matmul1") ? "1 core " : "2 cores",
+                shape,
+                Stats.median(e.getValue()) * MatMulBenchmark.flops(shape) / 1e9));
       }
     }
     md.append('\n');
-    md.append("| encoder | batch | sentences/s (median) | vs LangChain4j fp32 | useful GFLOP/s | of 2-thread MatMul ceiling |\n");
+    md.append(
+        "| encoder | batch | sentences/s (median) | vs LangChain4j fp32 | useful GFLOP/s | of 2-thread MatMul ceiling |\n");
     md.append("|---|---:|---:|---:|---:|---:|\n");
     for (Map.Entry<String, List<Double>> e : scores.entrySet()) {
       if (e.getKey().startsWith("matmul")) {
@@ -119,12 +140,24 @@ public final class EncoderBenchReport {
       }
       double median = Stats.median(e.getValue());
       double gflops = median * avgTokens * 2 * nonEmbedding / 1e9;
-      String label = e.getKey().startsWith("twinstream")
-          ? "Twinstream " + e.getKey().replaceAll(".*model=(\\S+).*", "$1")
-          : "LangChain4j " + e.getKey().replaceAll(".*variant=(\\S+).*", "$1");
-      String batch = e.getKey().contains("batchSize=") ? e.getKey().replaceAll(".*batchSize=(\\d+).*", "$1") : "1";
-      md.append(String.format(Locale.ROOT, "| %s | %s | %,.0f | %.2fx | %.0f | %.0f%% |%n", label, batch, median,
-          median / baseline, gflops, 100 * gflops / ceiling2));
+      String label =
+          e.getKey().startsWith("twinstream")
+              ? "Twinstream " + e.getKey().replaceAll(".*model=(\\S+).*", "$1")
+              : "LangChain4j " + e.getKey().replaceAll(".*variant=(\\S+).*", "$1");
+      String batch =
+          e.getKey().contains("batchSize=")
+              ? e.getKey().replaceAll(".*batchSize=(\\d+).*", "$1")
+              : "1";
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %,.0f | %.2fx | %.0f | %.0f%% |%n",
+              label,
+              batch,
+              median,
+              median / baseline,
+              gflops,
+              100 * gflops / ceiling2));
     }
     System.out.println();
     System.out.println(md);

@@ -17,7 +17,9 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 
-/** Sentences per second of Twinstream's {@link SentenceEncoder} on {@link BenchCorpus} sentences. */
+/**
+ * Sentences per second of Twinstream's {@link SentenceEncoder} on {@link BenchCorpus} sentences.
+ */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
 @OutputTimeUnit(TimeUnit.SECONDS)
@@ -38,7 +40,9 @@ public class EncoderBenchmark {
   @Setup(Level.Trial)
   public void open() throws Exception {
     texts = BenchCorpus.sentences(SENTENCES);
-    encoder = SentenceEncoder.open(ModelBundle.resolve(model), EncoderOptions.defaults().withBatchSize(batchSize));
+    encoder =
+        SentenceEncoder.open(
+            ModelBundle.resolve(model), EncoderOptions.defaults().withBatchSize(batchSize));
   }
 
   @TearDown(Level.Trial)

@@ -19,8 +19,8 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * The baseline: LangChain4j's in-process all-MiniLM-L6-v2 ({@code embedAll}, its default executor), on the
- * same sentences as {@link EncoderBenchmark}.
+ * The baseline: LangChain4j's in-process all-MiniLM-L6-v2 ({@code embedAll}, its default executor),
+ * on the same sentences as {@link EncoderBenchmark}.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -35,8 +35,12 @@ public class LangChain4jBenchmark {
 
   @Setup(Level.Trial)
   public void open() {
-    segments = BenchCorpus.sentences(EncoderBenchmark.SENTENCES).stream().map(TextSegment::from).toList();
-    model = variant.equals("int8") ? new AllMiniLmL6V2QuantizedEmbeddingModel() : new AllMiniLmL6V2EmbeddingModel();
+    segments =
+        BenchCorpus.sentences(EncoderBenchmark.SENTENCES).stream().map(TextSegment::from).toList();
+    model =
+        variant.equals("int8")
+            ? new AllMiniLmL6V2QuantizedEmbeddingModel()
+            : new AllMiniLmL6V2EmbeddingModel();
   }
 
   @Benchmark

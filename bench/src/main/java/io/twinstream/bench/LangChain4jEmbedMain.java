@@ -14,8 +14,9 @@ import java.nio.file.Path;
 import java.util.List;
 
 /**
- * The baseline program for the whole-process benchmark: what a Java user writes today with LangChain4j. Reads
- * one text per line, calls {@code embedAll} and writes the same JSONL as {@code twinstream embed}.
+ * The baseline program for the whole-process benchmark: what a Java user writes today with
+ * LangChain4j. Reads one text per line, calls {@code embedAll} and writes the same JSONL as {@code
+ * twinstream embed}.
  *
  * <p>Arguments: {@code fp32|int8 INPUT OUTPUT}.
  */
@@ -24,11 +25,15 @@ public final class LangChain4jEmbedMain {
   private LangChain4jEmbedMain() {}
 
   public static void main(String[] args) throws Exception {
-    EmbeddingModel model = args[0].equals("int8")
-        ? new AllMiniLmL6V2QuantizedEmbeddingModel() : new AllMiniLmL6V2EmbeddingModel();
-    String version = args[0].equals("int8") ? "langchain4j-all-minilm-l6-v2-q" : "langchain4j-all-minilm-l6-v2";
+    EmbeddingModel model =
+        args[0].equals("int8")
+            ? new AllMiniLmL6V2QuantizedEmbeddingModel()
+            : new AllMiniLmL6V2EmbeddingModel();
+    String version =
+        args[0].equals("int8") ? "langchain4j-all-minilm-l6-v2-q" : "langchain4j-all-minilm-l6-v2";
     List<String> lines = Files.readAllLines(Path.of(args[1]), StandardCharsets.UTF_8);
-    List<Embedding> embeddings = model.embedAll(lines.stream().map(TextSegment::from).toList()).content();
+    List<Embedding> embeddings =
+        model.embedAll(lines.stream().map(TextSegment::from).toList()).content();
     try (BufferedWriter out = Files.newBufferedWriter(Path.of(args[2]), StandardCharsets.UTF_8);
         JsonGenerator gen = new JsonFactory().createGenerator(out)) {
       gen.setRootValueSeparator(null);

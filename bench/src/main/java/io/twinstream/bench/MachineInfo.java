@@ -22,7 +22,13 @@ final class MachineInfo {
       // not Linux: keep "unknown CPU"
     }
     long memGiB = Runtime.getRuntime().maxMemory() >> 30;
-    return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
-        + System.getProperty("java.version") + ", max heap " + memGiB + " GiB";
+    return cpu
+        + ", "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores, Java "
+        + System.getProperty("java.version")
+        + ", max heap "
+        + memGiB
+        + " GiB";
   }
 }

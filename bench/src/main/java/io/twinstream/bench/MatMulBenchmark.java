@@ -26,10 +26,11 @@ import org.openjdk.jmh.annotations.Threads;
 
 /**
  * The machine's single-precision matrix-multiply ceiling as ONNX Runtime (MLAS) reaches it: an
- * {@code M x K} activation times a constant {@code K x N} matrix, each benchmark thread with its own
- * single-threaded session, so that {@code matmul2} (two threads) measures two cores working without
- * synchronisation — the way the encoder runs its batches. Shapes: a large square one and the encoder's
- * feed-forward shape at batch 32 x 16 tokens. GFLOP/s = ops/s x 2MKN / 1e9; the report takes the best shape.
+ * {@code M x K} activation times a constant {@code K x N} matrix, each benchmark thread with its
+ * own single-threaded session, so that {@code matmul2} (two threads) measures two cores working
+ * without synchronisation — the way the encoder runs its batches. Shapes: a large square one and
+ * the encoder's feed-forward shape at batch 32 x 16 tokens. GFLOP/s = ops/s x 2MKN / 1e9; the
+ * report takes the best shape.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -1,33 +1,32 @@
 package io.twinstream.bench;
 
-import java.util.Arrays;
-import java.util.concurrent.atomic.AtomicLong;
-import io.twinstream.embedder.JobEnvironment;
-import io.twinstream.embedder.JobOptions;
-import io.twinstream.kafka.Topics;
-import io.twinstream.testkit.KafkaProcess;
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.JobOptions.Guarantee;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.kafka.Topics;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.testkit.KafkaProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -42,21 +41,23 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * End-to-end harness of the stream embedder: Kafka (a broker in a child JVM) → Flink (local mini-cluster) →
- * Kafka, on {@link BenchCorpus} sentences.
+ * End-to-end harness of the stream embedder: Kafka (a broker in a child JVM) → Flink (local
+ * mini-cluster) → Kafka, on {@link BenchCorpus} sentences.
  *
  * <ol>
- *   <li>Throughput, exactly-once, parallelism 1 and 2: sentences are produced first, then a bounded job
- *       embeds them; the rate is sentences over the span of {@code embeddedAt} stamps (job start-up and model
- *       loading excluded), next to the bare {@link SentenceEncoder} on the same sentences in the same run.
- *   <li>Latency at half the measured parallelism-1 rate: a producer sends at that rate with event time = send
- *       time; a consumer records event time → operator emit ({@code embeddedAt}) and event time → visible to
- *       the consumer, under exactly-once (read_committed; visibility follows the checkpoint interval) and
- *       at-least-once (read_uncommitted).
+ *   <li>Throughput, exactly-once, parallelism 1 and 2: sentences are produced first, then a bounded
+ *       job embeds them; the rate is sentences over the span of {@code embeddedAt} stamps (job
+ *       start-up and model loading excluded), next to the bare {@link SentenceEncoder} on the same
+ *       sentences in the same run.
+ *   <li>Latency at half the measured parallelism-1 rate: a producer sends at that rate with event
+ *       time = send time; a consumer records event time → operator emit ({@code embeddedAt}) and
+ *       event time → visible to the consumer, under exactly-once (read_committed; visibility
+ *       follows the checkpoint interval) and at-least-once (read_uncommitted).
  * </ol>
  *
  * <p>{@code java [-Dtwinstream.bench.model=default-int8] -cp bench/target/benchmarks.jar
- * io.twinstream.bench.StreamBenchmark [sentences] [latency seconds] [parallelisms]} from the repository root.
+ * io.twinstream.bench.StreamBenchmark [sentences] [latency seconds] [parallelisms]} from the
+ * repository root.
  */
 public final class StreamBenchmark {
 
@@ -70,27 +71,47 @@ public final class StreamBenchmark {
     int latencySeconds = args.length > 1 ? Integer.parseInt(args[1]) : 30;
     boolean latencyOnly = Boolean.getBoolean("twinstream.bench.latencyOnly");
     String model = System.getProperty("twinstream.bench.model", ModelBundle.DEFAULT);
-    int[] parallelisms = args.length > 2
-        ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray() : new int[] {1, 2};
+    int[] parallelisms =
+        args.length > 2
+            ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
+            : new int[] {1, 2};
     List<String> texts = BenchCorpus.sentences(sentences);
     Path dir = Files.createDirectories(Path.of("bench-results", "stream"));
     StringBuilder md = new StringBuilder();
-    md.append(String.format(Locale.ROOT, "Machine: %s%nSentences: %,d STS sentences; model %s%n%n",
-        MachineInfo.describe(), sentences, model));
-    try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka-" + System.nanoTime()), 0,
-        Duration.ofSeconds(90))) {
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "Machine: %s%nSentences: %,d STS sentences; model %s%n%n",
+            MachineInfo.describe(),
+            sentences,
+            model));
+    try (KafkaProcess kafka =
+        KafkaProcess.start(dir.resolve("kafka-" + System.nanoTime()), 0, Duration.ofSeconds(90))) {
       String bootstrap = kafka.bootstrapServers();
       int micro = new Configuration().get(EmbedderOptions.BATCH_SIZE);
       double sorted = latencyOnly ? 0 : bareEncoder(model, texts, texts.size());
       double bare = latencyOnly ? 0 : bareEncoder(model, texts, micro);
-      log("bare encoder: %.0f sentences/s in arrival-order calls of %d, %.0f sentences/s in one call", bare, micro,
-          sorted);
-      md.append("| pipeline | parallelism | sentences/s (embeddedAt span) | vs bare encoder (same run) | wall s incl. start-up |\n");
+      log(
+          "bare encoder: %.0f sentences/s in arrival-order calls of %d, %.0f sentences/s in one call",
+          bare, micro, sorted);
+      md.append(
+          "| pipeline | parallelism | sentences/s (embeddedAt span) | vs bare encoder (same run) | wall s incl. start-up |\n");
       md.append("|---|---:|---:|---:|---:|\n");
-      md.append(String.format(Locale.ROOT, "| bare SentenceEncoder, calls of %d sentences in arrival order (as the "
-          + "job), batch 32, 2 threads | - | %,.0f | 1.00x | - |%n", micro, bare));
-      md.append(String.format(Locale.ROOT, "| bare SentenceEncoder, all %,d sentences in one call (sorted globally) "
-          + "| - | %,.0f | %.2fx | - |%n", sentences, sorted, sorted / bare));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| bare SentenceEncoder, calls of %d sentences in arrival order (as the "
+                  + "job), batch 32, 2 threads | - | %,.0f | 1.00x | - |%n",
+              micro,
+              bare));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| bare SentenceEncoder, all %,d sentences in one call (sorted globally) "
+                  + "| - | %,.0f | %.2fx | - |%n",
+              sentences,
+              sorted,
+              sorted / bare));
       double rateP1 = 0;
       for (int p : latencyOnly ? new int[0] : parallelisms) {
         String run = "tp" + p;
@@ -103,45 +124,82 @@ public final class StreamBenchmark {
         double wall = (System.nanoTime() - t0) / 1e9;
         List<Embedding> out = readAll(bootstrap, "embeddings-" + run, "read_committed");
         if (out.size() != sentences) {
-          throw new IllegalStateException("parallelism " + p + ": " + out.size() + " embeddings for " + sentences);
+          throw new IllegalStateException(
+              "parallelism " + p + ": " + out.size() + " embeddings for " + sentences);
         }
-        long first = out.stream().mapToLong(e -> e.getEmbeddedAt().toEpochMilli()).min().orElseThrow();
-        long last = out.stream().mapToLong(e -> e.getEmbeddedAt().toEpochMilli()).max().orElseThrow();
+        long first =
+            out.stream().mapToLong(e -> e.getEmbeddedAt().toEpochMilli()).min().orElseThrow();
+        long last =
+            out.stream().mapToLong(e -> e.getEmbeddedAt().toEpochMilli()).max().orElseThrow();
         double rate = sentences / Math.max(0.001, (last - first) / 1000.0);
         if (p == 1) {
           rateP1 = rate;
         }
-        log("Kafka -> Flink -> Kafka, exactly-once, parallelism %d: %.0f sentences/s (%.2fx bare), wall %.1f s",
+        log(
+            "Kafka -> Flink -> Kafka, exactly-once, parallelism %d: %.0f sentences/s (%.2fx bare), wall %.1f s",
             p, rate, rate / bare, wall);
-        md.append(String.format(Locale.ROOT, "| Kafka → Flink → Kafka, exactly-once | %d | %,.0f | %.2fx | %.1f |%n",
-            p, rate, rate / bare, wall));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| Kafka → Flink → Kafka, exactly-once | %d | %,.0f | %.2fx | %.1f |%n",
+                p,
+                rate,
+                rate / bare,
+                wall));
       }
-      double offered = latencyOnly ? Double.parseDouble(System.getProperty("twinstream.bench.rate", "200"))
-          : rateP1 / 2;
-      md.append(String.format(Locale.ROOT, "%nLatency at %.0f sentences/s offered (half the parallelism-1 rate), "
-          + "parallelism 1, micro-batches of up to 256 cut after 20 ms, encoder batches of 32, checkpoint interval 2 s, %d s per run:%n%n", offered,
-          latencySeconds));
-      md.append("| guarantee | consumer isolation | records | emit p50 ms | emit p99 ms | visible p50 ms | visible p99 ms |\n");
+      double offered =
+          latencyOnly
+              ? Double.parseDouble(System.getProperty("twinstream.bench.rate", "200"))
+              : rateP1 / 2;
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%nLatency at %.0f sentences/s offered (half the parallelism-1 rate), "
+                  + "parallelism 1, micro-batches of up to 256 cut after 20 ms, encoder batches of 32, checkpoint interval 2 s, %d s per run:%n%n",
+              offered,
+              latencySeconds));
+      md.append(
+          "| guarantee | consumer isolation | records | emit p50 ms | emit p99 ms | visible p50 ms | visible p99 ms |\n");
       md.append("|---|---|---:|---:|---:|---:|---:|\n");
       for (Guarantee g : latencySeconds > 0 ? Guarantee.values() : new Guarantee[0]) {
         String isolation = g == Guarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted";
-        double[] r = latency(bootstrap, "lat-" + g.name().toLowerCase(Locale.ROOT), g, isolation, texts, offered,
-            latencySeconds);
-        log("%s: emit p50 %.0f p99 %.0f ms, visible p50 %.0f p99 %.0f ms (%d records)", g, r[1], r[2], r[3], r[4],
-            (long) r[0]);
-        md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %.0f | %.0f | %.0f | %.0f |%n", g, isolation,
-            (long) r[0], r[1], r[2], r[3], r[4]));
+        double[] r =
+            latency(
+                bootstrap,
+                "lat-" + g.name().toLowerCase(Locale.ROOT),
+                g,
+                isolation,
+                texts,
+                offered,
+                latencySeconds);
+        log(
+            "%s: emit p50 %.0f p99 %.0f ms, visible p50 %.0f p99 %.0f ms (%d records)",
+            g, r[1], r[2], r[3], r[4], (long) r[0]);
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %s | %s | %,d | %.0f | %.0f | %.0f | %.0f |%n",
+                g,
+                isolation,
+                (long) r[0],
+                r[1],
+                r[2],
+                r[3],
+                r[4]));
       }
     }
     System.out.println();
     System.out.println(md);
-    Files.writeString(Path.of("bench-results", "stream-" + model + ".md"), md.toString(), StandardCharsets.UTF_8);
+    Files.writeString(
+        Path.of("bench-results", "stream-" + model + ".md"), md.toString(), StandardCharsets.UTF_8);
   }
 
   /** Sentences/s of the bare encoder called on consecutive slices of {@code callSize} sentences. */
-  private static double bareEncoder(String model, List<String> texts, int callSize) throws Exception {
-    try (SentenceEncoder encoder = SentenceEncoder.open(ModelBundle.resolve(model),
-        EncoderOptions.defaults().withBatchSize(32))) {
+  private static double bareEncoder(String model, List<String> texts, int callSize)
+      throws Exception {
+    try (SentenceEncoder encoder =
+        SentenceEncoder.open(
+            ModelBundle.resolve(model), EncoderOptions.defaults().withBatchSize(32))) {
       encoder.embed(texts.subList(0, Math.min(2000, texts.size())));
       List<Double> rates = new ArrayList<>();
       for (int i = 0; i < 2; i++) {
@@ -155,8 +213,8 @@ public final class StreamBenchmark {
     }
   }
 
-  private static Configuration conf(String bootstrap, String run, Guarantee guarantee, int parallelism,
-      boolean bounded) {
+  private static Configuration conf(
+      String bootstrap, String run, Guarantee guarantee, int parallelism, boolean bounded) {
     Configuration conf = new Configuration();
     conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
     conf.set(EmbedderOptions.SENTENCES_TOPIC, "sentences-" + run);
@@ -178,17 +236,23 @@ public final class StreamBenchmark {
 
   private static void createTopics(String bootstrap, String run) {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-      Topics.create(admin, Map.of("sentences-" + run, 2, "embeddings-" + run, 2, "dead-letters-" + run, 1),
-          Map.of(), Duration.ofSeconds(60));
+      Topics.create(
+          admin,
+          Map.of("sentences-" + run, 2, "embeddings-" + run, 2, "dead-letters-" + run, 1),
+          Map.of(),
+          Duration.ofSeconds(60));
     }
   }
 
   private static KafkaProducer<byte[], byte[]> producer(String bootstrap) {
-    return new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap, "acks", "all", "linger.ms", "0"),
-        new ByteArraySerializer(), new ByteArraySerializer());
+    return new KafkaProducer<>(
+        Map.of("bootstrap.servers", bootstrap, "acks", "all", "linger.ms", "0"),
+        new ByteArraySerializer(),
+        new ByteArraySerializer());
   }
 
-  private static void produceAll(String bootstrap, String topic, List<String> texts) throws Exception {
+  private static void produceAll(String bootstrap, String topic, List<String> texts)
+      throws Exception {
     try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
       List<Future<RecordMetadata>> sends = new ArrayList<>();
       for (int i = 0; i < texts.size(); i++) {
@@ -206,18 +270,22 @@ public final class StreamBenchmark {
   }
 
   private static void runBounded(Configuration conf) throws Exception {
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(
-        conf.get(JobOptions.PARALLELISM), new Configuration());
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createLocalEnvironment(
+            conf.get(JobOptions.PARALLELISM), new Configuration());
     JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf);
     env.execute("bench");
   }
 
-  private static List<Embedding> readAll(String bootstrap, String topic, String isolation) throws Exception {
+  private static List<Embedding> readAll(String bootstrap, String topic, String isolation)
+      throws Exception {
     List<Embedding> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, isolation)) {
-      List<TopicPartition> parts = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      List<TopicPartition> parts =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       consumer.assign(parts);
       consumer.seekToBeginning(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
@@ -231,19 +299,36 @@ public final class StreamBenchmark {
   }
 
   private static KafkaConsumer<byte[], byte[]> consumer(String bootstrap, String isolation) {
-    return new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap, "isolation.level", isolation,
-        "enable.auto.commit", "false", "fetch.max.wait.ms", "10"), new ByteArrayDeserializer(),
+    return new KafkaConsumer<>(
+        Map.of(
+            "bootstrap.servers",
+            bootstrap,
+            "isolation.level",
+            isolation,
+            "enable.auto.commit",
+            "false",
+            "fetch.max.wait.ms",
+            "10"),
+        new ByteArrayDeserializer(),
         new ByteArrayDeserializer());
   }
 
   /** Returns {records, emit p50, emit p99, visible p50, visible p99}. */
-  private static double[] latency(String bootstrap, String run, Guarantee guarantee, String isolation,
-      List<String> texts, double rate, int seconds) throws Exception {
+  private static double[] latency(
+      String bootstrap,
+      String run,
+      Guarantee guarantee,
+      String isolation,
+      List<String> texts,
+      double rate,
+      int seconds)
+      throws Exception {
     createTopics(bootstrap, run);
     Configuration conf = conf(bootstrap, run, guarantee, 1, false);
     conf.set(JobOptions.MODEL, System.getProperty("twinstream.bench.model", ModelBundle.DEFAULT));
     conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.LATEST);
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+    StreamExecutionEnvironment env =
+        StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
     JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf);
     JobClient job = env.executeAsync("bench-latency");
@@ -252,28 +337,35 @@ public final class StreamBenchmark {
     AtomicBoolean consuming = new AtomicBoolean(true);
     // Sentences sent in the first 3 s of the run warm up the path and are not counted.
     AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
-    Thread consumerThread = new Thread(() -> {
-      try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, isolation)) {
-        List<TopicPartition> parts = consumer.partitionsFor("embeddings-" + run).stream()
-            .map(p -> new TopicPartition("embeddings-" + run, p.partition())).toList();
-        consumer.assign(parts);
-        consumer.seekToEnd(parts);
-        parts.forEach(consumer::position);
-        while (consuming.get()) {
-          for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
-            long now = System.currentTimeMillis();
-            Embedding e = EMBEDDINGS.decode(r.value());
-            if (e.getEventTime().toEpochMilli() < measureFrom.get()) {
-              continue;
-            }
-            emit.add((double) (e.getEmbeddedAt().toEpochMilli() - e.getEventTime().toEpochMilli()));
-            visible.add((double) (now - e.getEventTime().toEpochMilli()));
-          }
-        }
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }, "latency-consumer");
+    Thread consumerThread =
+        new Thread(
+            () -> {
+              try (KafkaConsumer<byte[], byte[]> consumer = consumer(bootstrap, isolation)) {
+                List<TopicPartition> parts =
+                    consumer.partitionsFor("embeddings-" + run).stream()
+                        .map(p -> new TopicPartition("embeddings-" + run, p.partition()))
+                        .toList();
+                consumer.assign(parts);
+                consumer.seekToEnd(parts);
+                parts.forEach(consumer::position);
+                while (consuming.get()) {
+                  for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(20))) {
+                    long now = System.currentTimeMillis();
+                    Embedding e = EMBEDDINGS.decode(r.value());
+                    if (e.getEventTime().toEpochMilli() < measureFrom.get()) {
+                      continue;
+                    }
+                    emit.add(
+                        (double)
+                            (e.getEmbeddedAt().toEpochMilli() - e.getEventTime().toEpochMilli()));
+                    visible.add((double) (now - e.getEventTime().toEpochMilli()));
+                  }
+                }
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            },
+            "latency-consumer");
     consumerThread.start();
     // Wait until the job has loaded its model and reads: its first sentences are warm-up.
     Thread.sleep(8_000);
@@ -297,8 +389,13 @@ public final class StreamBenchmark {
     consuming.set(false);
     consumerThread.join();
     job.cancel().get();
-    return new double[] {emit.size(), Stats.percentile(emit, 50), Stats.percentile(emit, 99),
-        Stats.percentile(visible, 50), Stats.percentile(visible, 99)};
+    return new double[] {
+      emit.size(),
+      Stats.percentile(emit, 50),
+      Stats.percentile(emit, 99),
+      Stats.percentile(visible, 50),
+      Stats.percentile(visible, 99)
+    };
   }
 
   private static void log(String format, Object... args) {

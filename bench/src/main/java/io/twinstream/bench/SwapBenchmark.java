@@ -1,17 +1,16 @@
 package io.twinstream.bench;
 
+import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
-import io.twinstream.kafka.Topics;
-import io.twinstream.kafka.KafkaModelUpdates;
-import io.twinstream.testkit.KafkaProcess;
-import io.twinstream.embedder.EmbedderJob;
-import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.kafka.Topics;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.testkit.KafkaProcess;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,11 +36,13 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * How much a hot swap disturbs the stream: sentences flow at a steady rate through the job (parallelism 1)
- * while the model is promoted twice (fp32 → int8 → fp32, as published versions); the gaps between consecutive
- * emitted batches ({@code embeddedAt}) around each swap are compared with the median gap of the run.
+ * How much a hot swap disturbs the stream: sentences flow at a steady rate through the job
+ * (parallelism 1) while the model is promoted twice (fp32 → int8 → fp32, as published versions);
+ * the gaps between consecutive emitted batches ({@code embeddedAt}) around each swap are compared
+ * with the median gap of the run.
  *
- * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.SwapBenchmark [rate] [seconds]}.
+ * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.SwapBenchmark [rate]
+ * [seconds]}.
  */
 public final class SwapBenchmark {
 
@@ -49,13 +50,16 @@ public final class SwapBenchmark {
 
   /** Promotes on a thread of its own, so that the steady producer never pauses for it. */
   private static void promoteAsync(KafkaModelUpdates updates, String version) {
-    Thread t = new Thread(() -> {
-      try {
-        updates.promote(version, "swap benchmark");
-      } catch (Exception e) {
-        throw new IllegalStateException("promotion of " + version + " failed", e);
-      }
-    }, "promote-" + version);
+    Thread t =
+        new Thread(
+            () -> {
+              try {
+                updates.promote(version, "swap benchmark");
+              } catch (Exception e) {
+                throw new IllegalStateException("promotion of " + version + " failed", e);
+              }
+            },
+            "promote-" + version);
     t.start();
   }
 
@@ -71,48 +75,62 @@ public final class SwapBenchmark {
     registry.setCurrent("fp32-a");
     AvroCodec<Sentence> sentences = AvroCodec.of(Sentence.class);
     AvroCodec<Embedding> embeddings = AvroCodec.of(Embedding.class);
-    try (KafkaProcess kafka = KafkaProcess.start(dir.resolve("kafka-" + System.nanoTime()), 0,
-        Duration.ofSeconds(90))) {
+    try (KafkaProcess kafka =
+        KafkaProcess.start(dir.resolve("kafka-" + System.nanoTime()), 0, Duration.ofSeconds(90))) {
       String bootstrap = kafka.bootstrapServers();
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
-        Topics.create(admin, Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1), Map.of(),
+        Topics.create(
+            admin,
+            Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1),
+            Map.of(),
             Duration.ofSeconds(60));
       }
-      KafkaModelUpdates updates = new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates").ensureTopic();
+      KafkaModelUpdates updates =
+          new KafkaModelUpdates(
+                  registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
+              .ensureTopic();
       Configuration conf = new Configuration();
       conf.set(JobOptions.BOOTSTRAP_SERVERS, bootstrap);
       conf.set(JobOptions.MODEL, "registry");
       conf.set(JobOptions.MODEL_REGISTRY, registry.root().toString());
       conf.set(JobOptions.DELIVERY_GUARANTEE, JobOptions.Guarantee.AT_LEAST_ONCE);
       conf.set(JobOptions.RESTART_ATTEMPTS, 0);
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
+      StreamExecutionEnvironment env =
+          StreamExecutionEnvironment.createLocalEnvironment(1, new Configuration());
       JobEnvironment.configure(env, conf);
       EmbedderJob.build(env, conf);
       JobClient job = env.executeAsync("swap-bench");
 
       List<Embedding> out = Collections.synchronizedList(new ArrayList<>());
       AtomicBoolean consuming = new AtomicBoolean(true);
-      Thread consumer = new Thread(() -> {
-        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(Map.of("bootstrap.servers", bootstrap,
-            "enable.auto.commit", "false"), new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-          TopicPartition tp = new TopicPartition("embeddings", 0);
-          c.assign(List.of(tp));
-          c.seekToBeginning(List.of(tp));
-          while (consuming.get()) {
-            for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
-              out.add(embeddings.decode(r.value()));
-            }
-          }
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
+      Thread consumer =
+          new Thread(
+              () -> {
+                try (KafkaConsumer<byte[], byte[]> c =
+                    new KafkaConsumer<>(
+                        Map.of("bootstrap.servers", bootstrap, "enable.auto.commit", "false"),
+                        new ByteArrayDeserializer(),
+                        new ByteArrayDeserializer())) {
+                  TopicPartition tp = new TopicPartition("embeddings", 0);
+                  c.assign(List.of(tp));
+                  c.seekToBeginning(List.of(tp));
+                  while (consuming.get()) {
+                    for (ConsumerRecord<byte[], byte[]> r : c.poll(Duration.ofMillis(100))) {
+                      out.add(embeddings.decode(r.value()));
+                    }
+                  }
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              });
       consumer.start();
       Thread.sleep(8_000); // model loading and job start-up
       List<Long> swapTimes = new ArrayList<>();
-      try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of("bootstrap.servers", bootstrap,
-          "linger.ms", "0"), new ByteArraySerializer(), new ByteArraySerializer())) {
+      try (KafkaProducer<byte[], byte[]> producer =
+          new KafkaProducer<>(
+              Map.of("bootstrap.servers", bootstrap, "linger.ms", "0"),
+              new ByteArraySerializer(),
+              new ByteArraySerializer())) {
         long interval = (long) (1e9 / rate);
         long start = System.nanoTime();
         long end = start + seconds * 1_000_000_000L;
@@ -136,9 +154,15 @@ public final class SwapBenchmark {
             promoteAsync(updates, "fp32-c");
           }
           String id = "s-" + i;
-          Sentence s = Sentence.newBuilder().setId(id).setText(texts.get(i % texts.size()))
-              .setEventTime(Instant.now()).build();
-          producer.send(new ProducerRecord<>("sentences", id.getBytes(StandardCharsets.UTF_8), sentences.encode(s)));
+          Sentence s =
+              Sentence.newBuilder()
+                  .setId(id)
+                  .setText(texts.get(i % texts.size()))
+                  .setEventTime(Instant.now())
+                  .build();
+          producer.send(
+              new ProducerRecord<>(
+                  "sentences", id.getBytes(StandardCharsets.UTF_8), sentences.encode(s)));
         }
       }
       Thread.sleep(5_000);
@@ -160,12 +184,20 @@ public final class SwapBenchmark {
       }
       double median = Stats.median(gaps);
       StringBuilder md = new StringBuilder();
-      md.append(String.format(Locale.ROOT, "Machine: %s%n%d sentences/s for %d s, parallelism 1, %d batches, "
-          + "median gap between batches %.0f ms%n%n", MachineInfo.describe(), (long) rate, seconds, times.size(),
-          median));
-      md.append("| swap | from → to | first batch of the new version after promotion | gap at the switch "
-          + "(last old → first new batch) | above median | longest gap from promotion to 1 s after the switch "
-          + "(background load included) | above median |\n");
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "Machine: %s%n%d sentences/s for %d s, parallelism 1, %d batches, "
+                  + "median gap between batches %.0f ms%n%n",
+              MachineInfo.describe(),
+              (long) rate,
+              seconds,
+              times.size(),
+              median));
+      md.append(
+          "| swap | from → to | first batch of the new version after promotion | gap at the switch "
+              + "(last old → first new batch) | above median | longest gap from promotion to 1 s after the switch "
+              + "(background load included) | above median |\n");
       md.append("|---|---|---:|---:|---:|---:|---:|\n");
       for (int s = 0; s < swapTimes.size(); s++) {
         long promoted = swapTimes.get(s);
@@ -178,7 +210,8 @@ public final class SwapBenchmark {
           }
         }
         if (firstNew == null) {
-          md.append(String.format(Locale.ROOT, "| %d | → %s | never | - | - | - | - |%n", s + 1, target));
+          md.append(
+              String.format(Locale.ROOT, "| %d | → %s | never | - | - | - | - |%n", s + 1, target));
           continue;
         }
         double longest = 0;
@@ -189,11 +222,23 @@ public final class SwapBenchmark {
         }
         Long lastOld = batches.lowerKey(firstNew);
         double atSwitch = lastOld == null ? Double.NaN : firstNew - lastOld;
-        md.append(String.format(Locale.ROOT, "| %d | %s → %s | %d ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
-            s + 1, batches.floorEntry(promoted) == null ? "?" : batches.floorEntry(promoted).getValue(), target,
-            firstNew - promoted, atSwitch, atSwitch - median, longest, longest - median));
+        md.append(
+            String.format(
+                Locale.ROOT,
+                "| %d | %s → %s | %d ms | %.0f ms | %.0f ms | %.0f ms | %.0f ms |%n",
+                s + 1,
+                batches.floorEntry(promoted) == null
+                    ? "?"
+                    : batches.floorEntry(promoted).getValue(),
+                target,
+                firstNew - promoted,
+                atSwitch,
+                atSwitch - median,
+                longest,
+                longest - median));
       }
-      // For scale: the longest gap anywhere outside the swap windows (from promotion to 1 s after the first
+      // For scale: the longest gap anywhere outside the swap windows (from promotion to 1 s after
+      // the first
       // batch of the new version), i.e. what this machine's noise alone does during the run.
       double quietLongest = 0;
       for (int k = 1; k < times.size(); k++) {
@@ -207,8 +252,13 @@ public final class SwapBenchmark {
           quietLongest = Math.max(quietLongest, times.get(k) - times.get(k - 1));
         }
       }
-      md.append(String.format(Locale.ROOT, "%nLongest gap outside the swap windows (5 s after each promotion): "
-          + "%.0f ms (%.0f ms above median)%n", quietLongest, quietLongest - median));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "%nLongest gap outside the swap windows (5 s after each promotion): "
+                  + "%.0f ms (%.0f ms above median)%n",
+              quietLongest,
+              quietLongest - median));
       System.out.println(md);
       Files.writeString(Path.of("bench-results", "swap.md"), md.toString(), StandardCharsets.UTF_8);
     }

@@ -1,6 +1,5 @@
 package io.twinstream.bench;
 
-import io.twinstream.trainer.TwinEncoder;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -12,6 +11,7 @@ import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.TwinEncoder;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -22,14 +22,17 @@ import java.util.Locale;
 import java.util.Random;
 
 /**
- * Training throughput of the twin encoder on this machine: MNRL steps on synthetic pairs built from the STS
- * sentences, short (~20 tokens per text) and long (~128), at several batch sizes; per configuration the median
- * step time after one warm-up step, pairs/s, peak RSS (VmHWM, reset between configurations), and the useful
- * GFLOP/s (real tokens x 6 x non-embedding parameters per second) next to the single-precision matMul GFLOP/s
- * of the same engine measured in the same run. Then a full 1,000-pair MNRL round at batch 32 (the target), and
- * the gradient-cache memory case: 16 queries with 16 positive and 16 negative documents of 256 tokens per step.
+ * Training throughput of the twin encoder on this machine: MNRL steps on synthetic pairs built from
+ * the STS sentences, short (~20 tokens per text) and long (~128), at several batch sizes; per
+ * configuration the median step time after one warm-up step, pairs/s, peak RSS (VmHWM, reset
+ * between configurations), and the useful GFLOP/s (real tokens x 6 x non-embedding parameters per
+ * second) next to the single-precision matMul GFLOP/s of the same engine measured in the same run.
+ * Then a full 1,000-pair MNRL round at batch 32 (the target), and the gradient-cache memory case:
+ * 16 queries with 16 positive and 16 negative documents of 256 tokens per step.
  *
- * <pre>java -cp bench/target/benchmarks.jar io.twinstream.bench.TrainerBenchmark [steps] [sections]</pre>
+ * <pre>java -cp bench/target/benchmarks.jar io.twinstream.bench.TrainerBenchmark [steps] [sections]
+ * </pre>
+ *
  * sections: any of {@code ceiling,throughput,round,memory} (default all).
  */
 public final class TrainerBenchmark {
@@ -38,12 +41,16 @@ public final class TrainerBenchmark {
 
   public static void main(String[] args) throws Exception {
     setDefault("ai.djl.offline", "true");
-    setDefault("ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
+    setDefault(
+        "ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
     setDefault("ai.djl.pytorch.num_interop_threads", "1");
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 6;
     String sections = args.length > 1 ? args[1] : "ceiling,throughput,round,memory";
-    System.out.println("# TrainerBenchmark on " + MachineInfo.describe() + ", libtorch threads "
-        + System.getProperty("ai.djl.pytorch.num_threads"));
+    System.out.println(
+        "# TrainerBenchmark on "
+            + MachineInfo.describe()
+            + ", libtorch threads "
+            + System.getProperty("ai.djl.pytorch.num_threads"));
     ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
     long nonEmbedding;
     try (var twin = TwinEncoder.load(base)) {
@@ -52,20 +59,33 @@ public final class TrainerBenchmark {
     double ceiling = Double.NaN;
     if (sections.contains("ceiling") || sections.contains("throughput")) {
       ceiling = matMulCeiling();
-      System.out.printf(Locale.ROOT, "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s "
-          + "(measured again before each configuration)%n", ceiling);
+      System.out.printf(
+          Locale.ROOT,
+          "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s "
+              + "(measured again before each configuration)%n",
+          ceiling);
     }
     List<String> sentences = BenchCorpus.sentences(20_000);
     try (TextTokenizer tokenizer = TextTokenizer.of(base)) {
       if (sections.contains("throughput")) {
-        System.out.println("length | batch | median step s | pairs/s | tokens/step | useful GFLOP/s | ceiling "
-            + "GFLOP/s | of ceiling | peak RSS MiB | cached steps");
+        System.out.println(
+            "length | batch | median step s | pairs/s | tokens/step | useful GFLOP/s | ceiling "
+                + "GFLOP/s | of ceiling | peak RSS MiB | cached steps");
         for (int length : new int[] {20, 128}) {
           for (int batch : new int[] {16, 32, 64}) {
-            List<TrainingExample> pairs = pairs(sentences, tokenizer, batch * (steps + 1), length, length, false, 1);
+            List<TrainingExample> pairs =
+                pairs(sentences, tokenizer, batch * (steps + 1), length, length, false, 1);
             // The ceiling is measured right before each configuration: the machine's speed drifts.
             ceiling = matMulCeiling();
-            run(base, pairs, batch, length, tokenizer, nonEmbedding, ceiling, GradientCache.AUTO,
+            run(
+                base,
+                pairs,
+                batch,
+                length,
+                tokenizer,
+                nonEmbedding,
+                ceiling,
+                GradientCache.AUTO,
                 TrainingOptions.defaults().activationBudgetMiB());
           }
         }
@@ -78,7 +98,8 @@ public final class TrainerBenchmark {
         }
         double before = matMulCeiling();
         resetPeak();
-        FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), TrainingOptions.defaults());
+        FineTuner tuner =
+            new FineTuner(new MultipleNegativesRankingLoss(), TrainingOptions.defaults());
         long t0 = System.nanoTime();
         FineTuner.Result r = tuner.fineTune(base, pairs, TrainingListener.NONE);
         double wall = (System.nanoTime() - t0) / 1e9;
@@ -87,81 +108,139 @@ public final class TrainerBenchmark {
         long peak = peakRssMiB();
         double after = matMulCeiling();
         double useful = roundTokens * 6.0 * nonEmbedding / r.summary().seconds() / 1e9;
-        System.out.printf(Locale.ROOT, "1,000-pair MNRL round, batch 32, short pairs (%.1f tokens/pair): %d steps, "
+        System.out.printf(
+            Locale.ROOT,
+            "1,000-pair MNRL round, batch 32, short pairs (%.1f tokens/pair): %d steps, "
                 + "training %.1f s (forward+backward %.1f, optimizer %.1f, checks %.1f), with model load %.1f s, "
                 + "%.1f pairs/s, useful %.1f GFLOP/s = %.2f of the matMul ceiling (%.1f before, %.1f after), "
-                + "peak RSS %d MiB%n", (double) roundTokens / pairs.size(), r.summary().steps(),
-            r.summary().seconds(), t.forwardBackward(), t.optimizer(), t.checks(), wall,
-            1000 / r.summary().seconds(), useful, useful / ((before + after) / 2), before, after, peak);
+                + "peak RSS %d MiB%n",
+            (double) roundTokens / pairs.size(),
+            r.summary().steps(),
+            r.summary().seconds(),
+            t.forwardBackward(),
+            t.optimizer(),
+            t.checks(),
+            wall,
+            1000 / r.summary().seconds(),
+            useful,
+            useful / ((before + after) / 2),
+            before,
+            after,
+            peak);
       }
       if (sections.contains("memory")) {
-        System.out.println("gradient cache: 16 queries (~20 tokens) + 16 positive + 16 negative documents of 256 "
-            + "tokens per step");
-        List<TrainingExample> docs = pairs(sentences, tokenizer, 16 * (Math.min(steps, 3) + 1), 20, 256, true, 3);
+        System.out.println(
+            "gradient cache: 16 queries (~20 tokens) + 16 positive + 16 negative documents of 256 "
+                + "tokens per step");
+        List<TrainingExample> docs =
+            pairs(sentences, tokenizer, 16 * (Math.min(steps, 3) + 1), 20, 256, true, 3);
         for (GradientCache mode : new GradientCache[] {GradientCache.AUTO, GradientCache.OFF}) {
-          run(base, docs, 16, 256, tokenizer, nonEmbedding, Double.NaN, mode,
-              Integer.getInteger("twinstream.bench.activationBudgetMiB",
+          run(
+              base,
+              docs,
+              16,
+              256,
+              tokenizer,
+              nonEmbedding,
+              Double.NaN,
+              mode,
+              Integer.getInteger(
+                  "twinstream.bench.activationBudgetMiB",
                   TrainingOptions.defaults().activationBudgetMiB()));
         }
       }
     }
   }
 
-  private static void run(ModelBundle base, List<TrainingExample> pairs, int batch, int length,
-      TextTokenizer tokenizer, long nonEmbedding, double ceiling, GradientCache cache, int budget)
+  private static void run(
+      ModelBundle base,
+      List<TrainingExample> pairs,
+      int batch,
+      int length,
+      TextTokenizer tokenizer,
+      long nonEmbedding,
+      double ceiling,
+      GradientCache cache,
+      int budget)
       throws Exception {
     resetPeak();
     List<Double> stepSeconds = new ArrayList<>();
     long[] last = {0};
-    TrainingOptions options = TrainingOptions.defaults().withBatchSize(batch).withGradientCache(cache, budget);
+    TrainingOptions options =
+        TrainingOptions.defaults().withBatchSize(batch).withGradientCache(cache, budget);
     FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), options);
-    TrainingListener timer = new TrainingListener() {
-      @Override
-      public void stepCompleted(int epoch, int step, int total, double loss, double lr, double norm) {
-        long now = System.nanoTime();
-        if (step > 1) {
-          stepSeconds.add((now - last[0]) / 1e9);
-        }
-        last[0] = now;
-      }
-    };
+    TrainingListener timer =
+        new TrainingListener() {
+          @Override
+          public void stepCompleted(
+              int epoch, int step, int total, double loss, double lr, double norm) {
+            long now = System.nanoTime();
+            if (step > 1) {
+              stepSeconds.add((now - last[0]) / 1e9);
+            }
+            last[0] = now;
+          }
+        };
     // The first step's time is not counted (warm-up), so the clock starts when it ends.
     FineTuner.Result r = tuner.fineTune(base, pairs, timer);
     r.encoder().close();
     double median = Stats.median(stepSeconds);
     long tokens = 0;
     for (TrainingExample e : pairs) {
-      tokens += count(tokenizer, e.anchor()) + count(tokenizer, e.positive())
-          + (e.negative() == null ? 0 : count(tokenizer, e.negative()));
+      tokens +=
+          count(tokenizer, e.anchor())
+              + count(tokenizer, e.positive())
+              + (e.negative() == null ? 0 : count(tokenizer, e.negative()));
     }
     double tokensPerStep = (double) tokens / pairs.size() * batch;
     double useful = tokensPerStep * 6 * nonEmbedding / median / 1e9;
-    System.out.printf(Locale.ROOT, "%s | %d | %.3f | %.1f | %.0f | %.1f | %s | %s | %d | %d%s%n",
-        length <= 20 ? "short" : length + " tok", batch, median, batch / median, tokensPerStep, useful,
+    System.out.printf(
+        Locale.ROOT,
+        "%s | %d | %.3f | %.1f | %.0f | %.1f | %s | %s | %d | %d%s%n",
+        length <= 20 ? "short" : length + " tok",
+        batch,
+        median,
+        batch / median,
+        tokensPerStep,
+        useful,
         Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.1f", ceiling),
-        Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.2f", useful / ceiling), peakRssMiB(),
-        r.summary().cachedSteps(), cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")");
+        Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.2f", useful / ceiling),
+        peakRssMiB(),
+        r.summary().cachedSteps(),
+        cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")");
   }
 
   private static int count(TextTokenizer tokenizer, String text) {
     return tokenizer.tokenize(List.of(text))[0].length();
   }
 
-  /** Pairs whose anchors have about {@code anchorTokens} tokens and positives (and negatives) {@code docTokens}. */
-  static List<TrainingExample> pairs(List<String> sentences, TextTokenizer tokenizer, int n, int anchorTokens,
-      int docTokens, boolean negatives, long seed) {
+  /**
+   * Pairs whose anchors have about {@code anchorTokens} tokens and positives (and negatives) {@code
+   * docTokens}.
+   */
+  static List<TrainingExample> pairs(
+      List<String> sentences,
+      TextTokenizer tokenizer,
+      int n,
+      int anchorTokens,
+      int docTokens,
+      boolean negatives,
+      long seed) {
     Random random = new Random(seed);
     List<TrainingExample> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       String a = text(sentences, tokenizer, random, anchorTokens);
       String p = text(sentences, tokenizer, random, docTokens);
-      out.add(negatives ? TrainingExample.triplet(a, p, text(sentences, tokenizer, random, docTokens))
-          : TrainingExample.pair(a, p));
+      out.add(
+          negatives
+              ? TrainingExample.triplet(a, p, text(sentences, tokenizer, random, docTokens))
+              : TrainingExample.pair(a, p));
     }
     return out;
   }
 
-  private static String text(List<String> sentences, TextTokenizer tokenizer, Random random, int tokens) {
+  private static String text(
+      List<String> sentences, TextTokenizer tokenizer, Random random, int tokens) {
     StringBuilder sb = new StringBuilder();
     while (true) {
       String next = sentences.get(random.nextInt(sentences.size()));

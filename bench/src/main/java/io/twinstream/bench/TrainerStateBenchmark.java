@@ -1,10 +1,9 @@
 package io.twinstream.bench;
 
-import io.twinstream.trainer.online.TrainerState;
-import io.twinstream.trainer.online.TrainerStateCodec;
-import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
 import io.twinstream.trainer.online.ReplayBuffer;
+import io.twinstream.trainer.online.TrainerState;
+import io.twinstream.trainer.online.TrainerStateCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -24,9 +23,10 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the trainer's checkpoint costs: snapshotting a full replay buffer and encoding it as JSON (what the
- * operator stores), against a minimal binary encoding of the same fields (the baseline: about the least any
- * format can do). Feedback texts are query-length anchors and document-length candidates.
+ * What the trainer's checkpoint costs: snapshotting a full replay buffer and encoding it as JSON
+ * (what the operator stores), against a minimal binary encoding of the same fields (the baseline:
+ * about the least any format can do). Feedback texts are query-length anchors and document-length
+ * candidates.
  *
  * <p>{@code java -jar bench/target/benchmarks.jar TrainerStateBenchmark}
  */
@@ -49,15 +49,20 @@ public class TrainerStateBenchmark {
   public void fill() throws IOException {
     buffer = new ReplayBuffer(capacity, 0.2, 5000);
     Random random = new Random(1);
-    String[] words = "the a service pool database request error timeout cache queue deploy disk memory client"
-        .split(" ");
+    String[] words =
+        "the a service pool database request error timeout cache queue deploy disk memory client"
+            .split(" ");
     for (int i = 0; i < capacity * 2; i++) {
       StringBuilder doc = new StringBuilder();
       for (int w = 0; w < 25; w++) {
         doc.append(words[random.nextInt(words.length)]).append(' ');
       }
-      buffer.offer(new Feedback("query " + random.nextInt(capacity) + " about " + words[random.nextInt(words.length)],
-          doc.toString(), random.nextBoolean() ? 1f : 0f, 1_700_000_000_000L + i));
+      buffer.offer(
+          new Feedback(
+              "query " + random.nextInt(capacity) + " about " + words[random.nextInt(words.length)],
+              doc.toString(),
+              random.nextBoolean() ? 1f : 0f,
+              1_700_000_000_000L + i));
     }
     json = TrainerStateCodec.encode(state());
   }

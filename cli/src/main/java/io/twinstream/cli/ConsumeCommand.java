@@ -25,43 +25,54 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code twinstream consume}: committed records of a topic to JSONL. */
 @Command(
     name = "consume",
     mixinStandardHelpOptions = true,
     description = {
-        "Reads a topic from the beginning (read_committed: only records of committed transactions) and writes",
-        "one JSON line per record with every field of its Avro record (any Twinstream record type).",
-        "Stops after --max records, or after --timeout seconds without a new record.",
-        "Exit code: 0, or 2 when some records could not be decoded (reported on stderr), 1 = failure."})
+      "Reads a topic from the beginning (read_committed: only records of committed transactions) and writes",
+      "one JSON line per record with every field of its Avro record (any Twinstream record type).",
+      "Stops after --max records, or after --timeout seconds without a new record.",
+      "Exit code: 0, or 2 when some records could not be decoded (reported on stderr), 1 = failure."
+    })
 final class ConsumeCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  KafkaClientOptions kafka;
+  @Mixin KafkaClientOptions kafka;
 
-  @Option(names = "--topic", defaultValue = "embeddings", description = "Topic (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--topic",
+      defaultValue = "embeddings",
+      description = "Topic (default: ${DEFAULT-VALUE}).")
   String topic;
 
-  @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
+  @Option(
+      names = "--output",
+      defaultValue = "-",
+      paramLabel = "FILE|-",
       description = "Output JSONL file, or - for standard output (default: ${DEFAULT-VALUE}).")
   String output;
 
-  @Option(names = "--max", paramLabel = "N", description = "Stop after N records (default: no limit).")
+  @Option(
+      names = "--max",
+      paramLabel = "N",
+      description = "Stop after N records (default: no limit).")
   Long max;
 
-  @Option(names = "--timeout", defaultValue = "10", paramLabel = "SECONDS",
-      description = "Stop after this many seconds without a new record (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--timeout",
+      defaultValue = "10",
+      paramLabel = "SECONDS",
+      description =
+          "Stop after this many seconds without a new record (default: ${DEFAULT-VALUE}).")
   double timeout;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -76,15 +87,21 @@ final class ConsumeCommand implements Callable<Integer> {
     Progress bar = progress.create(err, "consuming", -1);
     try (KafkaConsumer<byte[], byte[]> consumer =
             new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-        Writer out = new BufferedWriter(new OutputStreamWriter("-".equals(output)
-            ? new EmbedCommand.NonClosingOutputStream(System.out) : Files.newOutputStream(Path.of(output)),
-            StandardCharsets.UTF_8))) {
+        Writer out =
+            new BufferedWriter(
+                new OutputStreamWriter(
+                    "-".equals(output)
+                        ? new EmbedCommand.NonClosingOutputStream(System.out)
+                        : Files.newOutputStream(Path.of(output)),
+                    StandardCharsets.UTF_8))) {
       List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (partitions == null || partitions.isEmpty()) {
-        err.println("twinstream consume: topic '" + topic + "' does not exist at " + kafka.bootstrap);
+        err.println(
+            "twinstream consume: topic '" + topic + "' does not exist at " + kafka.bootstrap);
         return 1;
       }
-      List<TopicPartition> assigned = partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+      List<TopicPartition> assigned =
+          partitions.stream().map(p -> new TopicPartition(topic, p.partition())).toList();
       consumer.assign(assigned);
       consumer.seekToBeginning(assigned);
       long idleSince = System.nanoTime();
@@ -104,7 +121,15 @@ final class ConsumeCommand implements Callable<Integer> {
             count++;
           } catch (RecordDecodeException e) {
             undecodable++;
-            err.println("\r" + topic + "-" + r.partition() + "@" + r.offset() + ": cannot decode: " + e.reason());
+            err.println(
+                "\r"
+                    + topic
+                    + "-"
+                    + r.partition()
+                    + "@"
+                    + r.offset()
+                    + ": cannot decode: "
+                    + e.reason());
           }
         }
         bar.update(count, count, undecodable + " undecodable");
@@ -112,7 +137,11 @@ final class ConsumeCommand implements Callable<Integer> {
     } finally {
       bar.finish();
     }
-    err.printf(Locale.ROOT, "twinstream consume: %,d records from %s%s%n", count, topic,
+    err.printf(
+        Locale.ROOT,
+        "twinstream consume: %,d records from %s%s%n",
+        count,
+        topic,
         undecodable > 0 ? ", " + undecodable + " undecodable" : "");
     return undecodable > 0 ? 2 : 0;
   }

@@ -1,5 +1,6 @@
 package io.twinstream.cli;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.cli.demo.CorpusVectors;
 import io.twinstream.cli.demo.DemoReport;
 import io.twinstream.cli.demo.SimulatedUsers;
@@ -17,6 +18,7 @@ import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
+import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.AvroJson;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.streamtrainer.LearningJob;
@@ -52,8 +54,6 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.twinstream.schemas.AvroCodec;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,32 +61,46 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code twinstream demo}: orchestration only. It starts a broker and the job (embedding + trainer), streams the
- * task's corpus, lets {@link SimulatedUsers} search the serving version's vectors and send their clicks as
- * feedback, waits for each round's update (and, after a promotion, for the new version to serve and re-embed
- * the corpus), scores every version with {@link TestQueries} and writes a {@link DemoReport}.
+ * {@code twinstream demo}: orchestration only. It starts a broker and the job (embedding +
+ * trainer), streams the task's corpus, lets {@link SimulatedUsers} search the serving version's
+ * vectors and send their clicks as feedback, waits for each round's update (and, after a promotion,
+ * for the new version to serve and re-embed the corpus), scores every version with {@link
+ * TestQueries} and writes a {@link DemoReport}.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-    description = {"Continuous learning end to end, embedded and self-contained: starts a Kafka broker and the "
-        + "Flink job (embedding + trainer), streams a corpus, simulates users who search, click the relevant "
-        + "shown result and skip the rest, and lets the job fine-tune, gate and hot-swap the encoder in rounds.",
-        "Prints the base model's nDCG@10 on held-out test queries, then per round the gate decision and each "
-            + "version's nDCG@10."})
+@Command(
+    name = "demo",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Continuous learning end to end, embedded and self-contained: starts a Kafka broker and the "
+          + "Flink job (embedding + trainer), streams a corpus, simulates users who search, click the relevant "
+          + "shown result and skip the rest, and lets the job fine-tune, gate and hot-swap the encoder in rounds.",
+      "Prints the base model's nDCG@10 on held-out test queries, then per round the gate decision and each "
+          + "version's nDCG@10."
+    })
 final class DemoCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--rounds", defaultValue = "3", paramLabel = "N", description = "Fine-tuning rounds (default 3).")
+  @Option(
+      names = "--rounds",
+      defaultValue = "3",
+      paramLabel = "N",
+      description = "Fine-tuning rounds (default 3).")
   int rounds;
 
-  @Option(names = "--task", defaultValue = "domain", paramLabel = "domain|sts",
-      description = "Built-in task: 'domain' (generated on-call dialect whose code words the base model does not "
-          + "know; default) or 'sts' (queries and documents from STS-benchmark pairs scored >= 4).")
+  @Option(
+      names = "--task",
+      defaultValue = "domain",
+      paramLabel = "domain|sts",
+      description =
+          "Built-in task: 'domain' (generated on-call dialect whose code words the base model does not "
+              + "know; default) or 'sts' (queries and documents from STS-benchmark pairs scored >= 4).")
   String task;
 
-  @Option(names = "--corpus", paramLabel = "FILE", description = "BEIR corpus JSONL (with --queries, --qrels) "
-      + "instead of a built-in task.")
+  @Option(
+      names = "--corpus",
+      paramLabel = "FILE",
+      description = "BEIR corpus JSONL (with --queries, --qrels) " + "instead of a built-in task.")
   Path corpus;
 
   @Option(names = "--queries", paramLabel = "FILE", description = "BEIR queries JSONL.")
@@ -95,48 +109,81 @@ final class DemoCommand implements Callable<Integer> {
   @Option(names = "--qrels", paramLabel = "FILE", description = "BEIR relevance TSV.")
   Path qrels;
 
-  @Option(names = "--sts-file", paramLabel = "FILE", description = "STS TSV for --task sts (default: "
-      + "data/stsb-ccbysa/train.tsv of the installation).")
+  @Option(
+      names = "--sts-file",
+      paramLabel = "FILE",
+      description =
+          "STS TSV for --task sts (default: " + "data/stsb-ccbysa/train.tsv of the installation).")
   Path stsFile;
 
-  @Option(names = "--problems", defaultValue = "24", paramLabel = "N",
+  @Option(
+      names = "--problems",
+      defaultValue = "24",
+      paramLabel = "N",
       description = "Domain task: problems, i.e. code words (2-24, default 24).")
   int problems;
 
-  @Option(names = "--services", defaultValue = "10", paramLabel = "N",
+  @Option(
+      names = "--services",
+      defaultValue = "10",
+      paramLabel = "N",
       description = "Domain task: services (1-12, default 10); documents = problems x services.")
   int services;
 
-  @Option(names = "--queries-per-round", defaultValue = "96", paramLabel = "N",
+  @Option(
+      names = "--queries-per-round",
+      defaultValue = "96",
+      paramLabel = "N",
       description = "Searches simulated per round (default 96); each gives --shown feedback pairs.")
   int queriesPerRound;
 
-  @Option(names = "--shown", defaultValue = "10", paramLabel = "K", description = "Results shown per search "
-      + "(default 10): the relevant one among them is clicked, the others are skipped (hard negatives).")
+  @Option(
+      names = "--shown",
+      defaultValue = "10",
+      paramLabel = "K",
+      description =
+          "Results shown per search "
+              + "(default 10): the relevant one among them is clicked, the others are skipped (hard negatives).")
   int shown;
 
-  @Option(names = "--learning-rate", defaultValue = "1e-4", paramLabel = "LR",
+  @Option(
+      names = "--learning-rate",
+      defaultValue = "1e-4",
+      paramLabel = "LR",
       description = "Peak learning rate of a round (default 1e-4; the job's own default is 2e-5).")
   double learningRate;
 
-  @Option(names = "--seed", defaultValue = "42", paramLabel = "N", description = "Task, split and users (default 42).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      paramLabel = "N",
+      description = "Task, split and users (default 42).")
   long seed;
 
-  @Option(names = "--registry", paramLabel = "DIR", description = "Registry to publish into, kept afterwards "
-      + "(default: a temporary directory, deleted). Each version works with 'twinstream embed --model DIR/VERSION'.")
+  @Option(
+      names = "--registry",
+      paramLabel = "DIR",
+      description =
+          "Registry to publish into, kept afterwards "
+              + "(default: a temporary directory, deleted). Each version works with 'twinstream embed --model DIR/VERSION'.")
   Path registryDir;
 
   @Option(names = "--report", paramLabel = "FILE", description = "Write the JSON report here.")
   Path report;
 
-  @Option(names = "--chart", paramLabel = "FILE", description = "Write an HTML chart of nDCG@10 and loss per "
-      + "version here (default: the report's path with .html).")
+  @Option(
+      names = "--chart",
+      paramLabel = "FILE",
+      description =
+          "Write an HTML chart of nDCG@10 and loss per "
+              + "version here (default: the report's path with .html).")
   Path chart;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
-  @Option(names = "--dump", paramLabel = "DIR",
+  @Option(
+      names = "--dump",
+      paramLabel = "DIR",
       description = "Write everything that came out of embeddings and model-updates as JSONL here.")
   Path dump;
 
@@ -151,18 +198,28 @@ final class DemoCommand implements Callable<Integer> {
     RetrievalTask retrieval = loadTask();
     RetrievalTask.Split split = retrieval.split(0.2, seed);
     if (split.traffic().isEmpty() || split.test().isEmpty()) {
-      throw new IllegalArgumentException("the task has too few judged queries (" + retrieval.queries().size()
-          + ") for a traffic/dev/test split");
+      throw new IllegalArgumentException(
+          "the task has too few judged queries ("
+              + retrieval.queries().size()
+              + ") for a traffic/dev/test split");
     }
     int k = Math.min(shown, retrieval.corpus().size());
     Path work = Files.createTempDirectory("twinstream-demo-");
     try {
       Path registryRoot = registryDir != null ? registryDir : work.resolve("registry");
       retrieval.writeBeir(work.resolve("dev"), split.dev());
-      err.printf(Locale.ROOT, "twinstream demo: task '%s': %d documents, %d queries (%d traffic, %d dev for the "
-          + "gate, %d test for this report)%n", retrieval.name(), retrieval.corpus().size(),
-          retrieval.queries().size(), split.traffic().size(), split.dev().size(), split.test().size());
-      err.println("twinstream demo: starting the Kafka broker and the Flink job (embedding + trainer)...");
+      err.printf(
+          Locale.ROOT,
+          "twinstream demo: task '%s': %d documents, %d queries (%d traffic, %d dev for the "
+              + "gate, %d test for this report)%n",
+          retrieval.name(),
+          retrieval.corpus().size(),
+          retrieval.queries().size(),
+          split.traffic().size(),
+          split.dev().size(),
+          split.test().size());
+      err.println(
+          "twinstream demo: starting the Kafka broker and the Flink job (embedding + trainer)...");
       try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
         run(kafka, retrieval, split, k, Registries.open(registryRoot.toString()), work);
       }
@@ -172,11 +229,20 @@ final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private void run(EmbeddedKafka kafka, RetrievalTask retrieval, RetrievalTask.Split split, int k,
-      ModelRegistry registry, Path work) throws Exception {
+  private void run(
+      EmbeddedKafka kafka,
+      RetrievalTask retrieval,
+      RetrievalTask.Split split,
+      int k,
+      ModelRegistry registry,
+      Path work)
+      throws Exception {
     String bootstrap = kafka.bootstrapServers();
-    kafka.createTopics(Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
-    new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates").ensureTopic();
+    kafka.createTopics(
+        Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
+    new KafkaModelUpdates(
+            registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
+        .ensureTopic();
     Configuration conf = jobConfiguration(bootstrap, registry, k, work);
     Configuration cluster = new Configuration();
     cluster.set(TaskManagerOptions.NUM_TASK_SLOTS, 2); // embedding, and the trainer's own slot
@@ -223,7 +289,10 @@ final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  /** The job: embedding and trainer, one round per round's feedback, the dev split as the fixed gate set. */
+  /**
+   * The job: embedding and trainer, one round per round's feedback, the dev split as the fixed gate
+   * set.
+   */
   private Configuration jobConfiguration(String bootstrap, ModelRegistry registry, int k, Path work)
       throws IOException {
     Configuration conf = new Configuration();
@@ -255,9 +324,16 @@ final class DemoCommand implements Callable<Integer> {
     }
     return switch (task) {
       case "domain" -> DomainTask.generate(problems, services, 2, seed);
-      case "sts" -> StsTask.read(stsFile != null ? stsFile : Path.of(System.getProperty("twinstream.home", "."))
-          .resolve("data/stsb-ccbysa/train.tsv"), 4.0, 1_000);
-      default -> throw new IllegalArgumentException("--task must be domain or sts, got '" + task + "'");
+      case "sts" ->
+          StsTask.read(
+              stsFile != null
+                  ? stsFile
+                  : Path.of(System.getProperty("twinstream.home", "."))
+                      .resolve("data/stsb-ccbysa/train.tsv"),
+              4.0,
+              1_000);
+      default ->
+          throw new IllegalArgumentException("--task must be domain or sts, got '" + task + "'");
     };
   }
 
@@ -276,8 +352,15 @@ final class DemoCommand implements Callable<Integer> {
     int feedbackIn;
     private int probes;
 
-    Rounds(RetrievalTask task, RetrievalTask.Split split, int k, ModelRegistry registry,
-        KafkaProducer<byte[], byte[]> producer, TopicTail embeddings, TopicTail updates, JobClient job) {
+    Rounds(
+        RetrievalTask task,
+        RetrievalTask.Split split,
+        int k,
+        ModelRegistry registry,
+        KafkaProducer<byte[], byte[]> producer,
+        TopicTail embeddings,
+        TopicTail updates,
+        JobClient job) {
       this.task = task;
       this.registry = registry;
       this.producer = producer;
@@ -289,8 +372,10 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     DemoReport run() throws Exception {
-      ModelBundle base = registry.current().isPresent() ? registry.load(registry.current().get())
-          : ModelBundle.builtin(ModelBundle.DEFAULT);
+      ModelBundle base =
+          registry.current().isPresent()
+              ? registry.load(registry.current().get())
+              : ModelBundle.builtin(ModelBundle.DEFAULT);
       streamCorpus();
       CorpusVectors vectors = awaitCorpus(base.version());
       SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
@@ -300,23 +385,41 @@ final class DemoCommand implements Callable<Integer> {
         out.flush();
         report.base(base.version(), baseScore);
         for (int round = 1; round <= rounds; round++) {
-          err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d searches by simulated users%n", round, rounds,
+          err.printf(
+              Locale.ROOT,
+              "twinstream demo: round %d/%d: %d searches by simulated users%n",
+              round,
+              rounds,
               queriesPerRound);
           int before = updates.decoded(ModelUpdate.class).size();
-          List<FeedbackPair> feedback = users.search(queriesPerRound, serving, vectors, Instant.now());
-          feedback.forEach(p -> send("feedback-pairs", p.getAnchorId(), AvroCodec.of(FeedbackPair.class).encode(p)));
+          List<FeedbackPair> feedback =
+              users.search(queriesPerRound, serving, vectors, Instant.now());
+          feedback.forEach(
+              p ->
+                  send(
+                      "feedback-pairs",
+                      p.getAnchorId(),
+                      AvroCodec.of(FeedbackPair.class).encode(p)));
           producer.flush();
           feedbackIn += feedback.size();
           long sent = System.nanoTime();
-          err.printf(Locale.ROOT, "twinstream demo: round %d/%d: %d feedback pairs sent (%d in all); the job is "
-              + "fine-tuning...%n", round, rounds, feedback.size(), feedbackIn);
+          err.printf(
+              Locale.ROOT,
+              "twinstream demo: round %d/%d: %d feedback pairs sent (%d in all); the job is "
+                  + "fine-tuning...%n",
+              round,
+              rounds,
+              feedback.size(),
+              feedbackIn);
           ModelUpdate update = awaitUpdate(before);
           double roundSeconds = (System.nanoTime() - sent) / 1e9;
-          ModelBundle candidate = update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
+          ModelBundle candidate =
+              update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
           double score;
           if (update.getStatus() == ModelStatus.PROMOTED) {
             awaitServing(update.getVersion());
-            streamCorpus(); // the backfill stand-in: every served version's vectors cover the corpus
+            streamCorpus(); // the backfill stand-in: every served version's vectors cover the
+            // corpus
             vectors = awaitCorpus(update.getVersion());
             SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
             serving.close();
@@ -325,7 +428,8 @@ final class DemoCommand implements Callable<Integer> {
           } else if (candidate == null) {
             score = Double.NaN;
           } else {
-            try (SentenceEncoder rejected = SentenceEncoder.open(candidate, EncoderOptions.defaults())) {
+            try (SentenceEncoder rejected =
+                SentenceEncoder.open(candidate, EncoderOptions.defaults())) {
               score = test.ndcgAt10(rejected, null);
             }
           }
@@ -342,8 +446,15 @@ final class DemoCommand implements Callable<Integer> {
     private void streamCorpus() {
       AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
       for (Map.Entry<String, String> d : task.corpus().entrySet()) {
-        send("sentences", d.getKey(), codec.encode(Sentence.newBuilder().setId(d.getKey()).setText(d.getValue())
-            .setEventTime(Instant.now()).build()));
+        send(
+            "sentences",
+            d.getKey(),
+            codec.encode(
+                Sentence.newBuilder()
+                    .setId(d.getKey())
+                    .setText(d.getValue())
+                    .setEventTime(Instant.now())
+                    .build()));
         sentencesIn++;
       }
       producer.flush();
@@ -358,20 +469,24 @@ final class DemoCommand implements Callable<Integer> {
       Progress bar = progress.create(err, "embedding " + version, task.corpus().size(), "docs");
       CorpusVectors vectors = new CorpusVectors(List.copyOf(task.corpus().keySet()));
       int[] indexed = {0};
-      embeddings.await(Embedding.class, Duration.ofMinutes(10), all -> {
-        for (Embedding e : all.subList(indexed[0], all.size())) {
-          if (e.getModelVersion().equals(version) && task.corpus().containsKey(e.getId())) {
-            float[] v = new float[e.getVector().size()];
-            for (int i = 0; i < v.length; i++) {
-              v[i] = e.getVector().get(i);
+      embeddings.await(
+          Embedding.class,
+          Duration.ofMinutes(10),
+          all -> {
+            for (Embedding e : all.subList(indexed[0], all.size())) {
+              if (e.getModelVersion().equals(version) && task.corpus().containsKey(e.getId())) {
+                float[] v = new float[e.getVector().size()];
+                for (int i = 0; i < v.length; i++) {
+                  v[i] = e.getVector().get(i);
+                }
+                vectors.put(e.getId(), v);
+              }
             }
-            vectors.put(e.getId(), v);
-          }
-        }
-        indexed[0] = all.size();
-        bar.update(vectors.size(), vectors.size(), null);
-        return vectors.complete();
-      }, this::checkJob);
+            indexed[0] = all.size();
+            bar.update(vectors.size(), vectors.size(), null);
+            return vectors.complete();
+          },
+          this::checkJob);
       bar.complete(vectors.size(), vectors.size(), null);
       bar.finish();
       return vectors;
@@ -380,31 +495,52 @@ final class DemoCommand implements Callable<Integer> {
     private ModelUpdate awaitUpdate(int before) throws Exception {
       long started = System.nanoTime();
       long[] lastNote = {started};
-      List<ModelUpdate> all = updates.await(ModelUpdate.class, Duration.ofMinutes(30), list -> list.size() > before,
-          () -> {
-            checkJob();
-            if (System.nanoTime() - lastNote[0] > 15_000_000_000L) {
-              lastNote[0] = System.nanoTime();
-              err.printf(Locale.ROOT, "twinstream demo: ... still fine-tuning and evaluating (%.0f s)%n",
-                  (lastNote[0] - started) / 1e9);
-            }
-          });
+      List<ModelUpdate> all =
+          updates.await(
+              ModelUpdate.class,
+              Duration.ofMinutes(30),
+              list -> list.size() > before,
+              () -> {
+                checkJob();
+                if (System.nanoTime() - lastNote[0] > 15_000_000_000L) {
+                  lastNote[0] = System.nanoTime();
+                  err.printf(
+                      Locale.ROOT,
+                      "twinstream demo: ... still fine-tuning and evaluating (%.0f s)%n",
+                      (lastNote[0] - started) / 1e9);
+                }
+              });
       return all.get(all.size() - 1);
     }
 
-    /** Sends a probe sentence and waits for its embedding, again until one comes back embedded by {@code version}. */
+    /**
+     * Sends a probe sentence and waits for its embedding, again until one comes back embedded by
+     * {@code version}.
+     */
     private void awaitServing(String version) throws Exception {
       long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
       AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
       while (System.nanoTime() < deadline) {
         String id = "probe-" + probes++;
-        send("sentences", id, codec.encode(Sentence.newBuilder().setId(id).setText("Is the new model serving yet?")
-            .setEventTime(Instant.now()).build()));
+        send(
+            "sentences",
+            id,
+            codec.encode(
+                Sentence.newBuilder()
+                    .setId(id)
+                    .setText("Is the new model serving yet?")
+                    .setEventTime(Instant.now())
+                    .build()));
         sentencesIn++;
         producer.flush();
-        List<Embedding> all = embeddings.await(Embedding.class, Duration.ofMinutes(5),
-            list -> list.stream().anyMatch(e -> e.getId().equals(id)), this::checkJob);
-        if (all.stream().anyMatch(e -> e.getId().equals(id) && e.getModelVersion().equals(version))) {
+        List<Embedding> all =
+            embeddings.await(
+                Embedding.class,
+                Duration.ofMinutes(5),
+                list -> list.stream().anyMatch(e -> e.getId().equals(id)),
+                this::checkJob);
+        if (all.stream()
+            .anyMatch(e -> e.getId().equals(id) && e.getModelVersion().equals(version))) {
           return;
         }
       }
@@ -423,11 +559,17 @@ final class DemoCommand implements Callable<Integer> {
     Files.createDirectories(dump);
     writeJsonl(dump.resolve("embeddings.jsonl"), embeddings.decoded(Embedding.class));
     writeJsonl(dump.resolve("model-updates.jsonl"), updates.decoded(ModelUpdate.class));
-    err.println("twinstream demo: dumped " + embeddings.records().size() + " embeddings and "
-        + updates.records().size() + " model updates to " + dump);
+    err.println(
+        "twinstream demo: dumped "
+            + embeddings.records().size()
+            + " embeddings and "
+            + updates.records().size()
+            + " model updates to "
+            + dump);
   }
 
-  private static void writeJsonl(Path file, List<? extends SpecificRecord> records) throws IOException {
+  private static void writeJsonl(Path file, List<? extends SpecificRecord> records)
+      throws IOException {
     ObjectMapper json = new ObjectMapper();
     try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       for (SpecificRecord r : records) {

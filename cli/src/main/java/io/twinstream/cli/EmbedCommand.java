@@ -1,15 +1,14 @@
 package io.twinstream.cli;
 
-import java.io.FilterOutputStream;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
-import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import java.io.BufferedWriter;
+import java.io.FilterOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
@@ -29,53 +28,65 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code twinstream embed}: texts in, one JSONL vector per accepted text out, in input order. */
 @Command(
     name = "embed",
     mixinStandardHelpOptions = true,
     description = {
-        "Embeds texts with a model bundle and writes one JSON line per accepted input:",
-        "  {\"id\", \"model_version\", \"vector\", \"truncated\", \"tokens\"}",
-        "Rejected lines (empty text, invalid JSON, no \"text\") are reported on stderr with their line number",
-        "and skipped. Exit code: 0 = all lines embedded, 2 = some lines rejected, 1 = failure, 64 = usage."})
+      "Embeds texts with a model bundle and writes one JSON line per accepted input:",
+      "  {\"id\", \"model_version\", \"vector\", \"truncated\", \"tokens\"}",
+      "Rejected lines (empty text, invalid JSON, no \"text\") are reported on stderr with their line number",
+      "and skipped. Exit code: 0 = all lines embedded, 2 = some lines rejected, 1 = failure, 64 = usage."
+    })
 final class EmbedCommand implements Callable<Integer> {
 
   /** Lines embedded together; sorting a window by length keeps padding low. */
   static final int WINDOW = 4096;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  TextInput input;
+  @Mixin TextInput input;
 
-  @Option(names = "--output", defaultValue = "-", paramLabel = "FILE|-",
+  @Option(
+      names = "--output",
+      defaultValue = "-",
+      paramLabel = "FILE|-",
       description = "Output JSONL file, or - for standard output (default: ${DEFAULT-VALUE}).")
   String output;
 
-  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|ROOT/VERSION|default|default-int8",
-      description = "Model bundle directory (a registry's ROOT/VERSION among them, s3://… URIs too) or "
-          + "built-in bundle name (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--model",
+      defaultValue = "default",
+      paramLabel = "DIR|ROOT/VERSION|default|default-int8",
+      description =
+          "Model bundle directory (a registry's ROOT/VERSION among them, s3://… URIs too) or "
+              + "built-in bundle name (default: ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--batch-size", defaultValue = "" + EncoderOptions.DEFAULT_BATCH_SIZE,
+  @Option(
+      names = "--batch-size",
+      defaultValue = "" + EncoderOptions.DEFAULT_BATCH_SIZE,
       description = "Texts per ONNX Runtime call (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
       description = "Compute threads (default: the number of available processors).")
   Integer threads;
 
-  @Option(names = "--errors", paramLabel = "FILE",
-      description = "Also write rejected lines here as JSONL {\"line\", \"id\", \"reason\", \"input\"}.")
+  @Option(
+      names = "--errors",
+      paramLabel = "FILE",
+      description =
+          "Also write rejected lines here as JSONL {\"line\", \"id\", \"reason\", \"input\"}.")
   Path errors;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -103,8 +114,15 @@ final class EmbedCommand implements Callable<Integer> {
       stats = run(encoder, err);
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    err.printf(Locale.ROOT, "twinstream embed: %,d embedded, %,d rejected, %,d truncated in %.2f s (%,.0f texts/s) "
-            + "with %s%n", stats.embedded, stats.rejected, stats.truncated, seconds, stats.embedded / seconds,
+    err.printf(
+        Locale.ROOT,
+        "twinstream embed: %,d embedded, %,d rejected, %,d truncated in %.2f s (%,.0f texts/s) "
+            + "with %s%n",
+        stats.embedded,
+        stats.rejected,
+        stats.truncated,
+        seconds,
+        stats.embedded / seconds,
         encoder.modelVersion());
     return stats.rejected > 0 ? 2 : 0;
   }
@@ -120,11 +138,17 @@ final class EmbedCommand implements Callable<Integer> {
     Stats stats = new Stats();
     long total = input.size();
     Progress bar = progress.create(err, "embedding", total);
-    JsonFactory json = JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
+    JsonFactory json =
+        JsonFactory.builder().enable(StreamWriteFeature.USE_FAST_DOUBLE_WRITER).build();
     try (TextInput.Reader reader = input.open();
-        Writer out = new BufferedWriter(new OutputStreamWriter(
-            "-".equals(output) ? new NonClosingOutputStream(System.out) : Files.newOutputStream(Path.of(output)),
-            StandardCharsets.UTF_8), 1 << 16);
+        Writer out =
+            new BufferedWriter(
+                new OutputStreamWriter(
+                    "-".equals(output)
+                        ? new NonClosingOutputStream(System.out)
+                        : Files.newOutputStream(Path.of(output)),
+                    StandardCharsets.UTF_8),
+                1 << 16);
         JsonGenerator gen = json.createGenerator(out);
         ErrorSink errorSink = new ErrorSink(err, errors, json)) {
       gen.setRootValueSeparator(null);
@@ -156,7 +180,8 @@ final class EmbedCommand implements Callable<Integer> {
   }
 
   /** Embeds {@code window} on the calling thread and hands its output to {@code writer}. */
-  private static void embed(SentenceEncoder encoder, List<InputLine> window, Stats stats, OutputWriter writer)
+  private static void embed(
+      SentenceEncoder encoder, List<InputLine> window, Stats stats, OutputWriter writer)
       throws IOException {
     if (window.isEmpty()) {
       return;
@@ -174,31 +199,38 @@ final class EmbedCommand implements Callable<Integer> {
   }
 
   /**
-   * Writes the JSONL output of one window on a thread of its own while the next window is embedded; windows
-   * are written in order, one at a time. {@link #close()} waits for the last one and reports its failure.
+   * Writes the JSONL output of one window on a thread of its own while the next window is embedded;
+   * windows are written in order, one at a time. {@link #close()} waits for the last one and
+   * reports its failure.
    */
   private static final class OutputWriter implements AutoCloseable {
     private final JsonGenerator gen;
-    private final ExecutorService thread = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "twinstream-embed-writer");
-      t.setDaemon(true);
-      return t;
-    });
+    private final ExecutorService thread =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "twinstream-embed-writer");
+              t.setDaemon(true);
+              return t;
+            });
     private Future<?> pending = CompletableFuture.completedFuture(null);
 
     OutputWriter(JsonGenerator gen) {
       this.gen = gen;
     }
 
-    void write(List<InputLine> window, List<SentenceEmbedding> results, String version) throws IOException {
+    void write(List<InputLine> window, List<SentenceEmbedding> results, String version)
+        throws IOException {
       await();
-      pending = thread.submit(() -> {
-        writeWindow(window, results, version);
-        return null;
-      });
+      pending =
+          thread.submit(
+              () -> {
+                writeWindow(window, results, version);
+                return null;
+              });
     }
 
-    private void writeWindow(List<InputLine> window, List<SentenceEmbedding> results, String version)
+    private void writeWindow(
+        List<InputLine> window, List<SentenceEmbedding> results, String version)
         throws IOException {
       for (int i = 0; i < window.size(); i++) {
         SentenceEmbedding e = results.get(i);
@@ -224,7 +256,8 @@ final class EmbedCommand implements Callable<Integer> {
         Thread.currentThread().interrupt();
         throw new IOException("interrupted while writing output", e);
       } catch (ExecutionException e) {
-        throw e.getCause() instanceof IOException io ? io
+        throw e.getCause() instanceof IOException io
+            ? io
             : new IOException("writing output failed: " + e.getCause(), e.getCause());
       }
     }
@@ -255,8 +288,14 @@ final class EmbedCommand implements Callable<Integer> {
     }
 
     void reject(InputLine line) throws IOException {
-      err.println("\rline " + line.line() + (line.id() != null && !line.id().equals(Long.toString(line.line()))
-          ? " (id " + line.id() + ")" : "") + ": rejected: " + line.rejection());
+      err.println(
+          "\rline "
+              + line.line()
+              + (line.id() != null && !line.id().equals(Long.toString(line.line()))
+                  ? " (id " + line.id() + ")"
+                  : "")
+              + ": rejected: "
+              + line.rejection());
       if (gen != null) {
         gen.writeStartObject();
         gen.writeNumberField("line", line.line());

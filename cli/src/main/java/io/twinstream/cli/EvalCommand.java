@@ -1,7 +1,6 @@
 package io.twinstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
@@ -29,16 +28,19 @@ import picocli.CommandLine.Spec;
     name = "eval",
     mixinStandardHelpOptions = true,
     description = {
-        "Evaluates a model bundle with the serving encoder (ONNX Runtime):",
-        "  --sts FILE: Spearman and Pearson of cosine vs gold score (STS TSV or labelled JSONL);",
-        "  --corpus/--queries/--qrels: retrieval in the BEIR layout (nDCG@10, MRR@10, Recall@k, MAP@100).",
-        "Bad lines are reported and skipped. Exit code: 0 = evaluated, 1 = failure, 64 = usage."})
+      "Evaluates a model bundle with the serving encoder (ONNX Runtime):",
+      "  --sts FILE: Spearman and Pearson of cosine vs gold score (STS TSV or labelled JSONL);",
+      "  --corpus/--queries/--qrels: retrieval in the BEIR layout (nDCG@10, MRR@10, Recall@k, MAP@100).",
+      "Bad lines are reported and skipped. Exit code: 0 = evaluated, 1 = failure, 64 = usage."
+    })
 final class EvalCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|ROOT/VERSION|default|default-int8",
+  @Option(
+      names = "--model",
+      defaultValue = "default",
+      paramLabel = "DIR|ROOT/VERSION|default|default-int8",
       description = "Model bundle directory or built-in name (default: ${DEFAULT-VALUE}).")
   String model;
 
@@ -54,14 +56,25 @@ final class EvalCommand implements Callable<Integer> {
   }
 
   static final class Retrieval {
-    @Option(names = "--corpus", required = true, paramLabel = "FILE",
-        description = "JSONL {\"_id\",\"title\",\"text\"}; a document is its title and text joined by a space.")
+    @Option(
+        names = "--corpus",
+        required = true,
+        paramLabel = "FILE",
+        description =
+            "JSONL {\"_id\",\"title\",\"text\"}; a document is its title and text joined by a space.")
     Path corpus;
 
-    @Option(names = "--queries", required = true, paramLabel = "FILE", description = "JSONL {\"_id\",\"text\"}.")
+    @Option(
+        names = "--queries",
+        required = true,
+        paramLabel = "FILE",
+        description = "JSONL {\"_id\",\"text\"}.")
     Path queries;
 
-    @Option(names = "--qrels", required = true, paramLabel = "FILE",
+    @Option(
+        names = "--qrels",
+        required = true,
+        paramLabel = "FILE",
         description = "TSV query-id, corpus-id, score with a header line.")
     Path qrels;
   }
@@ -69,12 +82,13 @@ final class EvalCommand implements Callable<Integer> {
   @Option(names = "--json", description = "Print the result as one JSON object on stdout.")
   boolean json;
 
-  @Option(names = "--threads", paramLabel = "N",
+  @Option(
+      names = "--threads",
+      paramLabel = "N",
       description = "Compute threads (default: the number of available processors).")
   Integer threads;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -109,7 +123,8 @@ final class EvalCommand implements Callable<Integer> {
       } else {
         BeirDataset data;
         try {
-          data = BeirDataset.read(task.retrieval.corpus, task.retrieval.queries, task.retrieval.qrels);
+          data =
+              BeirDataset.read(task.retrieval.corpus, task.retrieval.queries, task.retrieval.qrels);
         } catch (IOException e) {
           err.println("twinstream eval: " + e.getMessage());
           return 1;
@@ -143,10 +158,19 @@ final class EvalCommand implements Callable<Integer> {
         result.metrics().forEach(metrics::put);
         out.println(mapper.writeValueAsString(node));
       } else {
-        out.printf(Locale.ROOT, "%s on %s (%,d %s)%n", encoder.modelVersion(), kind, size,
+        out.printf(
+            Locale.ROOT,
+            "%s on %s (%,d %s)%n",
+            encoder.modelVersion(),
+            kind,
+            size,
             kind.equals("sts") ? "pairs" : "queries");
         for (Map.Entry<String, Double> m : result.metrics().entrySet()) {
-          out.printf(Locale.ROOT, "  %-18s %.4f%s%n", m.getKey(), m.getValue(),
+          out.printf(
+              Locale.ROOT,
+              "  %-18s %.4f%s%n",
+              m.getKey(),
+              m.getValue(),
               m.getKey().equals(result.primary()) ? "  (primary)" : "");
         }
       }

@@ -7,9 +7,9 @@ import io.twinstream.records.FeedbackPair;
 import java.time.Instant;
 
 /**
- * One JSONL line of feedback for {@code produce --feedback}: {@code {"anchor", "candidate", "label"}} with
- * optional {@code "source"}, {@code "anchorId"}, {@code "candidateId"} and {@code "eventTime"} (epoch millis),
- * or the reason it was rejected.
+ * One JSONL line of feedback for {@code produce --feedback}: {@code {"anchor", "candidate",
+ * "label"}} with optional {@code "source"}, {@code "anchorId"}, {@code "candidateId"} and {@code
+ * "eventTime"} (epoch millis), or the reason it was rejected.
  */
 record FeedbackLine(FeedbackPair pair, String rejection) {
 
@@ -46,10 +46,17 @@ record FeedbackLine(FeedbackPair pair, String rejection) {
       return rejected("field 'eventTime' must be epoch milliseconds");
     }
     String source = text(node, "source");
-    return new FeedbackLine(FeedbackPair.newBuilder().setAnchor(anchor).setCandidate(candidate)
-        .setLabel((float) value).setSource(source == null ? "unknown" : source)
-        .setEventTime(time == null ? now : Instant.ofEpochMilli(time.asLong()))
-        .setAnchorId(text(node, "anchorId")).setCandidateId(text(node, "candidateId")).build(), null);
+    return new FeedbackLine(
+        FeedbackPair.newBuilder()
+            .setAnchor(anchor)
+            .setCandidate(candidate)
+            .setLabel((float) value)
+            .setSource(source == null ? "unknown" : source)
+            .setEventTime(time == null ? now : Instant.ofEpochMilli(time.asLong()))
+            .setAnchorId(text(node, "anchorId"))
+            .setCandidateId(text(node, "candidateId"))
+            .build(),
+        null);
   }
 
   private static String text(JsonNode node, String field) {

@@ -1,10 +1,10 @@
 package io.twinstream.cli;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * One parsed input line: a text to embed with its id, or the reason the line was rejected.
@@ -16,7 +16,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
  * @param raw the line as read
  * @param attributes the {@code attributes} object of a JSONL line (strings only), else empty
  */
-public record InputLine(long line, String id, String text, String rejection, String raw,
+public record InputLine(
+    long line,
+    String id,
+    String text,
+    String rejection,
+    String raw,
     Map<String, String> attributes) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,7 +49,11 @@ public record InputLine(long line, String id, String text, String rejection, Str
       return rejected(number, null, raw, "not valid JSON (empty line)");
     }
     if (!node.isObject()) {
-      return rejected(number, null, raw, "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
+      return rejected(
+          number,
+          null,
+          raw,
+          "expected a JSON object, found " + node.getNodeType().name().toLowerCase());
     }
     JsonNode idNode = node.get("id");
     String id;

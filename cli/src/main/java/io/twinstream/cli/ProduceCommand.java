@@ -1,14 +1,14 @@
 package io.twinstream.cli;
 
-import java.io.BufferedReader;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
+import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,42 +27,43 @@ import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code twinstream produce}: texts from a file to Avro {@code Sentence} records on a topic. */
 @Command(
     name = "produce",
     mixinStandardHelpOptions = true,
     description = {
-        "Produces one Avro Sentence per input line (key = id, event time = now), waiting for every",
-        "acknowledgement. Input formats as in 'embed'; JSONL lines may also carry \"attributes\": {...}.",
-        "With --feedback FILE: one Avro FeedbackPair per JSONL line {\"anchor\", \"candidate\", \"label\" (0..1),",
-        "optional \"source\", \"anchorId\", \"candidateId\"} to feedback-pairs (key = anchorId, else anchor).",
-        "Exit code: 0 = all lines produced, 2 = some lines rejected, 1 = failure."})
+      "Produces one Avro Sentence per input line (key = id, event time = now), waiting for every",
+      "acknowledgement. Input formats as in 'embed'; JSONL lines may also carry \"attributes\": {...}.",
+      "With --feedback FILE: one Avro FeedbackPair per JSONL line {\"anchor\", \"candidate\", \"label\" (0..1),",
+      "optional \"source\", \"anchorId\", \"candidateId\"} to feedback-pairs (key = anchorId, else anchor).",
+      "Exit code: 0 = all lines produced, 2 = some lines rejected, 1 = failure."
+    })
 final class ProduceCommand implements Callable<Integer> {
 
   private static final int IN_FLIGHT = 10_000;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Mixin
-  KafkaClientOptions kafka;
+  @Mixin KafkaClientOptions kafka;
 
-  @Option(names = "--topic", description = "Topic (default: sentences, or feedback-pairs with --feedback).")
+  @Option(
+      names = "--topic",
+      description = "Topic (default: sentences, or feedback-pairs with --feedback).")
   String topic;
 
-  @Option(names = "--feedback", paramLabel = "FILE",
+  @Option(
+      names = "--feedback",
+      paramLabel = "FILE",
       description = "Produce feedback pairs from this JSONL file instead of sentences.")
   Path feedback;
 
-  @Mixin
-  TextInput input;
+  @Mixin TextInput input;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -72,11 +73,13 @@ final class ProduceCommand implements Callable<Integer> {
     }
     try (Admin admin = Admin.create(kafka.clientConfig())) {
       if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
-        err.println("twinstream produce: topic '" + topic + "' does not exist at " + kafka.bootstrap);
+        err.println(
+            "twinstream produce: topic '" + topic + "' does not exist at " + kafka.bootstrap);
         return 1;
       }
     } catch (ExecutionException | TimeoutException e) {
-      err.println("twinstream produce: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
+      err.println(
+          "twinstream produce: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
       return 1;
     }
     Map<String, Object> config = kafka.clientConfig();
@@ -103,10 +106,17 @@ final class ProduceCommand implements Callable<Integer> {
           err.println("\rline " + line.line() + ": rejected: " + line.rejection());
           continue;
         }
-        Sentence sentence = Sentence.newBuilder().setId(line.id()).setText(line.text())
-            .setAttributes(line.attributes()).setEventTime(Instant.now()).build();
-        inFlight.add(producer.send(new ProducerRecord<>(topic, line.id().getBytes(StandardCharsets.UTF_8),
-            codec.encode(sentence))));
+        Sentence sentence =
+            Sentence.newBuilder()
+                .setId(line.id())
+                .setText(line.text())
+                .setAttributes(line.attributes())
+                .setEventTime(Instant.now())
+                .build();
+        inFlight.add(
+            producer.send(
+                new ProducerRecord<>(
+                    topic, line.id().getBytes(StandardCharsets.UTF_8), codec.encode(sentence))));
         if (inFlight.size() >= IN_FLIGHT) {
           produced += awaitAll(inFlight);
           bar.update(reader.bytes(), reader.lines(), rejected + " rejected");
@@ -118,8 +128,13 @@ final class ProduceCommand implements Callable<Integer> {
       bar.finish();
     }
     double seconds = (System.nanoTime() - started) / 1e9;
-    err.printf(Locale.ROOT, "twinstream produce: %,d produced to %s, %,d rejected in %.1f s%n", produced, topic,
-        rejected, seconds);
+    err.printf(
+        Locale.ROOT,
+        "twinstream produce: %,d produced to %s, %,d rejected in %.1f s%n",
+        produced,
+        topic,
+        rejected,
+        seconds);
     return rejected > 0 ? 2 : 0;
   }
 
@@ -150,8 +165,10 @@ final class ProduceCommand implements Callable<Integer> {
         }
         FeedbackPair pair = parsed.pair();
         String key = pair.getAnchorId() != null ? pair.getAnchorId() : pair.getAnchor();
-        inFlight.add(producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8),
-            codec.encode(pair))));
+        inFlight.add(
+            producer.send(
+                new ProducerRecord<>(
+                    topic, key.getBytes(StandardCharsets.UTF_8), codec.encode(pair))));
         if (inFlight.size() >= IN_FLIGHT) {
           produced += awaitAll(inFlight);
           bar.update(bytes, number, rejected + " rejected");
@@ -162,19 +179,26 @@ final class ProduceCommand implements Callable<Integer> {
     } finally {
       bar.finish();
     }
-    err.printf(Locale.ROOT, "twinstream produce: %,d feedback pairs produced to %s, %,d rejected in %.1f s%n",
-        produced, topic, rejected, (System.nanoTime() - started) / 1e9);
+    err.printf(
+        Locale.ROOT,
+        "twinstream produce: %,d feedback pairs produced to %s, %,d rejected in %.1f s%n",
+        produced,
+        topic,
+        rejected,
+        (System.nanoTime() - started) / 1e9);
     return rejected > 0 ? 2 : 0;
   }
 
-  private static long awaitAll(List<Future<RecordMetadata>> inFlight) throws IOException, InterruptedException {
+  private static long awaitAll(List<Future<RecordMetadata>> inFlight)
+      throws IOException, InterruptedException {
     long n = 0;
     for (Future<RecordMetadata> f : inFlight) {
       try {
         f.get();
         n++;
       } catch (ExecutionException e) {
-        throw new IOException("a record was not acknowledged: " + e.getCause().getMessage(), e.getCause());
+        throw new IOException(
+            "a record was not acknowledged: " + e.getCause().getMessage(), e.getCause());
       }
     }
     inFlight.clear();

@@ -4,8 +4,8 @@ import java.io.PrintWriter;
 import java.util.Locale;
 
 /**
- * A one-line progress display on stderr, redrawn at most every 200 ms: a bar when the total is known,
- * counts and rate always. Disabled instances do nothing.
+ * A one-line progress display on stderr, redrawn at most every 200 ms: a bar when the total is
+ * known, counts and rate always. Disabled instances do nothing.
  */
 final class Progress {
 
@@ -39,7 +39,9 @@ final class Progress {
     this.total = total;
   }
 
-  /** Redraws if due: {@code done} units of {@code total}, {@code items} records so far, with a note. */
+  /**
+   * Redraws if due: {@code done} units of {@code total}, {@code items} records so far, with a note.
+   */
   void update(long done, long items, String note) {
     draw(done, items, note, false);
   }
@@ -65,7 +67,10 @@ final class Progress {
       double fraction = Math.min(1.0, (double) done / total);
       int width = 30;
       int filled = (int) Math.round(fraction * width);
-      line.append('[').append("#".repeat(filled)).append(" ".repeat(width - filled)).append("] ")
+      line.append('[')
+          .append("#".repeat(filled))
+          .append(" ".repeat(width - filled))
+          .append("] ")
           .append(String.format(Locale.ROOT, "%3d%% ", (int) (fraction * 100)));
     }
     line.append(String.format(Locale.ROOT, "%,d %s/s", (long) (items / seconds), unit))

@@ -6,7 +6,9 @@ import picocli.CommandLine.Option;
 /** {@code --[no-]progress}: a progress line on stderr, by default when stderr is a terminal. */
 final class ProgressOption {
 
-  @Option(names = "--progress", negatable = true,
+  @Option(
+      names = "--progress",
+      negatable = true,
       description = "Show a progress line on stderr (default: when stderr is a terminal).")
   Boolean progress;
 
@@ -15,6 +17,7 @@ final class ProgressOption {
   }
 
   Progress create(PrintWriter err, String label, long total, String unit) {
-    return new Progress(err, progress != null ? progress : Terminal.stderrIsTerminal(), label, total, unit);
+    return new Progress(
+        err, progress != null ? progress : Terminal.stderrIsTerminal(), label, total, unit);
   }
 }

@@ -14,9 +14,9 @@ import org.apache.flink.core.plugin.PluginUtils;
 
 /**
  * Registries and bundles named on the command line. A registry outside the local file system
- * ({@code s3://bucket/models}, {@code hdfs://…}) goes through Flink's file systems, configured the way a Flink
- * client is: {@code $FLINK_CONF_DIR/config.yaml} (for {@code s3.endpoint}, credentials…) and the plugins in
- * {@code $FLINK_PLUGINS_DIR} (default {@code ./plugins}).
+ * ({@code s3://bucket/models}, {@code hdfs://…}) goes through Flink's file systems, configured the
+ * way a Flink client is: {@code $FLINK_CONF_DIR/config.yaml} (for {@code s3.endpoint},
+ * credentials…) and the plugins in {@code $FLINK_PLUGINS_DIR} (default {@code ./plugins}).
  */
 final class Registries {
 
@@ -33,12 +33,14 @@ final class Registries {
   }
 
   /**
-   * The bundle {@code name} names: a built-in name, a bundle directory (a registry's {@code ROOT/VERSION}
-   * among them), or the URI of a version in a remote registry ({@code s3://bucket/models/v3}).
+   * The bundle {@code name} names: a built-in name, a bundle directory (a registry's {@code
+   * ROOT/VERSION} among them), or the URI of a version in a remote registry ({@code
+   * s3://bucket/models/v3}).
    */
   static ModelBundle resolve(String name) throws InvalidBundleException, IOException {
     if (RegistryLocations.isLocal(name)) {
-      return ModelBundle.resolve(name.startsWith("file:") ? Path.of(URI.create(name)).toString() : name);
+      return ModelBundle.resolve(
+          name.startsWith("file:") ? Path.of(URI.create(name)).toString() : name);
     }
     String trimmed = name.endsWith("/") ? name.substring(0, name.length() - 1) : name;
     int slash = trimmed.lastIndexOf('/');
@@ -54,7 +56,8 @@ final class Registries {
       return;
     }
     String confDir = System.getenv("FLINK_CONF_DIR");
-    Configuration conf = confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
+    Configuration conf =
+        confDir == null ? new Configuration() : GlobalConfiguration.loadConfiguration(confDir);
     FileSystem.initialize(conf, PluginUtils.createPluginManagerFromRootFolder(conf));
     fileSystemsReady = true;
   }

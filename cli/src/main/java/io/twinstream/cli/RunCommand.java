@@ -1,16 +1,16 @@
 package io.twinstream.cli;
 
-import io.twinstream.streamtrainer.LearningJob;
-import io.twinstream.streamtrainer.TrainerOptions;
-import io.twinstream.embedder.JobEnvironment;
-import io.twinstream.embedder.SentenceStreamHook;
-import io.twinstream.embedder.JobArguments;
-import io.twinstream.kafka.Topics;
-import io.twinstream.embedder.registry.RegistryLocations;
-import io.twinstream.embedder.JobOptions;
-import io.twinstream.testkit.KafkaProcess;
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobArguments;
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.embedder.SentenceStreamHook;
+import io.twinstream.embedder.registry.RegistryLocations;
+import io.twinstream.kafka.Topics;
+import io.twinstream.streamtrainer.LearningJob;
+import io.twinstream.streamtrainer.TrainerOptions;
+import io.twinstream.testkit.KafkaProcess;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -32,9 +32,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.KafkaException;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code twinstream run}: the stream embedder job on a local Flink mini-cluster. */
 @Command(
@@ -42,23 +42,28 @@ import picocli.CommandLine.Model.CommandSpec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-        "Runs the stream embedder job (sentences -> embeddings, bad records -> dead-letters) on a local",
-        "Flink mini-cluster, against an embedded Kafka broker (--embedded) or an existing one (--bootstrap).",
-        "Creates missing topics, prints bootstrap=HOST:PORT on a line of its own, and runs until Ctrl-C or",
-        "SIGTERM, which stop the job and the embedded broker cleanly.",
-        "Settings: --properties FILE, then --set KEY=VALUE, then the flags below (later wins); keys and",
-        "defaults are in README.md. Exit code: 0 after a clean stop, 1 if the job failed, 64 = usage."})
+      "Runs the stream embedder job (sentences -> embeddings, bad records -> dead-letters) on a local",
+      "Flink mini-cluster, against an embedded Kafka broker (--embedded) or an existing one (--bootstrap).",
+      "Creates missing topics, prints bootstrap=HOST:PORT on a line of its own, and runs until Ctrl-C or",
+      "SIGTERM, which stop the job and the embedded broker cleanly.",
+      "Settings: --properties FILE, then --set KEY=VALUE, then the flags below (later wins); keys and",
+      "defaults are in README.md. Exit code: 0 after a clean stop, 1 if the job failed, 64 = usage."
+    })
 final class RunCommand implements Callable<Integer> {
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
   static final class Where {
-    @Option(names = "--embedded", required = true,
+    @Option(
+        names = "--embedded",
+        required = true,
         description = "Start a Kafka broker (KRaft) in a child JVM from the jar's own classes.")
     boolean embedded;
 
-    @Option(names = "--bootstrap", required = true, paramLabel = "HOST:PORT",
+    @Option(
+        names = "--bootstrap",
+        required = true,
+        paramLabel = "HOST:PORT",
         description = "Use the Kafka cluster at HOST:PORT.")
     String bootstrap;
   }
@@ -66,53 +71,83 @@ final class RunCommand implements Callable<Integer> {
   @ArgGroup(exclusive = true, multiplicity = "0..1")
   Where where;
 
-  @Option(names = "--kafka-port", defaultValue = "0", paramLabel = "PORT",
+  @Option(
+      names = "--kafka-port",
+      defaultValue = "0",
+      paramLabel = "PORT",
       description = "Client port of the embedded broker (default: a free port).")
   int kafkaPort;
 
-  @Option(names = "--kafka-dir", paramLabel = "DIR",
-      description = "Data directory of the embedded broker, kept afterwards (default: a temporary directory "
-          + "deleted on exit).")
+  @Option(
+      names = "--kafka-dir",
+      paramLabel = "DIR",
+      description =
+          "Data directory of the embedded broker, kept afterwards (default: a temporary directory "
+              + "deleted on exit).")
   Path kafkaDir;
 
-  @Option(names = "--properties", paramLabel = "FILE", description = "Job settings as a properties file.")
+  @Option(
+      names = "--properties",
+      paramLabel = "FILE",
+      description = "Job settings as a properties file.")
   Path properties;
 
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting (repeatable).")
   Map<String, String> settings = new LinkedHashMap<>();
 
-  @Option(names = "--model", paramLabel = "DIR|default|default-int8|registry",
+  @Option(
+      names = "--model",
+      paramLabel = "DIR|default|default-int8|registry",
       description = "Initial model bundle; 'registry' = the registry's CURRENT version (model).")
   String model;
 
-  @Option(names = "--registry", paramLabel = "ROOT",
-      description = "Model registry (a directory, or a URI such as s3://bucket/models): enables hot swap "
-          + "through the model-updates topic (model.registry).")
+  @Option(
+      names = "--registry",
+      paramLabel = "ROOT",
+      description =
+          "Model registry (a directory, or a URI such as s3://bucket/models): enables hot swap "
+              + "through the model-updates topic (model.registry).")
   String registry;
 
-  @Option(names = "--parallelism", paramLabel = "N", description = "Pipeline parallelism (parallelism).")
+  @Option(
+      names = "--parallelism",
+      paramLabel = "N",
+      description = "Pipeline parallelism (parallelism).")
   Integer parallelism;
 
   @Option(names = "--batch-size", paramLabel = "N", description = "Micro-batch size (batch.size).")
   Integer batchSize;
 
-  @Option(names = "--max-wait", paramLabel = "DURATION", description = "Micro-batch wait, e.g. 20ms (batch.max-wait).")
+  @Option(
+      names = "--max-wait",
+      paramLabel = "DURATION",
+      description = "Micro-batch wait, e.g. 20ms (batch.max-wait).")
   String maxWait;
 
-  @Option(names = "--checkpoint-interval", paramLabel = "DURATION",
+  @Option(
+      names = "--checkpoint-interval",
+      paramLabel = "DURATION",
       description = "Checkpoint interval, e.g. 2s (checkpoint.interval).")
   String checkpointInterval;
 
-  @Option(names = "--delivery", paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
+  @Option(
+      names = "--delivery",
+      paramLabel = "EXACTLY_ONCE|AT_LEAST_ONCE",
       description = "Delivery guarantee of the embeddings topic (delivery.guarantee).")
   JobOptions.Guarantee delivery;
 
-  @Option(names = "--partitions", defaultValue = "2", paramLabel = "N",
+  @Option(
+      names = "--partitions",
+      defaultValue = "2",
+      paramLabel = "N",
       description = "Partitions of topics this command creates (default: ${DEFAULT-VALUE}).")
   int partitions;
 
-  @Option(names = "--metrics-port", paramLabel = "PORT",
-      description = "Expose Flink's metrics for Prometheus on http://localhost:PORT/metrics (default: off).")
+  @Option(
+      names = "--metrics-port",
+      paramLabel = "PORT",
+      description =
+          "Expose Flink's metrics for Prometheus on http://localhost:PORT/metrics (default: off).")
   Integer metricsPort;
 
   private volatile JobClient job;
@@ -152,21 +187,36 @@ final class RunCommand implements Callable<Integer> {
       boolean trainer = conf.get(TrainerOptions.ENABLED);
       int p = conf.get(JobOptions.PARALLELISM);
       Configuration cluster = new Configuration();
-      // The trainer runs in a slot-sharing group of its own: one slot more than the embedding pipeline's.
+      // The trainer runs in a slot-sharing group of its own: one slot more than the embedding
+      // pipeline's.
       cluster.set(TaskManagerOptions.NUM_TASK_SLOTS, p + (trainer ? 1 : 0));
       if (metricsPort != null) {
-        cluster.setString("metrics.reporter.prom.factory.class",
+        cluster.setString(
+            "metrics.reporter.prom.factory.class",
             "org.apache.flink.metrics.prometheus.PrometheusReporterFactory");
         cluster.setString("metrics.reporter.prom.port", Integer.toString(metricsPort));
       }
-      StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(p, cluster);
+      StreamExecutionEnvironment env =
+          StreamExecutionEnvironment.createLocalEnvironment(p, cluster);
       JobEnvironment.configure(env, conf);
       LearningJob.build(env, conf, SentenceStreamHook.NONE, null);
       job = env.executeAsync(trainer ? LearningJob.JOB_NAME : EmbedderJob.JOB_NAME);
-      err.println("twinstream run: job " + job.getJobID() + " running: " + conf.get(EmbedderOptions.SENTENCES_TOPIC)
-          + " -> " + conf.get(EmbedderOptions.EMBEDDINGS_TOPIC) + " with model " + conf.get(JobOptions.MODEL)
-          + ", parallelism " + p + (trainer ? ", trainer on" : "") + (metricsPort != null ? ", metrics on http://localhost:" + metricsPort + "/metrics"
-          : "") + ". Ctrl-C stops it.");
+      err.println(
+          "twinstream run: job "
+              + job.getJobID()
+              + " running: "
+              + conf.get(EmbedderOptions.SENTENCES_TOPIC)
+              + " -> "
+              + conf.get(EmbedderOptions.EMBEDDINGS_TOPIC)
+              + " with model "
+              + conf.get(JobOptions.MODEL)
+              + ", parallelism "
+              + p
+              + (trainer ? ", trainer on" : "")
+              + (metricsPort != null
+                  ? ", metrics on http://localhost:" + metricsPort + "/metrics"
+                  : "")
+              + ". Ctrl-C stops it.");
       try {
         job.getJobExecutionResult().get();
         err.println("twinstream run: job finished");
@@ -201,15 +251,20 @@ final class RunCommand implements Callable<Integer> {
       conf.set(JobOptions.BOOTSTRAP_SERVERS, where.bootstrap);
     }
     if (where == null && !conf.containsKey(JobOptions.BOOTSTRAP_SERVERS.key())) {
-      throw new IllegalArgumentException("say where Kafka is: --embedded, --bootstrap HOST:PORT, or "
-          + JobOptions.BOOTSTRAP_SERVERS.key() + " in --properties/--set");
+      throw new IllegalArgumentException(
+          "say where Kafka is: --embedded, --bootstrap HOST:PORT, or "
+              + JobOptions.BOOTSTRAP_SERVERS.key()
+              + " in --properties/--set");
     }
     if (model != null) {
       conf.set(JobOptions.MODEL, model);
     }
     if (registry != null) {
-      conf.set(JobOptions.MODEL_REGISTRY, RegistryLocations.isLocal(registry)
-          ? Registries.open(registry).root().toString() : registry);
+      conf.set(
+          JobOptions.MODEL_REGISTRY,
+          RegistryLocations.isLocal(registry)
+              ? Registries.open(registry).root().toString()
+              : registry);
     }
     if (parallelism != null) {
       conf.set(JobOptions.PARALLELISM, parallelism);
@@ -252,11 +307,15 @@ final class RunCommand implements Callable<Integer> {
     try (Admin admin = Admin.create(client)) {
       Topics.create(admin, topics, configs, Duration.ofSeconds(60));
     } catch (KafkaException e) {
-      err.println("twinstream run: warning: " + e.getMessage() + " (continuing; the topics must exist)");
+      err.println(
+          "twinstream run: warning: " + e.getMessage() + " (continuing; the topics must exist)");
     }
   }
 
-  /** Cancels the job and stops the embedded broker; safe to call twice (shutdown hook and normal exit). */
+  /**
+   * Cancels the job and stops the embedded broker; safe to call twice (shutdown hook and normal
+   * exit).
+   */
   private synchronized void stop(PrintWriter err) {
     if (stopped) {
       return;
@@ -280,7 +339,8 @@ final class RunCommand implements Callable<Integer> {
       try (Stream<Path> walk = Files.walk(temporaryKafkaDir)) {
         walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       } catch (IOException | UncheckedIOException e) {
-        err.println("twinstream run: could not delete " + temporaryKafkaDir + ": " + e.getMessage());
+        err.println(
+            "twinstream run: could not delete " + temporaryKafkaDir + ": " + e.getMessage());
       }
     }
     err.flush();

@@ -31,7 +31,8 @@ final class StsFile {
       err.println("twinstream: " + file + " has fewer than 2 labelled pairs to evaluate");
       return null;
     }
-    return new SimilarityEvaluator(labelled.stream().map(TrainingExample::anchor).toList(),
+    return new SimilarityEvaluator(
+        labelled.stream().map(TrainingExample::anchor).toList(),
         labelled.stream().map(TrainingExample::positive).toList(),
         labelled.stream().mapToDouble(TrainingExample::label).toArray());
   }

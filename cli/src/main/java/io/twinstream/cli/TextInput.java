@@ -12,18 +12,26 @@ import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
 /**
- * The line input of {@code embed} and {@code produce}: {@code --input FILE|-} and {@code --format}, read as
- * UTF-8 with invalid bytes replaced, a leading byte-order mark dropped, and a byte count for progress.
+ * The line input of {@code embed} and {@code produce}: {@code --input FILE|-} and {@code --format},
+ * read as UTF-8 with invalid bytes replaced, a leading byte-order mark dropped, and a byte count
+ * for progress.
  */
 final class TextInput {
 
-  @Option(names = "--input", defaultValue = "-", paramLabel = "FILE|-",
+  @Option(
+      names = "--input",
+      defaultValue = "-",
+      paramLabel = "FILE|-",
       description = "Input file, or - for standard input (default: ${DEFAULT-VALUE}).")
   String input;
 
-  @Option(names = "--format", defaultValue = "text", paramLabel = "text|jsonl",
-      description = "text: one text per line, id = 1-based line number; jsonl: {\"id\": ..., \"text\": ...} per "
-          + "line, optionally \"attributes\": {...} (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--format",
+      defaultValue = "text",
+      paramLabel = "text|jsonl",
+      description =
+          "text: one text per line, id = 1-based line number; jsonl: {\"id\": ..., \"text\": ...} per "
+              + "line, optionally \"attributes\": {...} (default: ${DEFAULT-VALUE}).")
   InputFormat format;
 
   /** Size in bytes when the input is a file, -1 for standard input. */
@@ -33,7 +41,9 @@ final class TextInput {
 
   /** Opens the input; read lines with {@link Reader#next()}. */
   Reader open() throws IOException {
-    return new Reader(new CountingInputStream("-".equals(input) ? System.in : Files.newInputStream(Path.of(input))),
+    return new Reader(
+        new CountingInputStream(
+            "-".equals(input) ? System.in : Files.newInputStream(Path.of(input))),
         format);
   }
 
@@ -47,8 +57,15 @@ final class TextInput {
     Reader(CountingInputStream counted, InputFormat format) {
       this.counted = counted;
       this.format = format;
-      this.lines = new BufferedReader(new InputStreamReader(counted, StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE)), 1 << 16);
+      this.lines =
+          new BufferedReader(
+              new InputStreamReader(
+                  counted,
+                  StandardCharsets.UTF_8
+                      .newDecoder()
+                      .onMalformedInput(CodingErrorAction.REPLACE)
+                      .onUnmappableCharacter(CodingErrorAction.REPLACE)),
+              1 << 16);
     }
 
     /** The next line, parsed; null at the end of input. */

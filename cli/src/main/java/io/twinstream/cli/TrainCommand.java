@@ -40,98 +40,154 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code twinstream train}: fine-tunes a twin encoder on pairs and writes the result as a new bundle. */
+/**
+ * {@code twinstream train}: fine-tunes a twin encoder on pairs and writes the result as a new
+ * bundle.
+ */
 @Command(
     name = "train",
     description = {
-        "Fine-tunes a model bundle as a twin (siamese) encoder on pairs and writes a new bundle.",
-        "Pairs: JSONL {\"anchor\",\"positive\"}, {\"anchor\",\"positive\",\"negative\"} or",
-        "{\"sentence1\",\"sentence2\",\"label\"}, or the STS benchmark TSV (label = score / 5).",
-        "Labelled pairs are adapted to the loss: mnrl and batch-hard-triplet keep pairs with label >=",
-        "--positive-threshold; contrastive losses turn graded labels into 0/1 at that threshold.",
-        "Bad lines are reported with their line number and skipped.",
-        "Exit code: 0 = trained, 2 = trained but some lines were skipped, 1 = failure, 64 = usage."})
+      "Fine-tunes a model bundle as a twin (siamese) encoder on pairs and writes a new bundle.",
+      "Pairs: JSONL {\"anchor\",\"positive\"}, {\"anchor\",\"positive\",\"negative\"} or",
+      "{\"sentence1\",\"sentence2\",\"label\"}, or the STS benchmark TSV (label = score / 5).",
+      "Labelled pairs are adapted to the loss: mnrl and batch-hard-triplet keep pairs with label >=",
+      "--positive-threshold; contrastive losses turn graded labels into 0/1 at that threshold.",
+      "Bad lines are reported with their line number and skipped.",
+      "Exit code: 0 = trained, 2 = trained but some lines were skipped, 1 = failure, 64 = usage."
+    })
 final class TrainCommand implements Callable<Integer> {
 
-  @picocli.CommandLine.Mixin
-  HelpOption help;
+  @picocli.CommandLine.Mixin HelpOption help;
 
-  @Spec
-  CommandSpec spec;
+  @Spec CommandSpec spec;
 
-  @Option(names = "--pairs", required = true, paramLabel = "FILE", description = "Training pairs (.jsonl or .tsv).")
+  @Option(
+      names = "--pairs",
+      required = true,
+      paramLabel = "FILE",
+      description = "Training pairs (.jsonl or .tsv).")
   Path pairs;
 
-  @Option(names = "--loss", required = true, paramLabel = "NAME",
-      description = "mnrl, mnrl-symmetric, contrastive, online-contrastive, triplet, batch-hard-triplet or cosent.")
+  @Option(
+      names = "--loss",
+      required = true,
+      paramLabel = "NAME",
+      description =
+          "mnrl, mnrl-symmetric, contrastive, online-contrastive, triplet, batch-hard-triplet or cosent.")
   String loss;
 
-  @Option(names = "--model", defaultValue = "default", paramLabel = "DIR|ROOT/VERSION|default",
+  @Option(
+      names = "--model",
+      defaultValue = "default",
+      paramLabel = "DIR|ROOT/VERSION|default",
       description = "The bundle to start from (default: ${DEFAULT-VALUE}).")
   String model;
 
-  @Option(names = "--output", required = true, paramLabel = "DIR",
+  @Option(
+      names = "--output",
+      required = true,
+      paramLabel = "DIR",
       description = "Where to write the new bundle (must not hold one already).")
   Path output;
 
-  @Option(names = "--version", paramLabel = "VERSION",
+  @Option(
+      names = "--version",
+      paramLabel = "VERSION",
       description = "The new bundle's version (default: <parent>-ft-<UTC time>).")
   String version;
 
-  @Option(names = "--epochs", defaultValue = "1", description = "Passes over the pairs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--epochs",
+      defaultValue = "1",
+      description = "Passes over the pairs (default: ${DEFAULT-VALUE}).")
   int epochs;
 
-  @Option(names = "--batch-size", defaultValue = "32",
-      description = "Pairs per optimiser step; for mnrl, in-batch negatives + 1 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      defaultValue = "32",
+      description =
+          "Pairs per optimiser step; for mnrl, in-batch negatives + 1 (default: ${DEFAULT-VALUE}).")
   int batchSize;
 
-  @Option(names = "--lr", defaultValue = "2e-5", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--lr",
+      defaultValue = "2e-5",
+      description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
   double learningRate;
 
-  @Option(names = "--warmup-ratio", defaultValue = "0.1",
-      description = "Share of steps with a linearly rising learning rate (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup-ratio",
+      defaultValue = "0.1",
+      description =
+          "Share of steps with a linearly rising learning rate (default: ${DEFAULT-VALUE}).")
   double warmupRatio;
 
-  @Option(names = "--weight-decay", defaultValue = "0.01",
-      description = "AdamW weight decay, not on biases and layer norms (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--weight-decay",
+      defaultValue = "0.01",
+      description =
+          "AdamW weight decay, not on biases and layer norms (default: ${DEFAULT-VALUE}).")
   double weightDecay;
 
-  @Option(names = "--max-grad-norm", defaultValue = "1.0",
+  @Option(
+      names = "--max-grad-norm",
+      defaultValue = "1.0",
       description = "Gradient clipping norm (default: ${DEFAULT-VALUE}).")
   double maxGradNorm;
 
-  @Option(names = "--seed", defaultValue = "42", description = "Shuffling seed (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      defaultValue = "42",
+      description = "Shuffling seed (default: ${DEFAULT-VALUE}).")
   long seed;
 
-  @Option(names = "--max-length", paramLabel = "N",
-      description = "Tokens per text, special tokens included (default: the model's maxSequenceLength).")
+  @Option(
+      names = "--max-length",
+      paramLabel = "N",
+      description =
+          "Tokens per text, special tokens included (default: the model's maxSequenceLength).")
   Integer maxLength;
 
-  @Option(names = "--gradient-cache", defaultValue = "auto", paramLabel = "auto|on|off",
-      description = "Embed and back-propagate in mini-batches within --activation-budget: auto = when a "
-          + "step would need more (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--gradient-cache",
+      defaultValue = "auto",
+      paramLabel = "auto|on|off",
+      description =
+          "Embed and back-propagate in mini-batches within --activation-budget: auto = when a "
+              + "step would need more (default: ${DEFAULT-VALUE}).")
   GradientCache gradientCache;
 
-  @Option(names = "--activation-budget", defaultValue = "768", paramLabel = "MiB",
-      description = "Estimated activation memory of one forward pass with graph; bounds peak memory "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--activation-budget",
+      defaultValue = "768",
+      paramLabel = "MiB",
+      description =
+          "Estimated activation memory of one forward pass with graph; bounds peak memory "
+              + "(default: ${DEFAULT-VALUE}).")
   int activationBudget;
 
-  @Option(names = "--positive-threshold", defaultValue = "0.8", paramLabel = "X",
-      description = "Label (0-1; STS score / 5) from which a labelled pair counts as positive "
-          + "(default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--positive-threshold",
+      defaultValue = "0.8",
+      paramLabel = "X",
+      description =
+          "Label (0-1; STS score / 5) from which a labelled pair counts as positive "
+              + "(default: ${DEFAULT-VALUE}).")
   float positiveThreshold;
 
-  @Option(names = "--eval-sts", paramLabel = "FILE",
+  @Option(
+      names = "--eval-sts",
+      paramLabel = "FILE",
       description = "STS TSV or labelled JSONL: Spearman of the base model and after every epoch.")
   Path evalSts;
 
-  @Option(names = "--export-hf", paramLabel = "DIR",
+  @Option(
+      names = "--export-hf",
+      paramLabel = "DIR",
       description = "Also write a sentence-transformers folder (safetensors) that Python can load.")
   Path exportHf;
 
-  @Mixin
-  ProgressOption progress;
+  @Mixin ProgressOption progress;
 
   @Override
   public Integer call() throws Exception {
@@ -140,14 +196,24 @@ final class TrainCommand implements Callable<Integer> {
     TrainingOptions options;
     try {
       objective = Losses.byName(loss);
-      options = new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-          gradientCache, activationBudget);
+      options =
+          new TrainingOptions(
+              epochs,
+              batchSize,
+              learningRate,
+              warmupRatio,
+              weightDecay,
+              maxGradNorm,
+              seed,
+              gradientCache,
+              activationBudget);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
     }
     if (Files.exists(output.resolve("manifest.json"))) {
-      err.println("twinstream train: " + output + " already holds a bundle; choose an empty directory");
+      err.println(
+          "twinstream train: " + output + " already holds a bundle; choose an empty directory");
       return TwinstreamCli.EXIT_USAGE;
     }
 
@@ -164,12 +230,28 @@ final class TrainCommand implements Callable<Integer> {
     ExampleAdapter.Adapted adapted =
         ExampleAdapter.adapt(contents.examples(), objective.inputs(), positiveThreshold);
     List<TrainingExample> examples = adapted.examples();
-    err.printf(Locale.ROOT, "twinstream train: %,d examples from %s (%s), %d lines skipped%s%s%n",
-        examples.size(), pairs, contents.format(), contents.badLines().size(),
-        adapted.dropped() > 0 ? String.format(Locale.ROOT, ", %,d pairs below label %.2f dropped for %s",
-            adapted.dropped(), positiveThreshold, objective.name()) : "",
-        adapted.relabelled() > 0 ? String.format(Locale.ROOT, ", %,d graded labels made 0/1 at %.2f",
-            adapted.relabelled(), positiveThreshold) : "");
+    err.printf(
+        Locale.ROOT,
+        "twinstream train: %,d examples from %s (%s), %d lines skipped%s%s%n",
+        examples.size(),
+        pairs,
+        contents.format(),
+        contents.badLines().size(),
+        adapted.dropped() > 0
+            ? String.format(
+                Locale.ROOT,
+                ", %,d pairs below label %.2f dropped for %s",
+                adapted.dropped(),
+                positiveThreshold,
+                objective.name())
+            : "",
+        adapted.relabelled() > 0
+            ? String.format(
+                Locale.ROOT,
+                ", %,d graded labels made 0/1 at %.2f",
+                adapted.relabelled(),
+                positiveThreshold)
+            : "");
     FineTuner tuner = new FineTuner(objective, options);
     try {
       tuner.validate(examples);
@@ -191,8 +273,13 @@ final class TrainCommand implements Callable<Integer> {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
     }
-    String newVersion = version != null ? version : base.version() + "-ft-"
-        + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").format(ZonedDateTime.now(ZoneOffset.UTC));
+    String newVersion =
+        version != null
+            ? version
+            : base.version()
+                + "-ft-"
+                + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+                    .format(ZonedDateTime.now(ZoneOffset.UTC));
 
     SimilarityEvaluator sts = null;
     Map<String, Double> baseMetrics = new LinkedHashMap<>();
@@ -204,7 +291,11 @@ final class TrainCommand implements Callable<Integer> {
       try (SentenceEncoder encoder = SentenceEncoder.open(base, EncoderOptions.defaults())) {
         Evaluation e = sts.evaluate(encoder::embed);
         baseMetrics.putAll(e.prefixed("sts/"));
-        err.printf(Locale.ROOT, "base model %s: sts spearman %.4f on %,d pairs%n", base.version(), e.primaryValue(),
+        err.printf(
+            Locale.ROOT,
+            "base model %s: sts spearman %.4f on %,d pairs%n",
+            base.version(),
+            e.primaryValue(),
             sts.size());
       }
     }
@@ -214,29 +305,42 @@ final class TrainCommand implements Callable<Integer> {
     Progress bar = progress.create(err, "training", totalSteps, "pairs");
     Map<String, Double> metrics = new LinkedHashMap<>();
     SimilarityEvaluator evaluator = sts;
-    TrainingListener listener = new TrainingListener() {
-      long pairsDone;
+    TrainingListener listener =
+        new TrainingListener() {
+          long pairsDone;
 
-      @Override
-      public void stepCompleted(int epoch, int step, int total, double value, double lr, double norm) {
-        pairsDone += Math.min(batchSize, examples.size() - (long) ((step - 1) % perEpoch) * batchSize);
-        bar.update(step, pairsDone, String.format(Locale.ROOT, "epoch %d step %d/%d loss %.4f lr %.2e",
-            epoch, step, total, value, lr));
-      }
+          @Override
+          public void stepCompleted(
+              int epoch, int step, int total, double value, double lr, double norm) {
+            pairsDone +=
+                Math.min(batchSize, examples.size() - (long) ((step - 1) % perEpoch) * batchSize);
+            bar.update(
+                step,
+                pairsDone,
+                String.format(
+                    Locale.ROOT,
+                    "epoch %d step %d/%d loss %.4f lr %.2e",
+                    epoch,
+                    step,
+                    total,
+                    value,
+                    lr));
+          }
 
-      @Override
-      public void epochCompleted(int epoch, double meanLoss, TwinEncoder encoder) {
-        bar.finish();
-        String line = String.format(Locale.ROOT, "epoch %d/%d: mean loss %.4f", epoch, epochs, meanLoss);
-        if (evaluator != null) {
-          Evaluation e = evaluator.evaluate(encoder::encode);
-          metrics.clear();
-          metrics.putAll(e.prefixed("sts/"));
-          line += String.format(Locale.ROOT, ", sts spearman %.4f", e.primaryValue());
-        }
-        err.println(line);
-      }
-    };
+          @Override
+          public void epochCompleted(int epoch, double meanLoss, TwinEncoder encoder) {
+            bar.finish();
+            String line =
+                String.format(Locale.ROOT, "epoch %d/%d: mean loss %.4f", epoch, epochs, meanLoss);
+            if (evaluator != null) {
+              Evaluation e = evaluator.evaluate(encoder::encode);
+              metrics.clear();
+              metrics.putAll(e.prefixed("sts/"));
+              line += String.format(Locale.ROOT, ", sts spearman %.4f", e.primaryValue());
+            }
+            err.println(line);
+          }
+        };
     FineTuner.Result result;
     try {
       result = tuner.fineTune(base, examples, listener);
@@ -256,23 +360,47 @@ final class TrainCommand implements Callable<Integer> {
       training.put("lossConfig", objective.config());
       training.put("options", options.toMap());
       training.put("maxSequenceLength", trained.maxLength());
-      training.put("data", Map.of("file", pairs.getFileName().toString(), "format", contents.format(),
-          "examples", examples.size(), "skippedLines", contents.badLines().size()));
+      training.put(
+          "data",
+          Map.of(
+              "file",
+              pairs.getFileName().toString(),
+              "format",
+              contents.format(),
+              "examples",
+              examples.size(),
+              "skippedLines",
+              contents.badLines().size()));
       training.put("steps", summary.steps());
       training.put("epochLosses", summary.epochLosses());
       training.put("seconds", Math.round(summary.seconds() * 10) / 10.0);
       if (!baseMetrics.isEmpty()) {
         training.put("parentMetrics", baseMetrics);
       }
-      ModelBundle bundle = new BundleExporter().export(base, trained, newVersion, training, metrics);
+      ModelBundle bundle =
+          new BundleExporter().export(base, trained, newVersion, training, metrics);
       BundleWriter.write(bundle, output);
-      err.printf(Locale.ROOT, "twinstream train: %d steps in %.1f s (%.1f pairs/s), loss %.4f -> %.4f; wrote %s "
-              + "(version %s, parent %s)%n", summary.steps(), summary.seconds(),
-          (double) examples.size() * epochs / summary.seconds(), summary.firstLoss(), summary.lastLoss(), output,
-          newVersion, base.version());
-      err.printf(Locale.ROOT, "  time: forward+backward %.1f s, optimizer %.1f s, checks %.1f s%s%n",
-          summary.timings().forwardBackward(), summary.timings().optimizer(), summary.timings().checks(),
-          summary.cachedSteps() > 0 ? ", " + summary.cachedSteps() + " steps with gradient cache" : "");
+      err.printf(
+          Locale.ROOT,
+          "twinstream train: %d steps in %.1f s (%.1f pairs/s), loss %.4f -> %.4f; wrote %s "
+              + "(version %s, parent %s)%n",
+          summary.steps(),
+          summary.seconds(),
+          (double) examples.size() * epochs / summary.seconds(),
+          summary.firstLoss(),
+          summary.lastLoss(),
+          output,
+          newVersion,
+          base.version());
+      err.printf(
+          Locale.ROOT,
+          "  time: forward+backward %.1f s, optimizer %.1f s, checks %.1f s%s%n",
+          summary.timings().forwardBackward(),
+          summary.timings().optimizer(),
+          summary.timings().checks(),
+          summary.cachedSteps() > 0
+              ? ", " + summary.cachedSteps() + " steps with gradient cache"
+              : "");
       if (exportHf != null) {
         HuggingFaceExporter.export(trained, bundle, exportHf);
         err.println("twinstream train: wrote sentence-transformers folder " + exportHf);

@@ -9,19 +9,32 @@ import picocli.CommandLine.Command;
     name = "twinstream",
     mixinStandardHelpOptions = true,
     versionProvider = Version.class,
-    description = "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
-    subcommands = {EmbedCommand.class, RunCommand.class, ProduceCommand.class, ConsumeCommand.class,
-        ModelCommand.class, TrainCommand.class, EvalCommand.class, DemoCommand.class,
-        CommandLine.HelpCommand.class})
+    description =
+        "Sentence embeddings for message streams, from a siamese encoder that keeps learning.",
+    subcommands = {
+      EmbedCommand.class,
+      RunCommand.class,
+      ProduceCommand.class,
+      ConsumeCommand.class,
+      ModelCommand.class,
+      TrainCommand.class,
+      EvalCommand.class,
+      DemoCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class TwinstreamCli {
 
-  /** Exit code when the command line is wrong (BSD's EX_USAGE), distinct from 2 = rejected input lines. */
+  /**
+   * Exit code when the command line is wrong (BSD's EX_USAGE), distinct from 2 = rejected input
+   * lines.
+   */
   public static final int EXIT_USAGE = 64;
 
   public static void main(String[] args) {
     // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
     System.setProperty("log4j.shutdownHookEnabled", "false");
-    // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per core.
+    // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per
+    // core.
     TorchDefaults.apply();
     System.exit(run(args));
   }
@@ -34,19 +47,26 @@ public final class TwinstreamCli {
   static CommandLine commandLine() {
     CommandLine cmd = new CommandLine(new TwinstreamCli());
     cmd.setCaseInsensitiveEnumValuesAllowed(true);
-    cmd.setParameterExceptionHandler((e, args) -> {
-      CommandLine failed = e.getCommandLine();
-      failed.getErr().println("twinstream: " + e.getMessage());
-      failed.getErr().println("Try '" + failed.getCommandSpec().qualifiedName() + " --help' for more information.");
-      return EXIT_USAGE;
-    });
-    cmd.setExecutionExceptionHandler((e, command, parseResult) -> {
-      command.getErr().println("twinstream: " + e.getMessage());
-      if (System.getenv("TWINSTREAM_DEBUG") != null) {
-        e.printStackTrace(command.getErr());
-      }
-      return 1;
-    });
+    cmd.setParameterExceptionHandler(
+        (e, args) -> {
+          CommandLine failed = e.getCommandLine();
+          failed.getErr().println("twinstream: " + e.getMessage());
+          failed
+              .getErr()
+              .println(
+                  "Try '"
+                      + failed.getCommandSpec().qualifiedName()
+                      + " --help' for more information.");
+          return EXIT_USAGE;
+        });
+    cmd.setExecutionExceptionHandler(
+        (e, command, parseResult) -> {
+          command.getErr().println("twinstream: " + e.getMessage());
+          if (System.getenv("TWINSTREAM_DEBUG") != null) {
+            e.printStackTrace(command.getErr());
+          }
+          return 1;
+        });
     return cmd;
   }
 }

@@ -15,21 +15,27 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code twinstream demo} end to end with its defaults, as the README runs it: three rounds, report, chart,
- * dump and registry consistent with each other, and the test nDCG@10 per version that the README quotes.
+ * {@code twinstream demo} end to end with its defaults, as the README runs it: three rounds,
+ * report, chart, dump and registry consistent with each other, and the test nDCG@10 per version
+ * that the README quotes.
  */
 class DemoCommandIT {
 
-  /** How far a run may be from the README's figures (everything is seeded; other CPUs may round differently). */
+  /**
+   * How far a run may be from the README's figures (everything is seeded; other CPUs may round
+   * differently).
+   */
   private static final double TOLERANCE = 0.01;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** The figures the README quotes, in order: "0.226 → 0.308 → ...". */
   private static List<Double> readmeFigures() throws Exception {
-    String readme = Files.readString(Path.of(System.getProperty("twinstream.dataDir", "../data")).getParent()
-        .resolve("README.md"));
+    String readme =
+        Files.readString(
+            Path.of(System.getProperty("twinstream.dataDir", "../data"))
+                .getParent()
+                .resolve("README.md"));
     Matcher m = Pattern.compile("seed 42:\\s+(\\d\\.\\d+(?:\\s+→\\s+\\d\\.\\d+)+)").matcher(readme);
     assertTrue(m.find(), "the README quotes the demo's figures after 'seed 42:'");
     List<Double> out = new ArrayList<>();
@@ -44,8 +50,15 @@ class DemoCommandIT {
     Path report = tmp.resolve("out/report.json");
     Path dump = tmp.resolve("dump");
     Path registry = tmp.resolve("registry");
-    CliRun run = CliRun.of("demo", "--report", report.toString(), "--dump", dump.toString(), "--registry",
-        registry.toString());
+    CliRun run =
+        CliRun.of(
+            "demo",
+            "--report",
+            report.toString(),
+            "--dump",
+            dump.toString(),
+            "--registry",
+            registry.toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.out().contains("(base model)"), run.out());
 
@@ -64,11 +77,15 @@ class DemoCommandIT {
         assertEquals("PROMOTED", v.get("status").asText(), v.toString());
         assertTrue(v.get("metrics").has("fixed/ndcg@10"), v.toString());
         assertTrue(v.get("roundSeconds").asDouble() > 0, v.toString());
-        assertTrue(Files.exists(registry.resolve(v.get("version").asText() + "/manifest.json")),
+        assertTrue(
+            Files.exists(registry.resolve(v.get("version").asText() + "/manifest.json")),
             "every candidate is kept in the registry");
       }
     }
-    assertEquals(2_880, doc.get("topics").get("feedback-pairs").get("in").asInt(), "3 rounds x 96 searches x 10");
+    assertEquals(
+        2_880,
+        doc.get("topics").get("feedback-pairs").get("in").asInt(),
+        "3 rounds x 96 searches x 10");
     assertEquals(0, doc.get("topics").get("dead-letters").get("out").asInt());
 
     List<String> embeddings = Files.readAllLines(dump.resolve("embeddings.jsonl"));

@@ -1,19 +1,19 @@
 package io.twinstream.cli;
 
-import io.twinstream.encoder.BundleWriter;
-import java.util.Collections;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.twinstream.encoder.BundleWriter;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,8 +22,7 @@ class EmbedCommandTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private List<JsonNode> readJsonl(Path file) throws Exception {
     List<JsonNode> out = new ArrayList<>();
@@ -36,10 +35,13 @@ class EmbedCommandTest {
   @Test
   void textInputEmbedsEveryLineInOrderWithLineNumbersAsIds() throws Exception {
     Path in = tmp.resolve("in.txt");
-    List<String> texts = List.of("The cat sat on the mat.", "Kafka topics are partitioned logs.", "Hello", "🙂");
+    List<String> texts =
+        List.of("The cat sat on the mat.", "Kafka topics are partitioned logs.", "Hello", "🙂");
     Files.write(in, texts, StandardCharsets.UTF_8);
     Path out = tmp.resolve("out.jsonl");
-    CliRun run = CliRun.of("embed", "--input", in.toString(), "--output", out.toString(), "--batch-size", "2");
+    CliRun run =
+        CliRun.of(
+            "embed", "--input", in.toString(), "--output", out.toString(), "--batch-size", "2");
     assertEquals(0, run.exitCode(), run.err());
     List<JsonNode> lines = readJsonl(out);
     assertEquals(4, lines.size());
@@ -65,10 +67,18 @@ class EmbedCommandTest {
     Files.writeString(in, "first\n\n   \nfourth\n");
     Path out = tmp.resolve("out.jsonl");
     Path errors = tmp.resolve("errors.jsonl");
-    CliRun run = CliRun.of("embed", "--input", in.toString(), "--output", out.toString(), "--errors",
-        errors.toString());
+    CliRun run =
+        CliRun.of(
+            "embed",
+            "--input",
+            in.toString(),
+            "--output",
+            out.toString(),
+            "--errors",
+            errors.toString());
     assertEquals(2, run.exitCode());
-    assertEquals(List.of("1", "4"), readJsonl(out).stream().map(n -> n.get("id").asText()).toList());
+    assertEquals(
+        List.of("1", "4"), readJsonl(out).stream().map(n -> n.get("id").asText()).toList());
     assertTrue(run.err().contains("line 2: rejected: empty or whitespace-only text"), run.err());
     assertTrue(run.err().contains("line 3: rejected: empty or whitespace-only text"), run.err());
     List<JsonNode> rejected = readJsonl(errors);
@@ -80,19 +90,26 @@ class EmbedCommandTest {
   @Test
   void jsonlInputReportsEachKindOfBadLine() throws Exception {
     Path in = tmp.resolve("in.jsonl");
-    Files.writeString(in, String.join("\n",
-        "{\"id\": \"a\", \"text\": \"good one\"}",
-        "{not json",
-        "{\"id\": \"c\"}",
-        "{\"id\": \"d\", \"text\": 5}",
-        "[1, 2]",
-        "{\"id\": 17, \"text\": \"numeric id\"}",
-        "{\"text\": \"no id\"}",
-        "{\"id\": \"h\", \"text\": \"  \"}") + "\n");
+    Files.writeString(
+        in,
+        String.join(
+                "\n",
+                "{\"id\": \"a\", \"text\": \"good one\"}",
+                "{not json",
+                "{\"id\": \"c\"}",
+                "{\"id\": \"d\", \"text\": 5}",
+                "[1, 2]",
+                "{\"id\": 17, \"text\": \"numeric id\"}",
+                "{\"text\": \"no id\"}",
+                "{\"id\": \"h\", \"text\": \"  \"}")
+            + "\n");
     Path out = tmp.resolve("out.jsonl");
-    CliRun run = CliRun.of("embed", "--format", "jsonl", "--input", in.toString(), "--output", out.toString());
+    CliRun run =
+        CliRun.of(
+            "embed", "--format", "jsonl", "--input", in.toString(), "--output", out.toString());
     assertEquals(2, run.exitCode());
-    assertEquals(List.of("a", "17", "7"), readJsonl(out).stream().map(n -> n.get("id").asText()).toList());
+    assertEquals(
+        List.of("a", "17", "7"), readJsonl(out).stream().map(n -> n.get("id").asText()).toList());
     String err = run.err();
     assertTrue(err.contains("line 2: rejected: not valid JSON"), err);
     assertTrue(err.contains("line 3 (id c): rejected: missing field 'text'"), err);
@@ -105,7 +122,9 @@ class EmbedCommandTest {
   @Test
   void invalidUtf8IsReplacedNotFatal() throws Exception {
     Path in = tmp.resolve("in.txt");
-    byte[] bytes = {'c', 'a', 'f', (byte) 0xC3, '\n', 'o', 'k', '\n', (byte) 0xFF, (byte) 0xFE, 'x', '\n'};
+    byte[] bytes = {
+      'c', 'a', 'f', (byte) 0xC3, '\n', 'o', 'k', '\n', (byte) 0xFF, (byte) 0xFE, 'x', '\n'
+    };
     Files.write(in, bytes);
     Path out = tmp.resolve("out.jsonl");
     CliRun run = CliRun.of("embed", "--input", in.toString(), "--output", out.toString());
@@ -118,7 +137,8 @@ class EmbedCommandTest {
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "word ".repeat(300) + "\n");
     Path out = tmp.resolve("out.jsonl");
-    assertEquals(0, CliRun.of("embed", "--input", in.toString(), "--output", out.toString()).exitCode());
+    assertEquals(
+        0, CliRun.of("embed", "--input", in.toString(), "--output", out.toString()).exitCode());
     JsonNode line = readJsonl(out).get(0);
     assertTrue(line.get("truncated").asBoolean());
     assertEquals(302, line.get("tokens").asInt());
@@ -129,8 +149,15 @@ class EmbedCommandTest {
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "text\n");
     Path model = tmp.resolve("no-such-model");
-    CliRun run = CliRun.of("embed", "--model", model.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("out.jsonl").toString());
+    CliRun run =
+        CliRun.of(
+            "embed",
+            "--model",
+            model.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("out.jsonl").toString());
     assertEquals(1, run.exitCode());
     assertTrue(run.err().contains(model.toString()), run.err());
     assertFalse(Files.exists(tmp.resolve("out.jsonl")));
@@ -143,10 +170,18 @@ class EmbedCommandTest {
     Files.writeString(bundle.resolve("tokenizer.json"), "{}");
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "text\n");
-    CliRun run = CliRun.of("embed", "--model", bundle.toString(), "--input", in.toString(), "--output",
-        tmp.resolve("out.jsonl").toString());
+    CliRun run =
+        CliRun.of(
+            "embed",
+            "--model",
+            bundle.toString(),
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("out.jsonl").toString());
     assertEquals(1, run.exitCode());
-    assertTrue(run.err().contains(bundle.resolve("tokenizer.json") + ": SHA-256 mismatch"), run.err());
+    assertTrue(
+        run.err().contains(bundle.resolve("tokenizer.json") + ": SHA-256 mismatch"), run.err());
   }
 
   @Test
@@ -160,11 +195,25 @@ class EmbedCommandTest {
   void progressLineIsDrawnOnStderrWhenAsked() throws Exception {
     Path in = tmp.resolve("in.txt");
     Files.write(in, Collections.nCopies(50, "a line of text"), StandardCharsets.UTF_8);
-    CliRun run = CliRun.of("embed", "--progress", "--input", in.toString(), "--output", tmp.resolve("o").toString());
+    CliRun run =
+        CliRun.of(
+            "embed",
+            "--progress",
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("o").toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().contains("embedding [##############################] 100%"), run.err());
     assertTrue(run.err().contains("50 lines"), run.err());
-    CliRun quiet = CliRun.of("embed", "--no-progress", "--input", in.toString(), "--output", tmp.resolve("q").toString());
+    CliRun quiet =
+        CliRun.of(
+            "embed",
+            "--no-progress",
+            "--input",
+            in.toString(),
+            "--output",
+            tmp.resolve("q").toString());
     assertFalse(quiet.err().contains("embedding ["), quiet.err());
   }
 
@@ -173,8 +222,17 @@ class EmbedCommandTest {
     Path in = tmp.resolve("in.txt");
     Files.writeString(in, "quantised\n");
     Path out = tmp.resolve("out.jsonl");
-    assertEquals(0, CliRun.of("embed", "--model", "default-int8", "--input", in.toString(), "--output",
-        out.toString()).exitCode());
+    assertEquals(
+        0,
+        CliRun.of(
+                "embed",
+                "--model",
+                "default-int8",
+                "--input",
+                in.toString(),
+                "--output",
+                out.toString())
+            .exitCode());
     assertEquals("all-MiniLM-L6-v2-int8", readJsonl(out).get(0).get("model_version").asText());
   }
 }

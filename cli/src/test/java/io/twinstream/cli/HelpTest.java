@@ -8,7 +8,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
-/** Every command and subcommand answers {@code --help} with its usage and exit code 0, whatever it requires. */
+/**
+ * Every command and subcommand answers {@code --help} with its usage and exit code 0, whatever it
+ * requires.
+ */
 class HelpTest {
 
   private static void walk(CommandLine command, List<List<String>> paths, List<String> path) {
@@ -34,7 +37,8 @@ class HelpTest {
       CliRun run = CliRun.of(args.toArray(String[]::new));
       String name = String.join(" ", path);
       assertEquals(0, run.exitCode(), "twinstream " + name + " --help: " + run.err());
-      assertTrue(run.out().contains("Usage: twinstream" + (name.isEmpty() ? "" : " " + name)),
+      assertTrue(
+          run.out().contains("Usage: twinstream" + (name.isEmpty() ? "" : " " + name)),
           "twinstream " + name + " --help printed: " + run.out());
       assertTrue(run.err().isEmpty(), "twinstream " + name + " --help complained: " + run.err());
     }

@@ -6,8 +6,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Captures what a command prints, and completes {@link #first()} with the first line that matches a pattern:
- * a test waits on the future instead of polling the text.
+ * Captures what a command prints, and completes {@link #first()} with the first line that matches a
+ * pattern: a test waits on the future instead of polling the text.
  */
 final class LineWatcher extends StringWriter {
 

@@ -1,10 +1,10 @@
 package io.twinstream.cli;
 
-import java.nio.ByteBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.ModelBundle;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -12,8 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ModelCommandTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private Path exportFolder() throws Exception {
     ModelBundle builtin = ModelBundle.builtin("default");
@@ -21,7 +20,8 @@ class ModelCommandTest {
     Files.createDirectories(src.resolve("1_Pooling"));
     Files.write(src.resolve("model.onnx"), bytes(builtin.modelBuffer()));
     Files.write(src.resolve("tokenizer.json"), bytes(builtin.tokenizerBuffer()));
-    Files.writeString(src.resolve("1_Pooling/config.json"),
+    Files.writeString(
+        src.resolve("1_Pooling/config.json"),
         "{\"word_embedding_dimension\": 384, \"pooling_mode_mean_tokens\": true}");
     Files.writeString(src.resolve("sentence_bert_config.json"), "{\"max_seq_length\": 128}");
     return src;
@@ -36,9 +36,15 @@ class ModelCommandTest {
   @Test
   void importThenInspectShowsTheVerifiedBundle() throws Exception {
     Path dest = tmp.resolve("bundle");
-    CliRun imported = CliRun.of("model", "import", exportFolder().toString(), dest.toString(), "--version", "mini-1");
+    CliRun imported =
+        CliRun.of(
+            "model", "import", exportFolder().toString(), dest.toString(), "--version", "mini-1");
     assertEquals(0, imported.exitCode(), imported.err());
-    assertTrue(imported.out().contains("imported mini-1 into " + dest + ": 384 dimensions, mean pooling, max 128 tokens"),
+    assertTrue(
+        imported
+            .out()
+            .contains(
+                "imported mini-1 into " + dest + ": 384 dimensions, mean pooling, max 128 tokens"),
         imported.out());
     CliRun inspect = CliRun.of("model", "inspect", dest.toString());
     assertEquals(0, inspect.exitCode(), inspect.err());
@@ -51,11 +57,14 @@ class ModelCommandTest {
   @Test
   void inspectOfADamagedBundleFailsNamingTheFile() throws Exception {
     Path dest = tmp.resolve("bundle");
-    assertEquals(0, CliRun.of("model", "import", exportFolder().toString(), dest.toString()).exitCode());
+    assertEquals(
+        0, CliRun.of("model", "import", exportFolder().toString(), dest.toString()).exitCode());
     Files.writeString(dest.resolve("tokenizer.json"), "{}");
     CliRun inspect = CliRun.of("model", "inspect", dest.toString());
     assertEquals(1, inspect.exitCode());
-    assertTrue(inspect.err().contains(dest.resolve("tokenizer.json") + ": SHA-256 mismatch"), inspect.err());
+    assertTrue(
+        inspect.err().contains(dest.resolve("tokenizer.json") + ": SHA-256 mismatch"),
+        inspect.err());
   }
 
   @Test

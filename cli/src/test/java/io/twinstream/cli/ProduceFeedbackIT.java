@@ -1,12 +1,12 @@
 package io.twinstream.cli;
 
-import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.testkit.EmbeddedKafka;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,23 +25,28 @@ import org.junit.jupiter.api.io.TempDir;
 
 class ProduceFeedbackIT {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void feedbackLinesBecomeFeedbackPairsAndBadLinesAreNamed() throws Exception {
     Path in = tmp.resolve("feedback.jsonl");
-    Files.writeString(in, """
+    Files.writeString(
+        in,
+        """
         {"anchor": "vostrel on checkout", "candidate": "Checkout service: the pool is exhausted.", "label": 1, "source": "click", "anchorId": "q1", "eventTime": 1700000000000}
         {"anchor": "vostrel on checkout", "candidate": "Checkout service: the disk is full.", "label": 0}
         {"anchor": "vostrel on checkout", "candidate": "x", "label": 2}
         """);
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics(Map.of("feedback-pairs", 1), Map.of());
-      CliRun run = CliRun.of("produce", "--bootstrap", kafka.bootstrapServers(), "--feedback", in.toString());
+      CliRun run =
+          CliRun.of(
+              "produce", "--bootstrap", kafka.bootstrapServers(), "--feedback", in.toString());
       assertEquals(2, run.exitCode(), run.err());
-      assertTrue(run.err().contains("feedback.jsonl:3: rejected: label 2.0 is outside [0, 1]"), run.err());
-      assertTrue(run.err().contains("2 feedback pairs produced to feedback-pairs, 1 rejected"), run.err());
+      assertTrue(
+          run.err().contains("feedback.jsonl:3: rejected: label 2.0 is outside [0, 1]"), run.err());
+      assertTrue(
+          run.err().contains("2 feedback pairs produced to feedback-pairs, 1 rejected"), run.err());
 
       List<ConsumerRecord<byte[], byte[]>> records = read(kafka.bootstrapServers(), 2);
       AvroCodec<FeedbackPair> codec = AvroCodec.of(FeedbackPair.class);

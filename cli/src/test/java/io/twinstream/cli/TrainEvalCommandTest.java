@@ -1,6 +1,5 @@
 package io.twinstream.cli;
 
-import java.util.Map;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -18,21 +18,21 @@ class TrainEvalCommandTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void trainWritesABundleThatEvalScoresAndReportsBadLines() throws Exception {
     List<String> lines = new ArrayList<>();
     String[][] pairs = {
-        {"How do I reset my password?", "Steps to recover a forgotten password"},
-        {"cheap flights to Lisbon", "Low-cost airline tickets to Portugal's capital"},
-        {"A man plays the guitar.", "A musician performs with a guitar."},
-        {"error 503 from the gateway", "the upstream service was unavailable"},
-        {"refund for a damaged parcel", "money back when the package arrived broken"},
-        {"best pizza near the station", "highly rated pizzerias close to the train station"},
-        {"how tall is the Eiffel tower", "height of the Eiffel tower in metres"},
-        {"cancel my subscription", "stop the monthly plan and billing"}};
+      {"How do I reset my password?", "Steps to recover a forgotten password"},
+      {"cheap flights to Lisbon", "Low-cost airline tickets to Portugal's capital"},
+      {"A man plays the guitar.", "A musician performs with a guitar."},
+      {"error 503 from the gateway", "the upstream service was unavailable"},
+      {"refund for a damaged parcel", "money back when the package arrived broken"},
+      {"best pizza near the station", "highly rated pizzerias close to the train station"},
+      {"how tall is the Eiffel tower", "height of the Eiffel tower in metres"},
+      {"cancel my subscription", "stop the monthly plan and billing"}
+    };
     for (String[] p : pairs) {
       lines.add(JSON.writeValueAsString(Map.of("anchor", p[0], "positive", p[1])));
     }
@@ -43,13 +43,32 @@ class TrainEvalCommandTest {
     Path out = tmp.resolve("tuned");
     Path hf = tmp.resolve("hf");
     Path sts = Path.of("../data/stsb-ccbysa/dev.tsv");
-    CliRun train = CliRun.of("train", "--pairs", file.toString(), "--loss", "mnrl", "--batch-size", "4",
-        "--epochs", "2", "--output", out.toString(), "--version", "tuned-1", "--eval-sts", sts.toString(),
-        "--export-hf", hf.toString(), "--no-progress");
+    CliRun train =
+        CliRun.of(
+            "train",
+            "--pairs",
+            file.toString(),
+            "--loss",
+            "mnrl",
+            "--batch-size",
+            "4",
+            "--epochs",
+            "2",
+            "--output",
+            out.toString(),
+            "--version",
+            "tuned-1",
+            "--eval-sts",
+            sts.toString(),
+            "--export-hf",
+            hf.toString(),
+            "--no-progress");
     assertEquals(2, train.exitCode(), train.err());
-    assertTrue(train.err().contains(file + ":4: \"positive\" must be a string (skipped)"), train.err());
+    assertTrue(
+        train.err().contains(file + ":4: \"positive\" must be a string (skipped)"), train.err());
     assertTrue(train.err().contains(file + ":10: not valid JSON"), train.err());
-    assertTrue(train.err().contains("8 examples from " + file + " (jsonl), 2 lines skipped"), train.err());
+    assertTrue(
+        train.err().contains("8 examples from " + file + " (jsonl), 2 lines skipped"), train.err());
     assertTrue(train.err().contains("base model all-MiniLM-L6-v2: sts spearman 0.9"), train.err());
     assertTrue(train.err().contains("epoch 2/2: mean loss"), train.err());
     assertTrue(train.err().contains("4 steps in"), train.err());
@@ -58,7 +77,9 @@ class TrainEvalCommandTest {
     assertEquals("tuned-1", bundle.version());
     assertEquals("all-MiniLM-L6-v2", bundle.manifest().parentVersion());
     assertEquals("mnrl", bundle.manifest().training().get("loss"));
-    assertTrue(bundle.manifest().metrics().get("sts/spearman") > 0.85, bundle.manifest().metrics().toString());
+    assertTrue(
+        bundle.manifest().metrics().get("sts/spearman") > 0.85,
+        bundle.manifest().metrics().toString());
     assertTrue(Files.isRegularFile(hf.resolve("model.safetensors")));
     assertTrue(Files.isRegularFile(hf.resolve("onnx/model.onnx")));
 
@@ -67,8 +88,10 @@ class TrainEvalCommandTest {
     JsonNode result = JSON.readTree(eval.out());
     assertEquals("tuned-1", result.get("model").asText());
     assertEquals("spearman", result.get("primary").asText());
-    assertEquals(bundle.manifest().metrics().get("sts/spearman"),
-        result.get("metrics").get("spearman").asDouble(), 1e-4);
+    assertEquals(
+        bundle.manifest().metrics().get("sts/spearman"),
+        result.get("metrics").get("spearman").asDouble(),
+        1e-4);
   }
 
   @Test
@@ -76,15 +99,27 @@ class TrainEvalCommandTest {
     Path corpus = tmp.resolve("corpus.jsonl");
     Path queries = tmp.resolve("queries.jsonl");
     Path qrels = tmp.resolve("qrels.tsv");
-    Files.writeString(corpus, String.join("\n",
-        "{\"_id\":\"d1\",\"title\":\"Password reset\",\"text\":\"Use the link on the sign-in page to recover access.\"}",
-        "{\"_id\":\"d2\",\"title\":\"Shipping\",\"text\":\"Parcels arrive within three working days.\"}",
-        "{\"_id\":\"d3\",\"title\":\"Refunds\",\"text\":\"Damaged goods are refunded in full.\"}"));
-    Files.writeString(queries, "{\"_id\":\"q1\",\"text\":\"I forgot my password\"}\n"
-        + "{\"_id\":\"q2\",\"text\":\"my package came broken, can I get my money back?\"}\n");
+    Files.writeString(
+        corpus,
+        String.join(
+            "\n",
+            "{\"_id\":\"d1\",\"title\":\"Password reset\",\"text\":\"Use the link on the sign-in page to recover access.\"}",
+            "{\"_id\":\"d2\",\"title\":\"Shipping\",\"text\":\"Parcels arrive within three working days.\"}",
+            "{\"_id\":\"d3\",\"title\":\"Refunds\",\"text\":\"Damaged goods are refunded in full.\"}"));
+    Files.writeString(
+        queries,
+        "{\"_id\":\"q1\",\"text\":\"I forgot my password\"}\n"
+            + "{\"_id\":\"q2\",\"text\":\"my package came broken, can I get my money back?\"}\n");
     Files.writeString(qrels, "query-id\tcorpus-id\tscore\nq1\td1\t1\nq2\td3\t1\nq2\td9\t1\n");
-    CliRun eval = CliRun.of("eval", "--corpus", corpus.toString(), "--queries", queries.toString(),
-        "--qrels", qrels.toString());
+    CliRun eval =
+        CliRun.of(
+            "eval",
+            "--corpus",
+            corpus.toString(),
+            "--queries",
+            queries.toString(),
+            "--qrels",
+            qrels.toString());
     assertEquals(0, eval.exitCode(), eval.err());
     assertTrue(eval.err().contains("qrels.tsv:4: unknown corpus id 'd9' (skipped)"), eval.err());
     assertTrue(eval.out().contains("all-MiniLM-L6-v2 on retrieval (2 queries)"), eval.out());
@@ -95,14 +130,29 @@ class TrainEvalCommandTest {
   void trainRefusesAnUnknownLossAndPairsThatCannotTrainIt() throws Exception {
     Path file = tmp.resolve("pairs.jsonl");
     Files.writeString(file, "{\"anchor\":\"a\",\"positive\":\"b\"}\n");
-    CliRun unknown = CliRun.of("train", "--pairs", file.toString(), "--loss", "mse", "--output",
-        tmp.resolve("x").toString());
+    CliRun unknown =
+        CliRun.of(
+            "train",
+            "--pairs",
+            file.toString(),
+            "--loss",
+            "mse",
+            "--output",
+            tmp.resolve("x").toString());
     assertEquals(64, unknown.exitCode());
     assertTrue(unknown.err().contains("unknown loss 'mse'"), unknown.err());
-    CliRun triplet = CliRun.of("train", "--pairs", file.toString(), "--loss", "triplet", "--output",
-        tmp.resolve("y").toString());
+    CliRun triplet =
+        CliRun.of(
+            "train",
+            "--pairs",
+            file.toString(),
+            "--loss",
+            "triplet",
+            "--output",
+            tmp.resolve("y").toString());
     assertEquals(1, triplet.exitCode());
-    assertTrue(triplet.err().contains("example 1 cannot train triplet: no negative"), triplet.err());
+    assertTrue(
+        triplet.err().contains("example 1 cannot train triplet: no negative"), triplet.err());
     assertTrue(!Files.exists(tmp.resolve("y")));
   }
 }

@@ -17,8 +17,8 @@ import java.util.TreeMap;
 import java.util.regex.Pattern;
 
 /**
- * The {@code manifest.json} of a model bundle: what the model is, how to pool its output, and the SHA-256 of
- * every file, so that a bundle is verified before it is ever served.
+ * The {@code manifest.json} of a model bundle: what the model is, how to pool its output, and the
+ * SHA-256 of every file, so that a bundle is verified before it is ever served.
  *
  * @param format manifest format version (currently {@value #FORMAT})
  * @param version this bundle's version; letters, digits, {@code .}, {@code _} and {@code -}
@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  * @param dimension length of the sentence vectors
  * @param pooling how token vectors become a sentence vector
  * @param normalize whether sentence vectors are scaled to unit length
- * @param maxSequenceLength tokens per text the model sees, special tokens included; longer texts are truncated
+ * @param maxSequenceLength tokens per text the model sees, special tokens included; longer texts
+ *     are truncated
  * @param files SHA-256 (lower-case hex) of every file in the bundle but the manifest, by file name
  * @param createdAt when the bundle was made
  * @param source free text: where the weights came from
@@ -49,22 +50,28 @@ public record BundleManifest(
 
   /** The manifest format this code writes and reads. */
   public static final int FORMAT = 1;
+
   /** File name of the manifest inside a bundle directory. */
   public static final String FILE_NAME = "manifest.json";
+
   /** File name of the ONNX model inside a bundle. */
   public static final String MODEL_FILE = "model.onnx";
+
   /** File name of the Hugging Face tokenizer inside a bundle. */
   public static final String TOKENIZER_FILE = "tokenizer.json";
 
   private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
   private static final Pattern SHA256 = Pattern.compile("[0-9a-f]{64}");
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   public BundleManifest {
     Objects.requireNonNull(version, "version");
     if (!isValidVersion(version)) {
-      throw new IllegalArgumentException("Invalid bundle version '" + version
-          + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+      throw new IllegalArgumentException(
+          "Invalid bundle version '"
+              + version
+              + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     if (parentVersion != null && !isValidVersion(parentVersion)) {
       throw new IllegalArgumentException("Invalid parent version '" + parentVersion + "'");
@@ -74,7 +81,8 @@ public record BundleManifest(
     }
     Objects.requireNonNull(pooling, "pooling");
     if (maxSequenceLength < 2) {
-      throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + maxSequenceLength);
+      throw new IllegalArgumentException(
+          "maxSequenceLength must be at least 2, got " + maxSequenceLength);
     }
     Objects.requireNonNull(files, "files");
     for (Map.Entry<String, String> e : files.entrySet()) {
@@ -83,7 +91,8 @@ public record BundleManifest(
             "files." + e.getKey() + " is not a lower-case hex SHA-256: '" + e.getValue() + "'");
       }
       if (e.getKey().contains("/") || e.getKey().contains("\\") || e.getKey().startsWith(".")) {
-        throw new IllegalArgumentException("file name '" + e.getKey() + "' must be a plain name in the bundle");
+        throw new IllegalArgumentException(
+            "file name '" + e.getKey() + "' must be a plain name in the bundle");
       }
     }
     for (String required : new String[] {MODEL_FILE, TOKENIZER_FILE}) {
@@ -94,7 +103,8 @@ public record BundleManifest(
     files = Collections.unmodifiableMap(new TreeMap<>(files));
     Objects.requireNonNull(createdAt, "createdAt");
     source = source == null ? "" : source;
-    training = training == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(training));
+    training =
+        training == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(training));
     metrics = metrics == null ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(metrics));
   }
 
@@ -105,8 +115,19 @@ public record BundleManifest(
 
   /** The same manifest with other file checksums. */
   public BundleManifest withFiles(Map<String, String> newFiles) {
-    return new BundleManifest(format, version, parentVersion, dimension, pooling, normalize,
-        maxSequenceLength, newFiles, createdAt, source, training, metrics);
+    return new BundleManifest(
+        format,
+        version,
+        parentVersion,
+        dimension,
+        pooling,
+        normalize,
+        maxSequenceLength,
+        newFiles,
+        createdAt,
+        source,
+        training,
+        metrics);
   }
 
   /** This manifest as pretty-printed JSON (UTF-8). */
@@ -132,7 +153,8 @@ public record BundleManifest(
     try {
       return JSON.writeValueAsBytes(node);
     } catch (JsonProcessingException e) {
-      throw new IllegalStateException("Cannot serialise manifest of " + version + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "Cannot serialise manifest of " + version + ": " + e.getMessage(), e);
     }
   }
 
@@ -141,8 +163,8 @@ public record BundleManifest(
    *
    * @param json the file's bytes
    * @param location the file's path or classpath location, for error messages
-   * @throws InvalidBundleException ({@link InvalidBundleException.Problem#MALFORMED_MANIFEST}) naming the
-   *     file and the field that is missing or wrong
+   * @throws InvalidBundleException ({@link InvalidBundleException.Problem#MALFORMED_MANIFEST})
+   *     naming the file and the field that is missing or wrong
    */
   public static BundleManifest parse(byte[] json, String location) throws InvalidBundleException {
     JsonNode root;
@@ -158,7 +180,10 @@ public record BundleManifest(
     }
     int format = intField(root, "format", location);
     if (format != FORMAT) {
-      throw malformed(location, "unsupported manifest format " + format + " (this version reads " + FORMAT + ")", null);
+      throw malformed(
+          location,
+          "unsupported manifest format " + format + " (this version reads " + FORMAT + ")",
+          null);
     }
     String version = textField(root, "version", location);
     JsonNode parentNode = root.get("parentVersion");
@@ -201,9 +226,13 @@ public record BundleManifest(
     Map<String, Double> metrics = new TreeMap<>();
     try {
       JsonNode trainingNode = root.get("training");
-      training = trainingNode == null || trainingNode.isNull()
-          ? Map.of()
-          : JSON.convertValue(trainingNode, JSON.getTypeFactory().constructMapType(LinkedHashMap.class, String.class, Object.class));
+      training =
+          trainingNode == null || trainingNode.isNull()
+              ? Map.of()
+              : JSON.convertValue(
+                  trainingNode,
+                  JSON.getTypeFactory()
+                      .constructMapType(LinkedHashMap.class, String.class, Object.class));
       JsonNode metricsNode = root.get("metrics");
       if (metricsNode != null && !metricsNode.isNull()) {
         var m = metricsNode.fields();
@@ -215,14 +244,26 @@ public record BundleManifest(
           metrics.put(e.getKey(), e.getValue().asDouble());
         }
       }
-      return new BundleManifest(format, version, parent, dimension, pooling, normalize, maxSequenceLength,
-          files, createdAt, sourceNode == null ? "" : sourceNode.asText(), training, metrics);
+      return new BundleManifest(
+          format,
+          version,
+          parent,
+          dimension,
+          pooling,
+          normalize,
+          maxSequenceLength,
+          files,
+          createdAt,
+          sourceNode == null ? "" : sourceNode.asText(),
+          training,
+          metrics);
     } catch (IllegalArgumentException e) {
       throw malformed(location, e.getMessage(), e);
     }
   }
 
-  private static String textField(JsonNode root, String name, String location) throws InvalidBundleException {
+  private static String textField(JsonNode root, String name, String location)
+      throws InvalidBundleException {
     JsonNode node = root.get(name);
     if (node == null || node.isNull()) {
       throw malformed(location, "missing required field '" + name + "'", null);
@@ -233,7 +274,8 @@ public record BundleManifest(
     return node.asText();
   }
 
-  private static int intField(JsonNode root, String name, String location) throws InvalidBundleException {
+  private static int intField(JsonNode root, String name, String location)
+      throws InvalidBundleException {
     JsonNode node = root.get(name);
     if (node == null || node.isNull()) {
       throw malformed(location, "missing required field '" + name + "'", null);
@@ -244,8 +286,10 @@ public record BundleManifest(
     return node.asInt();
   }
 
-  private static InvalidBundleException malformed(String location, String message, Throwable cause) {
-    return new InvalidBundleException(InvalidBundleException.Problem.MALFORMED_MANIFEST, location, message, cause);
+  private static InvalidBundleException malformed(
+      String location, String message, Throwable cause) {
+    return new InvalidBundleException(
+        InvalidBundleException.Problem.MALFORMED_MANIFEST, location, message, cause);
   }
 
   @Override

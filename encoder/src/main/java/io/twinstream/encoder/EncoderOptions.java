@@ -3,19 +3,20 @@ package io.twinstream.encoder;
 /**
  * How a {@link SentenceEncoder} runs. Immutable; start from {@link #defaults()}.
  *
- * @param batchSize texts per ONNX Runtime call (default {@value #DEFAULT_BATCH_SIZE}). Texts are sorted by
- *     length before batching, so larger batches cost little padding.
+ * @param batchSize texts per ONNX Runtime call (default {@value #DEFAULT_BATCH_SIZE}). Texts are
+ *     sorted by length before batching, so larger batches cost little padding.
  * @param threads compute threads in all (default: the number of available processors)
- * @param concurrentBatches how many batches run at the same time, sharing {@code threads} between them
- *     (default: {@code threads}, i.e. one thread per batch, which measured fastest on small CPUs; see
- *     docs/benchmarks.md)
- * @param maxSequenceLength tokens per text given to the model, or 0 for the bundle's own (default 0)
+ * @param concurrentBatches how many batches run at the same time, sharing {@code threads} between
+ *     them (default: {@code threads}, i.e. one thread per batch, which measured fastest on small
+ *     CPUs; see docs/benchmarks.md)
+ * @param maxSequenceLength tokens per text given to the model, or 0 for the bundle's own (default
+ *     0)
  * @param fuseGraph serve float BERT-family models through a graph of ONNX Runtime's fused operators
- *     (attention, skip layer norm, bias GELU) built from the bundle's weights; same function, fewer passes
- *     over memory (default true; models it does not recognise are served as they are)
+ *     (attention, skip layer norm, bias GELU) built from the bundle's weights; same function, fewer
+ *     passes over memory (default true; models it does not recognise are served as they are)
  */
-public record EncoderOptions(int batchSize, int threads, int concurrentBatches, int maxSequenceLength,
-    boolean fuseGraph) {
+public record EncoderOptions(
+    int batchSize, int threads, int concurrentBatches, int maxSequenceLength, boolean fuseGraph) {
 
   /** Default texts per batch. */
   public static final int DEFAULT_BATCH_SIZE = 32;
@@ -29,15 +30,21 @@ public record EncoderOptions(int batchSize, int threads, int concurrentBatches, 
     }
     if (concurrentBatches < 1 || concurrentBatches > threads) {
       throw new IllegalArgumentException(
-          "concurrentBatches must be between 1 and threads (" + threads + "), got " + concurrentBatches);
+          "concurrentBatches must be between 1 and threads ("
+              + threads
+              + "), got "
+              + concurrentBatches);
     }
     if (maxSequenceLength != 0 && maxSequenceLength < 3) {
-      throw new IllegalArgumentException("maxSequenceLength must be 0 (bundle's own) or at least 3, got "
-          + maxSequenceLength);
+      throw new IllegalArgumentException(
+          "maxSequenceLength must be 0 (bundle's own) or at least 3, got " + maxSequenceLength);
     }
   }
 
-  /** Batch size 32, all available processors, one thread per batch, the bundle's sequence length, fused graph. */
+  /**
+   * Batch size 32, all available processors, one thread per batch, the bundle's sequence length,
+   * fused graph.
+   */
   public static EncoderOptions defaults() {
     int cpus = Runtime.getRuntime().availableProcessors();
     return new EncoderOptions(DEFAULT_BATCH_SIZE, cpus, cpus, 0, true);

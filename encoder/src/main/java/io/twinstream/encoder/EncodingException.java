@@ -1,6 +1,9 @@
 package io.twinstream.encoder;
 
-/** ONNX Runtime failed while running a batch that had passed validation; the message says which batch. */
+/**
+ * ONNX Runtime failed while running a batch that had passed validation; the message says which
+ * batch.
+ */
 public class EncodingException extends RuntimeException {
 
   private static final long serialVersionUID = 1L;

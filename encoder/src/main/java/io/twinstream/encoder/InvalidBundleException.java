@@ -3,8 +3,9 @@ package io.twinstream.encoder;
 import java.util.Objects;
 
 /**
- * A model bundle cannot be used: a file is missing, does not match its checksum, cannot be parsed, or the
- * model does not load. The message names the file; {@link #problem()} says what kind of failure it was.
+ * A model bundle cannot be used: a file is missing, does not match its checksum, cannot be parsed,
+ * or the model does not load. The message names the file; {@link #problem()} says what kind of
+ * failure it was.
  */
 public class InvalidBundleException extends Exception {
 

@@ -1,6 +1,5 @@
 package io.twinstream.encoder;
 
-import java.util.Collections;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.encoder.InvalidBundleException.Problem;
@@ -12,6 +11,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.Collections;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -19,17 +19,18 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A verified model: the manifest, the ONNX model and the tokenizer, read into memory once and checked
- * against the manifest's SHA-256 sums. The bytes that were verified are the bytes that get served, so a file
- * replaced after verification cannot slip in.
+ * A verified model: the manifest, the ONNX model and the tokenizer, read into memory once and
+ * checked against the manifest's SHA-256 sums. The bytes that were verified are the bytes that get
+ * served, so a file replaced after verification cannot slip in.
  *
- * <p>A bundle lives in a directory ({@link #load(Path)}) or, for the built-in models, on the classpath
- * ({@link #builtin(String)}). Instances are immutable.
+ * <p>A bundle lives in a directory ({@link #load(Path)}) or, for the built-in models, on the
+ * classpath ({@link #builtin(String)}). Instances are immutable.
  */
 public final class ModelBundle {
 
   /** Name of the built-in fp32 all-MiniLM-L6-v2 bundle. */
   public static final String DEFAULT = "default";
+
   /** Name of the built-in int8 (dynamically quantised) all-MiniLM-L6-v2 bundle. */
   public static final String DEFAULT_INT8 = "default-int8";
 
@@ -54,7 +55,8 @@ public final class ModelBundle {
   }
 
   /**
-   * Loads {@code name} if it is a built-in bundle name, otherwise the bundle directory at that path.
+   * Loads {@code name} if it is a built-in bundle name, otherwise the bundle directory at that
+   * path.
    *
    * @throws InvalidBundleException if it is neither, or the bundle does not verify
    */
@@ -65,15 +67,19 @@ public final class ModelBundle {
     }
     Path dir = Path.of(name);
     if (!Files.exists(dir)) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, name,
-          "no such bundle directory, and not a built-in bundle (built-in: " + String.join(", ", BUILTINS) + ")");
+      throw new InvalidBundleException(
+          Problem.UNKNOWN_BUNDLE,
+          name,
+          "no such bundle directory, and not a built-in bundle (built-in: "
+              + String.join(", ", BUILTINS)
+              + ")");
     }
     return load(dir);
   }
 
   /**
-   * Loads and verifies the bundle in {@code dir}: {@code manifest.json} must parse, and every file it lists
-   * must exist and match its SHA-256.
+   * Loads and verifies the bundle in {@code dir}: {@code manifest.json} must parse, and every file
+   * it lists must exist and match its SHA-256.
    */
   public static ModelBundle load(Path dir) throws InvalidBundleException {
     Objects.requireNonNull(dir, "bundle directory");
@@ -89,31 +95,38 @@ public final class ModelBundle {
     /**
      * The bytes of {@code name}.
      *
-     * @throws InvalidBundleException ({@link Problem#MISSING_FILE} or {@link Problem#UNREADABLE}) naming the file
+     * @throws InvalidBundleException ({@link Problem#MISSING_FILE} or {@link Problem#UNREADABLE})
+     *     naming the file
      */
     byte[] read(String name) throws InvalidBundleException;
   }
 
   /**
-   * Reads and verifies a bundle from any storage: {@code manifest.json} first, then every file it lists,
-   * each checked against its SHA-256.
+   * Reads and verifies a bundle from any storage: {@code manifest.json} first, then every file it
+   * lists, each checked against its SHA-256.
    *
    * @param location where the bundle lives, for messages and {@link #location()}
    */
   public static ModelBundle read(String location, FileSource files) throws InvalidBundleException {
     String manifestLocation = location + "/" + BundleManifest.FILE_NAME;
-    BundleManifest manifest = BundleManifest.parse(files.read(BundleManifest.FILE_NAME), manifestLocation);
+    BundleManifest manifest =
+        BundleManifest.parse(files.read(BundleManifest.FILE_NAME), manifestLocation);
     Map<String, byte[]> verified = new LinkedHashMap<>();
     for (Map.Entry<String, String> file : manifest.files().entrySet()) {
-      verified.put(file.getKey(), verify(files.read(file.getKey()), file.getValue(), location + "/" + file.getKey()));
+      verified.put(
+          file.getKey(),
+          verify(files.read(file.getKey()), file.getValue(), location + "/" + file.getKey()));
     }
-    return new ModelBundle(location, manifest,
-        verified.get(BundleManifest.MODEL_FILE), verified.get(BundleManifest.TOKENIZER_FILE));
+    return new ModelBundle(
+        location,
+        manifest,
+        verified.get(BundleManifest.MODEL_FILE),
+        verified.get(BundleManifest.TOKENIZER_FILE));
   }
 
   /**
-   * The bundle's files as they are written to storage, the manifest last: a reader that finds the manifest
-   * finds every file it lists.
+   * The bundle's files as they are written to storage, the manifest last: a reader that finds the
+   * manifest finds every file it lists.
    */
   public Map<String, byte[]> files() {
     Map<String, byte[]> out = new LinkedHashMap<>();
@@ -124,12 +137,15 @@ public final class ModelBundle {
   }
 
   /**
-   * Loads a built-in bundle from the classpath ({@value #DEFAULT} or {@value #DEFAULT_INT8}). The files come
-   * from the LangChain4j model jars; their checksums are pinned in Twinstream's own manifest.
+   * Loads a built-in bundle from the classpath ({@value #DEFAULT} or {@value #DEFAULT_INT8}). The
+   * files come from the LangChain4j model jars; their checksums are pinned in Twinstream's own
+   * manifest.
    */
   public static ModelBundle builtin(String name) throws InvalidBundleException {
     if (!BUILTINS.contains(name)) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, "builtin:" + name,
+      throw new InvalidBundleException(
+          Problem.UNKNOWN_BUNDLE,
+          "builtin:" + name,
           "no such built-in bundle (built-in: " + String.join(", ", BUILTINS) + ")");
     }
     String manifestResource = BUILTIN_ROOT + name + "/" + BundleManifest.FILE_NAME;
@@ -139,57 +155,95 @@ public final class ModelBundle {
     try {
       files = new ObjectMapper().readTree(manifestBytes).get("files");
     } catch (IOException e) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, "classpath:" + manifestResource, e.getMessage(), e);
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST, "classpath:" + manifestResource, e.getMessage(), e);
     }
     Map<String, byte[]> verified = new LinkedHashMap<>();
     for (Map.Entry<String, String> file : manifest.files().entrySet()) {
       JsonNode resource = files.path(file.getKey()).get("resource");
       if (resource == null || !resource.isTextual()) {
-        throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, "classpath:" + manifestResource,
+        throw new InvalidBundleException(
+            Problem.MALFORMED_MANIFEST,
+            "classpath:" + manifestResource,
             "files." + file.getKey() + " has no 'resource' for a built-in bundle");
       }
       String location = "classpath:" + resource.asText();
-      verified.put(file.getKey(), verify(readResource(resource.asText()), file.getValue(), location));
+      verified.put(
+          file.getKey(), verify(readResource(resource.asText()), file.getValue(), location));
     }
-    return new ModelBundle("builtin:" + name, manifest,
-        verified.get(BundleManifest.MODEL_FILE), verified.get(BundleManifest.TOKENIZER_FILE));
+    return new ModelBundle(
+        "builtin:" + name,
+        manifest,
+        verified.get(BundleManifest.MODEL_FILE),
+        verified.get(BundleManifest.TOKENIZER_FILE));
   }
 
   /**
-   * Creates a bundle from files already in memory, computing their checksums into the manifest. Used by
-   * importers and exporters before {@link BundleWriter#write}; nothing is verified against a previous
-   * manifest.
+   * Creates a bundle from files already in memory, computing their checksums into the manifest.
+   * Used by importers and exporters before {@link BundleWriter#write}; nothing is verified against
+   * a previous manifest.
    */
-  public static ModelBundle of(BundleManifest manifest, byte[] model, byte[] tokenizer, String location) {
+  public static ModelBundle of(
+      BundleManifest manifest, byte[] model, byte[] tokenizer, String location) {
     Objects.requireNonNull(manifest, "manifest");
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(tokenizer, "tokenizer");
-    BundleManifest withSums = manifest.withFiles(Map.of(
-        BundleManifest.MODEL_FILE, sha256(model),
-        BundleManifest.TOKENIZER_FILE, sha256(tokenizer)));
+    BundleManifest withSums =
+        manifest.withFiles(
+            Map.of(
+                BundleManifest.MODEL_FILE, sha256(model),
+                BundleManifest.TOKENIZER_FILE, sha256(tokenizer)));
     return new ModelBundle(location, withSums, model, tokenizer);
   }
 
   /**
-   * The same files under another version: {@code version}, derived from {@code parentVersion} (for example
-   * to publish a built-in bundle into a registry).
+   * The same files under another version: {@code version}, derived from {@code parentVersion} (for
+   * example to publish a built-in bundle into a registry).
    */
   public ModelBundle withVersion(String version, String parentVersion) {
     BundleManifest m = manifest;
-    return new ModelBundle(location, new BundleManifest(m.format(), version, parentVersion, m.dimension(),
-        m.pooling(), m.normalize(), m.maxSequenceLength(), m.files(), m.createdAt(), m.source(), m.training(),
-        m.metrics()), model, tokenizer);
+    return new ModelBundle(
+        location,
+        new BundleManifest(
+            m.format(),
+            version,
+            parentVersion,
+            m.dimension(),
+            m.pooling(),
+            m.normalize(),
+            m.maxSequenceLength(),
+            m.files(),
+            m.createdAt(),
+            m.source(),
+            m.training(),
+            m.metrics()),
+        model,
+        tokenizer);
   }
 
   /**
-   * The same files with another maximum sequence length (tokens per text, special tokens included), e.g. to
-   * fine-tune on shorter or longer texts than the model was exported for.
+   * The same files with another maximum sequence length (tokens per text, special tokens included),
+   * e.g. to fine-tune on shorter or longer texts than the model was exported for.
    */
   public ModelBundle withMaxSequenceLength(int maxSequenceLength) {
     BundleManifest m = manifest;
-    return new ModelBundle(location, new BundleManifest(m.format(), m.version(), m.parentVersion(),
-        m.dimension(), m.pooling(), m.normalize(), maxSequenceLength, m.files(), m.createdAt(), m.source(),
-        m.training(), m.metrics()), model, tokenizer);
+    return new ModelBundle(
+        location,
+        new BundleManifest(
+            m.format(),
+            m.version(),
+            m.parentVersion(),
+            m.dimension(),
+            m.pooling(),
+            m.normalize(),
+            maxSequenceLength,
+            m.files(),
+            m.createdAt(),
+            m.source(),
+            m.training(),
+            m.metrics()),
+        model,
+        tokenizer);
   }
 
   /** Where the bundle was read from: a directory path or {@code builtin:<name>}. */
@@ -234,11 +288,17 @@ public final class ModelBundle {
     }
   }
 
-  private static byte[] verify(byte[] bytes, String expected, String location) throws InvalidBundleException {
+  private static byte[] verify(byte[] bytes, String expected, String location)
+      throws InvalidBundleException {
     String actual = sha256(bytes);
     if (!actual.equals(expected)) {
-      throw new InvalidBundleException(Problem.CHECKSUM_MISMATCH, location,
-          "SHA-256 mismatch: manifest says " + expected + ", file has " + actual
+      throw new InvalidBundleException(
+          Problem.CHECKSUM_MISMATCH,
+          location,
+          "SHA-256 mismatch: manifest says "
+              + expected
+              + ", file has "
+              + actual
               + " (the file was changed or damaged after the bundle was written)");
     }
     return bytes;
@@ -258,12 +318,15 @@ public final class ModelBundle {
     ClassLoader loader = ModelBundle.class.getClassLoader();
     try (InputStream in = loader.getResourceAsStream(resource)) {
       if (in == null) {
-        throw new InvalidBundleException(Problem.MISSING_FILE, "classpath:" + resource,
+        throw new InvalidBundleException(
+            Problem.MISSING_FILE,
+            "classpath:" + resource,
             "resource not on the classpath (is the LangChain4j model jar missing?)");
       }
       return in.readAllBytes();
     } catch (IOException e) {
-      throw new InvalidBundleException(Problem.UNREADABLE, "classpath:" + resource, "cannot read: " + e, e);
+      throw new InvalidBundleException(
+          Problem.UNREADABLE, "classpath:" + resource, "cannot read: " + e, e);
     }
   }
 

@@ -9,7 +9,10 @@ import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Chooses the ONNX graph a bundle is served with: the fused BERT graph when it applies, else the file as is. */
+/**
+ * Chooses the ONNX graph a bundle is served with: the fused BERT graph when it applies, else the
+ * file as is.
+ */
 final class ModelGraphs {
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelGraphs.class);
@@ -19,10 +22,11 @@ final class ModelGraphs {
   /**
    * The graph to serve.
    *
-   * @throws UnsupportedGraphException if the model quantises activations dynamically in a way that cannot be
-   *     made per sequence (its batched results would depend on the batch)
+   * @throws UnsupportedGraphException if the model quantises activations dynamically in a way that
+   *     cannot be made per sequence (its batched results would depend on the batch)
    */
-  static byte[] servingGraph(ModelBundle bundle, EncoderOptions options) throws UnsupportedGraphException {
+  static byte[] servingGraph(ModelBundle bundle, EncoderOptions options)
+      throws UnsupportedGraphException {
     OnnxModel model;
     try {
       model = OnnxModel.parse(bundle.modelBytes());

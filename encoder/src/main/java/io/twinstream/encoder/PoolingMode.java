@@ -4,8 +4,8 @@ import java.nio.FloatBuffer;
 import java.util.Arrays;
 
 /**
- * How token vectors become one sentence vector. Only positions with attention mask 1 take part, so a
- * sentence's vector does not depend on how much padding its batch needed.
+ * How token vectors become one sentence vector. Only positions with attention mask 1 take part, so
+ * a sentence's vector does not depend on how much padding its batch needed.
  */
 public enum PoolingMode {
   /** Average of the token vectors (sentence-transformers' {@code pooling_mode_mean_tokens}). */
@@ -33,8 +33,11 @@ public enum PoolingMode {
         return mode;
       }
     }
-    throw new IllegalArgumentException("Unknown pooling mode '" + name + "': expected one of "
-        + Arrays.stream(values()).map(PoolingMode::configName).toList());
+    throw new IllegalArgumentException(
+        "Unknown pooling mode '"
+            + name
+            + "': expected one of "
+            + Arrays.stream(values()).map(PoolingMode::configName).toList());
   }
 
   /**
@@ -43,7 +46,8 @@ public enum PoolingMode {
    * @param hidden the token vectors, row-major
    * @param row the sequence's index in the batch
    * @param seqLen the padded sequence length of the batch
-   * @param realTokens how many leading positions are real tokens (attention mask 1); the rest is padding
+   * @param realTokens how many leading positions are real tokens (attention mask 1); the rest is
+   *     padding
    * @param out receives {@code hidden} values
    */
   void pool(FloatBuffer hidden, int row, int seqLen, int realTokens, float[] out) {
@@ -52,8 +56,10 @@ public enum PoolingMode {
     switch (this) {
       case CLS -> hidden.get(base, out, 0, dim);
       case MEAN -> {
-        // Accumulate in double: the reference (PyTorch, sum then divide) is float, but double keeps the
-        // result independent of summation order, which is what makes batched and single results agree.
+        // Accumulate in double: the reference (PyTorch, sum then divide) is float, but double keeps
+        // the
+        // result independent of summation order, which is what makes batched and single results
+        // agree.
         double[] sum = new double[dim];
         for (int t = 0; t < realTokens; t++) {
           int off = base + t * dim;

@@ -14,7 +14,9 @@ public record SentenceEmbedding(float[] vector, boolean truncated, int tokens) {
   @Override
   public boolean equals(Object o) {
     return o instanceof SentenceEmbedding other
-        && truncated == other.truncated && tokens == other.tokens && Arrays.equals(vector, other.vector);
+        && truncated == other.truncated
+        && tokens == other.tokens
+        && Arrays.equals(vector, other.vector);
   }
 
   @Override
@@ -24,6 +26,12 @@ public record SentenceEmbedding(float[] vector, boolean truncated, int tokens) {
 
   @Override
   public String toString() {
-    return "SentenceEmbedding[dim=" + vector.length + ", truncated=" + truncated + ", tokens=" + tokens + "]";
+    return "SentenceEmbedding[dim="
+        + vector.length
+        + ", truncated="
+        + truncated
+        + ", tokens="
+        + tokens
+        + "]";
   }
 }

@@ -1,7 +1,5 @@
 package io.twinstream.encoder;
 
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
 import ai.onnxruntime.NodeInfo;
 import ai.onnxruntime.OnnxJavaType;
 import ai.onnxruntime.OnnxTensor;
@@ -27,24 +25,26 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Embeds sentences with one model bundle: tokenize (Hugging Face tokenizer) → ONNX Runtime → pooling →
- * normalisation, a batch at a time.
+ * Embeds sentences with one model bundle: tokenize (Hugging Face tokenizer) → ONNX Runtime →
+ * pooling → normalisation, a batch at a time.
  *
- * <p>{@link #encode(List)} sorts the texts by token count and cuts them into batches of similar length, so
- * that little compute goes into padding, runs the batches (several at once when so configured), and returns
- * the results in input order. A text's vector does not depend on the batch it lands in. Texts longer than
- * the model's maximum sequence length are truncated, never silently: each result says so and carries the
- * full token count.
+ * <p>{@link #encode(List)} sorts the texts by token count and cuts them into batches of similar
+ * length, so that little compute goes into padding, runs the batches (several at once when so
+ * configured), and returns the results in input order. A text's vector does not depend on the batch
+ * it lands in. Texts longer than the model's maximum sequence length are truncated, never silently:
+ * each result says so and carries the full token count.
  *
- * <p>The model's input names are read from the ONNX graph ({@code input_ids}, {@code attention_mask} and,
- * when the model has it, {@code token_type_ids}). Instances are thread-safe. Close them to release the
- * native session and tokenizer.
+ * <p>The model's input names are read from the ONNX graph ({@code input_ids}, {@code
+ * attention_mask} and, when the model has it, {@code token_type_ids}). Instances are thread-safe.
+ * Close them to release the native session and tokenizer.
  */
 public final class SentenceEncoder implements AutoCloseable {
 
@@ -52,7 +52,8 @@ public final class SentenceEncoder implements AutoCloseable {
   private static final String INPUT_IDS = "input_ids";
   private static final String ATTENTION_MASK = "attention_mask";
   private static final String TOKEN_TYPE_IDS = "token_type_ids";
-  private static final List<String> TOKEN_OUTPUTS = List.of("last_hidden_state", "token_embeddings");
+  private static final List<String> TOKEN_OUTPUTS =
+      List.of("last_hidden_state", "token_embeddings");
   private static final List<String> POOLED_OUTPUTS = List.of("sentence_embedding");
   private static final AtomicInteger POOL_IDS = new AtomicInteger();
   private static final int MIN_TEXTS_PER_SLICE = 64;
@@ -67,16 +68,23 @@ public final class SentenceEncoder implements AutoCloseable {
   private final boolean outputIsPooled;
   private final ExecutorService lanes;
   private volatile boolean closed;
-  /**
-   * Encodes hold it shared, {@link #close()} exclusively: the native session is never freed under a running
-   * batch (a job cancelled mid-batch would otherwise crash the JVM in ONNX Runtime).
-   */
-  private final ReentrantReadWriteLock inUse =
-      new ReentrantReadWriteLock();
 
-  private SentenceEncoder(BundleManifest manifest, EncoderOptions options, TextTokenizer tokenizer,
-      OrtEnvironment env, OrtSession session, Map<String, OnnxJavaType> inputs, String output,
-      boolean outputIsPooled, ExecutorService lanes) {
+  /**
+   * Encodes hold it shared, {@link #close()} exclusively: the native session is never freed under a
+   * running batch (a job cancelled mid-batch would otherwise crash the JVM in ONNX Runtime).
+   */
+  private final ReentrantReadWriteLock inUse = new ReentrantReadWriteLock();
+
+  private SentenceEncoder(
+      BundleManifest manifest,
+      EncoderOptions options,
+      TextTokenizer tokenizer,
+      OrtEnvironment env,
+      OrtSession session,
+      Map<String, OnnxJavaType> inputs,
+      String output,
+      boolean outputIsPooled,
+      ExecutorService lanes) {
     this.manifest = manifest;
     this.options = options;
     this.tokenizer = tokenizer;
@@ -94,22 +102,30 @@ public final class SentenceEncoder implements AutoCloseable {
   }
 
   /**
-   * Opens an encoder on {@code bundle}: loads the tokenizer and the ONNX session, checks that the model's
-   * inputs are ones it can feed, and embeds a probe text to check the vector dimension against the manifest.
+   * Opens an encoder on {@code bundle}: loads the tokenizer and the ONNX session, checks that the
+   * model's inputs are ones it can feed, and embeds a probe text to check the vector dimension
+   * against the manifest.
    *
-   * @throws InvalidBundleException ({@link Problem#INVALID_MODEL}) when the model or tokenizer cannot be
-   *     loaded or does not fit the manifest; native resources created so far are released
+   * @throws InvalidBundleException ({@link Problem#INVALID_MODEL}) when the model or tokenizer
+   *     cannot be loaded or does not fit the manifest; native resources created so far are released
    */
-  public static SentenceEncoder open(ModelBundle bundle, EncoderOptions options) throws InvalidBundleException {
+  public static SentenceEncoder open(ModelBundle bundle, EncoderOptions options)
+      throws InvalidBundleException {
     Objects.requireNonNull(bundle, "bundle");
     Objects.requireNonNull(options, "options");
     BundleManifest manifest = bundle.manifest();
     String modelLocation = bundle.location() + "/" + BundleManifest.MODEL_FILE;
-    int maxLength = options.maxSequenceLength() > 0 ? options.maxSequenceLength() : manifest.maxSequenceLength();
+    int maxLength =
+        options.maxSequenceLength() > 0
+            ? options.maxSequenceLength()
+            : manifest.maxSequenceLength();
     List<AutoCloseable> opened = new ArrayList<>();
     try {
-      TextTokenizer tokenizer = new TextTokenizer(bundle.tokenizerBytes(), maxLength,
-          bundle.location() + "/" + BundleManifest.TOKENIZER_FILE);
+      TextTokenizer tokenizer =
+          new TextTokenizer(
+              bundle.tokenizerBytes(),
+              maxLength,
+              bundle.location() + "/" + BundleManifest.TOKENIZER_FILE);
       opened.add(tokenizer);
       OrtEnvironment env = OrtEnvironment.getEnvironment();
       OrtSession.SessionOptions sessionOptions = new OrtSession.SessionOptions();
@@ -125,11 +141,17 @@ public final class SentenceEncoder implements AutoCloseable {
         sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
         session = env.createSession(ModelGraphs.servingGraph(bundle, options), sessionOptions);
       } catch (OrtException e) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, modelLocation,
-            "ONNX Runtime cannot load the model: " + e.getMessage(), e);
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            modelLocation,
+            "ONNX Runtime cannot load the model: " + e.getMessage(),
+            e);
       } catch (UnsupportedGraphException e) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, modelLocation,
-            "dynamically quantised model cannot be batched exactly: " + e.getMessage(), e);
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            modelLocation,
+            "dynamically quantised model cannot be batched exactly: " + e.getMessage(),
+            e);
       }
       opened.add(session);
       Map<String, OnnxJavaType> inputs = inputsOf(session, modelLocation);
@@ -138,19 +160,39 @@ public final class SentenceEncoder implements AutoCloseable {
       if (options.concurrentBatches() > 1) {
         int pool = POOL_IDS.incrementAndGet();
         AtomicInteger threadIds = new AtomicInteger();
-        lanes = Executors.newFixedThreadPool(options.concurrentBatches(), r -> {
-          Thread t = new Thread(r, "twinstream-encoder-" + pool + "-" + threadIds.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        lanes =
+            Executors.newFixedThreadPool(
+                options.concurrentBatches(),
+                r -> {
+                  Thread t =
+                      new Thread(
+                          r, "twinstream-encoder-" + pool + "-" + threadIds.incrementAndGet());
+                  t.setDaemon(true);
+                  return t;
+                });
         ExecutorService toClose = lanes;
         opened.add(toClose::shutdownNow);
       }
-      SentenceEncoder encoder = new SentenceEncoder(manifest, options, tokenizer, env, session, inputs,
-          out[0], Boolean.parseBoolean(out[1]), lanes);
+      SentenceEncoder encoder =
+          new SentenceEncoder(
+              manifest,
+              options,
+              tokenizer,
+              env,
+              session,
+              inputs,
+              out[0],
+              Boolean.parseBoolean(out[1]),
+              lanes);
       encoder.checkDimension(modelLocation);
-      LOG.debug("Opened {} ({}), inputs {}, output {}, {} thread(s) x {} concurrent batch(es), max length {}",
-          manifest.version(), bundle.location(), inputs.keySet(), out[0], intraOp, options.concurrentBatches(),
+      LOG.debug(
+          "Opened {} ({}), inputs {}, output {}, {} thread(s) x {} concurrent batch(es), max length {}",
+          manifest.version(),
+          bundle.location(),
+          inputs.keySet(),
+          out[0],
+          intraOp,
+          options.concurrentBatches(),
           maxLength);
       return encoder;
     } catch (InvalidBundleException | RuntimeException | Error e) {
@@ -165,38 +207,55 @@ public final class SentenceEncoder implements AutoCloseable {
     try {
       info = session.getInputInfo();
     } catch (OrtException e) {
-      throw new InvalidBundleException(Problem.INVALID_MODEL, location, "cannot read model inputs: " + e, e);
+      throw new InvalidBundleException(
+          Problem.INVALID_MODEL, location, "cannot read model inputs: " + e, e);
     }
     Map<String, OnnxJavaType> inputs = new HashMap<>();
     for (Map.Entry<String, NodeInfo> e : info.entrySet()) {
       String name = e.getKey();
       if (!List.of(INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS).contains(name)) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, location, "unsupported model input '" + name
-            + "' (supported: input_ids, attention_mask, token_type_ids)");
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            location,
+            "unsupported model input '"
+                + name
+                + "' (supported: input_ids, attention_mask, token_type_ids)");
       }
       if (!(e.getValue().getInfo() instanceof TensorInfo tensor)
           || (tensor.type != OnnxJavaType.INT64 && tensor.type != OnnxJavaType.INT32)) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, location,
-            "model input '" + name + "' is not an int64 or int32 tensor: " + e.getValue().getInfo());
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            location,
+            "model input '"
+                + name
+                + "' is not an int64 or int32 tensor: "
+                + e.getValue().getInfo());
       }
       inputs.put(name, tensor.type);
     }
     for (String required : List.of(INPUT_IDS, ATTENTION_MASK)) {
       if (!inputs.containsKey(required)) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, location,
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            location,
             "the model has no '" + required + "' input (it has " + info.keySet() + ")");
       }
     }
     return Map.copyOf(inputs);
   }
 
-  /** Picks the output to pool: per-token states if the model has them, else an already pooled vector. */
-  private static String[] outputOf(OrtSession session, String location) throws InvalidBundleException {
+  /**
+   * Picks the output to pool: per-token states if the model has them, else an already pooled
+   * vector.
+   */
+  private static String[] outputOf(OrtSession session, String location)
+      throws InvalidBundleException {
     Map<String, NodeInfo> info;
     try {
       info = session.getOutputInfo();
     } catch (OrtException e) {
-      throw new InvalidBundleException(Problem.INVALID_MODEL, location, "cannot read model outputs: " + e, e);
+      throw new InvalidBundleException(
+          Problem.INVALID_MODEL, location, "cannot read model outputs: " + e, e);
     }
     for (String name : TOKEN_OUTPUTS) {
       if (info.containsKey(name)) {
@@ -213,8 +272,11 @@ public final class SentenceEncoder implements AutoCloseable {
         return new String[] {e.getKey(), "false"};
       }
     }
-    throw new InvalidBundleException(Problem.INVALID_MODEL, location,
-        "no output of token vectors ([batch, tokens, hidden]) or sentence vectors among " + info.keySet());
+    throw new InvalidBundleException(
+        Problem.INVALID_MODEL,
+        location,
+        "no output of token vectors ([batch, tokens, hidden]) or sentence vectors among "
+            + info.keySet());
   }
 
   private void checkDimension(String location) throws InvalidBundleException {
@@ -222,12 +284,20 @@ public final class SentenceEncoder implements AutoCloseable {
     try {
       probe = embed(List.of("dimension probe"))[0];
     } catch (EncodingException e) {
-      throw new InvalidBundleException(Problem.INVALID_MODEL, location,
-          "the model fails on a probe text: " + e.getCause().getMessage(), e);
+      throw new InvalidBundleException(
+          Problem.INVALID_MODEL,
+          location,
+          "the model fails on a probe text: " + e.getCause().getMessage(),
+          e);
     }
     if (probe.length != manifest.dimension()) {
-      throw new InvalidBundleException(Problem.INVALID_MODEL, location, "the model produces " + probe.length
-          + "-dimensional vectors but the manifest says " + manifest.dimension());
+      throw new InvalidBundleException(
+          Problem.INVALID_MODEL,
+          location,
+          "the model produces "
+              + probe.length
+              + "-dimensional vectors but the manifest says "
+              + manifest.dimension());
     }
   }
 
@@ -303,14 +373,18 @@ public final class SentenceEncoder implements AutoCloseable {
     Integer[] order = IntStream.range(0, tokenized.length).boxed().toArray(Integer[]::new);
     Arrays.sort(order, Comparator.comparingInt(i -> tokenized[i].length()));
     SentenceEmbedding[] results = new SentenceEmbedding[tokenized.length];
-    // A request smaller than one batch per thread is split so that every thread gets a share: a call with
+    // A request smaller than one batch per thread is split so that every thread gets a share: a
+    // call with
     // 32 texts on 2 threads runs as 2 concurrent batches of 16 rather than 1 batch on 1 thread.
     int lanesAvailable = lanes == null ? 1 : options.concurrentBatches();
-    int batchSize = Math.max(1, Math.min(options.batchSize(), (order.length + lanesAvailable - 1) / lanesAvailable));
+    int batchSize =
+        Math.max(
+            1, Math.min(options.batchSize(), (order.length + lanesAvailable - 1) / lanesAvailable));
     int batches = (order.length + batchSize - 1) / batchSize;
     if (lanes == null || batches == 1) {
       for (int b = 0; b < batches; b++) {
-        runBatch(tokenized, order, b * batchSize, Math.min(order.length, (b + 1) * batchSize), results);
+        runBatch(
+            tokenized, order, b * batchSize, Math.min(order.length, (b + 1) * batchSize), results);
       }
     } else {
       List<Future<?>> pending = new ArrayList<>(batches);
@@ -324,9 +398,14 @@ public final class SentenceEncoder implements AutoCloseable {
     return Arrays.asList(results);
   }
 
-  /** Tokenizes on the batch threads too, in contiguous slices, when there are enough texts to share. */
+  /**
+   * Tokenizes on the batch threads too, in contiguous slices, when there are enough texts to share.
+   */
   private Tokenized[] tokenize(List<String> texts) {
-    int slices = lanes == null ? 1 : Math.min(options.concurrentBatches(), texts.size() / MIN_TEXTS_PER_SLICE);
+    int slices =
+        lanes == null
+            ? 1
+            : Math.min(options.concurrentBatches(), texts.size() / MIN_TEXTS_PER_SLICE);
     if (slices <= 1) {
       return tokenizer.tokenize(texts);
     }
@@ -336,10 +415,12 @@ public final class SentenceEncoder implements AutoCloseable {
     for (int from = 0; from < texts.size(); from += per) {
       int start = from;
       int end = Math.min(texts.size(), from + per);
-      pending.add(lanes.submit(() -> {
-        Tokenized[] part = tokenizer.tokenize(texts.subList(start, end));
-        System.arraycopy(part, 0, out, start, part.length);
-      }));
+      pending.add(
+          lanes.submit(
+              () -> {
+                Tokenized[] part = tokenizer.tokenize(texts.subList(start, end));
+                System.arraycopy(part, 0, out, start, part.length);
+              }));
     }
     awaitAll(pending);
     return out;
@@ -355,8 +436,10 @@ public final class SentenceEncoder implements AutoCloseable {
         pending.forEach(p -> p.cancel(true));
         throw new EncodingException("interrupted while waiting for a batch", e);
       } catch (ExecutionException e) {
-        RuntimeException cause = e.getCause() instanceof RuntimeException r
-            ? r : new EncodingException("batch failed: " + e.getCause(), e.getCause());
+        RuntimeException cause =
+            e.getCause() instanceof RuntimeException r
+                ? r
+                : new EncodingException("batch failed: " + e.getCause(), e.getCause());
         if (failure == null) {
           failure = cause;
         } else {
@@ -370,7 +453,8 @@ public final class SentenceEncoder implements AutoCloseable {
   }
 
   /** Runs the texts {@code order[from..to)} as one batch and stores their results. */
-  private void runBatch(Tokenized[] tokenized, Integer[] order, int from, int to, SentenceEmbedding[] results) {
+  private void runBatch(
+      Tokenized[] tokenized, Integer[] order, int from, int to, SentenceEmbedding[] results) {
     int rows = to - from;
     int seqLen = 0;
     for (int r = 0; r < rows; r++) {
@@ -413,8 +497,16 @@ public final class SentenceEncoder implements AutoCloseable {
         }
       }
     } catch (OrtException e) {
-      throw new EncodingException("ONNX Runtime failed on a batch of " + rows + " texts of up to " + seqLen
-          + " tokens with model " + manifest.version() + ": " + e.getMessage(), e);
+      throw new EncodingException(
+          "ONNX Runtime failed on a batch of "
+              + rows
+              + " texts of up to "
+              + seqLen
+              + " tokens with model "
+              + manifest.version()
+              + ": "
+              + e.getMessage(),
+          e);
     } finally {
       feed.values().forEach(OnnxTensor::close);
     }
@@ -441,16 +533,19 @@ public final class SentenceEncoder implements AutoCloseable {
         return;
       }
       closed = true;
-      // closeAll goes from the last to the first: the lanes end first, then the session, then the tokenizer.
+      // closeAll goes from the last to the first: the lanes end first, then the session, then the
+      // tokenizer.
       List<AutoCloseable> all = new ArrayList<>();
       all.add(tokenizer);
       all.add(session);
       if (lanes != null) {
-        // A batch whose caller was interrupted may still be running on a lane: let it end before the session.
-        all.add(() -> {
-          lanes.shutdown();
-          awaitLanes();
-        });
+        // A batch whose caller was interrupted may still be running on a lane: let it end before
+        // the session.
+        all.add(
+            () -> {
+              lanes.shutdown();
+              awaitLanes();
+            });
       }
       closeAll(all, null);
     } finally {
@@ -458,7 +553,10 @@ public final class SentenceEncoder implements AutoCloseable {
     }
   }
 
-  /** Waits (up to 60 s, through interrupts: a cancelled task is interrupted repeatedly) for the lanes to end. */
+  /**
+   * Waits (up to 60 s, through interrupts: a cancelled task is interrupted repeatedly) for the
+   * lanes to end.
+   */
   private void awaitLanes() {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
     boolean interrupted = false;

@@ -20,12 +20,12 @@ import java.util.Map;
  *   <li>{@code tokenizer.json} — the Hugging Face fast tokenizer;
  *   <li>{@code 1_Pooling/config.json} — the pooling mode and the vector dimension;
  *   <li>{@code sentence_bert_config.json} — {@code max_seq_length};
- *   <li>{@code modules.json} (optional) — normalisation is on when it lists a {@code Normalize} module, and
- *       also when the file is absent.
+ *   <li>{@code modules.json} (optional) — normalisation is on when it lists a {@code Normalize}
+ *       module, and also when the file is absent.
  * </ul>
  *
- * <p>The model is opened and run on a probe text before the bundle is returned, so an import that succeeds
- * yields a bundle that serves.
+ * <p>The model is opened and run on a probe text before the bundle is returned, so an import that
+ * succeeds yields a bundle that serves.
  */
 public final class SentenceTransformersImporter {
 
@@ -56,7 +56,9 @@ public final class SentenceTransformersImporter {
       model = source.resolve("model.onnx");
     }
     if (!Files.isRegularFile(model)) {
-      throw new InvalidBundleException(Problem.MISSING_FILE, source.resolve("onnx/model.onnx").toString(),
+      throw new InvalidBundleException(
+          Problem.MISSING_FILE,
+          source.resolve("onnx/model.onnx").toString(),
           "file is missing (looked for onnx/model.onnx and model.onnx)");
     }
     Path tokenizer = source.resolve(BundleManifest.TOKENIZER_FILE);
@@ -71,22 +73,44 @@ public final class SentenceTransformersImporter {
 
     String name = version != null ? version : versionFrom(source);
     if (!BundleManifest.isValidVersion(name)) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, source.toString(), "version '" + name
-          + "' is not valid: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST,
+          source.toString(),
+          "version '"
+              + name
+              + "' is not valid: use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     byte[] modelBytes = readBytes(model);
     byte[] tokenizerBytes = readBytes(tokenizer);
-    BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, name, null, dimension, mode, normalize,
-        maxLength, placeholderFiles(), clock.instant(), "imported from sentence-transformers export "
-        + source.toAbsolutePath().normalize(), Map.of(), Map.of());
+    BundleManifest manifest =
+        new BundleManifest(
+            BundleManifest.FORMAT,
+            name,
+            null,
+            dimension,
+            mode,
+            normalize,
+            maxLength,
+            placeholderFiles(),
+            clock.instant(),
+            "imported from sentence-transformers export " + source.toAbsolutePath().normalize(),
+            Map.of(),
+            Map.of());
     ModelBundle bundle = ModelBundle.of(manifest, modelBytes, tokenizerBytes, source.toString());
     // Proves the model loads, takes our inputs and yields vectors of the declared dimension.
-    try (SentenceEncoder ignored = SentenceEncoder.open(bundle, EncoderOptions.defaults().withThreads(1))) {
+    try (SentenceEncoder ignored =
+        SentenceEncoder.open(bundle, EncoderOptions.defaults().withThreads(1))) {
       return bundle;
     } catch (InvalidBundleException e) {
       if (e.problem() == Problem.INVALID_MODEL && e.getMessage().contains("manifest says")) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, poolingConfig.toString(),
-            "word_embedding_dimension " + dimension + " does not match the model: " + e.getMessage(), e);
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            poolingConfig.toString(),
+            "word_embedding_dimension "
+                + dimension
+                + " does not match the model: "
+                + e.getMessage(),
+            e);
       }
       throw e;
     }
@@ -105,7 +129,8 @@ public final class SentenceTransformersImporter {
     return Map.of(BundleManifest.MODEL_FILE, zero, BundleManifest.TOKENIZER_FILE, zero);
   }
 
-  private static PoolingMode poolingMode(JsonNode config, String location) throws InvalidBundleException {
+  private static PoolingMode poolingMode(JsonNode config, String location)
+      throws InvalidBundleException {
     List<PoolingMode> on = new ArrayList<>();
     if (config.path("pooling_mode_mean_tokens").asBoolean(false)) {
       on.add(PoolingMode.MEAN);
@@ -116,17 +141,26 @@ public final class SentenceTransformersImporter {
     if (config.path("pooling_mode_max_tokens").asBoolean(false)) {
       on.add(PoolingMode.MAX);
     }
-    for (String unsupported : List.of("pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-        "pooling_mode_lasttoken")) {
+    for (String unsupported :
+        List.of(
+            "pooling_mode_mean_sqrt_len_tokens",
+            "pooling_mode_weightedmean_tokens",
+            "pooling_mode_lasttoken")) {
       if (config.path(unsupported).asBoolean(false)) {
-        throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, location,
+        throw new InvalidBundleException(
+            Problem.MALFORMED_MANIFEST,
+            location,
             unsupported + " is not supported (supported: mean, cls, max)");
       }
     }
     if (on.size() != 1) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, location,
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST,
+          location,
           "exactly one of pooling_mode_mean_tokens, pooling_mode_cls_token, pooling_mode_max_tokens must be true"
-              + " (found " + on.size() + ")");
+              + " (found "
+              + on.size()
+              + ")");
     }
     return on.get(0);
   }
@@ -137,7 +171,8 @@ public final class SentenceTransformersImporter {
     }
     JsonNode list = readJson(modules);
     if (!list.isArray()) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, modules.toString(), "expected a JSON array");
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST, modules.toString(), "expected a JSON array");
     }
     for (JsonNode module : list) {
       if (module.path("type").asText("").endsWith("Normalize")) {
@@ -147,10 +182,13 @@ public final class SentenceTransformersImporter {
     return false;
   }
 
-  private static int positiveInt(JsonNode node, String field, String location) throws InvalidBundleException {
+  private static int positiveInt(JsonNode node, String field, String location)
+      throws InvalidBundleException {
     JsonNode value = node.get(field);
     if (value == null || !value.isIntegralNumber() || value.asInt() <= 0) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, location,
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST,
+          location,
           "missing or invalid '" + field + "' (a positive integer)");
     }
     return value.asInt();
@@ -172,8 +210,8 @@ public final class SentenceTransformersImporter {
     try {
       return JSON.readTree(bytes);
     } catch (IOException e) {
-      throw new InvalidBundleException(Problem.MALFORMED_MANIFEST, path.toString(), "not valid JSON: "
-          + e.getMessage(), e);
+      throw new InvalidBundleException(
+          Problem.MALFORMED_MANIFEST, path.toString(), "not valid JSON: " + e.getMessage(), e);
     }
   }
 

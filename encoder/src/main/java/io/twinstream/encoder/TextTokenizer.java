@@ -1,18 +1,19 @@
 package io.twinstream.encoder;
 
-import java.nio.ByteBuffer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import io.twinstream.encoder.InvalidBundleException.Problem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Turns texts into model inputs with the bundle's Hugging Face tokenizer, truncating to the model's maximum
- * sequence length itself so that it still knows each text's full token count. Padding is left to the batch.
+ * Turns texts into model inputs with the bundle's Hugging Face tokenizer, truncating to the model's
+ * maximum sequence length itself so that it still knows each text's full token count. Padding is
+ * left to the batch.
  */
 public final class TextTokenizer implements AutoCloseable {
 
@@ -42,16 +43,21 @@ public final class TextTokenizer implements AutoCloseable {
   private final int prefix;
   private final int suffix;
 
-  TextTokenizer(byte[] tokenizerJson, int maxLength, String location) throws InvalidBundleException {
+  TextTokenizer(byte[] tokenizerJson, int maxLength, String location)
+      throws InvalidBundleException {
     this.maxLength = maxLength;
     HuggingFaceTokenizer created = null;
     try {
-      // The tokenizer.json files of sentence-transformers exports often carry fixed padding and truncation
+      // The tokenizer.json files of sentence-transformers exports often carry fixed padding and
+      // truncation
       // (128 for all-MiniLM-L6-v2): both are switched off here and done per batch instead.
-      created = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokenizerJson), Map.of(
-          "padding", "false",
-          "truncation", "false",
-          "addSpecialTokens", "true"));
+      created =
+          HuggingFaceTokenizer.newInstance(
+              new ByteArrayInputStream(tokenizerJson),
+              Map.of(
+                  "padding", "false",
+                  "truncation", "false",
+                  "addSpecialTokens", "true"));
       // Learn the template of special tokens around a single sequence ([CLS] ... [SEP] for BERT).
       Encoding probe = created.encode("a");
       long[] special = probe.getSpecialTokenMask();
@@ -64,21 +70,30 @@ public final class TextTokenizer implements AutoCloseable {
         last--;
       }
       if (first > last) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, location,
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            location,
             "the tokenizer turns the text \"a\" into special tokens only");
       }
       this.prefix = first;
       this.suffix = special.length - 1 - last;
       if (prefix + suffix >= maxLength) {
-        throw new InvalidBundleException(Problem.INVALID_MODEL, location, "maxSequenceLength " + maxLength
-            + " leaves no room for text after " + (prefix + suffix) + " special tokens");
+        throw new InvalidBundleException(
+            Problem.INVALID_MODEL,
+            location,
+            "maxSequenceLength "
+                + maxLength
+                + " leaves no room for text after "
+                + (prefix + suffix)
+                + " special tokens");
       }
       this.tokenizer = created;
     } catch (IOException | RuntimeException e) {
       if (created != null) {
         created.close();
       }
-      throw new InvalidBundleException(Problem.INVALID_MODEL, location, "cannot load the tokenizer: " + e, e);
+      throw new InvalidBundleException(
+          Problem.INVALID_MODEL, location, "cannot load the tokenizer: " + e, e);
     } catch (InvalidBundleException e) {
       created.close();
       throw e;
@@ -90,7 +105,9 @@ public final class TextTokenizer implements AutoCloseable {
     return maxLength;
   }
 
-  /** Tokenizes {@code texts} (in one native call) and truncates each to the maximum sequence length. */
+  /**
+   * Tokenizes {@code texts} (in one native call) and truncates each to the maximum sequence length.
+   */
   public Tokenized[] tokenize(List<String> texts) {
     Encoding[] encodings = tokenizer.batchEncode(texts);
     Tokenized[] out = new Tokenized[encodings.length];
@@ -105,7 +122,8 @@ public final class TextTokenizer implements AutoCloseable {
     if (tokens <= maxLength) {
       return new Tokenized(ids, typeIds, tokens);
     }
-    // Keep the leading special tokens, the first (maxLength - specials) text tokens, and the trailing
+    // Keep the leading special tokens, the first (maxLength - specials) text tokens, and the
+    // trailing
     // special tokens: what the tokenizer's own right-side truncation produces for one sequence.
     int keep = maxLength - prefix - suffix;
     long[] cutIds = Arrays.copyOf(ids, maxLength);

@@ -1,11 +1,11 @@
 package io.twinstream.encoder;
 
-import java.io.IOException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.InvalidBundleException.Problem;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,8 +17,7 @@ class ModelBundleTest {
 
   private static ModelBundle builtin;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void load() throws Exception {
@@ -115,7 +114,8 @@ class ModelBundleTest {
   void manifestWithAnEscapingVersionIsMalformed() throws Exception {
     Path dir = writeCopy();
     Path manifest = dir.resolve("manifest.json");
-    Files.writeString(manifest, Files.readString(manifest).replace("\"all-MiniLM-L6-v2\"", "\"../etc\""));
+    Files.writeString(
+        manifest, Files.readString(manifest).replace("\"all-MiniLM-L6-v2\"", "\"../etc\""));
     var e = assertThrows(InvalidBundleException.class, () -> ModelBundle.load(dir));
     assertEquals(Problem.MALFORMED_MANIFEST, e.problem());
     assertTrue(e.getMessage().contains("Invalid bundle version '../etc'"), e.getMessage());
@@ -123,15 +123,22 @@ class ModelBundleTest {
 
   @Test
   void unknownNameIsNeitherBuiltinNorDirectory() {
-    var e = assertThrows(InvalidBundleException.class, () -> ModelBundle.resolve(tmp.resolve("nope").toString()));
+    var e =
+        assertThrows(
+            InvalidBundleException.class,
+            () -> ModelBundle.resolve(tmp.resolve("nope").toString()));
     assertEquals(Problem.UNKNOWN_BUNDLE, e.problem());
     assertTrue(e.getMessage().contains("built-in: default, default-int8"), e.getMessage());
   }
 
   @Test
   void corruptModelThatStillMatchesItsChecksumFailsToOpenNamingTheModel() throws Exception {
-    ModelBundle garbage = ModelBundle.of(builtin.manifest(), "not an onnx model".getBytes(StandardCharsets.UTF_8),
-        builtin.tokenizerBytes().clone(), tmp.toString());
+    ModelBundle garbage =
+        ModelBundle.of(
+            builtin.manifest(),
+            "not an onnx model".getBytes(StandardCharsets.UTF_8),
+            builtin.tokenizerBytes().clone(),
+            tmp.toString());
     var e = assertThrows(InvalidBundleException.class, () -> SentenceEncoder.open(garbage));
     assertEquals(Problem.INVALID_MODEL, e.problem());
     assertEquals(tmp + "/model.onnx", e.file());
@@ -140,13 +147,28 @@ class ModelBundleTest {
   @Test
   void manifestDimensionThatDisagreesWithTheModelIsRefusedAtOpen() throws Exception {
     BundleManifest m = builtin.manifest();
-    BundleManifest wrong = new BundleManifest(m.format(), m.version(), null, 768, m.pooling(), m.normalize(),
-        m.maxSequenceLength(), m.files(), m.createdAt(), m.source(), m.training(), m.metrics());
-    ModelBundle bundle = ModelBundle.of(wrong, builtin.modelBytes().clone(),
-        builtin.tokenizerBytes().clone(), "wrong-dim");
+    BundleManifest wrong =
+        new BundleManifest(
+            m.format(),
+            m.version(),
+            null,
+            768,
+            m.pooling(),
+            m.normalize(),
+            m.maxSequenceLength(),
+            m.files(),
+            m.createdAt(),
+            m.source(),
+            m.training(),
+            m.metrics());
+    ModelBundle bundle =
+        ModelBundle.of(
+            wrong, builtin.modelBytes().clone(), builtin.tokenizerBytes().clone(), "wrong-dim");
     var e = assertThrows(InvalidBundleException.class, () -> SentenceEncoder.open(bundle));
     assertEquals(Problem.INVALID_MODEL, e.problem());
-    assertTrue(e.getMessage().contains("384-dimensional vectors but the manifest says 768"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("384-dimensional vectors but the manifest says 768"),
+        e.getMessage());
   }
 
   @Test

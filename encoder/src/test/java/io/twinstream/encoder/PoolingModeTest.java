@@ -10,9 +10,12 @@ import org.junit.jupiter.api.Test;
 class PoolingModeTest {
 
   // batch of 2 sequences, padded length 3, dimension 2; the second row has 2 real tokens.
-  private static final FloatBuffer HIDDEN = FloatBuffer.wrap(new float[] {
-      1, 2, 3, 4, 5, 6,
-      -1, 10, 3, -4, 99, 99});
+  private static final FloatBuffer HIDDEN =
+      FloatBuffer.wrap(
+          new float[] {
+            1, 2, 3, 4, 5, 6,
+            -1, 10, 3, -4, 99, 99
+          });
 
   @Test
   void meanAveragesOnlyRealTokens() {
@@ -50,7 +53,9 @@ class PoolingModeTest {
   @Test
   void configNamesParseCaseInsensitivelyAndUnknownOnesAreNamed() {
     assertEquals(PoolingMode.CLS, PoolingMode.fromConfigName(" CLS "));
-    var e = assertThrows(IllegalArgumentException.class, () -> PoolingMode.fromConfigName("weighted"));
-    assertEquals("Unknown pooling mode 'weighted': expected one of [mean, cls, max]", e.getMessage());
+    var e =
+        assertThrows(IllegalArgumentException.class, () -> PoolingMode.fromConfigName("weighted"));
+    assertEquals(
+        "Unknown pooling mode 'weighted': expected one of [mean, cls, max]", e.getMessage());
   }
 }

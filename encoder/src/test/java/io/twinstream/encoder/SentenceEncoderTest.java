@@ -1,8 +1,5 @@
 package io.twinstream.encoder;
 
-import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.atomic.AtomicReference;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
@@ -13,10 +10,13 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import java.io.ByteArrayInputStream;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -41,26 +41,30 @@ class SentenceEncoderTest {
 
   @Test
   void closingWhileOtherThreadsEncodeWaitsForTheirBatchesAndThenRefusesNewOnes() throws Exception {
-    // Freeing the native session under a running batch crashes the JVM (seen when a job was cancelled
+    // Freeing the native session under a running batch crashes the JVM (seen when a job was
+    // cancelled
     // mid-batch); close must wait, even for batches whose caller was interrupted.
     List<String> texts = TestTexts.parity200();
     for (int attempt = 0; attempt < 5; attempt++) {
-      SentenceEncoder shared = SentenceEncoder.open(bundle,
-          EncoderOptions.defaults().withBatchSize(8).withThreads(2));
+      SentenceEncoder shared =
+          SentenceEncoder.open(bundle, EncoderOptions.defaults().withBatchSize(8).withThreads(2));
       AtomicReference<Throwable> ended = new AtomicReference<>();
-      // Close right after the worker has started its attempt-th encode: its batches are on the lanes then.
+      // Close right after the worker has started its attempt-th encode: its batches are on the
+      // lanes then.
       CountDownLatch encoding = new CountDownLatch(attempt + 1);
       List<String> batch = attempt % 2 == 0 ? texts : texts.subList(0, 40);
-      Thread worker = new Thread(() -> {
-        try {
-          while (true) {
-            encoding.countDown();
-            shared.encode(batch);
-          }
-        } catch (Throwable t) {
-          ended.set(t);
-        }
-      });
+      Thread worker =
+          new Thread(
+              () -> {
+                try {
+                  while (true) {
+                    encoding.countDown();
+                    shared.encode(batch);
+                  }
+                } catch (Throwable t) {
+                  ended.set(t);
+                }
+              });
       worker.start();
       encoding.await();
       if (attempt % 2 == 1) {
@@ -69,7 +73,8 @@ class SentenceEncoderTest {
       shared.close();
       worker.join(60_000);
       Throwable t = ended.get();
-      assertTrue(t instanceof IllegalStateException || t instanceof EncodingException, String.valueOf(t));
+      assertTrue(
+          t instanceof IllegalStateException || t instanceof EncodingException, String.valueOf(t));
       assertThrows(IllegalStateException.class, () -> shared.encode(List.of("after close")));
     }
   }
@@ -77,10 +82,12 @@ class SentenceEncoderTest {
   @Test
   void aTextsVectorDoesNotDependOnItsBatch() {
     List<String> texts = TestTexts.parity200().subList(0, 120);
-    String longText = "Streams of messages arrive from many services and each one is embedded. ".repeat(12);
+    String longText =
+        "Streams of messages arrive from many services and each one is embedded. ".repeat(12);
     List<String> batch = new ArrayList<>(texts);
     batch.add(longText); // forces heavy padding on every text that shares its batch
-    try (SentenceEncoder oneBatch = SentenceEncoder.open(bundle, EncoderOptions.defaults().withBatchSize(512))) {
+    try (SentenceEncoder oneBatch =
+        SentenceEncoder.open(bundle, EncoderOptions.defaults().withBatchSize(512))) {
       List<SentenceEmbedding> together = oneBatch.encode(batch);
       for (int i = 0; i < texts.size(); i++) {
         float[] alone = encoder.encode(texts.get(i)).vector();
@@ -140,15 +147,30 @@ class SentenceEncoderTest {
   @ValueSource(ints = {3, 10, 256})
   void ourTruncationIsTheTokenizersOwn(int maxLength) throws Exception {
     byte[] json = bundle.tokenizerBytes();
-    List<String> texts = List.of("word ".repeat(300), "Быстрая коричневая лиса ".repeat(40),
-        "敏捷的棕色狐狸跳过了懒狗。".repeat(30), "short", "🙂 🚀 ".repeat(200));
+    List<String> texts =
+        List.of(
+            "word ".repeat(300),
+            "Быстрая коричневая лиса ".repeat(40),
+            "敏捷的棕色狐狸跳过了懒狗。".repeat(30),
+            "short",
+            "🙂 🚀 ".repeat(200));
     try (TextTokenizer ours = new TextTokenizer(json, maxLength, "test");
-        HuggingFaceTokenizer reference = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json),
-            Map.of("padding", "false", "truncation", "true", "maxLength", Integer.toString(maxLength)))) {
+        HuggingFaceTokenizer reference =
+            HuggingFaceTokenizer.newInstance(
+                new ByteArrayInputStream(json),
+                Map.of(
+                    "padding",
+                    "false",
+                    "truncation",
+                    "true",
+                    "maxLength",
+                    Integer.toString(maxLength)))) {
       TextTokenizer.Tokenized[] tokenized = ours.tokenize(texts);
       for (int i = 0; i < texts.size(); i++) {
         Encoding expected = reference.encode(texts.get(i));
-        assertEquals(Arrays.toString(expected.getIds()), Arrays.toString(tokenized[i].ids()),
+        assertEquals(
+            Arrays.toString(expected.getIds()),
+            Arrays.toString(tokenized[i].ids()),
             "text " + i + " at max length " + maxLength);
         assertEquals(tokenized[i].tokens() > maxLength, tokenized[i].truncated());
       }
@@ -158,11 +180,13 @@ class SentenceEncoderTest {
   @Test
   void concurrentBatchesGiveTheSameVectorsAsOneAtATime() throws Exception {
     List<String> texts = TestTexts.stsSentences("train").subList(0, 100);
-    try (SentenceEncoder serial = SentenceEncoder.open(bundle, new EncoderOptions(8, 1, 1, 0, true))) {
+    try (SentenceEncoder serial =
+        SentenceEncoder.open(bundle, new EncoderOptions(8, 1, 1, 0, true))) {
       List<SentenceEmbedding> a = serial.encode(texts);
       List<SentenceEmbedding> b = encoder.encode(texts);
       for (int i = 0; i < texts.size(); i++) {
-        assertTrue(TestTexts.maxAbsDiff(a.get(i).vector(), b.get(i).vector()) <= 1e-5f, "text " + i);
+        assertTrue(
+            TestTexts.maxAbsDiff(a.get(i).vector(), b.get(i).vector()) <= 1e-5f, "text " + i);
       }
     }
   }
@@ -170,11 +194,13 @@ class SentenceEncoderTest {
   @Test
   void fusedGraphComputesWhatTheExportedGraphComputes() throws Exception {
     List<String> texts = TestTexts.parity200();
-    try (SentenceEncoder plain = SentenceEncoder.open(bundle, EncoderOptions.defaults().withFuseGraph(false))) {
+    try (SentenceEncoder plain =
+        SentenceEncoder.open(bundle, EncoderOptions.defaults().withFuseGraph(false))) {
       List<SentenceEmbedding> a = plain.encode(texts);
       List<SentenceEmbedding> b = encoder.encode(texts);
       for (int i = 0; i < texts.size(); i++) {
-        assertTrue(TestTexts.maxAbsDiff(a.get(i).vector(), b.get(i).vector()) <= 1e-5f, "text " + i);
+        assertTrue(
+            TestTexts.maxAbsDiff(a.get(i).vector(), b.get(i).vector()) <= 1e-5f, "text " + i);
       }
     }
   }
@@ -182,11 +208,14 @@ class SentenceEncoderTest {
   @Test
   void int8VectorsDoNotDependOnTheBatchEither() throws Exception {
     List<String> texts = TestTexts.parity200().subList(40, 100);
-    try (SentenceEncoder int8 = SentenceEncoder.open(ModelBundle.builtin(ModelBundle.DEFAULT_INT8),
-        EncoderOptions.defaults().withBatchSize(64))) {
+    try (SentenceEncoder int8 =
+        SentenceEncoder.open(
+            ModelBundle.builtin(ModelBundle.DEFAULT_INT8),
+            EncoderOptions.defaults().withBatchSize(64))) {
       List<SentenceEmbedding> batched = int8.encode(texts);
       for (int i = 0; i < texts.size(); i += 5) {
-        float diff = TestTexts.maxAbsDiff(int8.encode(texts.get(i)).vector(), batched.get(i).vector());
+        float diff =
+            TestTexts.maxAbsDiff(int8.encode(texts.get(i)).vector(), batched.get(i).vector());
         assertTrue(diff <= 1e-5f, "int8 text " + i + " differs by " + diff);
       }
     }

@@ -20,7 +20,10 @@ public final class TestBundles {
     return b;
   }
 
-  /** The base model with its embedding layer norm's scale multiplied by {@code factor}: other vectors. */
+  /**
+   * The base model with its embedding layer norm's scale multiplied by {@code factor}: other
+   * vectors.
+   */
   public static ModelBundle perturbed(ModelBundle base, String version, float factor) {
     OnnxModel model = OnnxModel.parse(bytes(base.modelBuffer()));
     GraphTensor gamma = model.initializers().get("embeddings.LayerNorm.weight");
@@ -31,11 +34,17 @@ public final class TestBundles {
     ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     raw.asFloatBuffer().put(values);
     gamma.setRawData(raw.array());
-    return ModelBundle.of(manifest(base.manifest(), version, base.manifest().dimension()), model.toByteArray(),
-        bytes(base.tokenizerBuffer()), "test:" + version);
+    return ModelBundle.of(
+        manifest(base.manifest(), version, base.manifest().dimension()),
+        model.toByteArray(),
+        bytes(base.tokenizerBuffer()),
+        "test:" + version);
   }
 
-  /** The base model cut to the first {@code dimension} components of each token vector: another dimension. */
+  /**
+   * The base model cut to the first {@code dimension} components of each token vector: another
+   * dimension.
+   */
   public static ModelBundle sliced(ModelBundle base, String version, int dimension) {
     OnnxModel model = OnnxModel.parse(bytes(base.modelBuffer()));
     List<GraphNode> nodes = new ArrayList<>(model.nodes());
@@ -43,22 +52,44 @@ public final class TestBundles {
       List<String> outs = n.outputs();
       if (outs.contains("last_hidden_state")) {
         // rename the producer's output, then slice it into last_hidden_state
-        n.setOutputs(outs.stream().map(o -> o.equals("last_hidden_state") ? "full_hidden_state" : o).toList());
+        n.setOutputs(
+            outs.stream()
+                .map(o -> o.equals("last_hidden_state") ? "full_hidden_state" : o)
+                .toList());
       }
     }
     model.addInitializer(GraphTensor.ofLongs("slice_starts", new long[] {1}, new long[] {0}));
     model.addInitializer(GraphTensor.ofLongs("slice_ends", new long[] {1}, new long[] {dimension}));
     model.addInitializer(GraphTensor.ofLongs("slice_axes", new long[] {1}, new long[] {2}));
-    nodes.add(GraphNode.of("Slice", "", "slice_hidden",
-        List.of("full_hidden_state", "slice_starts", "slice_ends", "slice_axes"), List.of("last_hidden_state")));
+    nodes.add(
+        GraphNode.of(
+            "Slice",
+            "",
+            "slice_hidden",
+            List.of("full_hidden_state", "slice_starts", "slice_ends", "slice_axes"),
+            List.of("last_hidden_state")));
     model.setNodes(nodes);
     model.clearValueInfo();
-    return ModelBundle.of(manifest(base.manifest(), version, dimension), model.toByteArray(),
-        bytes(base.tokenizerBuffer()), "test:" + version);
+    return ModelBundle.of(
+        manifest(base.manifest(), version, dimension),
+        model.toByteArray(),
+        bytes(base.tokenizerBuffer()),
+        "test:" + version);
   }
 
   private static BundleManifest manifest(BundleManifest m, String version, int dimension) {
-    return new BundleManifest(m.format(), version, m.version(), dimension, m.pooling(), m.normalize(),
-        m.maxSequenceLength(), m.files(), m.createdAt(), "test variant of " + m.version(), Map.of(), Map.of());
+    return new BundleManifest(
+        m.format(),
+        version,
+        m.version(),
+        dimension,
+        m.pooling(),
+        m.normalize(),
+        m.maxSequenceLength(),
+        m.files(),
+        m.createdAt(),
+        "test variant of " + m.version(),
+        Map.of(),
+        Map.of());
   }
 }

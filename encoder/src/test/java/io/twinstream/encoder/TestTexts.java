@@ -38,8 +38,9 @@ final class TestTexts {
   }
 
   /**
-   * 200 varied texts under 128 tokens: the hand-written multilingual, emoji, one-word and symbol lines of
-   * {@code parity/varied.txt}, then STS test sentences of every source (captions, SNLI, forum answers).
+   * 200 varied texts under 128 tokens: the hand-written multilingual, emoji, one-word and symbol
+   * lines of {@code parity/varied.txt}, then STS test sentences of every source (captions, SNLI,
+   * forum answers).
    */
   static List<String> parity200() {
     List<String> texts = new ArrayList<>(resourceLines("/parity/varied.txt"));

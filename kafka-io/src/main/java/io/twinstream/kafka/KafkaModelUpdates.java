@@ -6,26 +6,26 @@ import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.ModelUpdateKeys;
+import io.twinstream.schemas.RecordDecodeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import io.twinstream.schemas.RecordDecodeException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
- * A registry's decisions announced on the compacted {@code model-updates} topic by a client (the CLI's
- * {@code model promote/rollback}, tests, benchmarks): make a version current, then send the update and wait
- * for its acknowledgement. Every running embedding job picks it up. (A trainer inside a job announces through
- * the job's own transactional sink instead.)
+ * A registry's decisions announced on the compacted {@code model-updates} topic by a client (the
+ * CLI's {@code model promote/rollback}, tests, benchmarks): make a version current, then send the
+ * update and wait for its acknowledgement. Every running embedding job picks it up. (A trainer
+ * inside a job announces through the job's own transactional sink instead.)
  */
 public final class KafkaModelUpdates {
 
@@ -37,7 +37,8 @@ public final class KafkaModelUpdates {
   /**
    * @param kafka Kafka client configuration ({@code bootstrap.servers} and any security settings)
    */
-  public KafkaModelUpdates(ModelRegistry registry, String registryName, Map<String, Object> kafka, String topic) {
+  public KafkaModelUpdates(
+      ModelRegistry registry, String registryName, Map<String, Object> kafka, String topic) {
     this.updates = new ModelUpdates(registry);
     this.registryName = registryName;
     this.kafka = Map.copyOf(kafka);
@@ -47,13 +48,15 @@ public final class KafkaModelUpdates {
   /** Creates the compacted model-updates topic if it does not exist. */
   public KafkaModelUpdates ensureTopic() {
     try (Admin admin = Admin.create(kafka)) {
-      Topics.create(admin, Map.of(topic, 1), Map.of(topic, Topics.COMPACTED), Duration.ofSeconds(30));
+      Topics.create(
+          admin, Map.of(topic, 1), Map.of(topic, Topics.COMPACTED), Duration.ofSeconds(30));
     }
     return this;
   }
 
   /** Verifies {@code version}, makes it current and sends PROMOTED. */
-  public ModelUpdate promote(String version, String reason) throws IOException, InvalidBundleException {
+  public ModelUpdate promote(String version, String reason)
+      throws IOException, InvalidBundleException {
     ModelUpdate update = updates.promoted(version, reason);
     updates.registry().setCurrent(version);
     send(update);
@@ -61,7 +64,8 @@ public final class KafkaModelUpdates {
   }
 
   /** Makes {@code version} (an earlier one) current again and sends ROLLED_BACK. */
-  public ModelUpdate rollback(String version, String reason) throws IOException, InvalidBundleException {
+  public ModelUpdate rollback(String version, String reason)
+      throws IOException, InvalidBundleException {
     ModelUpdate update = updates.rolledBack(version, reason);
     updates.registry().setCurrent(version);
     send(update);
@@ -69,21 +73,30 @@ public final class KafkaModelUpdates {
   }
 
   /**
-   * Whether the topic holds a committed update of this registry for {@code version}: reads the whole topic
-   * (read committed, to its last stable offsets), so an update in an open or aborted transaction does not count.
+   * Whether the topic holds a committed update of this registry for {@code version}: reads the
+   * whole topic (read committed, to its last stable offsets), so an update in an open or aborted
+   * transaction does not count.
    */
   public boolean published(String version) throws IOException {
     AvroCodec<ModelUpdate> codec = AvroCodec.of(ModelUpdate.class);
     try {
-      for (ConsumerRecord<byte[], byte[]> r : TopicReader.readCommitted(kafka, topic, Duration.ofSeconds(60))) {
-        if (ModelUpdateKeys.belongsTo(r.key(), registryName) && r.value() != null
+      for (ConsumerRecord<byte[], byte[]> r :
+          TopicReader.readCommitted(kafka, topic, Duration.ofSeconds(60))) {
+        if (ModelUpdateKeys.belongsTo(r.key(), registryName)
+            && r.value() != null
             && codec.decode(r.value()).getVersion().equals(version)) {
           return true;
         }
       }
     } catch (RecordDecodeException | KafkaException e) {
-      throw new IOException("Cannot read " + topic + " to see whether " + version + " was announced: "
-          + e.getMessage(), e);
+      throw new IOException(
+          "Cannot read "
+              + topic
+              + " to see whether "
+              + version
+              + " was announced: "
+              + e.getMessage(),
+          e);
     }
     return false;
   }
@@ -96,9 +109,12 @@ public final class KafkaModelUpdates {
     try (KafkaProducer<byte[], byte[]> producer =
         new KafkaProducer<>(config, new ByteArraySerializer(), new ByteArraySerializer())) {
       byte[] key = ModelUpdateKeys.of(registryName, update).getBytes(StandardCharsets.UTF_8);
-      producer.send(new ProducerRecord<>(topic, key, AvroCodec.of(ModelUpdate.class).encode(update))).get();
+      producer
+          .send(new ProducerRecord<>(topic, key, AvroCodec.of(ModelUpdate.class).encode(update)))
+          .get();
     } catch (ExecutionException e) {
-      throw new IOException("Cannot send the model update to " + topic + ": " + e.getCause().getMessage(), e);
+      throw new IOException(
+          "Cannot send the model update to " + topic + ": " + e.getCause().getMessage(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException("interrupted while sending the model update", e);

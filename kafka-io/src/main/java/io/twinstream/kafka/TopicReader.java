@@ -13,9 +13,9 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Reads a whole topic once, from the beginning to the end offsets it has when the read starts, without a
- * consumer group. Read committed: the end of a partition is its last stable offset, so records of open or
- * aborted transactions are never returned and never waited for.
+ * Reads a whole topic once, from the beginning to the end offsets it has when the read starts,
+ * without a consumer group. Read committed: the end of a partition is its last stable offset, so
+ * records of open or aborted transactions are never returned and never waited for.
  */
 public final class TopicReader {
 
@@ -27,8 +27,8 @@ public final class TopicReader {
    * @param kafka client configuration ({@code bootstrap.servers} and any security settings)
    * @throws KafkaException when the end is not reached within {@code timeout}
    */
-  public static List<ConsumerRecord<byte[], byte[]>> readCommitted(Map<String, Object> kafka, String topic,
-      Duration timeout) {
+  public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
+      Map<String, Object> kafka, String topic, Duration timeout) {
     Map<String, Object> config = new HashMap<>(kafka);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
@@ -37,15 +37,18 @@ public final class TopicReader {
     List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> partitions = consumer.partitionsFor(topic, timeout).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, timeout).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       consumer.assign(partitions);
       consumer.seekToBeginning(partitions);
       Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
       long deadline = System.nanoTime() + timeout.toNanos();
       while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
         if (System.nanoTime() > deadline) {
-          throw new KafkaException("could not read " + topic + " to its end offsets " + end + " within " + timeout);
+          throw new KafkaException(
+              "could not read " + topic + " to its end offsets " + end + " within " + timeout);
         }
         consumer.poll(Duration.ofMillis(200)).forEach(out::add);
       }

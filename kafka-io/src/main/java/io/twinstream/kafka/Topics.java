@@ -27,12 +27,15 @@ public final class Topics {
   private Topics() {}
 
   /**
-   * Creates the topics that do not exist yet (replication factor 1 unless the broker default applies), then
-   * waits until every partition of every topic has a leader.
+   * Creates the topics that do not exist yet (replication factor 1 unless the broker default
+   * applies), then waits until every partition of every topic has a leader.
    *
    * @throws KafkaException naming the topic when creation fails or leaders do not appear in time
    */
-  public static void create(Admin admin, Map<String, Integer> topics, Map<String, Map<String, String>> configs,
+  public static void create(
+      Admin admin,
+      Map<String, Integer> topics,
+      Map<String, Map<String, String>> configs,
       Duration timeout) {
     List<NewTopic> fresh = new ArrayList<>();
     for (Map.Entry<String, Integer> t : topics.entrySet()) {
@@ -50,7 +53,8 @@ public final class Topics {
           f.getValue().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
           if (!(e.getCause() instanceof TopicExistsException)) {
-            throw new KafkaException("Cannot create topic " + f.getKey() + ": " + e.getCause().getMessage(), e);
+            throw new KafkaException(
+                "Cannot create topic " + f.getKey() + ": " + e.getCause().getMessage(), e);
           }
         }
       }
@@ -64,10 +68,11 @@ public final class Topics {
   }
 
   /**
-   * Waits until every partition has a leader that answers as leader: the metadata can name a leader before
-   * that broker has taken the partition over, and a produce in that window fails with
-   * NOT_LEADER_OR_FOLLOWER (and an idempotent producer can then get stuck on out-of-order sequences).
-   * A ListOffsets request is answered only by the acting leader, so its success is the signal.
+   * Waits until every partition has a leader that answers as leader: the metadata can name a leader
+   * before that broker has taken the partition over, and a produce in that window fails with
+   * NOT_LEADER_OR_FOLLOWER (and an idempotent producer can then get stuck on out-of-order
+   * sequences). A ListOffsets request is answered only by the acting leader, so its success is the
+   * signal.
    */
   private static void awaitLeaders(Admin admin, Set<String> topics, Duration timeout)
       throws InterruptedException, TimeoutException {
@@ -75,14 +80,19 @@ public final class Topics {
     while (true) {
       String missing = null;
       try {
-        Map<String, TopicDescription> described = admin.describeTopics(topics).allTopicNames()
-            .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        Map<String, TopicDescription> described =
+            admin
+                .describeTopics(topics)
+                .allTopicNames()
+                .get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         Map<TopicPartition, OffsetSpec> probe = new HashMap<>();
         for (TopicDescription d : described.values()) {
           if (d.partitions().stream().anyMatch(p -> p.leader() == null || p.leader().isEmpty())) {
             missing = d.name();
           }
-          d.partitions().forEach(p -> probe.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
+          d.partitions()
+              .forEach(
+                  p -> probe.put(new TopicPartition(d.name(), p.partition()), OffsetSpec.latest()));
         }
         if (missing == null) {
           admin.listOffsets(probe).all().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -94,7 +104,8 @@ public final class Topics {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new KafkaException("topic " + missing + " has partitions without a leader after " + timeout);
+        throw new KafkaException(
+            "topic " + missing + " has partitions without a leader after " + timeout);
       }
       Thread.sleep(50);
     }

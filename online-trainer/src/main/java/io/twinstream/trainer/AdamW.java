@@ -11,14 +11,16 @@ import java.util.Set;
 
 /**
  * Adam with decoupled weight decay (Loshchilov and Hutter 2019), updating parameters in place as
- * {@code torch.optim.AdamW} does: {@code p -= lr·wd·p}, then {@code p -= lr/(1-β1^t) · m / (sqrt(v)/sqrt(1-β2^t)
- * + ε)}. Biases and layer-norm weights are not decayed. The moment estimates live in the parameters'
- * manager; temporaries are closed as soon as they are used, so a long round does not accumulate native memory.
+ * {@code torch.optim.AdamW} does: {@code p -= lr·wd·p}, then {@code p -= lr/(1-β1^t) · m /
+ * (sqrt(v)/sqrt(1-β2^t) + ε)}. Biases and layer-norm weights are not decayed. The moment estimates
+ * live in the parameters' manager; temporaries are closed as soon as they are used, so a long round
+ * does not accumulate native memory.
  *
- * <p>Row-sparse tables (the word embeddings: 30k rows of which a batch touches a few hundred) get the same
- * update restricted to the rows ever touched. That is exact, not an approximation: a row that has never had a
- * gradient has zero moments, so dense AdamW moves it only by weight decay, which is applied to the whole
- * table; the moment and Adam updates skip rows whose moments are still zero.
+ * <p>Row-sparse tables (the word embeddings: 30k rows of which a batch touches a few hundred) get
+ * the same update restricted to the rows ever touched. That is exact, not an approximation: a row
+ * that has never had a gradient has zero moments, so dense AdamW moves it only by weight decay,
+ * which is applied to the whole table; the moment and Adam updates skip rows whose moments are
+ * still zero.
  */
 final class AdamW {
 
@@ -46,24 +48,32 @@ final class AdamW {
     }
   }
 
-  /** Whether {@code name} gets weight decay: not biases and layer norms, as in Hugging Face training. */
+  /**
+   * Whether {@code name} gets weight decay: not biases and layer norms, as in Hugging Face
+   * training.
+   */
   static boolean decays(String name) {
     return !name.endsWith(".bias") && !name.contains("LayerNorm");
   }
 
   /**
-   * One update with the parameters' current gradients, each multiplied by {@code gradScale} first (clipping).
-   * Runs without autograd.
+   * One update with the parameters' current gradients, each multiplied by {@code gradScale} first
+   * (clipping). Runs without autograd.
    */
-  void step(Map<String, NDArray> parameters, NDManager scratch, double learningRate, double gradScale) {
+  void step(
+      Map<String, NDArray> parameters, NDManager scratch, double learningRate, double gradScale) {
     step(parameters, scratch, learningRate, gradScale, Map.of());
   }
 
   /**
-   * One update, {@code touchedRows} naming per row-sparse table the rows the batch used (their gradients may be
-   * non-zero; every other row's gradient must be zero).
+   * One update, {@code touchedRows} naming per row-sparse table the rows the batch used (their
+   * gradients may be non-zero; every other row's gradient must be zero).
    */
-  void step(Map<String, NDArray> parameters, NDManager scratch, double learningRate, double gradScale,
+  void step(
+      Map<String, NDArray> parameters,
+      NDManager scratch,
+      double learningRate,
+      double gradScale,
       Map<String, int[]> touchedRows) {
     t++;
     double bias1 = 1 - Math.pow(BETA1, t);
@@ -97,15 +107,23 @@ final class AdamW {
         if (weightDecay > 0 && decays(e.getKey())) {
           p.muli(1 - learningRate * weightDecay);
         }
-        try (NDArray denom = v.sqrt(); NDArray update = m.div(denom.divi(sqrtBias2).addi(EPSILON))) {
+        try (NDArray denom = v.sqrt();
+            NDArray update = m.div(denom.divi(sqrtBias2).addi(EPSILON))) {
           p.subi(update.muli(stepSize));
         }
       }
     }
   }
 
-  private void sparseStep(String name, NDArray p, BitSet rows, NDManager scratch, double learningRate,
-      double gradScale, double stepSize, double sqrtBias2) {
+  private void sparseStep(
+      String name,
+      NDArray p,
+      BitSet rows,
+      NDManager scratch,
+      double learningRate,
+      double gradScale,
+      double stepSize,
+      double sqrtBias2) {
     if (weightDecay > 0 && decays(name)) {
       p.muli(1 - learningRate * weightDecay);
     }

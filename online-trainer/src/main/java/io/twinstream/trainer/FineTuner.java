@@ -12,7 +12,6 @@ import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.TextTokenizer.Tokenized;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
-import io.twinstream.trainer.TwinEncoder.TokenBatch;
 import io.twinstream.trainer.loss.BatchEmbeddings;
 import io.twinstream.trainer.loss.Loss;
 import java.util.ArrayList;
@@ -27,28 +26,35 @@ import java.util.Random;
 import java.util.Set;
 
 /**
- * Fine-tunes a twin encoder: both sides of every example go through the same weights, the loss compares their
- * embeddings, AdamW updates the shared weights. Warm-up then linear decay of the learning rate, gradient
- * clipping, a seeded shuffle every epoch.
+ * Fine-tunes a twin encoder: both sides of every example go through the same weights, the loss
+ * compares their embeddings, AdamW updates the shared weights. Warm-up then linear decay of the
+ * learning rate, gradient clipping, a seeded shuffle every epoch.
  *
- * <p>Memory: a step whose estimated activations exceed the options' budget runs with a gradient cache (Gao et
- * al. 2021, as sentence-transformers' CachedMultipleNegativesRankingLoss): the batch is embedded without graph
- * in mini-batches within the budget, the loss's gradient with respect to those embeddings is taken, then each
- * mini-batch is embedded again with graph and back-propagated with its slice of that gradient. The result is
- * the gradient of the whole batch (the forward pass has no dropout, so both passes agree), at the cost of a
- * second forward pass, while peak memory depends on the budget instead of the batch size.
+ * <p>Memory: a step whose estimated activations exceed the options' budget runs with a gradient
+ * cache (Gao et al. 2021, as sentence-transformers' CachedMultipleNegativesRankingLoss): the batch
+ * is embedded without graph in mini-batches within the budget, the loss's gradient with respect to
+ * those embeddings is taken, then each mini-batch is embedded again with graph and back-propagated
+ * with its slice of that gradient. The result is the gradient of the whole batch (the forward pass
+ * has no dropout, so both passes agree), at the cost of a second forward pass, while peak memory
+ * depends on the budget instead of the batch size.
  *
- * <p>A non-finite loss, gradient or weight aborts the round with {@link TrainingDivergedException}; the model
- * trained is always a copy loaded from the input bundle, so the input never changes.
+ * <p>A non-finite loss, gradient or weight aborts the round with {@link TrainingDivergedException};
+ * the model trained is always a copy loaded from the input bundle, so the input never changes.
  */
 public final class FineTuner {
 
-  /** The one row-sparse table: a batch's gradient touches only the rows of the tokens it contains. */
+  /**
+   * The one row-sparse table: a batch's gradient touches only the rows of the tokens it contains.
+   */
   static final String WORD_EMBEDDINGS = "embeddings.word_embeddings.weight";
 
   private final Loss loss;
   private final TrainingOptions options;
-  /** Runs between every forward pass and its backward pass; tests use it to force a garbage collection. */
+
+  /**
+   * Runs between every forward pass and its backward pass; tests use it to force a garbage
+   * collection.
+   */
   Runnable beforeBackward = () -> {};
 
   public FineTuner(Loss loss, TrainingOptions options) {
@@ -66,20 +72,35 @@ public final class FineTuner {
     return options;
   }
 
-  /** What a finished round did; {@code seconds} excludes the time listeners took after each epoch. */
-  public record Summary(int steps, int examples, List<Double> epochLosses, double firstLoss, double lastLoss,
-      double seconds, int cachedSteps, Timings timings) {}
+  /**
+   * What a finished round did; {@code seconds} excludes the time listeners took after each epoch.
+   */
+  public record Summary(
+      int steps,
+      int examples,
+      List<Double> epochLosses,
+      double firstLoss,
+      double lastLoss,
+      double seconds,
+      int cachedSteps,
+      Timings timings) {}
 
-  /** Where a round's time went, in seconds: forward and backward passes, optimiser updates, finiteness checks. */
+  /**
+   * Where a round's time went, in seconds: forward and backward passes, optimiser updates,
+   * finiteness checks.
+   */
   public record Timings(double forwardBackward, double optimizer, double checks) {}
 
   /**
-   * Loads a copy of {@code base} and fine-tunes it on {@code examples}; the caller closes the returned encoder.
+   * Loads a copy of {@code base} and fine-tunes it on {@code examples}; the caller closes the
+   * returned encoder.
    *
-   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and why)
+   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and
+   *     why)
    * @throws TrainingDivergedException if the loss, a gradient or a weight stopped being finite
    */
-  public Result fineTune(ModelBundle base, List<TrainingExample> examples, TrainingListener listener)
+  public Result fineTune(
+      ModelBundle base, List<TrainingExample> examples, TrainingListener listener)
       throws InvalidBundleException, UnsupportedGraphException, TrainingDivergedException {
     validate(examples); // before the model is loaded: a bad example fails fast
     TwinEncoder encoder = TwinEncoder.load(base);
@@ -105,29 +126,36 @@ public final class FineTuner {
       TrainingExample e = examples.get(i);
       String why = e.unusableFor(loss.inputs());
       if (why != null) {
-        throw new IllegalArgumentException("example " + (i + 1) + " cannot train " + loss.name() + ": " + why);
+        throw new IllegalArgumentException(
+            "example " + (i + 1) + " cannot train " + loss.name() + ": " + why);
       }
       if ((e.negative() != null) != negatives) {
-        throw new IllegalArgumentException("example " + (i + 1) + (negatives ? " has no" : " has a")
-            + " negative, unlike example 1: give hard negatives for all examples or none");
+        throw new IllegalArgumentException(
+            "example "
+                + (i + 1)
+                + (negatives ? " has no" : " has a")
+                + " negative, unlike example 1: give hard negatives for all examples or none");
       }
     }
   }
 
   /**
-   * Fine-tunes {@code encoder} in place, for callers that already hold a copy of the model (e.g. to evaluate it
-   * first). If the round diverges the encoder's weights are unusable: close it.
+   * Fine-tunes {@code encoder} in place, for callers that already hold a copy of the model (e.g. to
+   * evaluate it first). If the round diverges the encoder's weights are unusable: close it.
    *
-   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and why)
+   * @throws IllegalArgumentException if an example cannot train this loss (naming its index and
+   *     why)
    * @throws TrainingDivergedException if the loss, a gradient or a weight stopped being finite
    */
-  public Summary train(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
+  public Summary train(
+      TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
       throws TrainingDivergedException {
     validate(examples);
     return run(encoder, examples, listener);
   }
 
-  private Summary run(TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
+  private Summary run(
+      TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
       throws TrainingDivergedException {
     long started = System.nanoTime();
     Map<String, NDArray> parameters = encoder.parameters();
@@ -153,7 +181,8 @@ public final class FineTuner {
         for (int b = 0; b < perEpoch; b++) {
           step++;
           List<TrainingExample> batch =
-              order.subList(b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
+              order.subList(
+                  b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
           double lr = learningRate(step, warmup, total);
           long t0 = System.nanoTime();
           StepResult r = step(encoder, batch, step);
@@ -162,7 +191,10 @@ public final class FineTuner {
           if (r.cached()) {
             cached++;
           }
-          double scale = r.gradNorm() > options.maxGradNorm() ? options.maxGradNorm() / (r.gradNorm() + 1e-6) : 1;
+          double scale =
+              r.gradNorm() > options.maxGradNorm()
+                  ? options.maxGradNorm() / (r.gradNorm() + 1e-6)
+                  : 1;
           try (NDManager scratch = encoder.manager().newSubManager()) {
             optimizer.step(parameters, scratch, lr, scale, Map.of(WORD_EMBEDDINGS, r.tokenIds()));
           }
@@ -188,14 +220,20 @@ public final class FineTuner {
       zeroGradients(parameters);
       parameters.values().forEach(p -> p.setRequiresGradient(false));
     }
-    return new Summary(step, examples.size(), List.copyOf(epochLosses), first, last,
-        (System.nanoTime() - started) / 1e9, cached,
+    return new Summary(
+        step,
+        examples.size(),
+        List.copyOf(epochLosses),
+        first,
+        last,
+        (System.nanoTime() - started) / 1e9,
+        cached,
         new Timings(forwardBackward / 1e9, optimizing / 1e9, checking / 1e9));
   }
 
   /**
-   * The mean loss of {@code encoder} over {@code examples} in batches of the options' batch size (in order, no
-   * shuffle, no graph): to compare a model before and after a round on the same data.
+   * The mean loss of {@code encoder} over {@code examples} in batches of the options' batch size
+   * (in order, no shuffle, no graph): to compare a model before and after a round on the same data.
    */
   public double meanLoss(TwinEncoder encoder, List<TrainingExample> examples) {
     validate(examples);
@@ -203,15 +241,18 @@ public final class FineTuner {
     int batches = 0;
     try (NoGrad ignored = NoGrad.enter()) {
       for (int start = 0; start < examples.size(); start += options.batchSize()) {
-        List<TrainingExample> batch = examples.subList(start, Math.min(examples.size(), start + options.batchSize()));
+        List<TrainingExample> batch =
+            examples.subList(start, Math.min(examples.size(), start + options.batchSize()));
         try (NDManager m = encoder.manager().newSubManager()) {
           NDArray[] embedded = new NDArray[3];
           List<List<String>> texts = columnTexts(batch);
           for (int c = 0; c < texts.size(); c++) {
             embedded[c] = encoder.embed(m, encoder.tokenize(m, texts.get(c)));
           }
-          sum += loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels(batch)))
-              .getFloat();
+          sum +=
+              loss.compute(
+                      m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels(batch)))
+                  .getFloat();
           batches++;
         }
       }
@@ -219,7 +260,10 @@ public final class FineTuner {
     return sum / batches;
   }
 
-  /** Linear warm-up from 0 over {@code warmup} steps, then linear decay to 0 at step {@code total + 1}. */
+  /**
+   * Linear warm-up from 0 over {@code warmup} steps, then linear decay to 0 at step {@code total +
+   * 1}.
+   */
   double learningRate(int step, int warmup, int total) {
     double peak = options.learningRate();
     if (step <= warmup) {
@@ -231,9 +275,11 @@ public final class FineTuner {
   private record StepResult(double loss, double gradNorm, boolean cached, int[] tokenIds) {}
 
   /**
-   * The gradients one step would apply, by parameter name (tests); the encoder's weights are not changed.
+   * The gradients one step would apply, by parameter name (tests); the encoder's weights are not
+   * changed.
    */
-  Map<String, float[]> gradients(TwinEncoder encoder, List<TrainingExample> batch) throws TrainingDivergedException {
+  Map<String, float[]> gradients(TwinEncoder encoder, List<TrainingExample> batch)
+      throws TrainingDivergedException {
     Map<String, NDArray> parameters = encoder.parameters();
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     try {
@@ -270,9 +316,11 @@ public final class FineTuner {
         needed += activationBytes(encoder, column.size(), width(column));
       }
     }
-    boolean cache = options.gradientCache() == GradientCache.ON
-        || (options.gradientCache() == GradientCache.AUTO && needed > budgetBytes());
-    double value = cache ? cachedStep(encoder, columns, labels) : directStep(encoder, columns, labels);
+    boolean cache =
+        options.gradientCache() == GradientCache.ON
+            || (options.gradientCache() == GradientCache.AUTO && needed > budgetBytes());
+    double value =
+        cache ? cachedStep(encoder, columns, labels) : directStep(encoder, columns, labels);
     if (!Double.isFinite(value)) {
       throw new TrainingDivergedException(step, "the loss is " + value);
     }
@@ -309,7 +357,8 @@ public final class FineTuner {
           embedded[c] = encoder.embed(m, encoder.batch(m, columns.get(c)));
         }
       }
-      NDArray value = loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels));
+      NDArray value =
+          loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels));
       beforeBackward.run();
       collector.backward(value);
       return value.getFloat();
@@ -344,7 +393,9 @@ public final class FineTuner {
     return column.stream().mapToInt(Tokenized::length).max().orElse(1);
   }
 
-  /** Whether padding all columns to one width costs at most a quarter more tokens than padding each. */
+  /**
+   * Whether padding all columns to one width costs at most a quarter more tokens than padding each.
+   */
   static boolean mergeColumns(List<List<Tokenized>> columns) {
     long separate = 0;
     int widest = 1;
@@ -361,7 +412,8 @@ public final class FineTuner {
   private double cachedStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
     int rows = columns.get(0).size();
     int dim = encoder.manifest().dimension();
-    // 1. Embed every column without graph, in mini-batches of similar length within the activation budget.
+    // 1. Embed every column without graph, in mini-batches of similar length within the activation
+    // budget.
     List<List<int[]>> chunks = new ArrayList<>();
     float[][] vectors = new float[columns.size()][];
     try (NoGrad ignored = NoGrad.enter()) {
@@ -371,7 +423,8 @@ public final class FineTuner {
         vectors[c] = new float[rows * dim];
         for (int[] chunk : columnChunks) {
           try (NDManager m = encoder.manager().newSubManager()) {
-            float[] out = encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk))).toFloatArray();
+            float[] out =
+                encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk))).toFloatArray();
             for (int i = 0; i < chunk.length; i++) {
               System.arraycopy(out, i * dim, vectors[c], chunk[i] * dim, dim);
             }
@@ -389,7 +442,8 @@ public final class FineTuner {
         leaves[c] = m.create(vectors[c], new Shape(rows, dim));
         leaves[c].setRequiresGradient(true);
       }
-      NDArray lossValue = loss.compute(m, new BatchEmbeddings(leaves[0], leaves[1], leaves[2], labels));
+      NDArray lossValue =
+          loss.compute(m, new BatchEmbeddings(leaves[0], leaves[1], leaves[2], labels));
       beforeBackward.run();
       collector.backward(lossValue);
       value = lossValue.getFloat();
@@ -397,7 +451,8 @@ public final class FineTuner {
         gradients[c] = leaves[c].getGradient().toFloatArray();
       }
     }
-    // 3. Back-propagate each mini-batch with its slice of that gradient; parameter gradients accumulate.
+    // 3. Back-propagate each mini-batch with its slice of that gradient; parameter gradients
+    // accumulate.
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       for (int c = 0; c < columns.size(); c++) {
         for (int[] chunk : chunks.get(c)) {
@@ -417,10 +472,10 @@ public final class FineTuner {
   }
 
   /**
-   * Estimated bytes of activations a forward pass with graph keeps for backward, for {@code rows} texts padded
-   * to {@code width} tokens: per layer and token, about 12 hidden-size vectors (projections, residuals, layer
-   * norms) and 2 intermediate-size ones (the feed-forward before and after GELU), plus 4 attention rows per
-   * head (scores, scaled, masked, softmax), in float32.
+   * Estimated bytes of activations a forward pass with graph keeps for backward, for {@code rows}
+   * texts padded to {@code width} tokens: per layer and token, about 12 hidden-size vectors
+   * (projections, residuals, layer norms) and 2 intermediate-size ones (the feed-forward before and
+   * after GELU), plus 4 attention rows per head (scores, scaled, masked, softmax), in float32.
    */
   static long activationBytes(TwinEncoder encoder, int rows, int width) {
     var c = encoder.config();
@@ -432,7 +487,10 @@ public final class FineTuner {
     return options.activationBudgetMiB() * 1024L * 1024L;
   }
 
-  /** Row indexes of {@code column} grouped into length-sorted mini-batches within the activation budget. */
+  /**
+   * Row indexes of {@code column} grouped into length-sorted mini-batches within the activation
+   * budget.
+   */
   private List<int[]> chunks(TwinEncoder encoder, List<Tokenized> column) {
     Integer[] byLength = new Integer[column.size()];
     for (int i = 0; i < byLength.length; i++) {
@@ -445,7 +503,8 @@ public final class FineTuner {
       int end = start + 1;
       // Sorted ascending, so the last row sets the padded width of the chunk.
       while (end < byLength.length
-          && activationBytes(encoder, end - start + 1, column.get(byLength[end]).length()) <= budgetBytes()) {
+          && activationBytes(encoder, end - start + 1, column.get(byLength[end]).length())
+              <= budgetBytes()) {
         end++;
       }
       int[] chunk = new int[end - start];
@@ -468,7 +527,8 @@ public final class FineTuner {
 
   private static double gradientNorm(TwinEncoder encoder) {
     double sum = 0;
-    try (NDManager m = encoder.manager().newSubManager(); NoGrad ignored = NoGrad.enter()) {
+    try (NDManager m = encoder.manager().newSubManager();
+        NoGrad ignored = NoGrad.enter()) {
       for (NDArray p : encoder.parameters().values()) {
         NDArray g = p.getGradient();
         g.attach(m);
@@ -486,7 +546,8 @@ public final class FineTuner {
     }
   }
 
-  private static void checkWeights(Map<String, NDArray> parameters, int step) throws TrainingDivergedException {
+  private static void checkWeights(Map<String, NDArray> parameters, int step)
+      throws TrainingDivergedException {
     try (NoGrad ignored = NoGrad.enter()) {
       for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
         float s;
@@ -494,7 +555,8 @@ public final class FineTuner {
           s = sum.getFloat();
         }
         if (!Float.isFinite(s)) {
-          throw new TrainingDivergedException(step, "weight " + e.getKey() + " is no longer finite");
+          throw new TrainingDivergedException(
+              step, "weight " + e.getKey() + " is no longer finite");
         }
       }
     }

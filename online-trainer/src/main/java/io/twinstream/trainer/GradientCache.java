@@ -4,7 +4,10 @@ package io.twinstream.trainer;
 public enum GradientCache {
   /** When a step's estimated activation memory exceeds the activation budget. */
   AUTO,
-  /** Always: every step is embedded and back-propagated in mini-batches within the activation budget. */
+  /**
+   * Always: every step is embedded and back-propagated in mini-batches within the activation
+   * budget.
+   */
   ON,
   /** Never: the whole batch goes through one forward and one backward pass. */
   OFF

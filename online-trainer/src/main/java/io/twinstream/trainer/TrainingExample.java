@@ -4,8 +4,8 @@ import io.twinstream.trainer.loss.LossInputs;
 import java.util.Objects;
 
 /**
- * One training example: an anchor and a positive (or, for labelled pairs, two sentences), an optional hard
- * negative and an optional label.
+ * One training example: an anchor and a positive (or, for labelled pairs, two sentences), an
+ * optional hard negative and an optional label.
  *
  * @param anchor the anchor, or the first sentence of a labelled pair
  * @param positive the positive, or the second sentence of a labelled pair
@@ -41,10 +41,16 @@ public record TrainingExample(String anchor, String positive, String negative, F
   public String unusableFor(LossInputs inputs) {
     return switch (inputs) {
       case ANCHOR_POSITIVE -> null;
-      case TRIPLET -> negative == null ? "no negative (the loss needs " + inputs.description() + ")" : null;
-      case BINARY_LABEL -> label == null ? "no label (the loss needs " + inputs.description() + ")"
-          : label != 0f && label != 1f ? "label " + label + " is not 0 or 1 (use cosent for graded scores)" : null;
-      case GRADED_LABEL -> label == null ? "no label (the loss needs " + inputs.description() + ")" : null;
+      case TRIPLET ->
+          negative == null ? "no negative (the loss needs " + inputs.description() + ")" : null;
+      case BINARY_LABEL ->
+          label == null
+              ? "no label (the loss needs " + inputs.description() + ")"
+              : label != 0f && label != 1f
+                  ? "label " + label + " is not 0 or 1 (use cosent for graded scores)"
+                  : null;
+      case GRADED_LABEL ->
+          label == null ? "no label (the loss needs " + inputs.description() + ")" : null;
     };
   }
 }

@@ -14,8 +14,8 @@ public interface TrainingListener {
    * @param learningRate the learning rate the step used
    * @param gradNorm the gradients' global L2 norm before clipping
    */
-  default void stepCompleted(int epoch, int step, int totalSteps, double loss, double learningRate,
-      double gradNorm) {}
+  default void stepCompleted(
+      int epoch, int step, int totalSteps, double loss, double learningRate, double gradNorm) {}
 
   /** An epoch finished; {@code encoder} holds the weights so far (e.g. to evaluate them). */
   default void epochCompleted(int epoch, double meanLoss, TwinEncoder encoder) {}

@@ -1,40 +1,62 @@
 package io.twinstream.trainer;
 
 import java.io.Serializable;
-import java.util.Locale;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 
 /**
- * How a fine-tuning round runs. {@link #defaults()} follows sentence-transformers' {@code fit} where it has a
- * default (learning rate 2e-5, AdamW with weight decay 0.01 and epsilon 1e-6, gradient clipping at norm 1).
+ * How a fine-tuning round runs. {@link #defaults()} follows sentence-transformers' {@code fit}
+ * where it has a default (learning rate 2e-5, AdamW with weight decay 0.01 and epsilon 1e-6,
+ * gradient clipping at norm 1).
  *
  * @param epochs passes over the examples (default 1)
- * @param batchSize examples per optimiser step (default 32); for MNRL also the number of in-batch negatives + 1
+ * @param batchSize examples per optimiser step (default 32); for MNRL also the number of in-batch
+ *     negatives + 1
  * @param learningRate peak learning rate (default 2e-5)
- * @param warmupRatio share of the steps over which the learning rate rises linearly from 0 (default 0.1); it
- *     then decays linearly to 0 at the last step
- * @param weightDecay decoupled (AdamW) weight decay, not applied to biases and layer norms (default 0.01)
+ * @param warmupRatio share of the steps over which the learning rate rises linearly from 0 (default
+ *     0.1); it then decays linearly to 0 at the last step
+ * @param weightDecay decoupled (AdamW) weight decay, not applied to biases and layer norms (default
+ *     0.01)
  * @param maxGradNorm gradients are scaled down when their global L2 norm exceeds this (default 1.0)
- * @param seed seeds the shuffling of examples every epoch (default 42); same seed and data, same order
- * @param gradientCache when to embed and back-propagate in mini-batches (default {@link GradientCache#AUTO})
- * @param activationBudgetMiB estimated activation memory of one forward pass with graph, in MiB (default 768);
- *     a step that would need more runs with the gradient cache (when {@code gradientCache} is AUTO), in
- *     mini-batches that each fit the budget
+ * @param seed seeds the shuffling of examples every epoch (default 42); same seed and data, same
+ *     order
+ * @param gradientCache when to embed and back-propagate in mini-batches (default {@link
+ *     GradientCache#AUTO})
+ * @param activationBudgetMiB estimated activation memory of one forward pass with graph, in MiB
+ *     (default 768); a step that would need more runs with the gradient cache (when {@code
+ *     gradientCache} is AUTO), in mini-batches that each fit the budget
  */
-public record TrainingOptions(int epochs, int batchSize, double learningRate, double warmupRatio,
-    double weightDecay, double maxGradNorm, long seed, GradientCache gradientCache, int activationBudgetMiB)
+public record TrainingOptions(
+    int epochs,
+    int batchSize,
+    double learningRate,
+    double warmupRatio,
+    double weightDecay,
+    double maxGradNorm,
+    long seed,
+    GradientCache gradientCache,
+    int activationBudgetMiB)
     implements Serializable {
 
   public TrainingOptions {
     require(epochs >= 1, "epochs must be at least 1, got " + epochs);
     require(batchSize >= 1, "batchSize must be at least 1, got " + batchSize);
-    require(learningRate > 0 && Double.isFinite(learningRate), "learningRate must be positive, got " + learningRate);
-    require(warmupRatio >= 0 && warmupRatio <= 1, "warmupRatio must be in [0, 1], got " + warmupRatio);
-    require(weightDecay >= 0 && Double.isFinite(weightDecay), "weightDecay must be >= 0, got " + weightDecay);
-    require(maxGradNorm > 0, "maxGradNorm must be positive (infinity turns clipping off), got " + maxGradNorm);
+    require(
+        learningRate > 0 && Double.isFinite(learningRate),
+        "learningRate must be positive, got " + learningRate);
+    require(
+        warmupRatio >= 0 && warmupRatio <= 1, "warmupRatio must be in [0, 1], got " + warmupRatio);
+    require(
+        weightDecay >= 0 && Double.isFinite(weightDecay),
+        "weightDecay must be >= 0, got " + weightDecay);
+    require(
+        maxGradNorm > 0,
+        "maxGradNorm must be positive (infinity turns clipping off), got " + maxGradNorm);
     require(gradientCache != null, "gradientCache must be set");
-    require(activationBudgetMiB >= 1, "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
+    require(
+        activationBudgetMiB >= 1,
+        "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
   }
 
   private static void require(boolean ok, String message) {
@@ -49,43 +71,107 @@ public record TrainingOptions(int epochs, int batchSize, double learningRate, do
   }
 
   public TrainingOptions withEpochs(int value) {
-    return new TrainingOptions(value, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        value,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withBatchSize(int value) {
-    return new TrainingOptions(epochs, value, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        value,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withLearningRate(double value) {
-    return new TrainingOptions(epochs, batchSize, value, warmupRatio, weightDecay, maxGradNorm, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        value,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withWarmupRatio(double value) {
-    return new TrainingOptions(epochs, batchSize, learningRate, value, weightDecay, maxGradNorm, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        value,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withWeightDecay(double value) {
-    return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, value, maxGradNorm, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        value,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withMaxGradNorm(double value) {
-    return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, value, seed,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        value,
+        seed,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withSeed(long value) {
-    return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, value,
-        gradientCache, activationBudgetMiB);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        value,
+        gradientCache,
+        activationBudgetMiB);
   }
 
   public TrainingOptions withGradientCache(GradientCache value, int budget) {
-    return new TrainingOptions(epochs, batchSize, learningRate, warmupRatio, weightDecay, maxGradNorm, seed,
-        value, budget);
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        value,
+        budget);
   }
 
   /** These options by name, as recorded in a trained bundle's manifest. */

@@ -24,15 +24,16 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The twin (siamese) encoder for training: one BERT-family transformer whose weights both sides of a pair
- * share, written with DJL NDArray operations on the PyTorch engine so that it can be differentiated. Its
- * weights come from a bundle's ONNX file ({@link BertWeights}: named initializers and the anonymous MatMul
- * weights, under Hugging Face names), its shape from the graph ({@link BertConfig}), so any sentence-transformers
- * BERT export works. Runs on a GPU when DJL finds one.
+ * The twin (siamese) encoder for training: one BERT-family transformer whose weights both sides of
+ * a pair share, written with DJL NDArray operations on the PyTorch engine so that it can be
+ * differentiated. Its weights come from a bundle's ONNX file ({@link BertWeights}: named
+ * initializers and the anonymous MatMul weights, under Hugging Face names), its shape from the
+ * graph ({@link BertConfig}), so any sentence-transformers BERT export works. Runs on a GPU when
+ * DJL finds one.
  *
- * <p>Scalars in the computation are created as arrays of the step's manager, never passed as Java numbers:
- * DJL frees the tensor it wraps a Java scalar in right after the operation, while autograd may still need
- * it in the backward pass (see docs/stack.md).
+ * <p>Scalars in the computation are created as arrays of the step's manager, never passed as Java
+ * numbers: DJL frees the tensor it wraps a Java scalar in right after the operation, while autograd
+ * may still need it in the backward pass (see docs/stack.md).
  */
 public final class TwinEncoder implements AutoCloseable {
 
@@ -42,8 +43,12 @@ public final class TwinEncoder implements AutoCloseable {
   private final Map<String, NDArray> parameters;
   private final TextTokenizer tokenizer;
 
-  private TwinEncoder(BertConfig config, BundleManifest manifest, NDManager manager,
-      Map<String, NDArray> parameters, TextTokenizer tokenizer) {
+  private TwinEncoder(
+      BertConfig config,
+      BundleManifest manifest,
+      NDManager manager,
+      Map<String, NDArray> parameters,
+      TextTokenizer tokenizer) {
     this.config = config;
     this.manifest = manifest;
     this.manager = manager;
@@ -51,8 +56,12 @@ public final class TwinEncoder implements AutoCloseable {
     this.tokenizer = tokenizer;
   }
 
-  /** Loads the float BERT weights of {@code bundle} onto DJL's default device (a GPU if there is one). */
-  public static TwinEncoder load(ModelBundle bundle) throws InvalidBundleException, UnsupportedGraphException {
+  /**
+   * Loads the float BERT weights of {@code bundle} onto DJL's default device (a GPU if there is
+   * one).
+   */
+  public static TwinEncoder load(ModelBundle bundle)
+      throws InvalidBundleException, UnsupportedGraphException {
     return load(bundle, Engine.getEngine("PyTorch").defaultDevice());
   }
 
@@ -65,8 +74,13 @@ public final class TwinEncoder implements AutoCloseable {
     BertWeights weights = BertWeights.extract(OnnxModel.parse(onnx));
     int maxLength = bundle.manifest().maxSequenceLength();
     if (maxLength > weights.config().maxPositions()) {
-      throw new InvalidBundleException(InvalidBundleException.Problem.INVALID_MODEL, bundle.location(),
-          "maxSequenceLength " + maxLength + " exceeds the model's " + weights.config().maxPositions()
+      throw new InvalidBundleException(
+          InvalidBundleException.Problem.INVALID_MODEL,
+          bundle.location(),
+          "maxSequenceLength "
+              + maxLength
+              + " exceeds the model's "
+              + weights.config().maxPositions()
               + " position embeddings");
     }
     NDManager manager = NDManager.newBaseManager(device, "PyTorch");
@@ -151,8 +165,8 @@ public final class TwinEncoder implements AutoCloseable {
   public record TokenBatch(NDArray ids, NDArray typeIds, NDArray mask) {}
 
   /**
-   * The transformer's last hidden state {@code [batch, width, hidden]}; intermediate arrays belong to
-   * {@code m} (close it after the step).
+   * The transformer's last hidden state {@code [batch, width, hidden]}; intermediate arrays belong
+   * to {@code m} (close it after the step).
    */
   public NDArray lastHiddenState(NDManager m, TokenBatch batch) {
     long b = batch.ids().getShape().get(0);
@@ -160,7 +174,8 @@ public final class TwinEncoder implements AutoCloseable {
     int h = config.hidden();
     NDArray flatIds = batch.ids().reshape(b * t);
     NDArray flatTypes = batch.typeIds().reshape(b * t);
-    // A lookup's result belongs to the table's (long-lived) manager: move each into the step's manager at
+    // A lookup's result belongs to the table's (long-lived) manager: move each into the step's
+    // manager at
     // once, so that everything computed from them belongs there too and is freed with it.
     NDArray words = p("embeddings.word_embeddings.weight").get(new NDIndex("{}", flatIds));
     words.attach(m);
@@ -180,24 +195,35 @@ public final class TwinEncoder implements AutoCloseable {
       NDArray v = heads(linear(x, pre + "attention.self.value"), b, t);
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
       NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);
-      x = layerNorm(linear(context, pre + "attention.output.dense").add(x), pre + "attention.output.LayerNorm");
+      x =
+          layerNorm(
+              linear(context, pre + "attention.output.dense").add(x),
+              pre + "attention.output.LayerNorm");
       NDArray inner = linear(x, pre + "intermediate.dense").getNDArrayInternal().gelu();
       x = layerNorm(linear(inner, pre + "output.dense").add(x), pre + "output.LayerNorm");
     }
     return x;
   }
 
-  /** Sentence vectors {@code [batch, hidden]}: pooled as the manifest says, normalised if it says so. */
+  /**
+   * Sentence vectors {@code [batch, hidden]}: pooled as the manifest says, normalised if it says
+   * so.
+   */
   public NDArray embed(NDManager m, TokenBatch batch) {
     NDArray hidden = lastHiddenState(m, batch);
     NDArray mask = batch.mask().expandDims(2); // [b, t, 1]
     NDArray pooled;
     PoolingMode pooling = manifest.pooling();
     switch (pooling) {
-      case MEAN -> pooled = hidden.mul(mask).sum(new int[] {1})
-          .div(mask.sum(new int[] {1}).maximum(m.create(1e-9f)));
+      case MEAN ->
+          pooled =
+              hidden
+                  .mul(mask)
+                  .sum(new int[] {1})
+                  .div(mask.sum(new int[] {1}).maximum(m.create(1e-9f)));
       case CLS -> pooled = hidden.get(new NDIndex(":, 0, :"));
-      case MAX -> pooled = hidden.add(mask.sub(m.create(1f)).mul(m.create(1e9f))).max(new int[] {1});
+      case MAX ->
+          pooled = hidden.add(mask.sub(m.create(1f)).mul(m.create(1e9f))).max(new int[] {1});
       default -> throw new IllegalStateException("unknown pooling " + pooling);
     }
     if (manifest.normalize()) {
@@ -208,7 +234,8 @@ public final class TwinEncoder implements AutoCloseable {
 
   /** Inference convenience: the vectors of {@code texts}, in order. */
   public float[][] encode(List<String> texts) {
-    try (NDManager m = manager.newSubManager(); NoGrad ignored = NoGrad.enter()) {
+    try (NDManager m = manager.newSubManager();
+        NoGrad ignored = NoGrad.enter()) {
       NDArray vectors = embed(m, tokenize(m, texts));
       float[] flat = vectors.toType(DataType.FLOAT32, false).toFloatArray();
       int h = (int) vectors.getShape().get(1);
@@ -237,8 +264,14 @@ public final class TwinEncoder implements AutoCloseable {
   }
 
   private NDArray layerNorm(NDArray x, String module) {
-    return x.getNDArrayInternal().layerNorm(x, new Shape(config.hidden()), p(module + ".weight"),
-        p(module + ".bias"), config.layerNormEpsilon()).singletonOrThrow();
+    return x.getNDArrayInternal()
+        .layerNorm(
+            x,
+            new Shape(config.hidden()),
+            p(module + ".weight"),
+            p(module + ".bias"),
+            config.layerNormEpsilon())
+        .singletonOrThrow();
   }
 
   @Override

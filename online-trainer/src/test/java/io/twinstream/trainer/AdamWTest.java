@@ -1,8 +1,5 @@
 package io.twinstream.trainer;
 
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
-import java.util.Set;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -10,10 +7,13 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class AdamWTest {
@@ -99,7 +99,8 @@ class AdamWTest {
         }
         JniUtils.zeroGrad((PtNDArray) dense);
         JniUtils.zeroGrad((PtNDArray) sparse);
-        assertArrayEquals(dense.toFloatArray(), sparse.toFloatArray(), 1e-6f, "after step " + (step + 1));
+        assertArrayEquals(
+            dense.toFloatArray(), sparse.toFloatArray(), 1e-6f, "after step " + (step + 1));
       }
     }
   }

@@ -1,6 +1,5 @@
 package io.twinstream.trainer;
 
-import io.twinstream.trainer.loss.Losses;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -14,32 +13,42 @@ import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.loss.BatchEmbeddings;
 import io.twinstream.trainer.loss.Loss;
 import io.twinstream.trainer.loss.LossInputs;
+import io.twinstream.trainer.loss.Losses;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.loss.TripletLoss;
+import java.lang.ref.Cleaner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import java.lang.ref.Cleaner;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FineTunerTest {
 
-  private static final List<TrainingExample> BATCH = List.of(
-      TrainingExample.triplet("How do I reset my password?", "Steps to recover a forgotten password",
-          "Change the colour of the dashboard"),
-      TrainingExample.triplet("cheap flights to Lisbon", "Low-cost airline tickets for Portugal's capital",
-          "Lisbon weather in March"),
-      TrainingExample.triplet("A man plays the guitar on stage.", "A musician is performing with a guitar.",
-          "A man is cooking pasta."),
-      TrainingExample.triplet("error 503 from the gateway", "the upstream service was unavailable",
-          "the invoice was paid twice"));
+  private static final List<TrainingExample> BATCH =
+      List.of(
+          TrainingExample.triplet(
+              "How do I reset my password?",
+              "Steps to recover a forgotten password",
+              "Change the colour of the dashboard"),
+          TrainingExample.triplet(
+              "cheap flights to Lisbon",
+              "Low-cost airline tickets for Portugal's capital",
+              "Lisbon weather in March"),
+          TrainingExample.triplet(
+              "A man plays the guitar on stage.",
+              "A musician is performing with a guitar.",
+              "A man is cooking pasta."),
+          TrainingExample.triplet(
+              "error 503 from the gateway",
+              "the upstream service was unavailable",
+              "the invoice was paid twice"));
 
   private static ModelBundle base;
   private static TwinEncoder encoder;
@@ -100,21 +109,30 @@ class FineTunerTest {
       examples.addAll(BATCH);
     }
     TrainingOptions options = TrainingOptions.defaults().withBatchSize(4).withLearningRate(1e-4);
-    List<Double> first = losses(new FineTuner(new MultipleNegativesRankingLoss(), options), examples);
-    List<Double> again = losses(new FineTuner(new MultipleNegativesRankingLoss(), options), examples);
-    List<Double> other = losses(new FineTuner(new MultipleNegativesRankingLoss(), options.withSeed(7)), examples);
+    List<Double> first =
+        losses(new FineTuner(new MultipleNegativesRankingLoss(), options), examples);
+    List<Double> again =
+        losses(new FineTuner(new MultipleNegativesRankingLoss(), options), examples);
+    List<Double> other =
+        losses(new FineTuner(new MultipleNegativesRankingLoss(), options.withSeed(7)), examples);
     assertEquals(first, again);
     assertNotEquals(first, other);
   }
 
-  private static List<Double> losses(FineTuner tuner, List<TrainingExample> examples) throws Exception {
+  private static List<Double> losses(FineTuner tuner, List<TrainingExample> examples)
+      throws Exception {
     List<Double> out = new ArrayList<>();
-    FineTuner.Result r = tuner.fineTune(base, examples, new TrainingListener() {
-      @Override
-      public void stepCompleted(int epoch, int step, int totalSteps, double loss, double lr, double norm) {
-        out.add(loss);
-      }
-    });
+    FineTuner.Result r =
+        tuner.fineTune(
+            base,
+            examples,
+            new TrainingListener() {
+              @Override
+              public void stepCompleted(
+                  int epoch, int step, int totalSteps, double loss, double lr, double norm) {
+                out.add(loss);
+              }
+            });
     r.encoder().close();
     assertEquals(4, r.summary().steps());
     return out;
@@ -132,10 +150,19 @@ class FineTunerTest {
     ModelBundle input = ModelBundle.load(dir.resolve("in"));
     float[][] vectorsBefore = encoder.encode(List.of(BATCH.get(0).anchor()));
     // An absurd learning rate without clipping: weights explode within a few steps.
-    TrainingOptions options = TrainingOptions.defaults().withBatchSize(2).withLearningRate(1e30)
-        .withWarmupRatio(0).withMaxGradNorm(Double.POSITIVE_INFINITY).withEpochs(3);
-    TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-        () -> new FineTuner(new TripletLoss(), options).fineTune(input, BATCH, TrainingListener.NONE));
+    TrainingOptions options =
+        TrainingOptions.defaults()
+            .withBatchSize(2)
+            .withLearningRate(1e30)
+            .withWarmupRatio(0)
+            .withMaxGradNorm(Double.POSITIVE_INFINITY)
+            .withEpochs(3);
+    TrainingDivergedException e =
+        assertThrows(
+            TrainingDivergedException.class,
+            () ->
+                new FineTuner(new TripletLoss(), options)
+                    .fineTune(input, BATCH, TrainingListener.NONE));
     assertTrue(e.getMessage().contains("input model is unchanged"), e.getMessage());
     assertTrue(e.step() >= 1);
     List<byte[]> after = new ArrayList<>();
@@ -149,35 +176,41 @@ class FineTunerTest {
       assertArrayEquals(before.get(i), after.get(i));
     }
     try (TwinEncoder reloaded = TwinEncoder.load(ModelBundle.load(dir.resolve("in")))) {
-      assertArrayEquals(vectorsBefore[0], reloaded.encode(List.of(BATCH.get(0).anchor()))[0], 1e-6f);
+      assertArrayEquals(
+          vectorsBefore[0], reloaded.encode(List.of(BATCH.get(0).anchor()))[0], 1e-6f);
     }
   }
 
   @Test
   void aNonFiniteLossAbortsAtTheFirstStep() {
-    Loss poisoned = new Loss() {
-      @Override
-      public String name() {
-        return "poisoned";
-      }
+    Loss poisoned =
+        new Loss() {
+          @Override
+          public String name() {
+            return "poisoned";
+          }
 
-      @Override
-      public Map<String, Object> config() {
-        return Map.of();
-      }
+          @Override
+          public Map<String, Object> config() {
+            return Map.of();
+          }
 
-      @Override
-      public LossInputs inputs() {
-        return LossInputs.ANCHOR_POSITIVE;
-      }
+          @Override
+          public LossInputs inputs() {
+            return LossInputs.ANCHOR_POSITIVE;
+          }
 
-      @Override
-      public NDArray compute(NDManager m, BatchEmbeddings batch) {
-        return batch.anchors().sum().mul(m.create(Float.NaN));
-      }
-    };
-    TrainingDivergedException e = assertThrows(TrainingDivergedException.class,
-        () -> new FineTuner(poisoned, TrainingOptions.defaults()).fineTune(base, BATCH, TrainingListener.NONE));
+          @Override
+          public NDArray compute(NDManager m, BatchEmbeddings batch) {
+            return batch.anchors().sum().mul(m.create(Float.NaN));
+          }
+        };
+    TrainingDivergedException e =
+        assertThrows(
+            TrainingDivergedException.class,
+            () ->
+                new FineTuner(poisoned, TrainingOptions.defaults())
+                    .fineTune(base, BATCH, TrainingListener.NONE));
     assertEquals(1, e.step());
     assertTrue(e.getMessage().contains("the loss is NaN"), e.getMessage());
   }
@@ -186,20 +219,24 @@ class FineTunerTest {
   void examplesThatCannotTrainTheLossAreNamed() {
     FineTuner triplet = new FineTuner(new TripletLoss(), TrainingOptions.defaults());
     List<TrainingExample> mixed = List.of(BATCH.get(0), TrainingExample.pair("a", "b"));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> triplet.validate(mixed));
-    assertEquals("example 2 cannot train triplet: no negative (the loss needs anchor, positive and negative)",
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> triplet.validate(mixed));
+    assertEquals(
+        "example 2 cannot train triplet: no negative (the loss needs anchor, positive and negative)",
         e.getMessage());
-    FineTuner contrastive = new FineTuner(Losses.byName("contrastive"),
-        TrainingOptions.defaults());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> contrastive.validate(List.of(TrainingExample.labelled("a", "b", 0.4f))));
+    FineTuner contrastive = new FineTuner(Losses.byName("contrastive"), TrainingOptions.defaults());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> contrastive.validate(List.of(TrainingExample.labelled("a", "b", 0.4f))));
     assertTrue(e.getMessage().contains("label 0.4 is not 0 or 1"), e.getMessage());
   }
 
   @Test
   void theLearningRateWarmsUpThenDecaysLinearlyToZero() {
-    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(),
-        TrainingOptions.defaults().withLearningRate(1.0));
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(), TrainingOptions.defaults().withLearningRate(1.0));
     // 10 steps, 2 of warm-up.
     assertEquals(0.5, tuner.learningRate(1, 2, 10), 1e-12);
     assertEquals(1.0, tuner.learningRate(2, 2, 10), 1e-12);
@@ -210,8 +247,9 @@ class FineTunerTest {
   private static final Cleaner CLEANER = Cleaner.create();
 
   /**
-   * Runs the garbage collector until an object dropped now has been collected and its cleaner has run: then
-   * every native scalar freed by an unreachable Java wrapper before this call is freed too.
+   * Runs the garbage collector until an object dropped now has been collected and its cleaner has
+   * run: then every native scalar freed by an unreachable Java wrapper before this call is freed
+   * too.
    */
   private static void collectGarbage() {
     CountDownLatch cleaned = new CountDownLatch(1);

@@ -1,6 +1,5 @@
 package io.twinstream.trainer;
 
-import java.nio.LongBuffer;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import java.nio.ByteBuffer;
+import java.nio.LongBuffer;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,13 +22,14 @@ import org.junit.jupiter.api.Test;
 /** The DJL twin encoder computes what ONNX Runtime computes from the same bundle. */
 class TwinEncoderParityTest {
 
-  private static final List<String> TEXTS = List.of(
-      "A man is playing a guitar.",
-      "A woman is slicing an onion on a wooden board in the kitchen.",
-      "ok",
-      "The stock market fell sharply on Tuesday after the central bank raised interest rates again, "
-          + "surprising analysts who had expected a pause.",
-      "A very long text that the model must truncate. ".repeat(60));
+  private static final List<String> TEXTS =
+      List.of(
+          "A man is playing a guitar.",
+          "A woman is slicing an onion on a wooden board in the kitchen.",
+          "ok",
+          "The stock market fell sharply on Tuesday after the central bank raised interest rates again, "
+              + "surprising analysts who had expected a pause.",
+          "A very long text that the model must truncate. ".repeat(60));
 
   private static ModelBundle bundle;
   private static TwinEncoder twin;
@@ -106,7 +107,8 @@ class TwinEncoderParityTest {
   void sentenceVectorsMatchTheServingEncoderWithin1e5() throws Exception {
     float[][] djl = twin.encode(TEXTS);
     try (SentenceEncoder encoder = SentenceEncoder.open(bundle)) {
-      float[][] served = encoder.encode(TEXTS).stream().map(e -> e.vector()).toArray(float[][]::new);
+      float[][] served =
+          encoder.encode(TEXTS).stream().map(e -> e.vector()).toArray(float[][]::new);
       for (int i = 0; i < TEXTS.size(); i++) {
         double worst = 0;
         for (int d = 0; d < served[i].length; d++) {

@@ -15,12 +15,12 @@ import org.apache.avro.specific.SpecificData;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Encodes and decodes one record type with Avro's <em>single-object encoding</em>: a two-byte marker, the
- * 64-bit fingerprint of the writer schema, then the binary record. The fingerprint lets a reader resolve
- * records written with an older (registered) schema without a schema registry.
+ * Encodes and decodes one record type with Avro's <em>single-object encoding</em>: a two-byte
+ * marker, the 64-bit fingerprint of the writer schema, then the binary record. The fingerprint lets
+ * a reader resolve records written with an older (registered) schema without a schema registry.
  *
- * <p>Instances are immutable and thread-safe; {@link #withWriterSchema(Schema)} returns a new codec that
- * also accepts records written with the given schema.
+ * <p>Instances are immutable and thread-safe; {@link #withWriterSchema(Schema)} returns a new codec
+ * that also accepts records written with the given schema.
  *
  * @param <T> the generated record class
  */
@@ -53,7 +53,9 @@ public final class AvroCodec<T extends SpecificRecord> {
     return new AvroCodec<>(type, List.of());
   }
 
-  /** A codec that can also decode records written with {@code writer} (an earlier released schema). */
+  /**
+   * A codec that can also decode records written with {@code writer} (an earlier released schema).
+   */
   public AvroCodec<T> withWriterSchema(Schema writer) {
     Objects.requireNonNull(writer, "writer schema");
     List<Schema> all = new ArrayList<>(writerSchemas);
@@ -87,12 +89,13 @@ public final class AvroCodec<T extends SpecificRecord> {
   /**
    * Decodes one message.
    *
-   * @throws RecordDecodeException when the bytes are not a single-object-encoded record of a known schema,
-   *     with the reason in words
+   * @throws RecordDecodeException when the bytes are not a single-object-encoded record of a known
+   *     schema, with the reason in words
    */
   public T decode(byte[] bytes) throws RecordDecodeException {
     if (bytes == null) {
-      throw new RecordDecodeException(schema.getName(), "the value is null (tombstone or missing value)");
+      throw new RecordDecodeException(
+          schema.getName(), "the value is null (tombstone or missing value)");
     }
     if (bytes.length == 0) {
       throw new RecordDecodeException(schema.getName(), "the value is empty (0 bytes)");
@@ -101,14 +104,20 @@ public final class AvroCodec<T extends SpecificRecord> {
       return decoder.decode(bytes);
     } catch (BadHeaderException e) {
       throw new RecordDecodeException(
-          schema.getName(), "not an Avro single-object encoded message (" + e.getMessage() + ")", e);
+          schema.getName(),
+          "not an Avro single-object encoded message (" + e.getMessage() + ")",
+          e);
     } catch (MissingSchemaException e) {
       throw new RecordDecodeException(
           schema.getName(), "written with an unknown schema (" + e.getMessage() + ")", e);
-    } catch (IOException | AvroRuntimeException | IndexOutOfBoundsException | NegativeArraySizeException e) {
+    } catch (IOException
+        | AvroRuntimeException
+        | IndexOutOfBoundsException
+        | NegativeArraySizeException e) {
       throw new RecordDecodeException(
-          schema.getName(), "malformed record body (" + e.getClass().getSimpleName() + ": "
-              + e.getMessage() + ")", e);
+          schema.getName(),
+          "malformed record body (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
+          e);
     }
   }
 

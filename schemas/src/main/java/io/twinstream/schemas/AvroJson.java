@@ -14,8 +14,9 @@ import org.apache.avro.generic.GenericEnumSymbol;
 import org.apache.avro.generic.IndexedRecord;
 
 /**
- * Plain JSON for Avro records, for people and tools rather than for Avro: every field under its schema name;
- * timestamps as epoch milliseconds; bytes as base64; enums as their symbol; unions as the value itself.
+ * Plain JSON for Avro records, for people and tools rather than for Avro: every field under its
+ * schema name; timestamps as epoch milliseconds; bytes as base64; enums as their symbol; unions as
+ * the value itself.
  */
 public final class AvroJson {
 

@@ -9,12 +9,21 @@ import io.twinstream.records.Sentence;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 
-/** Every Twinstream record type, and decoding of a message whose type is known only by its fingerprint. */
+/**
+ * Every Twinstream record type, and decoding of a message whose type is known only by its
+ * fingerprint.
+ */
 public final class Records {
 
   /** The record classes, in documentation order. */
-  public static final List<Class<? extends SpecificRecord>> TYPES = List.of(
-      Sentence.class, Embedding.class, FeedbackPair.class, Interaction.class, ModelUpdate.class, DeadLetter.class);
+  public static final List<Class<? extends SpecificRecord>> TYPES =
+      List.of(
+          Sentence.class,
+          Embedding.class,
+          FeedbackPair.class,
+          Interaction.class,
+          ModelUpdate.class,
+          DeadLetter.class);
 
   private static final List<AvroCodec<? extends SpecificRecord>> CODECS =
       TYPES.stream().<AvroCodec<? extends SpecificRecord>>map(AvroCodec::of).toList();
@@ -38,7 +47,12 @@ public final class Records {
         last = e;
       }
     }
-    throw new RecordDecodeException("Twinstream record", "its schema fingerprint matches no Twinstream record type "
-        + "(" + (last == null ? "" : last.reason()) + ")", last);
+    throw new RecordDecodeException(
+        "Twinstream record",
+        "its schema fingerprint matches no Twinstream record type "
+            + "("
+            + (last == null ? "" : last.reason())
+            + ")",
+        last);
   }
 }

@@ -1,6 +1,5 @@
 package io.twinstream.schemas;
 
-import org.apache.avro.specific.SpecificRecord;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -24,6 +23,7 @@ import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
 import org.apache.avro.message.BinaryMessageEncoder;
+import org.apache.avro.specific.SpecificRecord;
 import org.junit.jupiter.api.Test;
 
 class AvroCodecTest {
@@ -32,23 +32,64 @@ class AvroCodecTest {
 
   @Test
   void everyRecordTypeRoundTrips() throws Exception {
-    Sentence sentence = Sentence.newBuilder()
-        .setId("s-1").setText("héllo wörld 👋").setAttributes(Map.of("lang", "en")).setEventTime(T0).build();
-    Embedding embedding = Embedding.newBuilder()
-        .setId("s-1").setModelVersion("v7").setVector(List.of(0.25f, -0.5f)).setTruncated(true)
-        .setTokenCount(300).setEventTime(T0).setEmbeddedAt(T0.plusMillis(5)).setAttributes(Map.of()).build();
-    FeedbackPair pair = FeedbackPair.newBuilder()
-        .setAnchor("q").setCandidate("d").setLabel(1f).setSource("click").setEventTime(T0).setAnchorId("q1")
-        .build();
-    Interaction interaction = Interaction.newBuilder()
-        .setQueryId("q1").setQueryText("q").setDocId("d1").setType(InteractionType.CLICK).setPosition(2)
-        .setSessionId("u").setTs(T0).build();
-    ModelUpdate update = ModelUpdate.newBuilder()
-        .setVersion("v2").setParentVersion("v1").setUri("file:///r/v2").setSha256("ab").setStatus(ModelStatus.PROMOTED)
-        .setMetrics(Map.of("ndcg@10", 0.5)).setCreatedAt(T0).setReason("gate passed").build();
-    DeadLetter dead = DeadLetter.newBuilder()
-        .setTopic("sentences").setPartition(3).setOffset(42).setKey(ByteBuffer.wrap(new byte[] {1}))
-        .setValue(ByteBuffer.wrap(new byte[] {9, 9})).setError("bad").setAt(T0).build();
+    Sentence sentence =
+        Sentence.newBuilder()
+            .setId("s-1")
+            .setText("héllo wörld 👋")
+            .setAttributes(Map.of("lang", "en"))
+            .setEventTime(T0)
+            .build();
+    Embedding embedding =
+        Embedding.newBuilder()
+            .setId("s-1")
+            .setModelVersion("v7")
+            .setVector(List.of(0.25f, -0.5f))
+            .setTruncated(true)
+            .setTokenCount(300)
+            .setEventTime(T0)
+            .setEmbeddedAt(T0.plusMillis(5))
+            .setAttributes(Map.of())
+            .build();
+    FeedbackPair pair =
+        FeedbackPair.newBuilder()
+            .setAnchor("q")
+            .setCandidate("d")
+            .setLabel(1f)
+            .setSource("click")
+            .setEventTime(T0)
+            .setAnchorId("q1")
+            .build();
+    Interaction interaction =
+        Interaction.newBuilder()
+            .setQueryId("q1")
+            .setQueryText("q")
+            .setDocId("d1")
+            .setType(InteractionType.CLICK)
+            .setPosition(2)
+            .setSessionId("u")
+            .setTs(T0)
+            .build();
+    ModelUpdate update =
+        ModelUpdate.newBuilder()
+            .setVersion("v2")
+            .setParentVersion("v1")
+            .setUri("file:///r/v2")
+            .setSha256("ab")
+            .setStatus(ModelStatus.PROMOTED)
+            .setMetrics(Map.of("ndcg@10", 0.5))
+            .setCreatedAt(T0)
+            .setReason("gate passed")
+            .build();
+    DeadLetter dead =
+        DeadLetter.newBuilder()
+            .setTopic("sentences")
+            .setPartition(3)
+            .setOffset(42)
+            .setKey(ByteBuffer.wrap(new byte[] {1}))
+            .setValue(ByteBuffer.wrap(new byte[] {9, 9}))
+            .setError("bad")
+            .setAt(T0)
+            .build();
 
     assertRoundTrip(AvroCodec.of(Sentence.class), sentence);
     assertRoundTrip(AvroCodec.of(Embedding.class), embedding);
@@ -71,8 +112,10 @@ class AvroCodecTest {
   @Test
   void plainTextIsRejectedAsNotSingleObjectEncoded() {
     var codec = AvroCodec.of(Sentence.class);
-    var e = assertThrows(RecordDecodeException.class,
-        () -> codec.decode("just some text".getBytes(StandardCharsets.UTF_8)));
+    var e =
+        assertThrows(
+            RecordDecodeException.class,
+            () -> codec.decode("just some text".getBytes(StandardCharsets.UTF_8)));
     assertEquals("Sentence", e.recordType());
     assertTrue(e.reason().contains("not an Avro single-object encoded message"), e.reason());
   }
@@ -80,22 +123,43 @@ class AvroCodecTest {
   @Test
   void nullAndEmptyValuesAreRejectedWithTheirReason() {
     var codec = AvroCodec.of(Sentence.class);
-    assertTrue(assertThrows(RecordDecodeException.class, () -> codec.decode(null)).reason().contains("null"));
-    assertTrue(assertThrows(RecordDecodeException.class, () -> codec.decode(new byte[0])).reason().contains("empty"));
+    assertTrue(
+        assertThrows(RecordDecodeException.class, () -> codec.decode(null))
+            .reason()
+            .contains("null"));
+    assertTrue(
+        assertThrows(RecordDecodeException.class, () -> codec.decode(new byte[0]))
+            .reason()
+            .contains("empty"));
   }
 
   @Test
   void aRecordOfAnotherTypeIsRejectedAsUnknownSchema() {
-    byte[] pairBytes = AvroCodec.of(FeedbackPair.class).encode(FeedbackPair.newBuilder()
-        .setAnchor("a").setCandidate("b").setLabel(0f).setEventTime(T0).build());
-    var e = assertThrows(RecordDecodeException.class, () -> AvroCodec.of(Sentence.class).decode(pairBytes));
+    byte[] pairBytes =
+        AvroCodec.of(FeedbackPair.class)
+            .encode(
+                FeedbackPair.newBuilder()
+                    .setAnchor("a")
+                    .setCandidate("b")
+                    .setLabel(0f)
+                    .setEventTime(T0)
+                    .build());
+    var e =
+        assertThrows(
+            RecordDecodeException.class, () -> AvroCodec.of(Sentence.class).decode(pairBytes));
     assertTrue(e.reason().contains("unknown schema"), e.reason());
   }
 
   @Test
   void aTruncatedBodyIsRejectedAsMalformed() {
     var codec = AvroCodec.of(Sentence.class);
-    byte[] bytes = codec.encode(Sentence.newBuilder().setId("x").setText("a longer text to cut").setEventTime(T0).build());
+    byte[] bytes =
+        codec.encode(
+            Sentence.newBuilder()
+                .setId("x")
+                .setText("a longer text to cut")
+                .setEventTime(T0)
+                .build());
     byte[] cut = Arrays.copyOf(bytes, bytes.length - 12);
     var e = assertThrows(RecordDecodeException.class, () -> codec.decode(cut));
     assertTrue(e.reason().startsWith("malformed record body"), e.reason());
@@ -104,7 +168,10 @@ class AvroCodecTest {
   @Test
   void recordsWrittenWithARegisteredOlderSchemaAreResolved() throws Exception {
     // An imagined earlier Sentence without attributes, as an old producer would have written it.
-    Schema older = new Schema.Parser().parse("""
+    Schema older =
+        new Schema.Parser()
+            .parse(
+                """
         {"type":"record","name":"Sentence","namespace":"io.twinstream.records","fields":[
           {"name":"id","type":"string"},{"name":"text","type":"string"},
           {"name":"eventTime","type":{"type":"long","logicalType":"timestamp-millis"}}]}""");
@@ -112,7 +179,8 @@ class AvroCodecTest {
     old.put("id", "old-1");
     old.put("text", "from an old producer");
     old.put("eventTime", 5L);
-    byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), older).encode(old).array();
+    byte[] bytes =
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), older).encode(old).array();
 
     var plain = AvroCodec.of(Sentence.class);
     assertThrows(RecordDecodeException.class, () -> plain.decode(bytes));
@@ -127,7 +195,9 @@ class AvroCodecTest {
   void encodingARecordWithAMissingRequiredFieldNamesTheProblem() {
     Sentence incomplete = new Sentence();
     incomplete.setId("x");
-    var e = assertThrows(IllegalArgumentException.class, () -> AvroCodec.of(Sentence.class).encode(incomplete));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class, () -> AvroCodec.of(Sentence.class).encode(incomplete));
     assertTrue(e.getMessage().startsWith("Cannot encode Sentence record"), e.getMessage());
   }
 }

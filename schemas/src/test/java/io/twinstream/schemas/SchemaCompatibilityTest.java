@@ -24,10 +24,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Every record schema must stay backward compatible (new readers read old records) and forward compatible
- * (old readers read new records) with the latest released version, kept under
- * {@code src/test/resources/released/<version>/}. When a schema changes compatibly, the released copies stay
- * as they are until the next release adds a new folder and bumps {@link #LATEST_RELEASE}.
+ * Every record schema must stay backward compatible (new readers read old records) and forward
+ * compatible (old readers read new records) with the latest released version, kept under {@code
+ * src/test/resources/released/<version>/}. When a schema changes compatibly, the released copies
+ * stay as they are until the next release adds a new folder and bumps {@link #LATEST_RELEASE}.
  */
 class SchemaCompatibilityTest {
 
@@ -35,15 +35,24 @@ class SchemaCompatibilityTest {
 
   static Stream<Class<?>> recordTypes() {
     return Stream.of(
-        Sentence.class, Embedding.class, FeedbackPair.class,
-        Interaction.class, ModelUpdate.class, DeadLetter.class);
+        Sentence.class,
+        Embedding.class,
+        FeedbackPair.class,
+        Interaction.class,
+        ModelUpdate.class,
+        DeadLetter.class);
   }
 
   static Schema released(String version, String name) throws IOException {
     String path = "/released/" + version + "/" + name + ".avsc";
     try (InputStream in = SchemaCompatibilityTest.class.getResourceAsStream(path)) {
-      assertNotNull(in, "no released copy of " + name + " at " + path
-          + ": copy the schema there when it is first released");
+      assertNotNull(
+          in,
+          "no released copy of "
+              + name
+              + " at "
+              + path
+              + ": copy the schema there when it is first released");
       return new Schema.Parser().parse(in);
     }
   }
@@ -54,9 +63,15 @@ class SchemaCompatibilityTest {
     Schema current = SpecificData.get().getSchema(type);
     Schema old = released(LATEST_RELEASE, type.getSimpleName());
     var result = SchemaCompatibility.checkReaderWriterCompatibility(current, old);
-    assertEquals(SchemaCompatibilityType.COMPATIBLE, result.getType(),
-        () -> type.getSimpleName() + " is not backward compatible with " + LATEST_RELEASE + ": "
-            + result.getResult().getIncompatibilities());
+    assertEquals(
+        SchemaCompatibilityType.COMPATIBLE,
+        result.getType(),
+        () ->
+            type.getSimpleName()
+                + " is not backward compatible with "
+                + LATEST_RELEASE
+                + ": "
+                + result.getResult().getIncompatibilities());
   }
 
   @ParameterizedTest(name = "{0}")
@@ -65,23 +80,29 @@ class SchemaCompatibilityTest {
     Schema current = SpecificData.get().getSchema(type);
     Schema old = released(LATEST_RELEASE, type.getSimpleName());
     var result = SchemaCompatibility.checkReaderWriterCompatibility(old, current);
-    assertEquals(SchemaCompatibilityType.COMPATIBLE, result.getType(),
-        () -> type.getSimpleName() + " is not forward compatible with " + LATEST_RELEASE + ": "
-            + result.getResult().getIncompatibilities());
+    assertEquals(
+        SchemaCompatibilityType.COMPATIBLE,
+        result.getType(),
+        () ->
+            type.getSimpleName()
+                + " is not forward compatible with "
+                + LATEST_RELEASE
+                + ": "
+                + result.getResult().getIncompatibilities());
   }
 
   @Test
   void aRequiredFieldAddedWithoutDefaultIsCaughtAsIncompatible() throws IOException {
     // Proves the check above can fail: the same kind of edit a careless change would make.
     Schema old = released(LATEST_RELEASE, "Sentence");
-    String json = old.toString().replace(
-        "\"fields\":[",
-        "\"fields\":[{\"name\":\"language\",\"type\":\"string\"},");
+    String json =
+        old.toString()
+            .replace("\"fields\":[", "\"fields\":[{\"name\":\"language\",\"type\":\"string\"},");
     Schema changed = new Schema.Parser().parse(json);
     var backward = SchemaCompatibility.checkReaderWriterCompatibility(changed, old);
     assertEquals(SchemaCompatibilityType.INCOMPATIBLE, backward.getType());
-    List<String> messages = backward.getResult().getIncompatibilities().stream()
-        .map(i -> i.getMessage()).toList();
+    List<String> messages =
+        backward.getResult().getIncompatibilities().stream().map(i -> i.getMessage()).toList();
     assertTrue(messages.stream().anyMatch(m -> m.contains("language")), messages::toString);
   }
 
@@ -91,7 +112,8 @@ class SchemaCompatibilityTest {
       Schema schema = SpecificData.get().getSchema(type);
       for (Schema.Field field : schema.getFields()) {
         if (field.schema().getType() == Schema.Type.ENUM) {
-          assertNotNull(field.schema().getEnumDefault(),
+          assertNotNull(
+              field.schema().getEnumDefault(),
               type.getSimpleName() + "." + field.name() + " has no enum default");
         }
       }

@@ -19,13 +19,15 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 
 /**
- * The embedding job: {@code sentences} (Avro {@link Sentence}) → decode (bad records to {@code dead-letters})
- * → micro-batched embedding → {@code embeddings} (Avro {@link Embedding}, keyed by sentence id), exactly once
- * by default; {@code model-updates} switch the serving model when a registry is configured.
+ * The embedding job: {@code sentences} (Avro {@link Sentence}) → decode (bad records to {@code
+ * dead-letters}) → micro-batched embedding → {@code embeddings} (Avro {@link Embedding}, keyed by
+ * sentence id), exactly once by default; {@code model-updates} switch the serving model when a
+ * registry is configured.
  *
- * <p>On a Flink cluster: {@code flink run stream-embedder/target/twinstream-stream-embedder-*-job.jar
- * [--properties FILE] [key=value ...]} with the keys of {@link JobOptions} and {@link EmbedderOptions}. This
- * jar has no trainer; the embedding job with the trainer is {@code stream-trainer}'s {@code LearningJob}.
+ * <p>On a Flink cluster: {@code flink run
+ * stream-embedder/target/twinstream-stream-embedder-*-job.jar [--properties FILE] [key=value ...]}
+ * with the keys of {@link JobOptions} and {@link EmbedderOptions}. This jar has no trainer; the
+ * embedding job with the trainer is {@code stream-trainer}'s {@code LearningJob}.
  */
 public final class EmbedderJob {
 
@@ -42,14 +44,22 @@ public final class EmbedderJob {
     build(env, conf, SentenceStreamHook.NONE);
   }
 
-  /** Adds the embedding pipeline to {@code env}, with {@code hook} between decoding and embedding. */
-  public static void build(StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook) {
+  /**
+   * Adds the embedding pipeline to {@code env}, with {@code hook} between decoding and embedding.
+   */
+  public static void build(
+      StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook) {
     TrustedRecords.install();
     EmbedderOptions.validate(conf);
 
-    DataStream<RawRecord> raw = KafkaSources.raw(env, conf, conf.get(EmbedderOptions.SENTENCES_TOPIC),
-        conf.get(JobOptions.GROUP_ID), KafkaSources.startingOffsets(conf.get(JobOptions.START_POSITION)),
-        "sentences");
+    DataStream<RawRecord> raw =
+        KafkaSources.raw(
+            env,
+            conf,
+            conf.get(EmbedderOptions.SENTENCES_TOPIC),
+            conf.get(JobOptions.GROUP_ID),
+            KafkaSources.startingOffsets(conf.get(JobOptions.START_POSITION)),
+            "sentences");
     SingleOutputStreamOperator<Sentence> sentences =
         DecodeFunction.decode(raw, RecordDecoders.sentences(), "sentencesIn", "decode");
     DataStream<DeadLetter> deadLetters = sentences.getSideOutput(DecodeFunction.DEAD_LETTERS);
@@ -58,32 +68,65 @@ public final class EmbedderJob {
     String registry = conf.get(JobOptions.MODEL_REGISTRY);
     if (registry.isBlank()) {
       // No registry, no updates: an empty stream that ends when the sentences end.
-      updates = raw.flatMap(new NoModelUpdates(), new AvroTypeInfo<>(ModelUpdate.class)).name("no-model-updates");
+      updates =
+          raw.flatMap(new NoModelUpdates(), new AvroTypeInfo<>(ModelUpdate.class))
+              .name("no-model-updates");
     } else {
-      // Always from the beginning without a checkpoint: the latest promotion must reach a fresh job too.
-      SingleOutputStreamOperator<ModelUpdate> decoded = DecodeFunction.decode(
-          KafkaSources.raw(env, conf, conf.get(JobOptions.MODEL_UPDATES_TOPIC),
-              conf.get(JobOptions.GROUP_ID) + "-model-updates", OffsetsInitializer.earliest(), "model-updates")
-              .setParallelism(1),
-          RecordDecoders.modelUpdates(conf.get(JobOptions.REGISTRY_NAME)), "modelUpdatesIn", "decode-model-updates")
-          .setParallelism(1);
+      // Always from the beginning without a checkpoint: the latest promotion must reach a fresh job
+      // too.
+      SingleOutputStreamOperator<ModelUpdate> decoded =
+          DecodeFunction.decode(
+                  KafkaSources.raw(
+                          env,
+                          conf,
+                          conf.get(JobOptions.MODEL_UPDATES_TOPIC),
+                          conf.get(JobOptions.GROUP_ID) + "-model-updates",
+                          OffsetsInitializer.earliest(),
+                          "model-updates")
+                      .setParallelism(1),
+                  RecordDecoders.modelUpdates(conf.get(JobOptions.REGISTRY_NAME)),
+                  "modelUpdatesIn",
+                  "decode-model-updates")
+              .setParallelism(1);
       deadLetters = deadLetters.union(decoded.getSideOutput(DecodeFunction.DEAD_LETTERS));
       updates = decoded;
     }
 
-    SingleOutputStreamOperator<Embedding> embeddings = hook.apply(sentences).connect(updates.broadcast())
-        .transform("embed", new AvroTypeInfo<>(Embedding.class),
-            new EmbedOperator(conf.get(JobOptions.MODEL), registry, conf.get(EmbedderOptions.BATCH_SIZE),
-                conf.get(EmbedderOptions.ENCODER_BATCH_SIZE), conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
-                conf.get(EmbedderOptions.ENCODER_THREADS)))
-        .uid("embed");
+    SingleOutputStreamOperator<Embedding> embeddings =
+        hook.apply(sentences)
+            .connect(updates.broadcast())
+            .transform(
+                "embed",
+                new AvroTypeInfo<>(Embedding.class),
+                new EmbedOperator(
+                    conf.get(JobOptions.MODEL),
+                    registry,
+                    conf.get(EmbedderOptions.BATCH_SIZE),
+                    conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
+                    conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
+                    conf.get(EmbedderOptions.ENCODER_THREADS)))
+            .uid("embed");
 
-    embeddings.sinkTo(KafkaSinks.avro(conf, conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), Embedding.class,
-            Embedding::getId, "embeddings"))
-        .name("embeddings-sink").uid("embeddings-sink");
-    deadLetters.sinkTo(KafkaSinks.avro(conf, conf.get(JobOptions.DEAD_LETTERS_TOPIC), DeadLetter.class, null,
-            "dead-letters"))
-        .name("dead-letters-sink").uid("dead-letters-sink");
+    embeddings
+        .sinkTo(
+            KafkaSinks.avro(
+                conf,
+                conf.get(EmbedderOptions.EMBEDDINGS_TOPIC),
+                Embedding.class,
+                Embedding::getId,
+                "embeddings"))
+        .name("embeddings-sink")
+        .uid("embeddings-sink");
+    deadLetters
+        .sinkTo(
+            KafkaSinks.avro(
+                conf,
+                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
+                DeadLetter.class,
+                null,
+                "dead-letters"))
+        .name("dead-letters-sink")
+        .uid("dead-letters-sink");
   }
 
   /** Emits nothing: the model-update input of a job without a registry. */
@@ -100,8 +143,10 @@ public final class EmbedderJob {
   public static void main(String[] args) throws Exception {
     Configuration conf = JobArguments.parse(args);
     if (conf.toMap().getOrDefault(TRAINER_ENABLED, "false").trim().equalsIgnoreCase("true")) {
-      throw new IllegalArgumentException(TRAINER_ENABLED + "=true needs the trainer, which this embedding-only jar "
-          + "does not carry: run stream-trainer's job jar (twinstream-stream-trainer-*-job.jar) instead");
+      throw new IllegalArgumentException(
+          TRAINER_ENABLED
+              + "=true needs the trainer, which this embedding-only jar "
+              + "does not carry: run stream-trainer's job jar (twinstream-stream-trainer-*-job.jar) instead");
     }
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     JobEnvironment.configure(env, conf);

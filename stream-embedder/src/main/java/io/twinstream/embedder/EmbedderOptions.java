@@ -7,50 +7,71 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 
 /**
- * Settings of the embedding pipeline, with defaults and descriptions: its topics and how sentences are
- * batched and encoded. The settings shared with other jobs (Kafka, checkpoints, the model) are in
- * {@link JobOptions}; both are set the same ways.
+ * Settings of the embedding pipeline, with defaults and descriptions: its topics and how sentences
+ * are batched and encoded. The settings shared with other jobs (Kafka, checkpoints, the model) are
+ * in {@link JobOptions}; both are set the same ways.
  */
 public final class EmbedderOptions {
 
   private EmbedderOptions() {}
 
-  public static final ConfigOption<String> SENTENCES_TOPIC = ConfigOptions.key("topic.sentences")
-      .stringType().defaultValue("sentences")
-      .withDescription("Topic of Avro Sentence records to embed (key = id).");
+  public static final ConfigOption<String> SENTENCES_TOPIC =
+      ConfigOptions.key("topic.sentences")
+          .stringType()
+          .defaultValue("sentences")
+          .withDescription("Topic of Avro Sentence records to embed (key = id).");
 
-  public static final ConfigOption<String> EMBEDDINGS_TOPIC = ConfigOptions.key("topic.embeddings")
-      .stringType().defaultValue("embeddings")
-      .withDescription("Topic the Avro Embedding records are written to, keyed by sentence id.");
+  public static final ConfigOption<String> EMBEDDINGS_TOPIC =
+      ConfigOptions.key("topic.embeddings")
+          .stringType()
+          .defaultValue("embeddings")
+          .withDescription(
+              "Topic the Avro Embedding records are written to, keyed by sentence id.");
 
-  public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("batch.size")
-      .intType().defaultValue(256)
-      .withDescription("Maximum sentences per micro-batch. The encoder sorts a micro-batch by length and runs "
-          + "it as encoder batches of encoder.batch-size on its threads, so a large micro-batch costs little "
-          + "padding under load; under light load batches are cut by batch.max-wait instead.");
+  public static final ConfigOption<Integer> BATCH_SIZE =
+      ConfigOptions.key("batch.size")
+          .intType()
+          .defaultValue(256)
+          .withDescription(
+              "Maximum sentences per micro-batch. The encoder sorts a micro-batch by length and runs "
+                  + "it as encoder batches of encoder.batch-size on its threads, so a large micro-batch costs little "
+                  + "padding under load; under light load batches are cut by batch.max-wait instead.");
 
-  public static final ConfigOption<Integer> ENCODER_BATCH_SIZE = ConfigOptions.key("encoder.batch-size")
-      .intType().defaultValue(32)
-      .withDescription("Sentences per ONNX Runtime call inside a micro-batch.");
+  public static final ConfigOption<Integer> ENCODER_BATCH_SIZE =
+      ConfigOptions.key("encoder.batch-size")
+          .intType()
+          .defaultValue(32)
+          .withDescription("Sentences per ONNX Runtime call inside a micro-batch.");
 
-  public static final ConfigOption<Duration> BATCH_MAX_WAIT = ConfigOptions.key("batch.max-wait")
-      .durationType().defaultValue(Duration.ofMillis(20))
-      .withDescription("Longest time the first sentence of a micro-batch waits for the batch to fill.");
+  public static final ConfigOption<Duration> BATCH_MAX_WAIT =
+      ConfigOptions.key("batch.max-wait")
+          .durationType()
+          .defaultValue(Duration.ofMillis(20))
+          .withDescription(
+              "Longest time the first sentence of a micro-batch waits for the batch to fill.");
 
-  public static final ConfigOption<Integer> ENCODER_THREADS = ConfigOptions.key("encoder.threads")
-      .intType().defaultValue(0)
-      .withDescription("Compute threads of each embedding instance; 0 = available processors divided by "
-          + "the parallelism (at least 1).");
+  public static final ConfigOption<Integer> ENCODER_THREADS =
+      ConfigOptions.key("encoder.threads")
+          .intType()
+          .defaultValue(0)
+          .withDescription(
+              "Compute threads of each embedding instance; 0 = available processors divided by "
+                  + "the parallelism (at least 1).");
 
   /** All options, for documentation and validation. */
   public static List<ConfigOption<?>> all() {
-    return List.of(SENTENCES_TOPIC, EMBEDDINGS_TOPIC, BATCH_SIZE, ENCODER_BATCH_SIZE, BATCH_MAX_WAIT,
+    return List.of(
+        SENTENCES_TOPIC,
+        EMBEDDINGS_TOPIC,
+        BATCH_SIZE,
+        ENCODER_BATCH_SIZE,
+        BATCH_MAX_WAIT,
         ENCODER_THREADS);
   }
 
   /**
-   * Checks values that Flink's parser accepts but the embedding pipeline cannot use (and the shared ones,
-   * {@link JobOptions#validate}).
+   * Checks values that Flink's parser accepts but the embedding pipeline cannot use (and the shared
+   * ones, {@link JobOptions#validate}).
    *
    * @throws IllegalArgumentException naming the option and the value
    */
@@ -59,11 +80,12 @@ public final class EmbedderOptions {
     positive(conf, ENCODER_BATCH_SIZE);
     JobOptions.validate(conf);
     if (conf.get(ENCODER_THREADS) < 0) {
-      throw new IllegalArgumentException("Option " + ENCODER_THREADS.key() + " must be >= 0, got "
-          + conf.get(ENCODER_THREADS));
+      throw new IllegalArgumentException(
+          "Option " + ENCODER_THREADS.key() + " must be >= 0, got " + conf.get(ENCODER_THREADS));
     }
     if (conf.get(BATCH_MAX_WAIT).isNegative()) {
-      throw new IllegalArgumentException("Option " + BATCH_MAX_WAIT.key() + " must not be negative");
+      throw new IllegalArgumentException(
+          "Option " + BATCH_MAX_WAIT.key() + " must not be negative");
     }
     for (ConfigOption<String> topic : List.of(SENTENCES_TOPIC, EMBEDDINGS_TOPIC)) {
       if (conf.get(topic).isBlank()) {
@@ -74,7 +96,8 @@ public final class EmbedderOptions {
 
   private static void positive(Configuration conf, ConfigOption<Integer> option) {
     if (conf.get(option) < 1) {
-      throw new IllegalArgumentException("Option " + option.key() + " must be at least 1, got " + conf.get(option));
+      throw new IllegalArgumentException(
+          "Option " + option.key() + " must be at least 1, got " + conf.get(option));
     }
   }
 }

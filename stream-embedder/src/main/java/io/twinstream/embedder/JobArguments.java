@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
 
-/** The arguments of a job jar: {@code --properties FILE} and {@code key=value} pairs, later ones winning. */
+/**
+ * The arguments of a job jar: {@code --properties FILE} and {@code key=value} pairs, later ones
+ * winning.
+ */
 public final class JobArguments {
 
   private JobArguments() {}
@@ -30,7 +33,8 @@ public final class JobArguments {
         int eq = arg.indexOf('=');
         conf.setString(arg.substring(0, eq).replaceFirst("^--", ""), arg.substring(eq + 1));
       } else {
-        throw new IllegalArgumentException("Unexpected argument '" + arg + "': use --properties FILE or key=value");
+        throw new IllegalArgumentException(
+            "Unexpected argument '" + arg + "': use --properties FILE or key=value");
       }
     }
     return conf;

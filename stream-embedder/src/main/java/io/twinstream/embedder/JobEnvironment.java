@@ -10,7 +10,9 @@ public final class JobEnvironment {
 
   private JobEnvironment() {}
 
-  /** Checkpointing (exactly once), restart strategy, parallelism and buffer timeout of {@code env}. */
+  /**
+   * Checkpointing (exactly once), restart strategy, parallelism and buffer timeout of {@code env}.
+   */
   public static void configure(StreamExecutionEnvironment env, Configuration conf) {
     JobOptions.validate(conf);
     Configuration restart = new Configuration();
@@ -20,15 +22,21 @@ public final class JobEnvironment {
     } else {
       restart.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
       restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, attempts);
-      restart.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, conf.get(JobOptions.RESTART_DELAY));
+      restart.set(
+          RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY,
+          conf.get(JobOptions.RESTART_DELAY));
     }
     env.configure(restart);
-    env.enableCheckpointing(conf.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    env.enableCheckpointing(
+        conf.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.setParallelism(conf.get(JobOptions.PARALLELISM));
-    // Sentences cross a network edge to the embedding operator (its second input, model updates, keeps it
-    // from chaining with the source): Flink's default 100 ms buffer timeout would delay them that long.
+    // Sentences cross a network edge to the embedding operator (its second input, model updates,
+    // keeps it
+    // from chaining with the source): Flink's default 100 ms buffer timeout would delay them that
+    // long.
     env.setBufferTimeout(conf.get(JobOptions.BUFFER_TIMEOUT).toMillis());
-    // Chained operators hand records over without a defensive copy: every operator here builds new records
+    // Chained operators hand records over without a defensive copy: every operator here builds new
+    // records
     // and keeps none it has emitted.
     env.getConfig().enableObjectReuse();
   }

@@ -9,30 +9,37 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 
 /**
- * The Kafka sinks of Twinstream's jobs: Avro records, exactly once by default (Kafka transactions committed on
- * checkpoints, one transactional id prefix per sink).
+ * The Kafka sinks of Twinstream's jobs: Avro records, exactly once by default (Kafka transactions
+ * committed on checkpoints, one transactional id prefix per sink).
  */
 public final class KafkaSinks {
 
   private KafkaSinks() {}
 
   /**
-   * A sink of {@code type} records to {@code topic}, keyed by {@code key} (null: unkeyed); {@code name} tells
-   * its transactional ids apart from the job's other sinks.
+   * A sink of {@code type} records to {@code topic}, keyed by {@code key} (null: unkeyed); {@code
+   * name} tells its transactional ids apart from the job's other sinks.
    */
-  public static <T extends SpecificRecord> KafkaSink<T> avro(Configuration conf, String topic, Class<T> type,
-      AvroRecordSerializer.SerializableKey<T> key, String name) {
+  public static <T extends SpecificRecord> KafkaSink<T> avro(
+      Configuration conf,
+      String topic,
+      Class<T> type,
+      AvroRecordSerializer.SerializableKey<T> key,
+      String name) {
     Properties producer = new Properties();
     producer.putAll(JobOptions.kafkaProperties(conf));
-    producer.setProperty("transaction.timeout.ms",
+    producer.setProperty(
+        "transaction.timeout.ms",
         Long.toString(conf.get(JobOptions.TRANSACTION_TIMEOUT).toMillis()));
     producer.putIfAbsent("linger.ms", "5");
     return KafkaSink.<T>builder()
         .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
         .setKafkaProducerConfig(producer)
         .setRecordSerializer(new AvroRecordSerializer<>(topic, type, key))
-        .setDeliveryGuarantee(conf.get(JobOptions.DELIVERY_GUARANTEE) == Guarantee.EXACTLY_ONCE
-            ? DeliveryGuarantee.EXACTLY_ONCE : DeliveryGuarantee.AT_LEAST_ONCE)
+        .setDeliveryGuarantee(
+            conf.get(JobOptions.DELIVERY_GUARANTEE) == Guarantee.EXACTLY_ONCE
+                ? DeliveryGuarantee.EXACTLY_ONCE
+                : DeliveryGuarantee.AT_LEAST_ONCE)
         .setTransactionalIdPrefix(conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
         .build();
   }

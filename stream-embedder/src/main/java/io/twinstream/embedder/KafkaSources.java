@@ -18,24 +18,32 @@ public final class KafkaSources {
   private KafkaSources() {}
 
   /**
-   * A source of {@code topic}'s raw records named {@code name} (also its uid), reading as consumer group
-   * {@code group} from {@code start} when there is no checkpoint.
+   * A source of {@code topic}'s raw records named {@code name} (also its uid), reading as consumer
+   * group {@code group} from {@code start} when there is no checkpoint.
    */
-  public static DataStreamSource<RawRecord> raw(StreamExecutionEnvironment env, Configuration conf, String topic,
-      String group, OffsetsInitializer start, String name) {
-    KafkaSourceBuilder<RawRecord> source = KafkaSource.<RawRecord>builder()
-        .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
-        .setTopics(topic)
-        .setGroupId(group)
-        .setDeserializer(new RawRecordDeserializer())
-        .setProperties(JobOptions.kafkaProperties(conf))
-        .setStartingOffsets(start);
+  public static DataStreamSource<RawRecord> raw(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      String topic,
+      String group,
+      OffsetsInitializer start,
+      String name) {
+    KafkaSourceBuilder<RawRecord> source =
+        KafkaSource.<RawRecord>builder()
+            .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
+            .setTopics(topic)
+            .setGroupId(group)
+            .setDeserializer(new RawRecordDeserializer())
+            .setProperties(JobOptions.kafkaProperties(conf))
+            .setStartingOffsets(start);
     if (conf.get(JobOptions.BOUNDED)) {
       source.setBounded(OffsetsInitializer.latest());
     }
-    // Kafka transactions must be read committed, whatever the caller's properties say about other things.
+    // Kafka transactions must be read committed, whatever the caller's properties say about other
+    // things.
     source.setProperty("isolation.level", "read_committed");
-    DataStreamSource<RawRecord> stream = env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), name);
+    DataStreamSource<RawRecord> stream =
+        env.fromSource(source.build(), WatermarkStrategy.noWatermarks(), name);
     stream.uid(name + "-source");
     return stream;
   }

@@ -1,11 +1,11 @@
 package io.twinstream.embedder;
 
-import io.twinstream.testkit.KafkaRecords;
-import io.twinstream.kafka.Topics;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.twinstream.kafka.Topics;
 import io.twinstream.records.Embedding;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.testkit.KafkaRecords;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -25,26 +25,32 @@ import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
 
 /**
- * The end-to-end test against Kafka in a container (the apache/kafka image), for machines with Docker.
- * Skipped, not failed, where no Docker engine runs; {@link EmbedderJobITCase} covers the same path with the
- * in-JVM broker everywhere.
+ * The end-to-end test against Kafka in a container (the apache/kafka image), for machines with
+ * Docker. Skipped, not failed, where no Docker engine runs; {@link EmbedderJobITCase} covers the
+ * same path with the in-JVM broker everywhere.
  */
 @Testcontainers(disabledWithoutDocker = true)
 class EmbedderJobContainerITCase {
 
-  @Container
-  static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.1");
+  @Container static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.1");
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-          .build());
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
 
   @Test
   void sentencesInAContainerBrokerAreEmbeddedExactlyOnce() throws Exception {
     String bootstrap = KAFKA.getBootstrapServers();
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      Topics.create(admin, Map.of("sentences", 2, "embeddings", 2, "dead-letters", 1), Map.of(),
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      Topics.create(
+          admin,
+          Map.of("sentences", 2, "embeddings", 2, "dead-letters", 1),
+          Map.of(),
           Duration.ofSeconds(30));
     }
     Map<String, String> input = new LinkedHashMap<>();

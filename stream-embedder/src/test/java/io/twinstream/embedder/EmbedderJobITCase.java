@@ -1,12 +1,5 @@
 package io.twinstream.embedder;
 
-import io.twinstream.records.Sentence;
-import java.nio.ByteBuffer;
-import java.time.Duration;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
-import org.apache.flink.streaming.api.datastream.DataStream;
-import io.twinstream.testkit.KafkaRecords;
-import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,11 +8,16 @@ import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
+import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.testkit.EmbeddedKafka;
+import io.twinstream.testkit.KafkaRecords;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -31,7 +29,9 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -41,16 +41,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The job end to end on a real Kafka broker (in this JVM), a Flink mini-cluster and the real model: every
- * sentence embedded exactly once (read_committed), also across injected failures, and bad input
- * dead-lettered with its reason.
+ * The job end to end on a real Kafka broker (in this JVM), a Flink mini-cluster and the real model:
+ * every sentence embedded exactly once (read_committed), also across injected failures, and bad
+ * input dead-lettered with its reason.
  */
 class EmbedderJobITCase {
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-          .build());
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
 
   private static EmbeddedKafka kafka;
   private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
@@ -81,14 +84,17 @@ class EmbedderJobITCase {
     conf.set(JobOptions.BOUNDED, true);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
-    kafka.createTopics(Map.of("sentences-" + n, partitions, "embeddings-" + n, partitions, "dead-letters-" + n, 1),
+    kafka.createTopics(
+        Map.of("sentences-" + n, partitions, "embeddings-" + n, partitions, "dead-letters-" + n, 1),
         Map.of());
     return conf;
   }
 
   /** 10,000 sentences with unique ids, texts from the STS benchmark (repeated). */
   private static Map<String, String> tenThousandSentences() throws IOException {
-    Path data = Path.of(System.getProperty("twinstream.dataDir", "../data")).resolve("stsb-ccbysa/train.tsv");
+    Path data =
+        Path.of(System.getProperty("twinstream.dataDir", "../data"))
+            .resolve("stsb-ccbysa/train.tsv");
     List<String> lines = Files.readAllLines(data, StandardCharsets.UTF_8);
     Set<String> texts = new LinkedHashSet<>();
     for (String line : lines.subList(1, lines.size())) {
@@ -104,7 +110,8 @@ class EmbedderJobITCase {
     return out;
   }
 
-  private static void runToCompletion(Configuration conf, SentenceStreamHook hook) throws Exception {
+  private static void runToCompletion(Configuration conf, SentenceStreamHook hook)
+      throws Exception {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     JobEnvironment.configure(env, conf);
     EmbedderJob.build(env, conf, hook);
@@ -113,18 +120,20 @@ class EmbedderJobITCase {
 
   private static Map<String, Embedding> readEmbeddings(Configuration conf) throws Exception {
     Map<String, Embedding> byId = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(kafka.bootstrapServers(),
-        conf.get(EmbedderOptions.EMBEDDINGS_TOPIC))) {
+    for (ConsumerRecord<byte[], byte[]> r :
+        KafkaRecords.readCommitted(
+            kafka.bootstrapServers(), conf.get(EmbedderOptions.EMBEDDINGS_TOPIC))) {
       Embedding e = EMBEDDINGS.decode(r.value());
-      assertEquals(e.getId(), new String(r.key(), StandardCharsets.UTF_8), "record key is the sentence id");
+      assertEquals(
+          e.getId(), new String(r.key(), StandardCharsets.UTF_8), "record key is the sentence id");
       Embedding previous = byId.put(e.getId(), e);
       assertTrue(previous == null, "duplicate embedding for " + e.getId());
     }
     return byId;
   }
 
-  private static void assertEveryVectorIsTheEncoders(Map<String, String> input, Map<String, Embedding> out)
-      throws Exception {
+  private static void assertEveryVectorIsTheEncoders(
+      Map<String, String> input, Map<String, Embedding> out) throws Exception {
     Map<String, float[]> expected = new HashMap<>();
     List<String> unique = new ArrayList<>(new LinkedHashSet<>(input.values()));
     try (SentenceEncoder encoder = SentenceEncoder.open(ModelBundle.builtin(ModelBundle.DEFAULT))) {
@@ -151,34 +160,43 @@ class EmbedderJobITCase {
     Configuration conf = topics(2);
     conf.set(JobOptions.PARALLELISM, 2);
     Map<String, String> input = tenThousandSentences();
-    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+    KafkaRecords.produceSentences(
+        kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
 
     runToCompletion(conf, SentenceStreamHook.NONE);
 
     Map<String, Embedding> out = readEmbeddings(conf);
     assertEquals(input.keySet(), out.keySet());
     assertEveryVectorIsTheEncoders(input, out);
-    assertEquals(0, KafkaRecords.readCommitted(kafka.bootstrapServers(),
-        conf.get(JobOptions.DEAD_LETTERS_TOPIC)).size());
+    assertEquals(
+        0,
+        KafkaRecords.readCommitted(
+                kafka.bootstrapServers(), conf.get(JobOptions.DEAD_LETTERS_TOPIC))
+            .size());
   }
 
-  /** Fails the task twice, once after 3,000 and once after 7,000 sentences have passed (over all attempts). */
+  /**
+   * Fails the task twice, once after 3,000 and once after 7,000 sentences have passed (over all
+   * attempts).
+   */
   static final class TwoFailures implements SentenceStreamHook {
     private static final long serialVersionUID = 1L;
     static final AtomicLong SEEN = new AtomicLong();
     static final AtomicInteger FAILURES = new AtomicInteger();
 
     @Override
-    public DataStream<Sentence> apply(
-        DataStream<Sentence> stream) {
-      return stream.map(s -> {
-        long seen = SEEN.incrementAndGet();
-        if ((seen == 3_000 || seen == 7_000) && FAILURES.get() < 2) {
-          FAILURES.incrementAndGet();
-          throw new IllegalStateException("injected failure after " + seen + " sentences");
-        }
-        return s;
-      }, new AvroTypeInfo<>(Sentence.class))
+    public DataStream<Sentence> apply(DataStream<Sentence> stream) {
+      return stream
+          .map(
+              s -> {
+                long seen = SEEN.incrementAndGet();
+                if ((seen == 3_000 || seen == 7_000) && FAILURES.get() < 2) {
+                  FAILURES.incrementAndGet();
+                  throw new IllegalStateException("injected failure after " + seen + " sentences");
+                }
+                return s;
+              },
+              new AvroTypeInfo<>(Sentence.class))
           .name("inject-failures");
     }
   }
@@ -190,7 +208,8 @@ class EmbedderJobITCase {
     conf.set(JobOptions.RESTART_ATTEMPTS, 3);
     conf.set(JobOptions.RESTART_DELAY, Duration.ofMillis(200));
     Map<String, String> input = tenThousandSentences();
-    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+    KafkaRecords.produceSentences(
+        kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
     TwoFailures.SEEN.set(0);
     TwoFailures.FAILURES.set(0);
 
@@ -210,7 +229,8 @@ class EmbedderJobITCase {
     for (int i = 0; i < 500; i++) {
       input.put("alo-" + i, "At-least-once sentence number " + i + ".");
     }
-    KafkaRecords.produceSentences(kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
+    KafkaRecords.produceSentences(
+        kafka.bootstrapServers(), conf.get(EmbedderOptions.SENTENCES_TOPIC), input);
 
     runToCompletion(conf, SentenceStreamHook.NONE);
 
@@ -222,12 +242,15 @@ class EmbedderJobITCase {
     Configuration conf = topics(1);
     String topic = conf.get(EmbedderOptions.SENTENCES_TOPIC);
     String bootstrap = kafka.bootstrapServers();
-    KafkaRecords.produceSentences(bootstrap, topic, Map.of("before", "A sentence before the bad ones."));
+    KafkaRecords.produceSentences(
+        bootstrap, topic, Map.of("before", "A sentence before the bad ones."));
     byte[] garbage = "this is not avro".getBytes(StandardCharsets.UTF_8);
     KafkaRecords.produceRaw(bootstrap, topic, "bad-1".getBytes(StandardCharsets.UTF_8), garbage);
     KafkaRecords.produceSentences(bootstrap, topic, Map.of("empty", "   "));
-    String huge = "stream ".repeat(142_000); // 994,000 bytes: 1 MB, just under Kafka's default record limit
-    KafkaRecords.produceSentences(bootstrap, topic, Map.of("huge", huge, "after", "A sentence after them."));
+    String huge =
+        "stream ".repeat(142_000); // 994,000 bytes: 1 MB, just under Kafka's default record limit
+    KafkaRecords.produceSentences(
+        bootstrap, topic, Map.of("huge", huge, "after", "A sentence after them."));
 
     runToCompletion(conf, SentenceStreamHook.NONE);
 
@@ -238,20 +261,26 @@ class EmbedderJobITCase {
     assertTrue(!out.get("before").getTruncated());
 
     List<DeadLetter> dead = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r : KafkaRecords.readCommitted(bootstrap,
-        conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
+    for (ConsumerRecord<byte[], byte[]> r :
+        KafkaRecords.readCommitted(bootstrap, conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
       dead.add(DEAD.decode(r.value()));
     }
     assertEquals(2, dead.size(), dead.toString());
-    DeadLetter malformed = dead.stream().filter(d -> d.getError().contains("not an Avro")).findFirst().orElseThrow();
+    DeadLetter malformed =
+        dead.stream().filter(d -> d.getError().contains("not an Avro")).findFirst().orElseThrow();
     assertEquals(topic, malformed.getTopic());
     assertEquals(1L, malformed.getOffset());
     assertEquals(ByteBuffer.wrap(garbage), malformed.getValue());
     assertEquals(ByteBuffer.wrap("bad-1".getBytes(StandardCharsets.UTF_8)), malformed.getKey());
-    DeadLetter empty = dead.stream().filter(d -> d.getError().contains("empty or whitespace-only")).findFirst()
-        .orElseThrow();
+    DeadLetter empty =
+        dead.stream()
+            .filter(d -> d.getError().contains("empty or whitespace-only"))
+            .findFirst()
+            .orElseThrow();
     assertTrue(empty.getError().contains("Sentence empty"), empty.getError());
     assertEquals(2L, empty.getOffset());
-    assertEquals(new HashSet<>(List.of("decode")), new HashSet<>(dead.stream().map(DeadLetter::getStage).toList()));
+    assertEquals(
+        new HashSet<>(List.of("decode")),
+        new HashSet<>(dead.stream().map(DeadLetter::getStage).toList()));
   }
 }

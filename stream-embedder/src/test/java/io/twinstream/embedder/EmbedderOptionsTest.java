@@ -16,15 +16,15 @@ import org.junit.jupiter.api.io.TempDir;
 /** Job arguments, validation, and the README's options table against the options' defaults. */
 class EmbedderOptionsTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void argumentsReadAPropertiesFileAndLaterPairsWin() throws Exception {
     Path file = tmp.resolve("job.properties");
-    Files.writeString(file, "batch.size = 16\nbootstrap.servers=kafka:9092\nkafka.security.protocol=SASL_SSL\n");
-    Configuration conf = JobArguments.parse("--properties", file.toString(), "batch.size=8",
-        "batch.max-wait=5 ms");
+    Files.writeString(
+        file, "batch.size = 16\nbootstrap.servers=kafka:9092\nkafka.security.protocol=SASL_SSL\n");
+    Configuration conf =
+        JobArguments.parse("--properties", file.toString(), "batch.size=8", "batch.max-wait=5 ms");
     assertEquals(8, conf.get(EmbedderOptions.BATCH_SIZE));
     assertEquals("kafka:9092", conf.get(JobOptions.BOOTSTRAP_SERVERS));
     assertEquals(Duration.ofMillis(5), conf.get(EmbedderOptions.BATCH_MAX_WAIT));
@@ -41,24 +41,33 @@ class EmbedderOptionsTest {
   void invalidValuesNameTheOption() {
     Configuration conf = new Configuration();
     conf.set(EmbedderOptions.BATCH_SIZE, 0);
-    assertEquals("Option batch.size must be at least 1, got 0",
-        assertThrows(IllegalArgumentException.class, () -> EmbedderOptions.validate(conf)).getMessage());
+    assertEquals(
+        "Option batch.size must be at least 1, got 0",
+        assertThrows(IllegalArgumentException.class, () -> EmbedderOptions.validate(conf))
+            .getMessage());
     Configuration topics = new Configuration();
     topics.set(EmbedderOptions.EMBEDDINGS_TOPIC, " ");
-    assertEquals("Option topic.embeddings must name a topic",
-        assertThrows(IllegalArgumentException.class, () -> EmbedderOptions.validate(topics)).getMessage());
+    assertEquals(
+        "Option topic.embeddings must name a topic",
+        assertThrows(IllegalArgumentException.class, () -> EmbedderOptions.validate(topics))
+            .getMessage());
   }
 
   @Test
   void theEmbeddingJobJarRefusesTheTrainerItDoesNotCarry() {
-    var e = assertThrows(IllegalArgumentException.class, () -> EmbedderJob.main(new String[] {"trainer.enabled=true"}));
+    var e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> EmbedderJob.main(new String[] {"trainer.enabled=true"}));
     assertTrue(e.getMessage().contains("twinstream-stream-trainer-*-job.jar"), e.getMessage());
   }
 
   @Test
   void everyJobAndEmbedderOptionIsInTheReadmeTableWithItsDefault() throws Exception {
-    String readme = Files.readString(Path.of("../README.md")); // tests run in the module's directory
-    for (ConfigOption<?> option : Stream.concat(JobOptions.all().stream(), EmbedderOptions.all().stream()).toList()) {
+    String readme =
+        Files.readString(Path.of("../README.md")); // tests run in the module's directory
+    for (ConfigOption<?> option :
+        Stream.concat(JobOptions.all().stream(), EmbedderOptions.all().stream()).toList()) {
       String row = "| `" + option.key() + "` | ";
       int at = readme.indexOf(row);
       assertTrue(at >= 0, option.key() + " is not in the README's options table");
@@ -66,8 +75,10 @@ class EmbedderOptionsTest {
       String[] cells = line.split("\\|");
       String documented = cells[3].trim();
       Object d = option.defaultValue();
-      String expected = d.toString().isEmpty() ? "(empty)" : d instanceof Duration duration ? "`" + human(duration) + "`"
-          : "`" + d + "`";
+      String expected =
+          d.toString().isEmpty()
+              ? "(empty)"
+              : d instanceof Duration duration ? "`" + human(duration) + "`" : "`" + d + "`";
       assertEquals(expected, documented, option.key());
     }
   }
@@ -85,6 +96,7 @@ class EmbedderOptionsTest {
   @Test
   void unknownArgumentIsRefused() {
     var e = assertThrows(IllegalArgumentException.class, () -> JobArguments.parse("batch.size"));
-    assertEquals("Unexpected argument 'batch.size': use --properties FILE or key=value", e.getMessage());
+    assertEquals(
+        "Unexpected argument 'batch.size': use --properties FILE or key=value", e.getMessage());
   }
 }

@@ -1,31 +1,31 @@
 package io.twinstream.embedder;
 
-import io.twinstream.schemas.TrustedRecords;
-import java.util.Collection;
-import io.twinstream.testkit.KafkaRecords;
-import io.twinstream.encoder.TestBundles;
-import io.twinstream.kafka.KafkaModelUpdates;
-import io.twinstream.testkit.TopicTail;
-import io.twinstream.testkit.EmbeddedKafka;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.TestBundles;
+import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.kafka.KafkaModelUpdates;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.testkit.EmbeddedKafka;
+import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.testkit.TopicTail;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -40,39 +40,41 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Metric;
 import org.apache.flink.runtime.testutils.InMemoryReporter;
-import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hot swap while 20,000 sentences stream through the job: two promotions, one corrupt bundle, and a restart
- * from a checkpoint. Every sentence is embedded exactly once, each vector is the one its claimed version
- * computes, no batch mixes versions, the corrupt bundle never serves, and the restarted job serves the last
- * promoted version.
+ * Hot swap while 20,000 sentences stream through the job: two promotions, one corrupt bundle, and a
+ * restart from a checkpoint. Every sentence is embedded exactly once, each vector is the one its
+ * claimed version computes, no batch mixes versions, the corrupt bundle never serves, and the
+ * restarted job serves the last promoted version.
  */
 class HotSwapITCase {
 
   private static final InMemoryReporter METRICS = InMemoryReporter.create();
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2)
-          .setConfiguration(METRICS.addToConfiguration(new Configuration())).build());
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+              .build());
 
   private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
   private static final Duration WAIT = Duration.ofSeconds(180);
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   /** Fails the task once, on the sentence with id {@value #TRIGGER}. */
   static final class FailOnce implements SentenceStreamHook {
@@ -83,13 +85,18 @@ class HotSwapITCase {
 
     @Override
     public DataStream<Sentence> apply(DataStream<Sentence> stream) {
-      return stream.map(s -> {
-        if (s.getId().equals(TRIGGER) && FAILED.compareAndSet(false, true)) {
-          failed.countDown();
-          throw new IllegalStateException("injected failure to restart from the last checkpoint");
-        }
-        return s;
-      }, new AvroTypeInfo<>(Sentence.class)).name("fail-once");
+      return stream
+          .map(
+              s -> {
+                if (s.getId().equals(TRIGGER) && FAILED.compareAndSet(false, true)) {
+                  failed.countDown();
+                  throw new IllegalStateException(
+                      "injected failure to restart from the last checkpoint");
+                }
+                return s;
+              },
+              new AvroTypeInfo<>(Sentence.class))
+          .name("fail-once");
     }
   }
 
@@ -105,8 +112,10 @@ class HotSwapITCase {
       registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
       registry.publish(TestBundles.perturbed(base, "v3", 0.7f));
       registry.publish(TestBundles.perturbed(base, "bad", 2.0f));
-      KafkaModelUpdates updates = new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", bootstrap),
-          "model-updates").ensureTopic();
+      KafkaModelUpdates updates =
+          new KafkaModelUpdates(
+                  registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
+              .ensureTopic();
       registry.setCurrent("v1");
 
       Configuration conf = new Configuration();
@@ -140,9 +149,17 @@ class HotSwapITCase {
         // A bundle damaged after publishing, announced as promoted: it must be refused.
         String badSha = registry.manifestSha256("bad");
         Files.write(Path.of(registry.root()).resolve("bad/tokenizer.json"), "{}".getBytes());
-        updates.send(ModelUpdate.newBuilder().setVersion("bad").setParentVersion("v1")
-            .setUri(registry.uri("bad").toString()).setSha256(badSha).setStatus(ModelStatus.PROMOTED)
-            .setMetrics(Map.of()).setCreatedAt(Instant.now()).setReason("test: corrupt bundle").build());
+        updates.send(
+            ModelUpdate.newBuilder()
+                .setVersion("bad")
+                .setParentVersion("v1")
+                .setUri(registry.uri("bad").toString())
+                .setSha256(badSha)
+                .setStatus(ModelStatus.PROMOTED)
+                .setMetrics(Map.of())
+                .setCreatedAt(Instant.now())
+                .setReason("test: corrupt bundle")
+                .build());
         produce(bootstrap, texts, pool, 10_000, 15_000);
         outputs.await(15_000, e -> true);
 
@@ -150,19 +167,25 @@ class HotSwapITCase {
         produce(bootstrap, texts, pool, 15_000, 17_500);
         // v3 must be visible (committed by a checkpoint taken after the swap) before the restart.
         outputs.await(17_500, e -> e.getModelVersion().equals("v3"));
-        // The serving version as Prometheus keeps it: per subtask, a 0/1 gauge per version it served, labelled
+        // The serving version as Prometheus keeps it: per subtask, a 0/1 gauge per version it
+        // served, labelled
         // with the version, 1 for exactly one of them; the refused bundle never had one.
         Map<String, Map<String, Integer>> gauges = servingGauges(job);
         assertEquals(2, gauges.size(), "both subtasks: " + gauges);
         for (Map<String, Integer> subtask : gauges.values()) {
           assertTrue(Set.of("v1", "v2", "v3").containsAll(subtask.keySet()), subtask.toString());
-          assertEquals(1, subtask.values().stream().filter(v -> v == 1).count(), subtask.toString());
+          assertEquals(
+              1, subtask.values().stream().filter(v -> v == 1).count(), subtask.toString());
           assertEquals(0, subtask.get("v1"), "v1 served first, and no more: " + subtask);
         }
-        assertTrue(gauges.values().stream().anyMatch(g -> g.getOrDefault("v3", 0) == 1), gauges.toString());
+        assertTrue(
+            gauges.values().stream().anyMatch(g -> g.getOrDefault("v3", 0) == 1),
+            gauges.toString());
 
-        texts.put(FailOnce.TRIGGER, "This sentence makes the job restart from its last checkpoint.");
-        KafkaRecords.produceSentences(bootstrap, "sentences", Map.of(FailOnce.TRIGGER, texts.get(FailOnce.TRIGGER)));
+        texts.put(
+            FailOnce.TRIGGER, "This sentence makes the job restart from its last checkpoint.");
+        KafkaRecords.produceSentences(
+            bootstrap, "sentences", Map.of(FailOnce.TRIGGER, texts.get(FailOnce.TRIGGER)));
         Map<String, String> last = new LinkedHashMap<>();
         for (int i = 17_500; i < 19_999; i++) {
           String id = String.format("h-%05d", i);
@@ -171,13 +194,15 @@ class HotSwapITCase {
         }
         texts.putAll(last);
         // Produced only once the failure has happened, so that the restarted job embeds them.
-        assertTrue(FailOnce.failed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the injected failure");
+        assertTrue(
+            FailOnce.failed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the injected failure");
         KafkaRecords.produceSentences(bootstrap, "sentences", last);
         Map<String, Embedding> out = outputs.await(20_000, e -> true);
 
         assertEquals(20_000, texts.size());
         assertEquals(texts.keySet(), out.keySet());
-        assertFalse(out.values().stream().anyMatch(e -> e.getModelVersion().equals("bad")),
+        assertFalse(
+            out.values().stream().anyMatch(e -> e.getModelVersion().equals("bad")),
             "the corrupt bundle never served");
         for (String id : afterRestart) {
           assertEquals("v3", out.get(id).getModelVersion(), id + " after the restart");
@@ -195,7 +220,9 @@ class HotSwapITCase {
   }
 
   private static List<String> stsSentences() throws Exception {
-    Path data = Path.of(System.getProperty("twinstream.dataDir", "../data")).resolve("stsb-ccbysa/train.tsv");
+    Path data =
+        Path.of(System.getProperty("twinstream.dataDir", "../data"))
+            .resolve("stsb-ccbysa/train.tsv");
     List<String> lines = Files.readAllLines(data);
     List<String> out = new ArrayList<>();
     for (String line : lines.subList(1, lines.size())) {
@@ -206,7 +233,8 @@ class HotSwapITCase {
     return out;
   }
 
-  private static void produce(String bootstrap, Map<String, String> texts, List<String> pool, int from, int to)
+  private static void produce(
+      String bootstrap, Map<String, String> texts, List<String> pool, int from, int to)
       throws Exception {
     Map<String, String> chunk = new LinkedHashMap<>();
     for (int i = from; i < to; i++) {
@@ -216,7 +244,10 @@ class HotSwapITCase {
     KafkaRecords.produceSentences(bootstrap, "sentences", chunk);
   }
 
-  /** The committed embeddings by id, read as they arrive; a second embedding of an id fails the test. */
+  /**
+   * The committed embeddings by id, read as they arrive; a second embedding of an id fails the
+   * test.
+   */
   private static final class Outputs {
     private final TopicTail tail;
     private final Map<String, Embedding> byId = new HashMap<>();
@@ -227,31 +258,41 @@ class HotSwapITCase {
       this.tail = tail;
     }
 
-    /** Waits until at least {@code count} ids have an embedding and one embedding matches {@code seen}. */
+    /**
+     * Waits until at least {@code count} ids have an embedding and one embedding matches {@code
+     * seen}.
+     */
     Map<String, Embedding> await(int count, Predicate<Embedding> seen) throws Exception {
       matched = false;
-      tail.await(Embedding.class, WAIT, all -> {
-        for (Embedding e : all.subList(indexed, all.size())) {
-          Embedding previous = byId.put(e.getId(), e);
-          assertTrue(previous == null, "duplicate embedding for " + e.getId());
-        }
-        indexed = all.size();
-        for (Embedding e : all) {
-          if (!matched && seen.test(e)) {
-            matched = true;
-          }
-        }
-        return byId.size() >= count && matched;
-      });
+      tail.await(
+          Embedding.class,
+          WAIT,
+          all -> {
+            for (Embedding e : all.subList(indexed, all.size())) {
+              Embedding previous = byId.put(e.getId(), e);
+              assertTrue(previous == null, "duplicate embedding for " + e.getId());
+            }
+            indexed = all.size();
+            for (Embedding e : all) {
+              if (!matched && seen.test(e)) {
+                matched = true;
+              }
+            }
+            return byId.size() >= count && matched;
+          });
       return byId;
     }
   }
 
-  /** {@code modelServing} by subtask and {@code model_version} label ({@code ….embed.SUBTASK.model_version.V.…}). */
+  /**
+   * {@code modelServing} by subtask and {@code model_version} label ({@code
+   * ….embed.SUBTASK.model_version.V.…}).
+   */
   private static Map<String, Map<String, Integer>> servingGauges(JobClient job) {
     Map<String, Map<String, Integer>> out = new HashMap<>();
     Pattern id = Pattern.compile("\\.embed\\.(\\d+)\\.model_version\\.([^.]+)\\.modelServing$");
-    for (Map.Entry<String, Metric> m : METRICS.findMetrics(job.getJobID(), "modelServing").entrySet()) {
+    for (Map.Entry<String, Metric> m :
+        METRICS.findMetrics(job.getJobID(), "modelServing").entrySet()) {
       Matcher matcher = id.matcher(m.getKey());
       assertTrue(matcher.find(), m.getKey());
       out.computeIfAbsent(matcher.group(1), k -> new HashMap<>())
@@ -264,21 +305,31 @@ class HotSwapITCase {
   private static void assertNoBatchMixesVersions(Collection<Embedding> all) {
     Map<Instant, Set<String>> versionsByBatch = new HashMap<>();
     for (Embedding e : all) {
-      versionsByBatch.computeIfAbsent(e.getEmbeddedAt(), k -> new HashSet<>()).add(e.getModelVersion());
+      versionsByBatch
+          .computeIfAbsent(e.getEmbeddedAt(), k -> new HashSet<>())
+          .add(e.getModelVersion());
     }
     for (Map.Entry<Instant, Set<String>> batch : versionsByBatch.entrySet()) {
-      assertEquals(1, batch.getValue().size(), "batch at " + batch.getKey() + " mixes " + batch.getValue());
+      assertEquals(
+          1, batch.getValue().size(), "batch at " + batch.getKey() + " mixes " + batch.getValue());
     }
     assertTrue(versionsByBatch.size() > 3, "many batches");
   }
 
-  private static void assertVectorsMatchTheirVersions(ModelRegistry registry, Map<String, String> texts,
-      Map<String, Embedding> out) throws Exception {
+  private static void assertVectorsMatchTheirVersions(
+      ModelRegistry registry, Map<String, String> texts, Map<String, Embedding> out)
+      throws Exception {
     Map<String, List<String>> idsByVersion = new HashMap<>();
-    out.values().forEach(e -> idsByVersion.computeIfAbsent(e.getModelVersion(), k -> new ArrayList<>()).add(e.getId()));
+    out.values()
+        .forEach(
+            e ->
+                idsByVersion
+                    .computeIfAbsent(e.getModelVersion(), k -> new ArrayList<>())
+                    .add(e.getId()));
     for (Map.Entry<String, List<String>> v : idsByVersion.entrySet()) {
-      try (SentenceEncoder encoder = SentenceEncoder.open(registry.load(v.getKey()),
-          EncoderOptions.defaults().withBatchSize(32))) {
+      try (SentenceEncoder encoder =
+          SentenceEncoder.open(
+              registry.load(v.getKey()), EncoderOptions.defaults().withBatchSize(32))) {
         List<String> ids = v.getValue();
         List<SentenceEmbedding> expected = encoder.encode(ids.stream().map(texts::get).toList());
         for (int i = 0; i < ids.size(); i++) {

@@ -9,9 +9,10 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The embedding job, with the trainer when {@link TrainerOptions#ENABLED}: one job that embeds and keeps its
- * encoder learning. The default main class of stream-trainer's job jar: {@code flink run
- * stream-trainer/target/twinstream-stream-trainer-*-job.jar trainer.enabled=true model.registry=… …}.
+ * The embedding job, with the trainer when {@link TrainerOptions#ENABLED}: one job that embeds and
+ * keeps its encoder learning. The default main class of stream-trainer's job jar: {@code flink run
+ * stream-trainer/target/twinstream-stream-trainer-*-job.jar trainer.enabled=true model.registry=…
+ * …}.
  */
 public final class LearningJob {
 
@@ -26,7 +27,10 @@ public final class LearningJob {
    * @param hook a transformation between decoding and embedding ({@link SentenceStreamHook#NONE})
    * @param observer hears the trainer's rounds (may be null)
    */
-  public static void build(StreamExecutionEnvironment env, Configuration conf, SentenceStreamHook hook,
+  public static void build(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      SentenceStreamHook hook,
       RoundObserver observer) {
     if (conf.get(TrainerOptions.ENABLED)) {
       TrainerOptions.validate(conf); // before anything is built: a wrong option is reported first

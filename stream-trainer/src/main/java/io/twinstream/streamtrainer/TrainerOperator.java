@@ -39,23 +39,26 @@ import org.apache.flink.streaming.api.operators.OneInputStreamOperator;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
 /**
- * The trainer in a job (parallelism 1): a thin Flink shell around the plain-Java {@link ContinuousTrainer}.
- * Feedback pairs go into its replay buffer; a processing-time timer collects finished rounds and starts due
- * ones (rounds run on their own thread, so feedback, embedding and checkpoints never wait for training); the
- * trainer's whole state is operator state.
+ * The trainer in a job (parallelism 1): a thin Flink shell around the plain-Java {@link
+ * ContinuousTrainer}. Feedback pairs go into its replay buffer; a processing-time timer collects
+ * finished rounds and starts due ones (rounds run on their own thread, so feedback, embedding and
+ * checkpoints never wait for training); the trainer's whole state is operator state.
  *
- * <p>The trainer's {@link ModelUpdate}s are this operator's output, which the job writes to
- * {@code model-updates} with its transactional sink: an announcement is visible exactly when the checkpoint
- * after it completes, and {@link #notifyCheckpointComplete} then lets the trainer move the registry's
- * {@code CURRENT}. After a restart, whether a finished round was announced already is read from the topic.
+ * <p>The trainer's {@link ModelUpdate}s are this operator's output, which the job writes to {@code
+ * model-updates} with its transactional sink: an announcement is visible exactly when the
+ * checkpoint after it completes, and {@link #notifyCheckpointComplete} then lets the trainer move
+ * the registry's {@code CURRENT}. After a restart, whether a finished round was announced already
+ * is read from the topic.
  *
- * <p>Metrics (operator scope): {@code feedbackIn}, {@code feedbackBuffered}, {@code feedbackHeldOut},
- * {@code feedbackReceived}, {@code roundsStarted}, {@code roundsPromoted}, {@code roundsRejected},
- * {@code roundsFailed}, {@code roundRunning}, {@code lastLoss}, {@code lastCandidateMetric},
- * {@code lastServingMetric}, {@code lastRoundSeconds}.
+ * <p>Metrics (operator scope): {@code feedbackIn}, {@code feedbackBuffered}, {@code
+ * feedbackHeldOut}, {@code feedbackReceived}, {@code roundsStarted}, {@code roundsPromoted}, {@code
+ * roundsRejected}, {@code roundsFailed}, {@code roundRunning}, {@code lastLoss}, {@code
+ * lastCandidateMetric}, {@code lastServingMetric}, {@code lastRoundSeconds}.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
-    implements OneInputStreamOperator<FeedbackPair, ModelUpdate>, BoundedOneInput, ProcessingTimeCallback {
+    implements OneInputStreamOperator<FeedbackPair, ModelUpdate>,
+        BoundedOneInput,
+        ProcessingTimeCallback {
 
   private static final long serialVersionUID = 1L;
   private static final long POLL_MILLIS = 200;
@@ -78,8 +81,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
    * @param evalFiles corpus, queries and qrels of the fixed evaluation set, or null
    * @param observer hears rounds (may be null)
    */
-  public TrainerOperator(TrainerSettings settings, String registryRoot, String registryName, String updatesTopic,
-      Map<String, Object> kafka, String[] evalFiles, RoundObserver observer) {
+  public TrainerOperator(
+      TrainerSettings settings,
+      String registryRoot,
+      String registryName,
+      String updatesTopic,
+      Map<String, Object> kafka,
+      String[] evalFiles,
+      RoundObserver observer) {
     this.settings = settings;
     this.registryRoot = registryRoot;
     this.registryName = registryName;
@@ -92,8 +101,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    state = context.getOperatorStateStore().getListState(
-        new ListStateDescriptor<>("trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    state =
+        context
+            .getOperatorStateStore()
+            .getListState(
+                new ListStateDescriptor<>(
+                    "trainer", PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     restored = null;
     if (context.isRestored()) {
       for (byte[] bytes : state.get()) {
@@ -109,9 +122,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     TorchDefaults.apply();
     ModelRegistry registry = RegistryLocations.open(registryRoot);
     // The job's sink writes to this compacted topic; create it, as a client that announces would.
-    KafkaModelUpdates topic = new KafkaModelUpdates(registry, registryName, kafka, updatesTopic).ensureTopic();
+    KafkaModelUpdates topic =
+        new KafkaModelUpdates(registry, registryName, kafka, updatesTopic).ensureTopic();
     long now = getProcessingTimeService().getCurrentProcessingTime();
-    trainer = new ContinuousTrainer(settings, registry, fixedTask(), new Publisher(topic), restored, observer, now);
+    trainer =
+        new ContinuousTrainer(
+            settings, registry, fixedTask(), new Publisher(topic), restored, observer, now);
     restored = null;
     MetricGroup metrics = getMetricGroup();
     feedbackIn = metrics.counter("feedbackIn");
@@ -126,10 +142,13 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     metrics.gauge("lastLoss", (Gauge<Double>) () -> last("round/last-loss"));
     metrics.gauge("lastCandidateMetric", (Gauge<Double>) () -> last(firstTask("")));
     metrics.gauge("lastServingMetric", (Gauge<Double>) () -> last(firstTask("parent/")));
-    metrics.gauge("lastRoundSeconds", (Gauge<Double>) () -> {
-      RoundReport r = trainer.lastReport();
-      return r == null ? Double.NaN : r.seconds();
-    });
+    metrics.gauge(
+        "lastRoundSeconds",
+        (Gauge<Double>)
+            () -> {
+              RoundReport r = trainer.lastReport();
+              return r == null ? Double.NaN : r.seconds();
+            });
     getProcessingTimeService().registerTimer(now + POLL_MILLIS, this);
   }
 
@@ -138,16 +157,22 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     if (evalFiles == null) {
       return null;
     }
-    BeirDataset data = BeirDataset.read(Path.of(evalFiles[0]), Path.of(evalFiles[1]), Path.of(evalFiles[2]));
+    BeirDataset data =
+        BeirDataset.read(Path.of(evalFiles[0]), Path.of(evalFiles[1]), Path.of(evalFiles[2]));
     if (!data.badLines().isEmpty()) {
-      LOG.warn("Fixed evaluation set: {} bad lines skipped, first: {}", data.badLines().size(),
+      LOG.warn(
+          "Fixed evaluation set: {} bad lines skipped, first: {}",
+          data.badLines().size(),
           data.badLines().get(0));
     }
     RetrievalTask task = RetrievalTask.of("fixed", data);
     return task.evaluator(new ArrayList<>(task.queries().keySet()));
   }
 
-  /** Announcements go out as this operator's output; what was committed before is read from the topic. */
+  /**
+   * Announcements go out as this operator's output; what was committed before is read from the
+   * topic.
+   */
   private final class Publisher implements ModelUpdatePublisher {
     private final KafkaModelUpdates topic;
 
@@ -168,8 +193,10 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
 
   private String firstTask(String prefix) {
     RoundReport r = trainer.lastReport();
-    return prefix + (r != null && r.metrics().containsKey(prefix + "heldout/ndcg@10") ? "heldout/ndcg@10"
-        : "fixed/ndcg@10");
+    return prefix
+        + (r != null && r.metrics().containsKey(prefix + "heldout/ndcg@10")
+            ? "heldout/ndcg@10"
+            : "fixed/ndcg@10");
   }
 
   private double last(String metric) {
@@ -181,8 +208,12 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   public void processElement(StreamRecord<FeedbackPair> element) {
     FeedbackPair pair = element.getValue();
     feedbackIn.inc();
-    trainer.offer(new Feedback(pair.getAnchor(), pair.getCandidate(), pair.getLabel(),
-        pair.getEventTime().toEpochMilli()));
+    trainer.offer(
+        new Feedback(
+            pair.getAnchor(),
+            pair.getCandidate(),
+            pair.getLabel(),
+            pair.getEventTime().toEpochMilli()));
     trainer.maybeStart(getProcessingTimeService().getCurrentProcessingTime());
   }
 

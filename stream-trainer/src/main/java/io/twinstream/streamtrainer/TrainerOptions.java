@@ -14,115 +14,190 @@ import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 
 /**
- * Settings of the trainer (continuous learning), with defaults and descriptions. In the embedding job it is off
- * unless {@link #ENABLED}; the trainer job ({@link TrainerJob}) always runs it. Either way it needs
- * {@link JobOptions#MODEL_REGISTRY}, where rounds publish. {@link #settings} turns them into the core's
- * {@link TrainerSettings}.
+ * Settings of the trainer (continuous learning), with defaults and descriptions. In the embedding
+ * job it is off unless {@link #ENABLED}; the trainer job ({@link TrainerJob}) always runs it.
+ * Either way it needs {@link JobOptions#MODEL_REGISTRY}, where rounds publish. {@link #settings}
+ * turns them into the core's {@link TrainerSettings}.
  */
 public final class TrainerOptions {
 
   private TrainerOptions() {}
 
-  public static final ConfigOption<Boolean> ENABLED = ConfigOptions.key("trainer.enabled")
-      .booleanType().defaultValue(false)
-      .withDescription("Run the trainer: read feedback pairs, fine-tune the serving model in rounds, and "
-          + "promote candidates that pass the gate. Needs model.registry.");
+  public static final ConfigOption<Boolean> ENABLED =
+      ConfigOptions.key("trainer.enabled")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Run the trainer: read feedback pairs, fine-tune the serving model in rounds, and "
+                  + "promote candidates that pass the gate. Needs model.registry.");
 
-  public static final ConfigOption<String> SLOT_SHARING_GROUP = ConfigOptions.key("trainer.slot-sharing-group")
-      .stringType().defaultValue("trainer")
-      .withDescription("Flink slot-sharing group of the trainer's operators: they take a task slot of their own "
-          + "instead of sharing the embedder's, so a cluster can give training its own cores (or a task manager "
-          + "with a GPU, through fine-grained resource management).");
+  public static final ConfigOption<String> SLOT_SHARING_GROUP =
+      ConfigOptions.key("trainer.slot-sharing-group")
+          .stringType()
+          .defaultValue("trainer")
+          .withDescription(
+              "Flink slot-sharing group of the trainer's operators: they take a task slot of their own "
+                  + "instead of sharing the embedder's, so a cluster can give training its own cores (or a task manager "
+                  + "with a GPU, through fine-grained resource management).");
 
-  public static final ConfigOption<String> FEEDBACK_TOPIC = ConfigOptions.key("topic.feedback-pairs")
-      .stringType().defaultValue("feedback-pairs")
-      .withDescription("Topic of Avro FeedbackPair records the trainer learns from; undecodable or invalid "
-          + "ones go to the dead-letter topic.");
+  public static final ConfigOption<String> FEEDBACK_TOPIC =
+      ConfigOptions.key("topic.feedback-pairs")
+          .stringType()
+          .defaultValue("feedback-pairs")
+          .withDescription(
+              "Topic of Avro FeedbackPair records the trainer learns from; undecodable or invalid "
+                  + "ones go to the dead-letter topic.");
 
-  public static final ConfigOption<Integer> BUFFER_CAPACITY = ConfigOptions.key("trainer.buffer.capacity")
-      .intType().defaultValue(20_000)
-      .withDescription("Most feedback pairs kept for training in the replay buffer (the oldest go first); the "
-          + "held-out side keeps capacity × holdout-share / (1 − holdout-share).");
+  public static final ConfigOption<Integer> BUFFER_CAPACITY =
+      ConfigOptions.key("trainer.buffer.capacity")
+          .intType()
+          .defaultValue(20_000)
+          .withDescription(
+              "Most feedback pairs kept for training in the replay buffer (the oldest go first); the "
+                  + "held-out side keeps capacity × holdout-share / (1 − holdout-share).");
 
-  public static final ConfigOption<Double> HOLDOUT_SHARE = ConfigOptions.key("trainer.holdout-share")
-      .doubleType().defaultValue(0.2)
-      .withDescription("Share of anchors (queries) whose feedback is held out for evaluating candidates, "
-          + "never trained on; decided by a hash of the anchor text, so stable across restarts.");
+  public static final ConfigOption<Double> HOLDOUT_SHARE =
+      ConfigOptions.key("trainer.holdout-share")
+          .doubleType()
+          .defaultValue(0.2)
+          .withDescription(
+              "Share of anchors (queries) whose feedback is held out for evaluating candidates, "
+                  + "never trained on; decided by a hash of the anchor text, so stable across restarts.");
 
-  public static final ConfigOption<Double> HALF_LIFE = ConfigOptions.key("trainer.half-life")
-      .doubleType().defaultValue(5_000.0)
-      .withDescription("Recency weighting of sampling: a pair's weight halves every this many pairs received.");
+  public static final ConfigOption<Double> HALF_LIFE =
+      ConfigOptions.key("trainer.half-life")
+          .doubleType()
+          .defaultValue(5_000.0)
+          .withDescription(
+              "Recency weighting of sampling: a pair's weight halves every this many pairs received.");
 
-  public static final ConfigOption<Integer> SAMPLE_SIZE = ConfigOptions.key("trainer.sample-size")
-      .intType().defaultValue(4_000)
-      .withDescription("Feedback pairs drawn (recency-weighted, without replacement) from the buffer for one "
-          + "round; positives among them become training examples, negatives their hard negatives.");
+  public static final ConfigOption<Integer> SAMPLE_SIZE =
+      ConfigOptions.key("trainer.sample-size")
+          .intType()
+          .defaultValue(4_000)
+          .withDescription(
+              "Feedback pairs drawn (recency-weighted, without replacement) from the buffer for one "
+                  + "round; positives among them become training examples, negatives their hard negatives.");
 
-  public static final ConfigOption<Long> EVERY_PAIRS = ConfigOptions.key("trainer.every-pairs")
-      .longType().defaultValue(1_000L)
-      .withDescription("A round starts after this many new feedback pairs.");
+  public static final ConfigOption<Long> EVERY_PAIRS =
+      ConfigOptions.key("trainer.every-pairs")
+          .longType()
+          .defaultValue(1_000L)
+          .withDescription("A round starts after this many new feedback pairs.");
 
-  public static final ConfigOption<Duration> EVERY = ConfigOptions.key("trainer.every")
-      .durationType().defaultValue(Duration.ofMinutes(10))
-      .withDescription("A round also starts when this long has passed since the last one and at least "
-          + "trainer.min-pairs new pairs arrived.");
+  public static final ConfigOption<Duration> EVERY =
+      ConfigOptions.key("trainer.every")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(10))
+          .withDescription(
+              "A round also starts when this long has passed since the last one and at least "
+                  + "trainer.min-pairs new pairs arrived.");
 
-  public static final ConfigOption<Long> MIN_PAIRS = ConfigOptions.key("trainer.min-pairs")
-      .longType().defaultValue(32L)
-      .withDescription("Fewest new pairs for a time-triggered round.");
+  public static final ConfigOption<Long> MIN_PAIRS =
+      ConfigOptions.key("trainer.min-pairs")
+          .longType()
+          .defaultValue(32L)
+          .withDescription("Fewest new pairs for a time-triggered round.");
 
-  public static final ConfigOption<String> LOSS = ConfigOptions.key("trainer.loss")
-      .stringType().defaultValue("mnrl")
-      .withDescription("Loss of a round (a name twinstream train accepts for pairs or triplets: mnrl, "
-          + "mnrl-symmetric).");
+  public static final ConfigOption<String> LOSS =
+      ConfigOptions.key("trainer.loss")
+          .stringType()
+          .defaultValue("mnrl")
+          .withDescription(
+              "Loss of a round (a name twinstream train accepts for pairs or triplets: mnrl, "
+                  + "mnrl-symmetric).");
 
-  public static final ConfigOption<Integer> EPOCHS = ConfigOptions.key("trainer.epochs")
-      .intType().defaultValue(1)
-      .withDescription("Passes over a round's examples.");
+  public static final ConfigOption<Integer> EPOCHS =
+      ConfigOptions.key("trainer.epochs")
+          .intType()
+          .defaultValue(1)
+          .withDescription("Passes over a round's examples.");
 
-  public static final ConfigOption<Integer> BATCH_SIZE = ConfigOptions.key("trainer.batch-size")
-      .intType().defaultValue(32)
-      .withDescription("Examples per optimiser step (MNRL: in-batch negatives).");
+  public static final ConfigOption<Integer> BATCH_SIZE =
+      ConfigOptions.key("trainer.batch-size")
+          .intType()
+          .defaultValue(32)
+          .withDescription("Examples per optimiser step (MNRL: in-batch negatives).");
 
-  public static final ConfigOption<Double> LEARNING_RATE = ConfigOptions.key("trainer.learning-rate")
-      .doubleType().defaultValue(2e-5)
-      .withDescription("Peak AdamW learning rate of a round (10% warm-up, then linear decay).");
+  public static final ConfigOption<Double> LEARNING_RATE =
+      ConfigOptions.key("trainer.learning-rate")
+          .doubleType()
+          .defaultValue(2e-5)
+          .withDescription("Peak AdamW learning rate of a round (10% warm-up, then linear decay).");
 
-  public static final ConfigOption<Double> GATE_TOLERANCE = ConfigOptions.key("trainer.gate.tolerance")
-      .doubleType().defaultValue(0.0)
-      .withDescription("How much lower (absolute nDCG@10) than the serving model a candidate may score on each "
-          + "evaluation task and still be promoted.");
+  public static final ConfigOption<Double> GATE_TOLERANCE =
+      ConfigOptions.key("trainer.gate.tolerance")
+          .doubleType()
+          .defaultValue(0.0)
+          .withDescription(
+              "How much lower (absolute nDCG@10) than the serving model a candidate may score on each "
+                  + "evaluation task and still be promoted.");
 
-  public static final ConfigOption<Double> GATE_MIN_IMPROVEMENT = ConfigOptions.key("trainer.gate.min-improvement")
-      .doubleType().defaultValue(0.0)
-      .withDescription("How much higher a candidate must score on each task; 0 = equal is enough.");
+  public static final ConfigOption<Double> GATE_MIN_IMPROVEMENT =
+      ConfigOptions.key("trainer.gate.min-improvement")
+          .doubleType()
+          .defaultValue(0.0)
+          .withDescription(
+              "How much higher a candidate must score on each task; 0 = equal is enough.");
 
-  public static final ConfigOption<String> EVAL_CORPUS = ConfigOptions.key("trainer.eval.corpus")
-      .stringType().defaultValue("")
-      .withDescription("Optional fixed evaluation set, BEIR layout: corpus JSONL (with trainer.eval.queries and "
-          + "trainer.eval.qrels). Candidates must pass the gate on it as well as on held-out feedback.");
+  public static final ConfigOption<String> EVAL_CORPUS =
+      ConfigOptions.key("trainer.eval.corpus")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Optional fixed evaluation set, BEIR layout: corpus JSONL (with trainer.eval.queries and "
+                  + "trainer.eval.qrels). Candidates must pass the gate on it as well as on held-out feedback.");
 
-  public static final ConfigOption<String> EVAL_QUERIES = ConfigOptions.key("trainer.eval.queries")
-      .stringType().defaultValue("")
-      .withDescription("Queries JSONL of the fixed evaluation set.");
+  public static final ConfigOption<String> EVAL_QUERIES =
+      ConfigOptions.key("trainer.eval.queries")
+          .stringType()
+          .defaultValue("")
+          .withDescription("Queries JSONL of the fixed evaluation set.");
 
-  public static final ConfigOption<String> EVAL_QRELS = ConfigOptions.key("trainer.eval.qrels")
-      .stringType().defaultValue("")
-      .withDescription("Relevance judgements TSV of the fixed evaluation set.");
+  public static final ConfigOption<String> EVAL_QRELS =
+      ConfigOptions.key("trainer.eval.qrels")
+          .stringType()
+          .defaultValue("")
+          .withDescription("Relevance judgements TSV of the fixed evaluation set.");
 
-  public static final ConfigOption<String> VERSION_PREFIX = ConfigOptions.key("trainer.version-prefix")
-      .stringType().defaultValue("ft")
-      .withDescription("Candidates are versioned PREFIX-NNNN by round number (ft-0001, ft-0002, ...).");
+  public static final ConfigOption<String> VERSION_PREFIX =
+      ConfigOptions.key("trainer.version-prefix")
+          .stringType()
+          .defaultValue("ft")
+          .withDescription(
+              "Candidates are versioned PREFIX-NNNN by round number (ft-0001, ft-0002, ...).");
 
-  public static final ConfigOption<Long> SEED = ConfigOptions.key("trainer.seed")
-      .longType().defaultValue(42L)
-      .withDescription("Seed of sampling and shuffling; round n uses seed + n, so a redone round is the same.");
+  public static final ConfigOption<Long> SEED =
+      ConfigOptions.key("trainer.seed")
+          .longType()
+          .defaultValue(42L)
+          .withDescription(
+              "Seed of sampling and shuffling; round n uses seed + n, so a redone round is the same.");
 
   /** All options, for documentation and validation. */
   public static List<ConfigOption<?>> all() {
-    return List.of(ENABLED, SLOT_SHARING_GROUP, FEEDBACK_TOPIC, BUFFER_CAPACITY, HOLDOUT_SHARE, HALF_LIFE, SAMPLE_SIZE, EVERY_PAIRS,
-        EVERY, MIN_PAIRS, LOSS, EPOCHS, BATCH_SIZE, LEARNING_RATE, GATE_TOLERANCE, GATE_MIN_IMPROVEMENT,
-        EVAL_CORPUS, EVAL_QUERIES, EVAL_QRELS, VERSION_PREFIX, SEED);
+    return List.of(
+        ENABLED,
+        SLOT_SHARING_GROUP,
+        FEEDBACK_TOPIC,
+        BUFFER_CAPACITY,
+        HOLDOUT_SHARE,
+        HALF_LIFE,
+        SAMPLE_SIZE,
+        EVERY_PAIRS,
+        EVERY,
+        MIN_PAIRS,
+        LOSS,
+        EPOCHS,
+        BATCH_SIZE,
+        LEARNING_RATE,
+        GATE_TOLERANCE,
+        GATE_MIN_IMPROVEMENT,
+        EVAL_CORPUS,
+        EVAL_QUERIES,
+        EVAL_QRELS,
+        VERSION_PREFIX,
+        SEED);
   }
 
   /**
@@ -133,12 +208,21 @@ public final class TrainerOptions {
   public static TrainerSettings settings(Configuration conf) {
     validate(conf);
     Losses.byName(conf.get(LOSS));
-    return new TrainerSettings(conf.get(BUFFER_CAPACITY), conf.get(HOLDOUT_SHARE), conf.get(HALF_LIFE),
-        conf.get(SAMPLE_SIZE), new TrainingTrigger(conf.get(EVERY_PAIRS), conf.get(EVERY), conf.get(MIN_PAIRS)),
-        conf.get(LOSS), TrainingOptions.defaults().withEpochs(conf.get(EPOCHS)).withBatchSize(conf.get(BATCH_SIZE))
+    return new TrainerSettings(
+        conf.get(BUFFER_CAPACITY),
+        conf.get(HOLDOUT_SHARE),
+        conf.get(HALF_LIFE),
+        conf.get(SAMPLE_SIZE),
+        new TrainingTrigger(conf.get(EVERY_PAIRS), conf.get(EVERY), conf.get(MIN_PAIRS)),
+        conf.get(LOSS),
+        TrainingOptions.defaults()
+            .withEpochs(conf.get(EPOCHS))
+            .withBatchSize(conf.get(BATCH_SIZE))
             .withLearningRate(conf.get(LEARNING_RATE)),
-        new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)), conf.get(VERSION_PREFIX),
-        conf.get(SEED), conf.get(JobOptions.MODEL));
+        new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)),
+        conf.get(VERSION_PREFIX),
+        conf.get(SEED),
+        conf.get(JobOptions.MODEL));
   }
 
   /**
@@ -148,52 +232,77 @@ public final class TrainerOptions {
    */
   public static void validate(Configuration conf) {
     if (conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
-      throw new IllegalArgumentException("The trainer (" + ENABLED.key() + ") needs "
-          + JobOptions.MODEL_REGISTRY.key() + ": rounds publish their candidates there");
+      throw new IllegalArgumentException(
+          "The trainer ("
+              + ENABLED.key()
+              + ") needs "
+              + JobOptions.MODEL_REGISTRY.key()
+              + ": rounds publish their candidates there");
     }
     if (conf.get(SLOT_SHARING_GROUP).isBlank()) {
-      throw new IllegalArgumentException("Option " + SLOT_SHARING_GROUP.key() + " must name a group");
+      throw new IllegalArgumentException(
+          "Option " + SLOT_SHARING_GROUP.key() + " must name a group");
     }
     if (conf.get(JobOptions.MODEL).equals("default-int8")) {
-      throw new IllegalArgumentException("Option " + ENABLED.key() + " cannot fine-tune model=default-int8 (a "
-          + "quantised graph); serve 'default' or an fp32 bundle");
+      throw new IllegalArgumentException(
+          "Option "
+              + ENABLED.key()
+              + " cannot fine-tune model=default-int8 (a "
+              + "quantised graph); serve 'default' or an fp32 bundle");
     }
     for (ConfigOption<Integer> o : List.of(BUFFER_CAPACITY, SAMPLE_SIZE, EPOCHS, BATCH_SIZE)) {
       if (conf.get(o) < 1) {
-        throw new IllegalArgumentException("Option " + o.key() + " must be at least 1, got " + conf.get(o));
+        throw new IllegalArgumentException(
+            "Option " + o.key() + " must be at least 1, got " + conf.get(o));
       }
     }
     for (ConfigOption<Long> o : List.of(EVERY_PAIRS, MIN_PAIRS)) {
       if (conf.get(o) < 1) {
-        throw new IllegalArgumentException("Option " + o.key() + " must be at least 1, got " + conf.get(o));
+        throw new IllegalArgumentException(
+            "Option " + o.key() + " must be at least 1, got " + conf.get(o));
       }
     }
     double share = conf.get(HOLDOUT_SHARE);
     if (!(share > 0 && share < 1)) {
-      throw new IllegalArgumentException("Option " + HOLDOUT_SHARE.key() + " must be in (0, 1), got " + share);
+      throw new IllegalArgumentException(
+          "Option " + HOLDOUT_SHARE.key() + " must be in (0, 1), got " + share);
     }
     for (ConfigOption<Double> o : List.of(HALF_LIFE, LEARNING_RATE)) {
       if (!(conf.get(o) > 0)) {
-        throw new IllegalArgumentException("Option " + o.key() + " must be positive, got " + conf.get(o));
+        throw new IllegalArgumentException(
+            "Option " + o.key() + " must be positive, got " + conf.get(o));
       }
     }
     for (ConfigOption<Double> o : List.of(GATE_TOLERANCE, GATE_MIN_IMPROVEMENT)) {
       if (!(conf.get(o) >= 0)) {
-        throw new IllegalArgumentException("Option " + o.key() + " must be >= 0, got " + conf.get(o));
+        throw new IllegalArgumentException(
+            "Option " + o.key() + " must be >= 0, got " + conf.get(o));
       }
     }
     if (conf.get(EVERY).isNegative() || conf.get(EVERY).isZero()) {
       throw new IllegalArgumentException("Option " + EVERY.key() + " must be positive");
     }
-    long evalFiles = List.of(EVAL_CORPUS, EVAL_QUERIES, EVAL_QRELS).stream().filter(o -> !conf.get(o).isBlank())
-        .count();
+    long evalFiles =
+        List.of(EVAL_CORPUS, EVAL_QUERIES, EVAL_QRELS).stream()
+            .filter(o -> !conf.get(o).isBlank())
+            .count();
     if (evalFiles != 0 && evalFiles != 3) {
-      throw new IllegalArgumentException("Options " + EVAL_CORPUS.key() + ", " + EVAL_QUERIES.key() + " and "
-          + EVAL_QRELS.key() + " go together: give all three or none");
+      throw new IllegalArgumentException(
+          "Options "
+              + EVAL_CORPUS.key()
+              + ", "
+              + EVAL_QUERIES.key()
+              + " and "
+              + EVAL_QRELS.key()
+              + " go together: give all three or none");
     }
     if (!BundleManifest.isValidVersion(conf.get(VERSION_PREFIX) + "-0001")) {
-      throw new IllegalArgumentException("Option " + VERSION_PREFIX.key() + " '" + conf.get(VERSION_PREFIX)
-          + "' does not make valid versions (letters, digits, '.', '_', '-')");
+      throw new IllegalArgumentException(
+          "Option "
+              + VERSION_PREFIX.key()
+              + " '"
+              + conf.get(VERSION_PREFIX)
+              + "' does not make valid versions (letters, digits, '.', '_', '-')");
     }
   }
 }

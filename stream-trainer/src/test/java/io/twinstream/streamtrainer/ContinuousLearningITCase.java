@@ -63,29 +63,36 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Continuous learning in the job, with the in-JVM broker and a MiniCluster: feedback promotes a fine-tuned
- * version that every sentence is then embedded by exactly once; a harmful round is rejected and never serves,
- * is redone after a restart in its middle without losing buffered feedback, and is not trained twice; and a
- * restart between a round's announcement and the checkpoint that would commit it announces it exactly once.
- * Nothing here sleeps: rounds are seen through the trainer's observer, topics through tails that wait on
- * Kafka's poll, absences by reading to the end offsets.
+ * Continuous learning in the job, with the in-JVM broker and a MiniCluster: feedback promotes a
+ * fine-tuned version that every sentence is then embedded by exactly once; a harmful round is
+ * rejected and never serves, is redone after a restart in its middle without losing buffered
+ * feedback, and is not trained twice; and a restart between a round's announcement and the
+ * checkpoint that would commit it announces it exactly once. Nothing here sleeps: rounds are seen
+ * through the trainer's observer, topics through tails that wait on Kafka's poll, absences by
+ * reading to the end offsets.
  */
 class ContinuousLearningITCase {
 
   private static final InMemoryReporter METRICS = InMemoryReporter.createWithRetainedMetrics();
 
   @RegisterExtension
-  static final MiniClusterExtension FLINK = new MiniClusterExtension(
-      new MiniClusterResourceConfiguration.Builder().setNumberTaskManagers(1).setNumberSlotsPerTaskManager(4)
-          .setConfiguration(METRICS.addToConfiguration(new Configuration())).build());
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(4)
+              .setConfiguration(METRICS.addToConfiguration(new Configuration()))
+              .build());
 
   private static final Duration WAIT = Duration.ofSeconds(Long.getLong("it.wait", 240));
   private static final int SHOWN = 5;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
-  /** Holds the first round it sees until released; hands every report and every CURRENT move to the test. */
+  /**
+   * Holds the first round it sees until released; hands every report and every CURRENT move to the
+   * test.
+   */
   static final class Rounds implements RoundObserver {
     private static final long serialVersionUID = 1L;
     static volatile CountDownLatch started = new CountDownLatch(1);
@@ -129,14 +136,20 @@ class ContinuousLearningITCase {
 
   /** The job's topics on {@code kafka} (model-updates compacted) and an empty registry. */
   private ModelRegistry topicsAndRegistry(EmbeddedKafka kafka) throws Exception {
-    kafka.createTopics(Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
+    kafka.createTopics(
+        Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    new KafkaModelUpdates(registry, "default", Map.of("bootstrap.servers", kafka.bootstrapServers()),
-        "model-updates").ensureTopic();
+    new KafkaModelUpdates(
+            registry,
+            "default",
+            Map.of("bootstrap.servers", kafka.bootstrapServers()),
+            "model-updates")
+        .ensureTopic();
     return registry;
   }
 
-  private Configuration conf(String bootstrap, ModelRegistry registry, RetrievalTask task, List<String> dev)
+  private Configuration conf(
+      String bootstrap, ModelRegistry registry, RetrievalTask task, List<String> dev)
       throws Exception {
     task.writeBeir(tmp.resolve("dev"), dev);
     Configuration conf = new Configuration();
@@ -171,7 +184,8 @@ class ContinuousLearningITCase {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       ModelRegistry registry = topicsAndRegistry(kafka);
-      List<FeedbackPair> feedback = feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
+      List<FeedbackPair> feedback =
+          feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
       promoting(conf, feedback);
       Rounds.reset(false);
@@ -180,25 +194,37 @@ class ContinuousLearningITCase {
           TopicTail updates = new TopicTail(bootstrap, "model-updates")) {
         String base = ModelBundle.builtin(ModelBundle.DEFAULT).version();
         KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
-        embeddings.await(Embedding.class, WAIT, all -> versionsOfCorpus(all, task).getOrDefault(base, 0)
-            == task.corpus().size(), () -> alive(job));
+        embeddings.await(
+            Embedding.class,
+            WAIT,
+            all -> versionsOfCorpus(all, task).getOrDefault(base, 0) == task.corpus().size(),
+            () -> alive(job));
 
-        // One record that is no FeedbackPair: dead-lettered with the reason, not counted as feedback.
+        // One record that is no FeedbackPair: dead-lettered with the reason, not counted as
+        // feedback.
         KafkaRecords.produceRaw(bootstrap, "feedback-pairs", null, "not avro".getBytes());
         KafkaRecords.produce(bootstrap, "feedback-pairs", feedback, FeedbackPair::getAnchorId);
         ModelUpdate update = awaitUpdate(updates, "ft-0001", job);
         assertEquals(ModelStatus.PROMOTED, update.getStatus(), update.getReason());
         assertEquals(base, update.getParentVersion());
-        assertTrue(update.getMetrics().containsKey("fixed/ndcg@10"), update.getMetrics().toString());
-        assertEquals("ft-0001", Rounds.MADE_CURRENT.poll(WAIT.toSeconds(), TimeUnit.SECONDS),
+        assertTrue(
+            update.getMetrics().containsKey("fixed/ndcg@10"), update.getMetrics().toString());
+        assertEquals(
+            "ft-0001",
+            Rounds.MADE_CURRENT.poll(WAIT.toSeconds(), TimeUnit.SECONDS),
             "CURRENT moves once the announcement is committed");
         assertEquals("ft-0001", registry.current().orElseThrow());
 
         // Once the embedder serves it, stream the corpus again (the backfill's stand-in).
         awaitServing(bootstrap, embeddings, "ft-0001", job);
         KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
-        List<Embedding> all = embeddings.await(Embedding.class, WAIT,
-            list -> versionsOfCorpus(list, task).getOrDefault("ft-0001", 0) == task.corpus().size(), () -> alive(job));
+        List<Embedding> all =
+            embeddings.await(
+                Embedding.class,
+                WAIT,
+                list ->
+                    versionsOfCorpus(list, task).getOrDefault("ft-0001", 0) == task.corpus().size(),
+                () -> alive(job));
 
         Map<String, Integer> perIdAndVersion = new HashMap<>();
         for (Embedding e : all) {
@@ -206,12 +232,14 @@ class ContinuousLearningITCase {
             perIdAndVersion.merge(e.getId() + "@" + e.getModelVersion(), 1, Integer::sum);
           }
         }
-        assertEquals(2 * task.corpus().size(), perIdAndVersion.size(), "every document under both versions");
+        assertEquals(
+            2 * task.corpus().size(), perIdAndVersion.size(), "every document under both versions");
         perIdAndVersion.forEach((k, n) -> assertEquals(1, n, k + " embedded " + n + " times"));
         assertVectorsAre(registry.load("ft-0001"), task, all, "ft-0001");
         assertEquals(1, Rounds.REPORTS.size());
 
-        List<DeadLetter> dead = KafkaRecords.readCommitted(bootstrap, "dead-letters", DeadLetter.class);
+        List<DeadLetter> dead =
+            KafkaRecords.readCommitted(bootstrap, "dead-letters", DeadLetter.class);
         assertEquals(1, dead.size());
         assertEquals("feedback-pairs", dead.get(0).getTopic());
         assertEquals("decode-feedback", dead.get(0).getStage());
@@ -221,8 +249,9 @@ class ContinuousLearningITCase {
         assertEquals(0L, gauge(job, "roundsRejected"));
         assertEquals((long) feedback.size(), gauge(job, "feedbackReceived"));
         assertEquals(0, gauge(job, "roundRunning"));
-        assertTrue(((Number) gauge(job, "lastCandidateMetric")).doubleValue()
-            >= ((Number) gauge(job, "lastServingMetric")).doubleValue() - 0.02);
+        assertTrue(
+            ((Number) gauge(job, "lastCandidateMetric")).doubleValue()
+                >= ((Number) gauge(job, "lastServingMetric")).doubleValue() - 0.02);
       } finally {
         job.cancel().get();
       }
@@ -239,14 +268,16 @@ class ContinuousLearningITCase {
       String bootstrap = kafka.bootstrapServers();
       ModelRegistry registry = topicsAndRegistry(kafka);
       // Users who click a random wrong result: learnt hard, this can only hurt the true judgements.
-      List<FeedbackPair> harmful = feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), true);
+      List<FeedbackPair> harmful =
+          feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), true);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
       conf.set(TrainerOptions.EVERY_PAIRS, (long) harmful.size());
       conf.set(TrainerOptions.LEARNING_RATE, 2e-4);
       conf.set(TrainerOptions.BATCH_SIZE, 8);
       conf.set(TrainerOptions.EPOCHS, 4);
 
-      // Job A: the round starts and is held; a savepoint is taken in its middle; the job is cancelled.
+      // Job A: the round starts and is held; a savepoint is taken in its middle; the job is
+      // cancelled.
       Rounds.reset(true);
       JobClient a = start(conf, null);
       String savepoint;
@@ -258,9 +289,12 @@ class ContinuousLearningITCase {
         a.cancel().get();
       }
       Rounds.release.countDown(); // the abandoned round resumes, sees the trainer closed, and stops
-      assertTrue(KafkaRecords.readCommitted(bootstrap, "model-updates").isEmpty(), "job A announced nothing");
+      assertTrue(
+          KafkaRecords.readCommitted(bootstrap, "model-updates").isEmpty(),
+          "job A announced nothing");
 
-      // Job B from the savepoint: the buffer comes back from state (the feedback offsets are past it), the round
+      // Job B from the savepoint: the buffer comes back from state (the feedback offsets are past
+      // it), the round
       // is redone and the gate rejects it.
       JobClient b = start(conf, savepoint);
       try (TopicTail updates = new TopicTail(bootstrap, "model-updates");
@@ -268,25 +302,42 @@ class ContinuousLearningITCase {
         ModelUpdate update = awaitUpdate(updates, "ft-0001", b);
         assertEquals(ModelStatus.REJECTED, update.getStatus());
         assertTrue(update.getReason().contains("fixed: ndcg@10"), update.getReason());
-        ReplayBuffer expected = new ReplayBuffer(TrainerOptions.BUFFER_CAPACITY.defaultValue(),
-            TrainerOptions.HOLDOUT_SHARE.defaultValue(), TrainerOptions.HALF_LIFE.defaultValue());
-        harmful.forEach(f -> expected.offer(new Feedback(f.getAnchor(), f.getCandidate(), f.getLabel(), 0)));
-        assertEquals((double) harmful.size(), update.getMetrics().get(ContinuousTrainer.BUFFER_RECEIVED));
-        assertEquals((double) expected.trainingSize(), update.getMetrics().get(ContinuousTrainer.BUFFER_TRAINING));
-        assertEquals((double) expected.heldOutSize(), update.getMetrics().get(ContinuousTrainer.BUFFER_HELD_OUT));
+        ReplayBuffer expected =
+            new ReplayBuffer(
+                TrainerOptions.BUFFER_CAPACITY.defaultValue(),
+                TrainerOptions.HOLDOUT_SHARE.defaultValue(),
+                TrainerOptions.HALF_LIFE.defaultValue());
+        harmful.forEach(
+            f -> expected.offer(new Feedback(f.getAnchor(), f.getCandidate(), f.getLabel(), 0)));
+        assertEquals(
+            (double) harmful.size(), update.getMetrics().get(ContinuousTrainer.BUFFER_RECEIVED));
+        assertEquals(
+            (double) expected.trainingSize(),
+            update.getMetrics().get(ContinuousTrainer.BUFFER_TRAINING));
+        assertEquals(
+            (double) expected.heldOutSize(),
+            update.getMetrics().get(ContinuousTrainer.BUFFER_HELD_OUT));
 
-        // It never serves: the registry has no current version, and sentences are embedded by the base model.
+        // It never serves: the registry has no current version, and sentences are embedded by the
+        // base model.
         assertTrue(registry.current().isEmpty());
         KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
-        List<Embedding> all = embeddings.await(Embedding.class, WAIT, list -> versionsOfCorpus(list, task).values()
-            .stream().mapToInt(Integer::intValue).sum() == task.corpus().size(), () -> alive(b));
+        List<Embedding> all =
+            embeddings.await(
+                Embedding.class,
+                WAIT,
+                list ->
+                    versionsOfCorpus(list, task).values().stream().mapToInt(Integer::intValue).sum()
+                        == task.corpus().size(),
+                () -> alive(b));
         String base = ModelBundle.builtin(ModelBundle.DEFAULT).version();
         assertEquals(Map.of(base, task.corpus().size()), versionsOfCorpus(all, task));
       } finally {
         b.cancel().get();
       }
 
-      // Job C from the same savepoint: round ft-0001 is in the registry already, so it is read back, not trained,
+      // Job C from the same savepoint: round ft-0001 is in the registry already, so it is read
+      // back, not trained,
       // and not announced again: its REJECTED is committed.
       Rounds.reset(false);
       JobClient c = start(conf, savepoint);
@@ -300,7 +351,10 @@ class ContinuousLearningITCase {
       } finally {
         c.cancel().get();
       }
-      assertEquals(1, KafkaRecords.readCommitted(bootstrap, "model-updates").size(), "one update for the version");
+      assertEquals(
+          1,
+          KafkaRecords.readCommitted(bootstrap, "model-updates").size(),
+          "one update for the version");
     }
   }
 
@@ -313,12 +367,15 @@ class ContinuousLearningITCase {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       ModelRegistry registry = topicsAndRegistry(kafka);
-      List<FeedbackPair> feedback = feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
+      List<FeedbackPair> feedback =
+          feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
       promoting(conf, feedback);
 
-      // Job A checkpoints only when asked: a savepoint while the round runs, then the round finishes and is
-      // announced into a transaction that no checkpoint ever commits, because the job is cancelled first.
+      // Job A checkpoints only when asked: a savepoint while the round runs, then the round
+      // finishes and is
+      // announced into a transaction that no checkpoint ever commits, because the job is cancelled
+      // first.
       Configuration rarely = new Configuration(conf);
       rarely.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofHours(1));
       Rounds.reset(true);
@@ -335,11 +392,14 @@ class ContinuousLearningITCase {
       } finally {
         a.cancel().get();
       }
-      assertTrue(KafkaRecords.readCommitted(bootstrap, "model-updates").isEmpty(), "never committed");
+      assertTrue(
+          KafkaRecords.readCommitted(bootstrap, "model-updates").isEmpty(), "never committed");
       assertTrue(registry.current().isEmpty(), "so not current either");
-      assertTrue(registry.list().stream().anyMatch(m -> m.version().equals("ft-0001")), "but published");
+      assertTrue(
+          registry.list().stream().anyMatch(m -> m.version().equals("ft-0001")), "but published");
 
-      // Job B from the savepoint: the round had finished, so it is read back and announced again, once.
+      // Job B from the savepoint: the round had finished, so it is read back and announced again,
+      // once.
       Rounds.reset(false);
       JobClient b = start(conf, savepoint);
       try (TopicTail updates = new TopicTail(bootstrap, "model-updates");
@@ -355,7 +415,8 @@ class ContinuousLearningITCase {
         b.cancel().get();
       }
 
-      // Job C from the same savepoint: the announcement is committed, so the round is not announced again.
+      // Job C from the same savepoint: the announcement is committed, so the round is not announced
+      // again.
       Rounds.reset(false);
       JobClient c = start(conf, savepoint);
       try {
@@ -365,8 +426,12 @@ class ContinuousLearningITCase {
       } finally {
         c.cancel().get();
       }
-      List<ModelUpdate> committed = KafkaRecords.readCommitted(bootstrap, "model-updates", ModelUpdate.class);
-      assertEquals(1, committed.stream().filter(u -> u.getVersion().equals("ft-0001")).count(), committed.toString());
+      List<ModelUpdate> committed =
+          KafkaRecords.readCommitted(bootstrap, "model-updates", ModelUpdate.class);
+      assertEquals(
+          1,
+          committed.stream().filter(u -> u.getVersion().equals("ft-0001")).count(),
+          committed.toString());
       assertEquals(List.of("ft-0001"), registry.history(), "made current once");
     }
   }
@@ -374,7 +439,8 @@ class ContinuousLearningITCase {
   /** A savepoint once every task runs (the embedding operator loads its model first). */
   private String savepoint(MiniCluster cluster, JobClient job) throws Exception {
     CommonTestUtils.waitForAllTaskRunning(cluster, job.getJobID(), false);
-    return job.triggerSavepoint(tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+    return job.triggerSavepoint(
+            tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
         .get(WAIT.toSeconds(), TimeUnit.SECONDS);
   }
 
@@ -410,17 +476,19 @@ class ContinuousLearningITCase {
   }
 
   /**
-   * What users do when shown the base model's top results for each query: click the relevant one when shown
-   * (or, {@code harmful}, a random other one), skip the rest.
+   * What users do when shown the base model's top results for each query: click the relevant one
+   * when shown (or, {@code harmful}, a random other one), skip the rest.
    */
-  static List<FeedbackPair> feedback(RetrievalTask task, List<String> queries, ModelBundle model,
-      boolean harmful) throws Exception {
+  static List<FeedbackPair> feedback(
+      RetrievalTask task, List<String> queries, ModelBundle model, boolean harmful)
+      throws Exception {
     List<String> ids = new ArrayList<>(task.corpus().keySet());
     Random random = new Random(5);
     List<FeedbackPair> out = new ArrayList<>();
     try (SentenceEncoder encoder = SentenceEncoder.open(model, EncoderOptions.defaults())) {
       List<SentenceEmbedding> docs = encoder.encode(new ArrayList<>(task.corpus().values()));
-      List<SentenceEmbedding> qs = encoder.encode(queries.stream().map(task.queries()::get).toList());
+      List<SentenceEmbedding> qs =
+          encoder.encode(queries.stream().map(task.queries()::get).toList());
       for (int i = 0; i < queries.size(); i++) {
         float[] q = qs.get(i).vector();
         List<Integer> order = new ArrayList<>();
@@ -446,34 +514,50 @@ class ContinuousLearningITCase {
         }
         for (int r = 0; r < SHOWN; r++) {
           String doc = ids.get(order.get(r));
-          out.add(FeedbackPair.newBuilder().setAnchor(task.queries().get(queries.get(i)))
-              .setCandidate(task.corpus().get(doc)).setLabel(r == clicked ? 1f : 0f)
-              .setSource(r == clicked ? "click" : "skip").setEventTime(Instant.now())
-              .setAnchorId(queries.get(i)).setCandidateId(doc).build());
+          out.add(
+              FeedbackPair.newBuilder()
+                  .setAnchor(task.queries().get(queries.get(i)))
+                  .setCandidate(task.corpus().get(doc))
+                  .setLabel(r == clicked ? 1f : 0f)
+                  .setSource(r == clicked ? "click" : "skip")
+                  .setEventTime(Instant.now())
+                  .setAnchorId(queries.get(i))
+                  .setCandidateId(doc)
+                  .build());
         }
       }
     }
     return out;
   }
 
-  private static ModelUpdate awaitUpdate(TopicTail updates, String version, JobClient job) throws Exception {
-    List<ModelUpdate> all = updates.await(ModelUpdate.class, WAIT,
-        list -> list.stream().anyMatch(u -> u.getVersion().equals(version)), () -> alive(job));
+  private static ModelUpdate awaitUpdate(TopicTail updates, String version, JobClient job)
+      throws Exception {
+    List<ModelUpdate> all =
+        updates.await(
+            ModelUpdate.class,
+            WAIT,
+            list -> list.stream().anyMatch(u -> u.getVersion().equals(version)),
+            () -> alive(job));
     return all.stream().filter(u -> u.getVersion().equals(version)).findFirst().orElseThrow();
   }
 
   /**
-   * Sends a probe sentence and waits for its embedding, again until one comes back embedded by {@code version}:
-   * each probe waits for its own result, none for a fixed time.
+   * Sends a probe sentence and waits for its embedding, again until one comes back embedded by
+   * {@code version}: each probe waits for its own result, none for a fixed time.
    */
-  private static void awaitServing(String bootstrap, TopicTail embeddings, String version, JobClient job)
-      throws Exception {
+  private static void awaitServing(
+      String bootstrap, TopicTail embeddings, String version, JobClient job) throws Exception {
     long deadline = System.nanoTime() + WAIT.toNanos();
     for (int probe = 0; System.nanoTime() < deadline; probe++) {
       String id = "probe-" + version + "-" + probe;
-      KafkaRecords.produceSentences(bootstrap, "sentences", Map.of(id, "Is the new model serving?"));
-      List<Embedding> all = embeddings.await(Embedding.class, WAIT,
-          list -> list.stream().anyMatch(e -> e.getId().equals(id)), () -> alive(job));
+      KafkaRecords.produceSentences(
+          bootstrap, "sentences", Map.of(id, "Is the new model serving?"));
+      List<Embedding> all =
+          embeddings.await(
+              Embedding.class,
+              WAIT,
+              list -> list.stream().anyMatch(e -> e.getId().equals(id)),
+              () -> alive(job));
       if (all.stream().anyMatch(e -> e.getId().equals(id) && e.getModelVersion().equals(version))) {
         return;
       }
@@ -491,7 +575,8 @@ class ContinuousLearningITCase {
     return out;
   }
 
-  private static void assertVectorsAre(ModelBundle bundle, RetrievalTask task, List<Embedding> all, String version)
+  private static void assertVectorsAre(
+      ModelBundle bundle, RetrievalTask task, List<Embedding> all, String version)
       throws Exception {
     try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
       for (Embedding e : all) {

@@ -1,10 +1,10 @@
 package io.twinstream.streamtrainer;
 
-import java.time.Duration;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.junit.jupiter.api.Test;
 
@@ -20,10 +20,14 @@ class TrainerOptionsDocTest {
       assertTrue(at >= 0, option.key() + " is not in " + doc);
       String cell = text.substring(at + row.length(), text.indexOf('|', at + row.length())).trim();
       Object d = option.defaultValue();
-      String expected = d == null || d.toString().isEmpty() ? "(none)"
-          : d instanceof Duration duration ? "`" + duration.toMinutes() + " min`"
-          : d instanceof Integer || d instanceof Long ? "`" + d + "`" : "`" + d + "`";
-      assertTrue(cell.equals(expected), option.key() + ": documented " + cell + ", default " + expected);
+      String expected =
+          d == null || d.toString().isEmpty()
+              ? "(none)"
+              : d instanceof Duration duration
+                  ? "`" + duration.toMinutes() + " min`"
+                  : d instanceof Integer || d instanceof Long ? "`" + d + "`" : "`" + d + "`";
+      assertTrue(
+          cell.equals(expected), option.key() + ": documented " + cell + ", default " + expected);
     }
   }
 }

@@ -16,7 +16,8 @@ class TrainerOptionsTest {
   void settingsNeedARegistryAndRejectUnusableValuesByName() {
     Configuration conf = new Configuration();
     conf.set(TrainerOptions.ENABLED, true);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
     assertTrue(e.getMessage().contains("model.registry"), e.getMessage());
     conf.set(JobOptions.MODEL_REGISTRY, "/tmp/registry");
     conf.set(TrainerOptions.HOLDOUT_SHARE, 1.0);

@@ -15,7 +15,6 @@ import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,18 +24,16 @@ import kafka.server.KafkaRaftServer;
 import kafka.tools.StorageTool;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.utils.Time;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM, from the
- * Kafka jars on the classpath. Used by the tests and by {@code twinstream run --embedded} (which runs it in a
- * child JVM through {@link EmbeddedKafkaMain}). Every internal topic uses replication factor 1.
+ * A real single-node Kafka broker (KRaft, combined broker and controller) running inside this JVM,
+ * from the Kafka jars on the classpath. Used by the tests and by {@code twinstream run --embedded}
+ * (which runs it in a child JVM through {@link EmbeddedKafkaMain}). Every internal topic uses
+ * replication factor 1.
  */
 public final class EmbeddedKafka implements AutoCloseable {
 
@@ -75,7 +72,9 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("process.roles", "broker,controller");
     props.put("node.id", "1");
     props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    props.put("listeners", "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+    props.put(
+        "listeners",
+        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
     props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     props.put("controller.listener.names", "CONTROLLER");
     props.put("inter.broker.listener.name", "PLAINTEXT");
@@ -115,12 +114,26 @@ public final class EmbeddedKafka implements AutoCloseable {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     int code;
     try (PrintStream out = new PrintStream(captured, true, StandardCharsets.UTF_8)) {
-      code = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c",
-          config.toAbsolutePath().toString(), "--ignore-formatted"}, out);
+      code =
+          StorageTool.execute(
+              new String[] {
+                "format",
+                "-t",
+                Uuid.randomUuid().toString(),
+                "-c",
+                config.toAbsolutePath().toString(),
+                "--ignore-formatted"
+              },
+              out);
     }
     if (code != 0) {
-      throw new IOException("Formatting Kafka storage in " + dir + " failed (exit " + code + "): "
-          + captured.toString(StandardCharsets.UTF_8));
+      throw new IOException(
+          "Formatting Kafka storage in "
+              + dir
+              + " failed (exit "
+              + code
+              + "): "
+              + captured.toString(StandardCharsets.UTF_8));
     }
   }
 
@@ -140,7 +153,8 @@ public final class EmbeddedKafka implements AutoCloseable {
         }
       }
     }
-    throw new IOException("Kafka broker at " + bootstrapServers() + " not ready within " + timeout, last);
+    throw new IOException(
+        "Kafka broker at " + bootstrapServers() + " not ready within " + timeout, last);
   }
 
   /** {@code host:port} for clients. */
@@ -154,8 +168,8 @@ public final class EmbeddedKafka implements AutoCloseable {
   }
 
   /**
-   * Creates topics (name → partitions) if absent and waits until every partition has a leader, so that the
-   * first produce cannot hit {@code NOT_LEADER_OR_FOLLOWER}.
+   * Creates topics (name → partitions) if absent and waits until every partition has a leader, so
+   * that the first produce cannot hit {@code NOT_LEADER_OR_FOLLOWER}.
    */
   public void createTopics(Map<String, Integer> topics, Map<String, Map<String, String>> configs) {
     try (Admin admin = admin()) {
@@ -184,13 +198,15 @@ public final class EmbeddedKafka implements AutoCloseable {
       return;
     }
     try (Stream<Path> walk = Files.walk(root)) {
-      walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.deleteIfExists(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      walk.sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.deleteIfExists(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     } catch (IOException | UncheckedIOException e) {
       LOG.warn("Could not delete {}: {}", root, e.getMessage());
     }

@@ -4,9 +4,10 @@ import java.nio.file.Path;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * Runs an {@link EmbeddedKafka} broker as a process of its own: {@code EmbeddedKafkaMain DIR PORT}. Prints
- * {@code bootstrap=HOST:PORT} on a line of its own once the broker is ready, then runs until the process is
- * stopped (SIGTERM or SIGINT shut the broker down cleanly). Started by {@code twinstream run --embedded}.
+ * Runs an {@link EmbeddedKafka} broker as a process of its own: {@code EmbeddedKafkaMain DIR PORT}.
+ * Prints {@code bootstrap=HOST:PORT} on a line of its own once the broker is ready, then runs until
+ * the process is stopped (SIGTERM or SIGINT shut the broker down cleanly). Started by {@code
+ * twinstream run --embedded}.
  */
 public final class EmbeddedKafkaMain {
 
@@ -19,10 +20,14 @@ public final class EmbeddedKafkaMain {
     }
     EmbeddedKafka kafka = EmbeddedKafka.start(Path.of(args[0]), Integer.parseInt(args[1]), false);
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      kafka.close();
-      stopped.countDown();
-    }, "kafka-shutdown"));
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  kafka.close();
+                  stopped.countDown();
+                },
+                "kafka-shutdown"));
     System.out.println("bootstrap=" + kafka.bootstrapServers());
     System.out.flush();
     stopped.await();

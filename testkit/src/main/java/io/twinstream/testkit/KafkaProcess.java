@@ -15,9 +15,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A Kafka broker in a child JVM ({@link EmbeddedKafkaMain}) on this process's classpath, so that its heap and
- * threads stay apart from Flink's. Its log goes to {@code DIR/kafka.log}. {@link #close()} stops it with
- * SIGTERM, which shuts the broker down cleanly.
+ * A Kafka broker in a child JVM ({@link EmbeddedKafkaMain}) on this process's classpath, so that
+ * its heap and threads stay apart from Flink's. Its log goes to {@code DIR/kafka.log}. {@link
+ * #close()} stops it with SIGTERM, which shuts the broker down cleanly.
  */
 public final class KafkaProcess implements AutoCloseable {
 
@@ -42,25 +42,36 @@ public final class KafkaProcess implements AutoCloseable {
     Files.createDirectories(dir);
     Path log = dir.resolve("kafka.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx512m", "-XX:TieredStopAtLevel=1",
-        "-cp", System.getProperty("java.class.path"), EmbeddedKafkaMain.class.getName(),
-        dir.toAbsolutePath().toString(), Integer.toString(port)));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx512m",
+                "-XX:TieredStopAtLevel=1",
+                "-cp",
+                System.getProperty("java.class.path"),
+                EmbeddedKafkaMain.class.getName(),
+                dir.toAbsolutePath().toString(),
+                Integer.toString(port)));
     Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
-    CompletableFuture<String> ready = CompletableFuture.supplyAsync(() -> {
-      try {
-        BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(),
-            StandardCharsets.UTF_8));
-        String line;
-        while ((line = out.readLine()) != null) {
-          if (line.startsWith("bootstrap=")) {
-            return line.substring("bootstrap=".length());
-          }
-        }
-        return null;
-      } catch (IOException e) {
-        return null;
-      }
-    });
+    CompletableFuture<String> ready =
+        CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                BufferedReader out =
+                    new BufferedReader(
+                        new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                String line;
+                while ((line = out.readLine()) != null) {
+                  if (line.startsWith("bootstrap=")) {
+                    return line.substring("bootstrap=".length());
+                  }
+                }
+                return null;
+              } catch (IOException e) {
+                return null;
+              }
+            });
     String bootstrap;
     try {
       bootstrap = ready.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -73,7 +84,8 @@ public final class KafkaProcess implements AutoCloseable {
     }
     if (bootstrap == null) {
       process.destroyForcibly();
-      throw new IOException("Kafka did not start within " + timeout + "; end of " + log + ":\n" + tail(log, 20));
+      throw new IOException(
+          "Kafka did not start within " + timeout + "; end of " + log + ":\n" + tail(log, 20));
     }
     return new KafkaProcess(process, bootstrap, log);
   }

@@ -17,15 +17,18 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Everything committed on one topic, read from the beginning as it arrives: read committed, no consumer
- * group, the partitions it has when the tail opens. Waiting is done by Kafka's own long poll, never by
- * sleeping: {@link #await} returns as soon as the records that arrived satisfy a condition, and
- * {@link #readToEnd()} proves an absence by reading up to the end offsets (the last stable offsets) instead
- * of waiting a while and hoping nothing is late. Not thread-safe.
+ * Everything committed on one topic, read from the beginning as it arrives: read committed, no
+ * consumer group, the partitions it has when the tail opens. Waiting is done by Kafka's own long
+ * poll, never by sleeping: {@link #await} returns as soon as the records that arrived satisfy a
+ * condition, and {@link #readToEnd()} proves an absence by reading up to the end offsets (the last
+ * stable offsets) instead of waiting a while and hoping nothing is late. Not thread-safe.
  */
 public final class TopicTail implements AutoCloseable {
 
-  /** Checked between two polls of {@link #await}; throws to stop waiting (for example: the job failed). */
+  /**
+   * Checked between two polls of {@link #await}; throws to stop waiting (for example: the job
+   * failed).
+   */
   @FunctionalInterface
   public interface Guard {
     void check() throws Exception;
@@ -50,8 +53,12 @@ public final class TopicTail implements AutoCloseable {
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-    consumer = new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    partitions = consumer.partitionsFor(topic).stream().map(p -> new TopicPartition(topic, p.partition())).toList();
+    consumer =
+        new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(p -> new TopicPartition(topic, p.partition()))
+            .toList();
     consumer.assign(partitions);
     consumer.seekToBeginning(partitions);
   }
@@ -75,8 +82,9 @@ public final class TopicTail implements AutoCloseable {
   }
 
   /**
-   * Reads up to the end offsets the topic has now: afterwards {@link #records()} holds everything committed
-   * before this call. With read committed, the end of a partition is its last stable offset.
+   * Reads up to the end offsets the topic has now: afterwards {@link #records()} holds everything
+   * committed before this call. With read committed, the end of a partition is its last stable
+   * offset.
    *
    * @return how many records this call read
    */
@@ -86,8 +94,8 @@ public final class TopicTail implements AutoCloseable {
     int before = all.size();
     while (partitions.stream().anyMatch(p -> consumer.position(p) < end.get(p))) {
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("could not read " + topic + " to its end offsets " + end + " within "
-            + timeout);
+        throw new IllegalStateException(
+            "could not read " + topic + " to its end offsets " + end + " within " + timeout);
       }
       poll(Duration.ofMillis(200));
     }
@@ -100,14 +108,16 @@ public final class TopicTail implements AutoCloseable {
   }
 
   /**
-   * Every record read so far, decoded as {@code type} (each one once: a tail carries one record type).
+   * Every record read so far, decoded as {@code type} (each one once: a tail carries one record
+   * type).
    *
    * @throws IllegalStateException when a record is not a {@code type}, naming its position
    */
   @SuppressWarnings("unchecked")
   public <T extends SpecificRecord> List<T> decoded(Class<T> type) {
     if (decodedType != null && decodedType != type) {
-      throw new IllegalArgumentException(topic + " was decoded as " + decodedType.getSimpleName() + " already");
+      throw new IllegalArgumentException(
+          topic + " was decoded as " + decodedType.getSimpleName() + " already");
     }
     decodedType = type;
     AvroCodec<T> codec = AvroCodec.of(type);
@@ -116,7 +126,8 @@ public final class TopicTail implements AutoCloseable {
       try {
         decoded.add(codec.decode(r.value()));
       } catch (RecordDecodeException e) {
-        throw new IllegalStateException(topic + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage(), e);
+        throw new IllegalStateException(
+            topic + "-" + r.partition() + "@" + r.offset() + ": " + e.getMessage(), e);
       }
     }
     return (List<T>) (List<?>) Collections.unmodifiableList(decoded);
@@ -129,8 +140,8 @@ public final class TopicTail implements AutoCloseable {
    * @return every record read so far, decoded
    * @throws IllegalStateException when {@code timeout} passes first
    */
-  public <T extends SpecificRecord> List<T> await(Class<T> type, Duration timeout, Predicate<List<T>> done,
-      Guard guard) throws Exception {
+  public <T extends SpecificRecord> List<T> await(
+      Class<T> type, Duration timeout, Predicate<List<T>> done, Guard guard) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       List<T> records = decoded(type);
@@ -139,16 +150,21 @@ public final class TopicTail implements AutoCloseable {
       }
       guard.check();
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(topic + ": the awaited records did not arrive within " + timeout + " ("
-            + records.size() + " records read)");
+        throw new IllegalStateException(
+            topic
+                + ": the awaited records did not arrive within "
+                + timeout
+                + " ("
+                + records.size()
+                + " records read)");
       }
       poll(Duration.ofMillis(200));
     }
   }
 
   /** {@link #await(Class, Duration, Predicate, Guard)} without a guard. */
-  public <T extends SpecificRecord> List<T> await(Class<T> type, Duration timeout, Predicate<List<T>> done)
-      throws Exception {
+  public <T extends SpecificRecord> List<T> await(
+      Class<T> type, Duration timeout, Predicate<List<T>> done) throws Exception {
     return await(type, timeout, done, () -> {});
   }
 

@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One model version's vectors of a corpus, as the job emitted them, with exact top-k search by dot product
- * (cosine: the vectors are normalised). Ties keep the corpus order, so a search is deterministic.
+ * One model version's vectors of a corpus, as the job emitted them, with exact top-k search by dot
+ * product (cosine: the vectors are normalised). Ties keep the corpus order, so a search is
+ * deterministic.
  */
 public final class CorpusVectors {
 
@@ -42,7 +43,8 @@ public final class CorpusVectors {
   /** The {@code k} documents most similar to {@code query}, best first. */
   public List<String> topK(float[] query, int k) {
     if (!complete()) {
-      throw new IllegalStateException("only " + vectors.size() + " of " + order.size() + " documents have vectors");
+      throw new IllegalStateException(
+          "only " + vectors.size() + " of " + order.size() + " documents have vectors");
     }
     Map<String, Double> score = new HashMap<>();
     for (String id : order) {

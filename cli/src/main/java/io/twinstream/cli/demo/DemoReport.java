@@ -16,14 +16,16 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * What the demo reports, version by version: the base model's test nDCG@10, then each round's update (status,
- * gate reason, training facts, every metric) with the new version's test nDCG@10 and how long the round took;
- * written as JSON and charted as an HTML page ({@link Chart}). Non-finite numbers are written as null.
+ * What the demo reports, version by version: the base model's test nDCG@10, then each round's
+ * update (status, gate reason, training facts, every metric) with the new version's test nDCG@10
+ * and how long the round took; written as JSON and charted as an HTML page ({@link Chart}).
+ * Non-finite numbers are written as null.
  */
 public final class DemoReport {
 
   /** What the report's metric means. */
-  public static final String METRIC = "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
+  public static final String METRIC =
+      "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
 
   private final List<Map<String, Object>> versions = new ArrayList<>();
 
@@ -34,10 +36,18 @@ public final class DemoReport {
     return row;
   }
 
-  /** A round's row: its update, the new version's test nDCG@10, and feedback-sent-to-update seconds. */
+  /**
+   * A round's row: its update, the new version's test nDCG@10, and feedback-sent-to-update seconds.
+   */
   public Map<String, Object> round(ModelUpdate update, double testNdcg, double roundSeconds) {
-    Map<String, Object> row = row(update.getVersion(), update.getStatus().name(), update.getParentVersion(), testNdcg,
-        update.getMetrics(), update.getReason());
+    Map<String, Object> row =
+        row(
+            update.getVersion(),
+            update.getStatus().name(),
+            update.getParentVersion(),
+            testNdcg,
+            update.getMetrics(),
+            update.getReason());
     row.put("roundSeconds", roundSeconds);
     versions.add(row);
     return row;
@@ -51,16 +61,24 @@ public final class DemoReport {
   /** The console line of a round (what {@code twinstream demo} prints). */
   public static String line(ModelUpdate update, double testNdcg, double roundSeconds) {
     Map<String, Double> m = update.getMetrics();
-    return String.format(Locale.ROOT, "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, "
-        + "training %.1f s of a %.1f s round)", update.getVersion(), update.getStatus(), testNdcg,
-        update.getReason(), m.getOrDefault(FineTuningRound.PAIRS, Double.NaN),
-        m.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN), m.getOrDefault(FineTuningRound.TRAIN_SECONDS,
-            Double.NaN), roundSeconds);
+    return String.format(
+        Locale.ROOT,
+        "version %-24s %-9s test nDCG@10 %.4f  gate: %s  (%.0f pairs, loss %.3f, "
+            + "training %.1f s of a %.1f s round)",
+        update.getVersion(),
+        update.getStatus(),
+        testNdcg,
+        update.getReason(),
+        m.getOrDefault(FineTuningRound.PAIRS, Double.NaN),
+        m.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN),
+        m.getOrDefault(FineTuningRound.TRAIN_SECONDS, Double.NaN),
+        roundSeconds);
   }
 
   /** The console line of the base model. */
   public static String baseLine(String version, double testNdcg) {
-    return String.format(Locale.ROOT, "version %-24s serving   test nDCG@10 %.4f  (base model)", version, testNdcg);
+    return String.format(
+        Locale.ROOT, "version %-24s serving   test nDCG@10 %.4f  (base model)", version, testNdcg);
   }
 
   /**
@@ -69,8 +87,13 @@ public final class DemoReport {
    * @param task what the task was (name, sizes)
    * @param topics records in and out per topic
    */
-  public void write(Path report, Path chart, Map<String, Object> task, Map<String, Object> topics,
-      String registry) throws IOException {
+  public void write(
+      Path report,
+      Path chart,
+      Map<String, Object> task,
+      Map<String, Object> topics,
+      String registry)
+      throws IOException {
     if (report != null) {
       Map<String, Object> doc = new LinkedHashMap<>();
       doc.put("task", task);
@@ -79,7 +102,9 @@ public final class DemoReport {
       doc.put("topics", topics);
       doc.put("registry", registry);
       createParent(report);
-      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(report.toFile(), doc);
+      new ObjectMapper()
+          .enable(SerializationFeature.INDENT_OUTPUT)
+          .writeValue(report.toFile(), doc);
     }
     if (chart != null) {
       createParent(chart);
@@ -89,7 +114,8 @@ public final class DemoReport {
 
   /** The chart's default path: the report's, with {@code .html} instead of {@code .json}. */
   public static Path chartBeside(Path report) {
-    return report.resolveSibling(report.getFileName().toString().replaceFirst("\\.json$", "") + ".html");
+    return report.resolveSibling(
+        report.getFileName().toString().replaceFirst("\\.json$", "") + ".html");
   }
 
   private static void createParent(Path file) throws IOException {
@@ -99,8 +125,13 @@ public final class DemoReport {
     }
   }
 
-  private static Map<String, Object> row(String version, String status, String parent, double testNdcg,
-      Map<String, Double> metrics, String reason) {
+  private static Map<String, Object> row(
+      String version,
+      String status,
+      String parent,
+      double testNdcg,
+      Map<String, Double> metrics,
+      String reason) {
     Map<String, Object> v = new LinkedHashMap<>();
     v.put("version", version);
     v.put("status", status);

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The users of a search application, simulated on a retrieval task: a search is one of the task's traffic
- * queries; the user is shown the serving version's top {@code shown} documents, clicks the first relevant one
- * if it is among them (a positive) and skips the others (hard negatives). Queries are taken in order, round
- * robin, so a simulation is deterministic.
+ * The users of a search application, simulated on a retrieval task: a search is one of the task's
+ * traffic queries; the user is shown the serving version's top {@code shown} documents, clicks the
+ * first relevant one if it is among them (a positive) and skips the others (hard negatives).
+ * Queries are taken in order, round robin, so a simulation is deterministic.
  */
 public final class SimulatedUsers {
 
@@ -39,28 +39,39 @@ public final class SimulatedUsers {
   }
 
   /**
-   * The next {@code searches} searches: queries embedded by {@code encoder} (the serving version), documents
-   * ranked by {@code vectors} (that version's vectors from the job).
+   * The next {@code searches} searches: queries embedded by {@code encoder} (the serving version),
+   * documents ranked by {@code vectors} (that version's vectors from the job).
    *
-   * @return one feedback pair per document shown, searches in order, each search's documents in rank order
+   * @return one feedback pair per document shown, searches in order, each search's documents in
+   *     rank order
    */
-  public List<FeedbackPair> search(int searches, SentenceEncoder encoder, CorpusVectors vectors, Instant now) {
+  public List<FeedbackPair> search(
+      int searches, SentenceEncoder encoder, CorpusVectors vectors, Instant now) {
     List<String> queryIds = new ArrayList<>(searches);
     for (int i = 0; i < searches; i++) {
       queryIds.add(traffic.get(cursor++ % traffic.size()));
     }
-    List<SentenceEmbedding> embedded = encoder.encode(queryIds.stream().map(task.queries()::get).toList());
+    List<SentenceEmbedding> embedded =
+        encoder.encode(queryIds.stream().map(task.queries()::get).toList());
     List<FeedbackPair> out = new ArrayList<>(searches * shown);
     for (int i = 0; i < queryIds.size(); i++) {
       String queryId = queryIds.get(i);
       List<String> top = vectors.topK(embedded.get(i).vector(), shown);
       Map<String, Integer> relevant = task.relevance().getOrDefault(queryId, Map.of());
-      String clicked = top.stream().filter(d -> relevant.getOrDefault(d, 0) > 0).findFirst().orElse(null);
+      String clicked =
+          top.stream().filter(d -> relevant.getOrDefault(d, 0) > 0).findFirst().orElse(null);
       for (String doc : top) {
         boolean click = doc.equals(clicked);
-        out.add(FeedbackPair.newBuilder().setAnchor(task.queries().get(queryId))
-            .setCandidate(task.corpus().get(doc)).setLabel(click ? 1f : 0f).setSource(click ? "click" : "skip")
-            .setEventTime(now).setAnchorId(queryId).setCandidateId(doc).build());
+        out.add(
+            FeedbackPair.newBuilder()
+                .setAnchor(task.queries().get(queryId))
+                .setCandidate(task.corpus().get(doc))
+                .setLabel(click ? 1f : 0f)
+                .setSource(click ? "click" : "skip")
+                .setEventTime(now)
+                .setAnchorId(queryId)
+                .setCandidateId(doc)
+                .build());
       }
     }
     return out;

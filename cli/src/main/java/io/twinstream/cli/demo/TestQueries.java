@@ -10,9 +10,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The demo's report metric: nDCG@10 on test queries that are never trained or gated on. Documents are scored
- * with the vectors the job emitted for the version when given (what a search over the embeddings topic would
- * see), queries and anything else with the version's encoder.
+ * The demo's report metric: nDCG@10 on test queries that are never trained or gated on. Documents
+ * are scored with the vectors the job emitted for the version when given (what a search over the
+ * embeddings topic would see), queries and anything else with the version's encoder.
  */
 public final class TestQueries {
 
@@ -26,28 +26,35 @@ public final class TestQueries {
     task.corpus().forEach((id, text) -> idOfText.putIfAbsent(text, id));
   }
 
-  /** nDCG@10 of the version {@code encoder} serves, with its corpus {@code vectors} (or null: encode them). */
+  /**
+   * nDCG@10 of the version {@code encoder} serves, with its corpus {@code vectors} (or null: encode
+   * them).
+   */
   public double ndcgAt10(SentenceEncoder encoder, CorpusVectors vectors) {
-    return evaluator.evaluate(texts -> {
-      float[][] out = new float[texts.size()][];
-      List<String> toEncode = new ArrayList<>();
-      List<Integer> where = new ArrayList<>();
-      for (int i = 0; i < texts.size(); i++) {
-        String id = idOfText.get(texts.get(i));
-        float[] emitted = vectors == null || id == null ? null : vectors.get(id);
-        if (emitted != null) {
-          out[i] = emitted;
-        } else {
-          toEncode.add(texts.get(i));
-          where.add(i);
-        }
-      }
-      List<SentenceEmbedding> encoded = encoder.encode(toEncode);
-      for (int j = 0; j < encoded.size(); j++) {
-        out[where.get(j)] = encoded.get(j).vector();
-      }
-      return out;
-    }).metrics().get("ndcg@10");
+    return evaluator
+        .evaluate(
+            texts -> {
+              float[][] out = new float[texts.size()][];
+              List<String> toEncode = new ArrayList<>();
+              List<Integer> where = new ArrayList<>();
+              for (int i = 0; i < texts.size(); i++) {
+                String id = idOfText.get(texts.get(i));
+                float[] emitted = vectors == null || id == null ? null : vectors.get(id);
+                if (emitted != null) {
+                  out[i] = emitted;
+                } else {
+                  toEncode.add(texts.get(i));
+                  where.add(i);
+                }
+              }
+              List<SentenceEmbedding> encoded = encoder.encode(toEncode);
+              for (int j = 0; j < encoded.size(); j++) {
+                out[where.get(j)] = encoded.get(j).vector();
+              }
+              return out;
+            })
+        .metrics()
+        .get("ndcg@10");
   }
 
   /** The task. */

@@ -16,20 +16,31 @@ import org.junit.jupiter.api.io.TempDir;
 
 class DemoReportTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @Test
   void theReportHasARowPerVersionWithNullForWhatIsNotANumberAndAChartBesideIt() throws Exception {
     DemoReport report = new DemoReport();
     report.base("base-v", 0.25);
-    ModelUpdate update = ModelUpdate.newBuilder().setVersion("ft-0001").setParentVersion("base-v").setUri("file:/r")
-        .setSha256("").setStatus(ModelStatus.REJECTED)
-        .setMetrics(Map.of("round/pairs", 12.0, "round/last-loss", Double.NaN, "fixed/ndcg@10", 0.2))
-        .setCreatedAt(Instant.EPOCH).setReason("fixed: worse").build();
+    ModelUpdate update =
+        ModelUpdate.newBuilder()
+            .setVersion("ft-0001")
+            .setParentVersion("base-v")
+            .setUri("file:/r")
+            .setSha256("")
+            .setStatus(ModelStatus.REJECTED)
+            .setMetrics(
+                Map.of("round/pairs", 12.0, "round/last-loss", Double.NaN, "fixed/ndcg@10", 0.2))
+            .setCreatedAt(Instant.EPOCH)
+            .setReason("fixed: worse")
+            .build();
     report.round(update, Double.NaN, 3.5);
     Path json = tmp.resolve("out/report.json");
-    report.write(json, DemoReport.chartBeside(json), Map.of("name", "t"), Map.of("dead-letters", Map.of("out", 0)),
+    report.write(
+        json,
+        DemoReport.chartBeside(json),
+        Map.of("name", "t"),
+        Map.of("dead-letters", Map.of("out", 0)),
         "/r");
 
     JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -45,6 +56,8 @@ class DemoReportTest {
     assertEquals(0.2, round.get("metrics").get("fixed/ndcg@10").asDouble());
     assertEquals("fixed: worse", round.get("gate").asText());
     assertTrue(Files.readString(tmp.resolve("out/report.html")).contains("<svg"));
-    assertTrue(DemoReport.line(update, Double.NaN, 3.5).startsWith("version ft-0001                  REJECTED "));
+    assertTrue(
+        DemoReport.line(update, Double.NaN, 3.5)
+            .startsWith("version ft-0001                  REJECTED "));
   }
 }

@@ -20,8 +20,8 @@ class SimulatedUsersTest {
   private static SentenceEncoder encoder;
 
   private static final Map<String, String> CORPUS = new LinkedHashMap<>();
-  private static final Map<String, String> QUERIES = Map.of("q1", "refund for a broken parcel",
-      "q2", "reset my password");
+  private static final Map<String, String> QUERIES =
+      Map.of("q1", "refund for a broken parcel", "q2", "reset my password");
 
   static {
     for (int i = 1; i <= 6; i++) {
@@ -29,8 +29,9 @@ class SimulatedUsersTest {
     }
   }
 
-  private static final RetrievalTask TASK = new RetrievalTask("test", CORPUS, QUERIES,
-      Map.of("q1", Map.of("d3", 1), "q2", Map.of("d6", 1)), Map.of());
+  private static final RetrievalTask TASK =
+      new RetrievalTask(
+          "test", CORPUS, QUERIES, Map.of("q1", Map.of("d3", 1), "q2", Map.of("d6", 1)), Map.of());
 
   @BeforeAll
   static void open() throws Exception {
@@ -42,7 +43,9 @@ class SimulatedUsersTest {
     encoder.close();
   }
 
-  /** Vectors whose similarity to {@code query}'s embedding is exactly the given score (d1 first). */
+  /**
+   * Vectors whose similarity to {@code query}'s embedding is exactly the given score (d1 first).
+   */
   private static CorpusVectors scored(String query, double... scores) {
     float[] q = encoder.encode(QUERIES.get(query)).vector(); // unit length: dot(q, s q) = s
     CorpusVectors vectors = new CorpusVectors(List.copyOf(CORPUS.keySet()));
@@ -60,10 +63,14 @@ class SimulatedUsersTest {
   void theRelevantShownDocumentIsClickedAndTheOthersSkippedInRankOrder() {
     SimulatedUsers users = new SimulatedUsers(TASK, List.of("q1"), 4);
     Instant now = Instant.ofEpochMilli(123);
-    List<FeedbackPair> pairs = users.search(1, encoder, scored("q1", 0.9, 0.1, 0.5, 0.7, 0.3, 0.2), now);
-    assertEquals(List.of("d1", "d4", "d3", "d5"), pairs.stream().map(FeedbackPair::getCandidateId).toList());
+    List<FeedbackPair> pairs =
+        users.search(1, encoder, scored("q1", 0.9, 0.1, 0.5, 0.7, 0.3, 0.2), now);
+    assertEquals(
+        List.of("d1", "d4", "d3", "d5"), pairs.stream().map(FeedbackPair::getCandidateId).toList());
     assertEquals(List.of(0f, 0f, 1f, 0f), pairs.stream().map(FeedbackPair::getLabel).toList());
-    assertEquals(List.of("skip", "skip", "click", "skip"), pairs.stream().map(FeedbackPair::getSource).toList());
+    assertEquals(
+        List.of("skip", "skip", "click", "skip"),
+        pairs.stream().map(FeedbackPair::getSource).toList());
     FeedbackPair click = pairs.get(2);
     assertEquals(QUERIES.get("q1"), click.getAnchor());
     assertEquals("q1", click.getAnchorId());
@@ -74,7 +81,8 @@ class SimulatedUsersTest {
   @Test
   void aRelevantDocumentThatIsNotShownGetsNoClick() {
     SimulatedUsers users = new SimulatedUsers(TASK, List.of("q1"), 2);
-    List<FeedbackPair> pairs = users.search(1, encoder, scored("q1", 0.9, 0.8, 0.1, 0.2, 0.3, 0.4), Instant.EPOCH);
+    List<FeedbackPair> pairs =
+        users.search(1, encoder, scored("q1", 0.9, 0.8, 0.1, 0.2, 0.3, 0.4), Instant.EPOCH);
     assertEquals(List.of("d1", "d2"), pairs.stream().map(FeedbackPair::getCandidateId).toList());
     assertEquals(List.of(0f, 0f), pairs.stream().map(FeedbackPair::getLabel).toList());
   }
@@ -86,6 +94,9 @@ class SimulatedUsersTest {
     List<FeedbackPair> pairs = users.search(3, encoder, vectors, Instant.EPOCH);
     assertEquals(List.of("q1", "q2", "q1"), pairs.stream().map(FeedbackPair::getAnchorId).toList());
     assertEquals(1f, pairs.get(1).getLabel(), "q2's relevant d6 ranks first for q2");
-    assertEquals("q2", users.search(1, encoder, vectors, Instant.EPOCH).get(0).getAnchorId(), "and on from there");
+    assertEquals(
+        "q2",
+        users.search(1, encoder, vectors, Instant.EPOCH).get(0).getAnchorId(),
+        "and on from there");
   }
 }

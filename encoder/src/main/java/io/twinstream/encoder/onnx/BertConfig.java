@@ -12,15 +12,28 @@ package io.twinstream.encoder.onnx;
  * @param typeVocab token type (segment) vocabulary size
  * @param layerNormEpsilon epsilon of the layer normalisations
  */
-public record BertConfig(int layers, int hidden, int heads, int intermediate, int maxPositions, int vocab,
-    int typeVocab, float layerNormEpsilon) {
+public record BertConfig(
+    int layers,
+    int hidden,
+    int heads,
+    int intermediate,
+    int maxPositions,
+    int vocab,
+    int typeVocab,
+    float layerNormEpsilon) {
 
   public BertConfig {
-    if (layers < 1 || hidden < 1 || heads < 1 || intermediate < 1 || maxPositions < 1 || vocab < 1) {
+    if (layers < 1
+        || hidden < 1
+        || heads < 1
+        || intermediate < 1
+        || maxPositions < 1
+        || vocab < 1) {
       throw new IllegalArgumentException("invalid BERT configuration " + this);
     }
     if (hidden % heads != 0) {
-      throw new IllegalArgumentException("hidden size " + hidden + " is not a multiple of " + heads + " heads");
+      throw new IllegalArgumentException(
+          "hidden size " + hidden + " is not a multiple of " + heads + " heads");
     }
   }
 
@@ -31,9 +44,13 @@ public record BertConfig(int layers, int hidden, int heads, int intermediate, in
 
   /** Parameters outside the embedding tables (the ones every token multiplies through). */
   public long nonEmbeddingParameters() {
-    long perLayer = 4L * hidden * hidden + 4L * hidden // q, k, v, out
-        + 2L * hidden * intermediate + intermediate + hidden // feed-forward
-        + 4L * hidden; // two layer norms
+    long perLayer =
+        4L * hidden * hidden
+            + 4L * hidden // q, k, v, out
+            + 2L * hidden * intermediate
+            + intermediate
+            + hidden // feed-forward
+            + 4L * hidden; // two layer norms
     return layers * perLayer;
   }
 }

@@ -8,28 +8,36 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The weights of a BERT-family sentence encoder found in its ONNX graph, under Hugging Face parameter names
- * ({@code encoder.layer.0.attention.self.query.weight}...).
+ * The weights of a BERT-family sentence encoder found in its ONNX graph, under Hugging Face
+ * parameter names ({@code encoder.layer.0.attention.self.query.weight}...).
  *
- * <p>Exporters keep the names of embeddings, biases and layer norms but often store the linear layers'
- * weights as anonymous initializers ({@code onnx::MatMul_787}, in {@code [in, out]} layout). Those are found
- * through the graph: the Add node that consumes {@code <linear>.bias} takes the output of the MatMul whose
- * second input is the weight. Linear weights here keep the ONNX {@code [in, out]} layout; Hugging Face
- * checkpoints store the transpose.
+ * <p>Exporters keep the names of embeddings, biases and layer norms but often store the linear
+ * layers' weights as anonymous initializers ({@code onnx::MatMul_787}, in {@code [in, out]}
+ * layout). Those are found through the graph: the Add node that consumes {@code <linear>.bias}
+ * takes the output of the MatMul whose second input is the weight. Linear weights here keep the
+ * ONNX {@code [in, out]} layout; Hugging Face checkpoints store the transpose.
  */
 public final class BertWeights {
 
   /** The linear layers of one transformer layer, by Hugging Face module path. */
-  public static final List<String> LINEARS = List.of(
-      "attention.self.query", "attention.self.key", "attention.self.value",
-      "attention.output.dense", "intermediate.dense", "output.dense");
+  public static final List<String> LINEARS =
+      List.of(
+          "attention.self.query",
+          "attention.self.key",
+          "attention.self.value",
+          "attention.output.dense",
+          "intermediate.dense",
+          "output.dense");
 
   private final BertConfig config;
   private final String prefix;
   private final Map<String, GraphTensor> tensors;
   private final Map<String, String> onnxNames;
 
-  private BertWeights(BertConfig config, String prefix, Map<String, GraphTensor> tensors,
+  private BertWeights(
+      BertConfig config,
+      String prefix,
+      Map<String, GraphTensor> tensors,
       Map<String, String> onnxNames) {
     this.config = config;
     this.prefix = prefix;
@@ -52,7 +60,10 @@ public final class BertWeights {
     return onnxNames;
   }
 
-  /** The name prefix the exporter put before {@code embeddings.}/{@code encoder.} ("" or e.g. "bert."). */
+  /**
+   * The name prefix the exporter put before {@code embeddings.}/{@code encoder.} ("" or e.g.
+   * "bert.").
+   */
   public String prefix() {
     return prefix;
   }
@@ -80,8 +91,9 @@ public final class BertWeights {
       }
     }
     if (prefix == null) {
-      throw new UnsupportedGraphException("no initializer named *embeddings.word_embeddings.weight: "
-          + "not a BERT-family export with named embeddings");
+      throw new UnsupportedGraphException(
+          "no initializer named *embeddings.word_embeddings.weight: "
+              + "not a BERT-family export with named embeddings");
     }
     List<GraphNode> nodes = model.nodes();
     Map<String, GraphNode> producer = new HashMap<>();
@@ -94,8 +106,13 @@ public final class BertWeights {
     }
     Map<String, GraphTensor> out = new LinkedHashMap<>();
     Map<String, String> onnxNames = new LinkedHashMap<>();
-    for (String name : List.of("embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
-        "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias")) {
+    for (String name :
+        List.of(
+            "embeddings.word_embeddings.weight",
+            "embeddings.position_embeddings.weight",
+            "embeddings.token_type_embeddings.weight",
+            "embeddings.LayerNorm.weight",
+            "embeddings.LayerNorm.bias")) {
       put(out, onnxNames, name, prefix + name, inits);
     }
     int layers = 0;
@@ -103,18 +120,25 @@ public final class BertWeights {
       layers++;
     }
     if (layers == 0) {
-      throw new UnsupportedGraphException("no initializer " + prefix + "encoder.layer.0.attention.self.query.bias");
+      throw new UnsupportedGraphException(
+          "no initializer " + prefix + "encoder.layer.0.attention.self.query.bias");
     }
     for (int l = 0; l < layers; l++) {
       String layer = "encoder.layer." + l + ".";
       for (String linear : LINEARS) {
         String bias = prefix + layer + linear + ".bias";
         String weightName = prefix + layer + linear + ".weight";
-        String weight = inits.containsKey(weightName) ? weightName : matMulWeight(bias, consumers, producer, inits);
+        String weight =
+            inits.containsKey(weightName)
+                ? weightName
+                : matMulWeight(bias, consumers, producer, inits);
         GraphTensor w = inits.get(weight);
         if (w.dataType() != GraphTensor.FLOAT) {
-          throw new UnsupportedGraphException(weight + " is not a float tensor (type " + w.dataType()
-              + "): quantised models are not read here");
+          throw new UnsupportedGraphException(
+              weight
+                  + " is not a float tensor (type "
+                  + w.dataType()
+                  + "): quantised models are not read here");
         }
         put(out, onnxNames, layer + linear + ".weight", weight, inits);
         put(out, onnxNames, layer + linear + ".bias", bias, inits);
@@ -134,43 +158,72 @@ public final class BertWeights {
     requireExactGelu(nodes);
     BertConfig config;
     try {
-      config = new BertConfig(layers, hidden, heads, intermediate, (int) pos.dims()[0], (int) word.dims()[0],
-          (int) type.dims()[0], eps);
+      config =
+          new BertConfig(
+              layers,
+              hidden,
+              heads,
+              intermediate,
+              (int) pos.dims()[0],
+              (int) word.dims()[0],
+              (int) type.dims()[0],
+              eps);
     } catch (IllegalArgumentException e) {
       throw new UnsupportedGraphException(e.getMessage());
     }
     return new BertWeights(config, prefix, out, onnxNames);
   }
 
-  private static void put(Map<String, GraphTensor> out, Map<String, String> onnxNames, String hfName,
-      String onnxName, Map<String, GraphTensor> inits) throws UnsupportedGraphException {
+  private static void put(
+      Map<String, GraphTensor> out,
+      Map<String, String> onnxNames,
+      String hfName,
+      String onnxName,
+      Map<String, GraphTensor> inits)
+      throws UnsupportedGraphException {
     GraphTensor t = inits.get(onnxName);
     if (t == null) {
-      throw new UnsupportedGraphException("no initializer " + onnxName + " (parameter " + hfName + ")");
+      throw new UnsupportedGraphException(
+          "no initializer " + onnxName + " (parameter " + hfName + ")");
     }
     out.put(hfName, t);
     onnxNames.put(hfName, onnxName);
   }
 
   /** The weight of the MatMul whose output is added to {@code bias}. */
-  private static String matMulWeight(String bias, Map<String, List<GraphNode>> consumers,
-      Map<String, GraphNode> producer, Map<String, GraphTensor> inits) throws UnsupportedGraphException {
+  private static String matMulWeight(
+      String bias,
+      Map<String, List<GraphNode>> consumers,
+      Map<String, GraphNode> producer,
+      Map<String, GraphTensor> inits)
+      throws UnsupportedGraphException {
     for (GraphNode add : consumers.getOrDefault(bias, List.of())) {
       if (!add.opType().equals("Add")) {
         continue;
       }
       String other = add.input(0).equals(bias) ? add.input(1) : add.input(0);
       GraphNode matMul = producer.get(other);
-      if (matMul != null && matMul.opType().equals("MatMul") && inits.containsKey(matMul.input(1))) {
+      if (matMul != null
+          && matMul.opType().equals("MatMul")
+          && inits.containsKey(matMul.input(1))) {
         return matMul.input(1);
       }
     }
     throw new UnsupportedGraphException("cannot find the MatMul weight that goes with " + bias);
   }
 
-  /** Heads from the Reshape of the query to [batch, seq, heads, head size]; else from the score scale. */
-  private static int heads(String prefix, List<GraphNode> nodes, Map<String, List<GraphNode>> consumers,
-      Map<String, GraphNode> producer, Map<String, GraphTensor> inits, int hidden) throws UnsupportedGraphException {
+  /**
+   * Heads from the Reshape of the query to [batch, seq, heads, head size]; else from the score
+   * scale.
+   */
+  private static int heads(
+      String prefix,
+      List<GraphNode> nodes,
+      Map<String, List<GraphNode>> consumers,
+      Map<String, GraphNode> producer,
+      Map<String, GraphTensor> inits,
+      int hidden)
+      throws UnsupportedGraphException {
     String bias = prefix + "encoder.layer.0.attention.self.query.bias";
     for (GraphNode add : consumers.getOrDefault(bias, List.of())) {
       for (GraphNode reshape : consumers.getOrDefault(add.output(0), List.of())) {
@@ -190,11 +243,13 @@ public final class BertWeights {
         }
       }
     }
-    throw new UnsupportedGraphException("cannot find the number of attention heads (no Reshape of the query to "
-        + "[batch, sequence, heads, head size] with a constant head count)");
+    throw new UnsupportedGraphException(
+        "cannot find the number of attention heads (no Reshape of the query to "
+            + "[batch, sequence, heads, head size] with a constant head count)");
   }
 
-  private static long[] constantLongs(String name, Map<String, GraphNode> producer, Map<String, GraphTensor> inits) {
+  private static long[] constantLongs(
+      String name, Map<String, GraphNode> producer, Map<String, GraphTensor> inits) {
     GraphTensor t = inits.get(name);
     if (t == null) {
       GraphNode p = producer.get(name);
@@ -205,9 +260,16 @@ public final class BertWeights {
     return t != null && t.dataType() == GraphTensor.INT64 ? t.longs() : null;
   }
 
-  /** Epsilon of the embedding layer norm: an attribute when fused, else the constant added to the variance. */
-  private static float epsilon(String gamma, Map<String, List<GraphNode>> consumers, Map<String, GraphNode> producer,
-      Map<String, GraphTensor> inits, List<GraphNode> nodes) {
+  /**
+   * Epsilon of the embedding layer norm: an attribute when fused, else the constant added to the
+   * variance.
+   */
+  private static float epsilon(
+      String gamma,
+      Map<String, List<GraphNode>> consumers,
+      Map<String, GraphNode> producer,
+      Map<String, GraphTensor> inits,
+      List<GraphNode> nodes) {
     for (GraphNode n : consumers.getOrDefault(gamma, List.of())) {
       if (n.opType().equals("LayerNormalization")) {
         return n.floatAttribute("epsilon", 1e-5f);
@@ -219,7 +281,10 @@ public final class BertWeights {
         if (add != null && add.opType().equals("Add")) {
           for (String in : add.inputs()) {
             GraphNode c = producer.get(in);
-            GraphTensor t = c != null && c.opType().equals("Constant") ? c.tensorAttribute("value") : inits.get(in);
+            GraphTensor t =
+                c != null && c.opType().equals("Constant")
+                    ? c.tensorAttribute("value")
+                    : inits.get(in);
             if (t != null && t.dataType() == GraphTensor.FLOAT && t.size() == 1) {
               return t.floats()[0];
             }
@@ -231,10 +296,16 @@ public final class BertWeights {
   }
 
   private static void requireExactGelu(List<GraphNode> nodes) throws UnsupportedGraphException {
-    boolean erf = nodes.stream().anyMatch(n -> n.opType().equals("Erf") || n.opType().equals("Gelu")
-        || n.opType().equals("BiasGelu"));
+    boolean erf =
+        nodes.stream()
+            .anyMatch(
+                n ->
+                    n.opType().equals("Erf")
+                        || n.opType().equals("Gelu")
+                        || n.opType().equals("BiasGelu"));
     if (!erf) {
-      throw new UnsupportedGraphException("the feed-forward activation is not the exact (erf) GELU");
+      throw new UnsupportedGraphException(
+          "the feed-forward activation is not the exact (erf) GELU");
     }
   }
 }

@@ -8,14 +8,14 @@ import java.util.Map;
 
 /**
  * Builds an inference graph for a BERT encoder out of ONNX Runtime's fused CPU operators: one
- * {@code EmbedLayerNormalization}, then per layer {@code Attention} (query, key and value in one matrix
- * product), {@code MatMul}, {@code SkipLayerNormalization}, {@code MatMul}, {@code BiasGelu}, {@code MatMul},
- * {@code SkipLayerNormalization}. It computes the same function as the exported graph (exact GELU, same
- * epsilon), with far fewer passes over memory.
+ * {@code EmbedLayerNormalization}, then per layer {@code Attention} (query, key and value in one
+ * matrix product), {@code MatMul}, {@code SkipLayerNormalization}, {@code MatMul}, {@code
+ * BiasGelu}, {@code MatMul}, {@code SkipLayerNormalization}. It computes the same function as the
+ * exported graph (exact GELU, same epsilon), with far fewer passes over memory.
  *
- * <p>Inputs and output keep the names of a Hugging Face export: {@code input_ids}, {@code attention_mask},
- * {@code token_type_ids} (int64, {@code [batch, sequence]}, padding on the right) and
- * {@code last_hidden_state} ({@code [batch, sequence, hidden]}).
+ * <p>Inputs and output keep the names of a Hugging Face export: {@code input_ids}, {@code
+ * attention_mask}, {@code token_type_ids} (int64, {@code [batch, sequence]}, padding on the right)
+ * and {@code last_hidden_state} ({@code [batch, sequence, hidden]}).
  */
 public final class FusedBertGraph {
 
@@ -31,55 +31,138 @@ public final class FusedBertGraph {
     model.addGraphValue(true, "input_ids", GraphTensor.INT64, "batch", "sequence");
     model.addGraphValue(true, "attention_mask", GraphTensor.INT64, "batch", "sequence");
     model.addGraphValue(true, "token_type_ids", GraphTensor.INT64, "batch", "sequence");
-    model.addGraphValue(false, "last_hidden_state", GraphTensor.FLOAT, "batch", "sequence", c.hidden());
+    model.addGraphValue(
+        false, "last_hidden_state", GraphTensor.FLOAT, "batch", "sequence", c.hidden());
 
     for (String in : List.of("input_ids", "attention_mask", "token_type_ids")) {
-      nodes.add(GraphNode.of("Cast", "", "cast_" + in, List.of(in), List.of(in + "_i32")).withInt("to", GraphTensor.INT32));
+      nodes.add(
+          GraphNode.of("Cast", "", "cast_" + in, List.of(in), List.of(in + "_i32"))
+              .withInt("to", GraphTensor.INT32));
     }
-    String[] emb = {"embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
-        "embeddings.token_type_embeddings.weight", "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias"};
+    String[] emb = {
+      "embeddings.word_embeddings.weight",
+      "embeddings.position_embeddings.weight",
+      "embeddings.token_type_embeddings.weight",
+      "embeddings.LayerNorm.weight",
+      "embeddings.LayerNorm.bias"
+    };
     for (String e : emb) {
       model.addInitializer(copy(weights.get(e), e));
     }
-    nodes.add(GraphNode.of("EmbedLayerNormalization", MS, "embeddings",
-        List.of("input_ids_i32", "token_type_ids_i32", emb[0], emb[1], emb[2], emb[3], emb[4], "attention_mask_i32"),
-        List.of("hidden_0", "mask_index")).withFloat("epsilon", c.layerNormEpsilon()));
+    nodes.add(
+        GraphNode.of(
+                "EmbedLayerNormalization",
+                MS,
+                "embeddings",
+                List.of(
+                    "input_ids_i32",
+                    "token_type_ids_i32",
+                    emb[0],
+                    emb[1],
+                    emb[2],
+                    emb[3],
+                    emb[4],
+                    "attention_mask_i32"),
+                List.of("hidden_0", "mask_index"))
+            .withFloat("epsilon", c.layerNormEpsilon()));
 
     String x = "hidden_0";
     for (int l = 0; l < c.layers(); l++) {
       String p = "encoder.layer." + l + ".";
       String qkvW = p + "attention.qkv.weight";
       String qkvB = p + "attention.qkv.bias";
-      model.addInitializer(concatColumns(qkvW, c.hidden(), weights.get(p + "attention.self.query.weight"),
-          weights.get(p + "attention.self.key.weight"), weights.get(p + "attention.self.value.weight")));
-      model.addInitializer(concatVectors(qkvB, weights.get(p + "attention.self.query.bias"),
-          weights.get(p + "attention.self.key.bias"), weights.get(p + "attention.self.value.bias")));
-      for (String name : List.of("attention.output.dense.weight", "attention.output.dense.bias",
-          "attention.output.LayerNorm.weight", "attention.output.LayerNorm.bias", "intermediate.dense.weight",
-          "intermediate.dense.bias", "output.dense.weight", "output.dense.bias", "output.LayerNorm.weight",
-          "output.LayerNorm.bias")) {
+      model.addInitializer(
+          concatColumns(
+              qkvW,
+              c.hidden(),
+              weights.get(p + "attention.self.query.weight"),
+              weights.get(p + "attention.self.key.weight"),
+              weights.get(p + "attention.self.value.weight")));
+      model.addInitializer(
+          concatVectors(
+              qkvB,
+              weights.get(p + "attention.self.query.bias"),
+              weights.get(p + "attention.self.key.bias"),
+              weights.get(p + "attention.self.value.bias")));
+      for (String name :
+          List.of(
+              "attention.output.dense.weight",
+              "attention.output.dense.bias",
+              "attention.output.LayerNorm.weight",
+              "attention.output.LayerNorm.bias",
+              "intermediate.dense.weight",
+              "intermediate.dense.bias",
+              "output.dense.weight",
+              "output.dense.bias",
+              "output.LayerNorm.weight",
+              "output.LayerNorm.bias")) {
         model.addInitializer(copy(weights.get(p + name), p + name));
       }
       String attn = p + "attention_out";
-      nodes.add(GraphNode.of("Attention", MS, p + "attention", List.of(x, qkvW, qkvB, "mask_index"), List.of(attn))
-          .withInt("num_heads", c.heads()));
-      nodes.add(GraphNode.of("MatMul", "", p + "attention.output.dense",
-          List.of(attn, p + "attention.output.dense.weight"), List.of(p + "attention_proj")));
+      nodes.add(
+          GraphNode.of(
+                  "Attention",
+                  MS,
+                  p + "attention",
+                  List.of(x, qkvW, qkvB, "mask_index"),
+                  List.of(attn))
+              .withInt("num_heads", c.heads()));
+      nodes.add(
+          GraphNode.of(
+              "MatMul",
+              "",
+              p + "attention.output.dense",
+              List.of(attn, p + "attention.output.dense.weight"),
+              List.of(p + "attention_proj")));
       String x1 = p + "attention_norm";
-      nodes.add(GraphNode.of("SkipLayerNormalization", MS, p + "attention.output.LayerNorm",
-          List.of(p + "attention_proj", x, p + "attention.output.LayerNorm.weight",
-              p + "attention.output.LayerNorm.bias", p + "attention.output.dense.bias"), List.of(x1))
-          .withFloat("epsilon", c.layerNormEpsilon()));
-      nodes.add(GraphNode.of("MatMul", "", p + "intermediate.dense", List.of(x1, p + "intermediate.dense.weight"),
-          List.of(p + "intermediate_mm")));
-      nodes.add(GraphNode.of("BiasGelu", MS, p + "intermediate.act", List.of(p + "intermediate_mm",
-          p + "intermediate.dense.bias"), List.of(p + "intermediate_act")));
-      nodes.add(GraphNode.of("MatMul", "", p + "output.dense", List.of(p + "intermediate_act",
-          p + "output.dense.weight"), List.of(p + "output_mm")));
+      nodes.add(
+          GraphNode.of(
+                  "SkipLayerNormalization",
+                  MS,
+                  p + "attention.output.LayerNorm",
+                  List.of(
+                      p + "attention_proj",
+                      x,
+                      p + "attention.output.LayerNorm.weight",
+                      p + "attention.output.LayerNorm.bias",
+                      p + "attention.output.dense.bias"),
+                  List.of(x1))
+              .withFloat("epsilon", c.layerNormEpsilon()));
+      nodes.add(
+          GraphNode.of(
+              "MatMul",
+              "",
+              p + "intermediate.dense",
+              List.of(x1, p + "intermediate.dense.weight"),
+              List.of(p + "intermediate_mm")));
+      nodes.add(
+          GraphNode.of(
+              "BiasGelu",
+              MS,
+              p + "intermediate.act",
+              List.of(p + "intermediate_mm", p + "intermediate.dense.bias"),
+              List.of(p + "intermediate_act")));
+      nodes.add(
+          GraphNode.of(
+              "MatMul",
+              "",
+              p + "output.dense",
+              List.of(p + "intermediate_act", p + "output.dense.weight"),
+              List.of(p + "output_mm")));
       String next = l == c.layers() - 1 ? "last_hidden_state" : "hidden_" + (l + 1);
-      nodes.add(GraphNode.of("SkipLayerNormalization", MS, p + "output.LayerNorm", List.of(p + "output_mm", x1,
-          p + "output.LayerNorm.weight", p + "output.LayerNorm.bias", p + "output.dense.bias"), List.of(next))
-          .withFloat("epsilon", c.layerNormEpsilon()));
+      nodes.add(
+          GraphNode.of(
+                  "SkipLayerNormalization",
+                  MS,
+                  p + "output.LayerNorm",
+                  List.of(
+                      p + "output_mm",
+                      x1,
+                      p + "output.LayerNorm.weight",
+                      p + "output.LayerNorm.bias",
+                      p + "output.dense.bias"),
+                  List.of(next))
+              .withFloat("epsilon", c.layerNormEpsilon()));
       x = next;
     }
     model.setNodes(nodes);

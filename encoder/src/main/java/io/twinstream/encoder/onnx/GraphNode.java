@@ -34,7 +34,8 @@ public final class GraphNode {
   }
 
   /** A new node. */
-  public static GraphNode of(String opType, String domain, String name, List<String> inputs, List<String> outputs) {
+  public static GraphNode of(
+      String opType, String domain, String name, List<String> inputs, List<String> outputs) {
     ProtoMessage m = new ProtoMessage();
     inputs.forEach(i -> m.addString(INPUT, i));
     outputs.forEach(o -> m.addString(OUTPUT, o));
@@ -58,7 +59,9 @@ public final class GraphNode {
     return proto.string(NAME);
   }
 
-  /** The operator's domain ({@code ""} = ONNX, {@code com.microsoft} = ONNX Runtime contrib ops). */
+  /**
+   * The operator's domain ({@code ""} = ONNX, {@code com.microsoft} = ONNX Runtime contrib ops).
+   */
   public String domain() {
     return proto.string(DOMAIN);
   }
@@ -128,21 +131,32 @@ public final class GraphNode {
     return a == null ? dflt : a.string(ATTR_S);
   }
 
-  /** The tensor value of a {@code Constant} node's {@code value} attribute (or another tensor attribute). */
+  /**
+   * The tensor value of a {@code Constant} node's {@code value} attribute (or another tensor
+   * attribute).
+   */
   public GraphTensor tensorAttribute(String name) {
     ProtoMessage a = attribute(name);
     return a == null || a.message(ATTR_T) == null ? null : new GraphTensor(a.message(ATTR_T));
   }
 
   public GraphNode withInt(String name, long value) {
-    proto.addMessage(ATTRIBUTE, new ProtoMessage().addString(ATTR_NAME, name).addVarint(ATTR_I, value)
-        .addVarint(ATTR_TYPE, TYPE_INT));
+    proto.addMessage(
+        ATTRIBUTE,
+        new ProtoMessage()
+            .addString(ATTR_NAME, name)
+            .addVarint(ATTR_I, value)
+            .addVarint(ATTR_TYPE, TYPE_INT));
     return this;
   }
 
   public GraphNode withFloat(String name, float value) {
-    proto.addMessage(ATTRIBUTE, new ProtoMessage().addString(ATTR_NAME, name).addFloat32(ATTR_F, value)
-        .addVarint(ATTR_TYPE, TYPE_FLOAT));
+    proto.addMessage(
+        ATTRIBUTE,
+        new ProtoMessage()
+            .addString(ATTR_NAME, name)
+            .addFloat32(ATTR_F, value)
+            .addVarint(ATTR_TYPE, TYPE_FLOAT));
     return this;
   }
 
@@ -157,14 +171,24 @@ public final class GraphNode {
   }
 
   public GraphNode withTensor(String name, GraphTensor value) {
-    proto.addMessage(ATTRIBUTE, new ProtoMessage().addString(ATTR_NAME, name).addMessage(ATTR_T, value.proto())
-        .addVarint(ATTR_TYPE, TYPE_TENSOR));
+    proto.addMessage(
+        ATTRIBUTE,
+        new ProtoMessage()
+            .addString(ATTR_NAME, name)
+            .addMessage(ATTR_T, value.proto())
+            .addVarint(ATTR_TYPE, TYPE_TENSOR));
     return this;
   }
 
   @Override
   public String toString() {
-    return opType() + (domain().isEmpty() ? "" : "@" + domain()) + " '" + name() + "' " + inputs() + " -> "
+    return opType()
+        + (domain().isEmpty() ? "" : "@" + domain())
+        + " '"
+        + name()
+        + "' "
+        + inputs()
+        + " -> "
         + outputs();
   }
 }

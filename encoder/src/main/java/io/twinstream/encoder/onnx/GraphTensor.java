@@ -1,14 +1,14 @@
 package io.twinstream.encoder.onnx;
 
-import java.util.Arrays;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 
 /**
- * A tensor ({@code TensorProto}) of an ONNX graph: an initializer or a constant. Reads data stored either
- * as {@code raw_data} (little-endian) or in the typed repeated fields.
+ * A tensor ({@code TensorProto}) of an ONNX graph: an initializer or a constant. Reads data stored
+ * either as {@code raw_data} (little-endian) or in the typed repeated fields.
  */
 public final class GraphTensor {
 
@@ -23,6 +23,7 @@ public final class GraphTensor {
 
   /** ONNX element types ({@code TensorProto.DataType}). */
   public static final int FLOAT = 1;
+
   public static final int UINT8 = 2;
   public static final int INT8 = 3;
   public static final int INT32 = 6;
@@ -100,7 +101,8 @@ public final class GraphTensor {
   /** The element bytes, little-endian, whichever field stores them. */
   public byte[] rawData() {
     if (isExternal()) {
-      throw new UnsupportedOperationException("tensor '" + name() + "' keeps its data in an external file");
+      throw new UnsupportedOperationException(
+          "tensor '" + name() + "' keeps its data in an external file");
     }
     byte[] raw = proto.bytes(RAW_DATA);
     if (raw != null) {
@@ -134,8 +136,9 @@ public final class GraphTensor {
         }
         return b.array();
       }
-      default -> throw new UnsupportedOperationException(
-          "tensor '" + name() + "' has data type " + type + " stored in typed fields");
+      default ->
+          throw new UnsupportedOperationException(
+              "tensor '" + name() + "' has data type " + type + " stored in typed fields");
     }
   }
 
@@ -163,12 +166,19 @@ public final class GraphTensor {
 
   private void requireType(int type) {
     if (dataType() != type) {
-      throw new IllegalStateException("tensor '" + name() + "' has data type " + dataType() + ", not " + type);
+      throw new IllegalStateException(
+          "tensor '" + name() + "' has data type " + dataType() + ", not " + type);
     }
   }
 
   @Override
   public String toString() {
-    return "GraphTensor[" + name() + ", type " + dataType() + ", dims " + Arrays.toString(dims()) + "]";
+    return "GraphTensor["
+        + name()
+        + ", type "
+        + dataType()
+        + ", dims "
+        + Arrays.toString(dims())
+        + "]";
   }
 }

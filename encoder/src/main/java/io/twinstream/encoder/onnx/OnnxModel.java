@@ -1,15 +1,15 @@
 package io.twinstream.encoder.onnx;
 
-import java.util.Collection;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * An ONNX model ({@code ModelProto}) opened for reading and editing the parts Twinstream needs: nodes,
- * initializers, opset imports, graph inputs and outputs. Everything else in the file is carried through
- * unchanged. Field numbers follow the ONNX specification ({@code onnx/onnx.proto}).
+ * An ONNX model ({@code ModelProto}) opened for reading and editing the parts Twinstream needs:
+ * nodes, initializers, opset imports, graph inputs and outputs. Everything else in the file is
+ * carried through unchanged. Field numbers follow the ONNX specification ({@code onnx/onnx.proto}).
  */
 public final class OnnxModel {
 
@@ -51,8 +51,13 @@ public final class OnnxModel {
   public static OnnxModel create(String graphName, long irVersion, Map<String, Long> opsets) {
     ProtoMessage model = new ProtoMessage();
     model.addVarint(MODEL_IR_VERSION, irVersion);
-    opsets.forEach((domain, version) -> model.addMessage(MODEL_OPSET_IMPORT,
-        new ProtoMessage().addString(OPSET_DOMAIN, domain).addVarint(OPSET_VERSION, version)));
+    opsets.forEach(
+        (domain, version) ->
+            model.addMessage(
+                MODEL_OPSET_IMPORT,
+                new ProtoMessage()
+                    .addString(OPSET_DOMAIN, domain)
+                    .addVarint(OPSET_VERSION, version)));
     model.addMessage(MODEL_GRAPH, new ProtoMessage().addString(GRAPH_NAME, graphName));
     return new OnnxModel(model);
   }
@@ -74,7 +79,8 @@ public final class OnnxModel {
   /** Declares an operator set if the model does not import that domain yet. */
   public void importOpset(String domain, long version) {
     if (!opsets().containsKey(domain)) {
-      model.addMessage(MODEL_OPSET_IMPORT,
+      model.addMessage(
+          MODEL_OPSET_IMPORT,
           new ProtoMessage().addString(OPSET_DOMAIN, domain).addVarint(OPSET_VERSION, version));
     }
   }
@@ -138,12 +144,18 @@ public final class OnnxModel {
     return out;
   }
 
-  /** Drops graph outputs other than {@code keep} (their producing nodes stay; ONNX Runtime prunes them). */
+  /**
+   * Drops graph outputs other than {@code keep} (their producing nodes stay; ONNX Runtime prunes
+   * them).
+   */
   public void keepOnlyOutput(String keep) {
     graph.removeMessages(GRAPH_OUTPUT, m -> !m.string(VALUE_INFO_NAME).equals(keep));
   }
 
-  /** Adds a graph input or output of a float/int tensor of the given element type and symbolic or fixed dims. */
+  /**
+   * Adds a graph input or output of a float/int tensor of the given element type and symbolic or
+   * fixed dims.
+   */
   public void addGraphValue(boolean input, String name, int elemType, Object... dims) {
     ProtoMessage shape = new ProtoMessage();
     for (Object d : dims) {
@@ -157,11 +169,14 @@ public final class OnnxModel {
     }
     ProtoMessage tensorType = new ProtoMessage().addVarint(1, elemType).addMessage(2, shape);
     ProtoMessage type = new ProtoMessage().addMessage(1, tensorType);
-    ProtoMessage info = new ProtoMessage().addString(VALUE_INFO_NAME, name).addMessage(VALUE_INFO_TYPE, type);
+    ProtoMessage info =
+        new ProtoMessage().addString(VALUE_INFO_NAME, name).addMessage(VALUE_INFO_TYPE, type);
     graph.addMessage(input ? GRAPH_INPUT : GRAPH_OUTPUT, info);
   }
 
-  /** Removes the intermediate value-info annotations (shape hints), which rewrites can make stale. */
+  /**
+   * Removes the intermediate value-info annotations (shape hints), which rewrites can make stale.
+   */
   public void clearValueInfo() {
     graph.clear(GRAPH_VALUE_INFO);
   }

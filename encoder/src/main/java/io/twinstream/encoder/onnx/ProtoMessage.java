@@ -1,30 +1,34 @@
 package io.twinstream.encoder.onnx;
 
-import java.util.function.Supplier;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 
 /**
- * A protocol-buffers message kept as its list of fields, in wire order, without a schema. Reading and
- * writing back an unchanged message reproduces the same bytes for the fields it holds, so tools can edit a
- * few fields of a large ONNX model and keep everything else exactly as it was.
+ * A protocol-buffers message kept as its list of fields, in wire order, without a schema. Reading
+ * and writing back an unchanged message reproduces the same bytes for the fields it holds, so tools
+ * can edit a few fields of a large ONNX model and keep everything else exactly as it was.
  *
- * <p>Length-delimited fields keep their raw bytes; {@link #message(int)} parses them as nested messages on
- * demand. Mutable; not thread-safe.
+ * <p>Length-delimited fields keep their raw bytes; {@link #message(int)} parses them as nested
+ * messages on demand. Mutable; not thread-safe.
  */
 public final class ProtoMessage {
 
   /** Wire types of the protobuf encoding. */
   static final int VARINT = 0;
+
   static final int FIXED64 = 1;
   static final int LEN = 2;
   static final int FIXED32 = 5;
 
-  /** One field occurrence: its number, wire type and value (a {@code long} or, for LEN, bytes or a message). */
+  /**
+   * One field occurrence: its number, wire type and value (a {@code long} or, for LEN, bytes or a
+   * message).
+   */
   static final class Field {
     final int number;
     final int wireType;
@@ -92,14 +96,16 @@ public final class ProtoMessage {
         case LEN -> {
           long len = readVarint(data, pos, to);
           if (len < 0 || len > to - pos[0]) {
-            throw new MalformedProtoException("field " + number + " claims " + len + " bytes, "
-                + (to - pos[0]) + " left");
+            throw new MalformedProtoException(
+                "field " + number + " claims " + len + " bytes, " + (to - pos[0]) + " left");
           }
           f.bytes = new byte[(int) len];
           System.arraycopy(data, pos[0], f.bytes, 0, (int) len);
           pos[0] += (int) len;
         }
-        default -> throw new MalformedProtoException("unsupported wire type " + wireType + " for field " + number);
+        default ->
+            throw new MalformedProtoException(
+                "unsupported wire type " + wireType + " for field " + number);
       }
       msg.fields.add(f);
     }
@@ -277,7 +283,9 @@ public final class ProtoMessage {
     return this;
   }
 
-  /** Inserts a nested message before the first occurrence of field {@code number} (or appends it). */
+  /**
+   * Inserts a nested message before the first occurrence of field {@code number} (or appends it).
+   */
   public ProtoMessage insertMessageFirst(int number, ProtoMessage value) {
     Field f = new Field(number, LEN);
     f.message = Objects.requireNonNull(value, "value");
@@ -291,13 +299,17 @@ public final class ProtoMessage {
     return this;
   }
 
-  /** Replaces every occurrence of a bytes field by one with {@code value}, at the first one's place. */
+  /**
+   * Replaces every occurrence of a bytes field by one with {@code value}, at the first one's place.
+   */
   public ProtoMessage setBytes(int number, byte[] value) {
-    return replace(number, () -> {
-      Field f = new Field(number, LEN);
-      f.bytes = value;
-      return f;
-    });
+    return replace(
+        number,
+        () -> {
+          Field f = new Field(number, LEN);
+          f.bytes = value;
+          return f;
+        });
   }
 
   /** Replaces every occurrence of a string field by one with {@code value}. */
@@ -307,11 +319,13 @@ public final class ProtoMessage {
 
   /** Replaces every occurrence of a varint field by one with {@code value}. */
   public ProtoMessage setVarint(int number, long value) {
-    return replace(number, () -> {
-      Field f = new Field(number, VARINT);
-      f.scalar = value;
-      return f;
-    });
+    return replace(
+        number,
+        () -> {
+          Field f = new Field(number, VARINT);
+          f.scalar = value;
+          return f;
+        });
   }
 
   private ProtoMessage replace(int number, Supplier<Field> make) {
@@ -343,7 +357,9 @@ public final class ProtoMessage {
     return out;
   }
 
-  /** Encoded size in bytes. Nested messages are sized once per call chain and cached until written. */
+  /**
+   * Encoded size in bytes. Nested messages are sized once per call chain and cached until written.
+   */
   long size() {
     long size = 0;
     for (Field f : fields) {

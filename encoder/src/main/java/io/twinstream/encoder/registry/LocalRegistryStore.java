@@ -21,8 +21,8 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * A registry on a directory the JVM can reach: a local disk or a shared mount (NFS and the like). Renames
- * are atomic ({@code rename(2)}), files and directories are synced after writing.
+ * A registry on a directory the JVM can reach: a local disk or a shared mount (NFS and the like).
+ * Renames are atomic ({@code rename(2)}), files and directories are synced after writing.
  */
 public final class LocalRegistryStore implements RegistryStore {
 
@@ -65,7 +65,8 @@ public final class LocalRegistryStore implements RegistryStore {
     if (!path.startsWith(root) || path.equals(root)) {
       return Optional.empty();
     }
-    return Optional.of(root.relativize(path).toString().replace(path.getFileSystem().getSeparator(), "/"));
+    return Optional.of(
+        root.relativize(path).toString().replace(path.getFileSystem().getSeparator(), "/"));
   }
 
   @Override
@@ -87,9 +88,11 @@ public final class LocalRegistryStore implements RegistryStore {
   public void write(String name, byte[] bytes, boolean overwrite) throws IOException {
     Path path = path(name);
     Files.createDirectories(path.getParent());
-    StandardOpenOption create = overwrite ? StandardOpenOption.CREATE : StandardOpenOption.CREATE_NEW;
-    try (FileChannel channel = FileChannel.open(path, create, StandardOpenOption.TRUNCATE_EXISTING,
-        StandardOpenOption.WRITE)) {
+    StandardOpenOption create =
+        overwrite ? StandardOpenOption.CREATE : StandardOpenOption.CREATE_NEW;
+    try (FileChannel channel =
+        FileChannel.open(
+            path, create, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
       ByteBuffer buffer = ByteBuffer.wrap(bytes);
       while (buffer.hasRemaining()) {
         channel.write(buffer);
@@ -109,7 +112,11 @@ public final class LocalRegistryStore implements RegistryStore {
 
   @Override
   public void append(String name, byte[] bytes) throws IOException {
-    Files.write(path(name), bytes, StandardOpenOption.CREATE, StandardOpenOption.APPEND,
+    Files.write(
+        path(name),
+        bytes,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND,
         StandardOpenOption.SYNC);
   }
 
@@ -134,8 +141,10 @@ public final class LocalRegistryStore implements RegistryStore {
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("The file system of " + root + " cannot rename atomically", e);
     } catch (FileSystemException e) {
-      // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports in several ways
-      if (e instanceof FileAlreadyExistsException || e instanceof DirectoryNotEmptyException
+      // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports in several
+      // ways
+      if (e instanceof FileAlreadyExistsException
+          || e instanceof DirectoryNotEmptyException
           || Files.exists(target)) {
         throw new FileAlreadyExistsException(target.toString(), null, "already exists");
       }

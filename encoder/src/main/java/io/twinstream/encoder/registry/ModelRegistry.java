@@ -2,8 +2,8 @@ package io.twinstream.encoder.registry;
 
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.InvalidBundleException;
-import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.InvalidBundleException.Problem;
+import io.twinstream.encoder.ModelBundle;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
@@ -21,26 +21,29 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Versioned model bundles under one root: {@code ROOT/<version>/{model.onnx, tokenizer.json, manifest.json}},
- * plus {@code ROOT/CURRENT} naming the version that should serve and {@code ROOT/HISTORY} listing the
- * versions made current.
+ * Versioned model bundles under one root: {@code ROOT/<version>/{model.onnx, tokenizer.json,
+ * manifest.json}}, plus {@code ROOT/CURRENT} naming the version that should serve and {@code
+ * ROOT/HISTORY} listing the versions made current.
  *
  * <p>Publishing is atomic. On a store with atomic renames (a local disk or shared mount, {@link
- * LocalRegistryStore}) the bundle is written into a hidden {@code .incoming-*} directory (manifest last),
- * verified by reading it back and renamed into place; two publishers of one version cannot both win. On an
- * object store the files are written in place and verified, and the manifest is written last: a version
- * exists only once its manifest does, so a reader never lists or loads a partial one. Either way, what is
- * loaded is verified against the manifest's checksums, so a damaged or half-written bundle never serves.
+ * LocalRegistryStore}) the bundle is written into a hidden {@code .incoming-*} directory (manifest
+ * last), verified by reading it back and renamed into place; two publishers of one version cannot
+ * both win. On an object store the files are written in place and verified, and the manifest is
+ * written last: a version exists only once its manifest does, so a reader never lists or loads a
+ * partial one. Either way, what is loaded is verified against the manifest's checksums, so a
+ * damaged or half-written bundle never serves.
  *
- * <p>Version names are single path elements ({@link BundleManifest#isValidVersion}) and URIs are resolved
- * only inside the root, so nothing can escape it. Thread-safe.
+ * <p>Version names are single path elements ({@link BundleManifest#isValidVersion}) and URIs are
+ * resolved only inside the root, so nothing can escape it. Thread-safe.
  */
 public final class ModelRegistry {
 
   /** File naming the version that should serve. */
   public static final String CURRENT = "CURRENT";
+
   /** Log of the versions made current: {@code epochMillis<TAB>version} per line. */
   public static final String HISTORY = "HISTORY";
+
   private static final String INCOMING_PREFIX = ".incoming-";
 
   private final RegistryStore store;
@@ -78,12 +81,15 @@ public final class ModelRegistry {
   /**
    * Checks that {@code version} names a version directly under the root.
    *
-   * @throws IllegalArgumentException if the name is not a valid version (which rules out path traversal)
+   * @throws IllegalArgumentException if the name is not a valid version (which rules out path
+   *     traversal)
    */
   public static String checkVersion(String version) {
     if (!BundleManifest.isValidVersion(version)) {
-      throw new IllegalArgumentException("Invalid model version '" + version
-          + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+      throw new IllegalArgumentException(
+          "Invalid model version '"
+              + version
+              + "': use 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     return version;
   }
@@ -94,19 +100,25 @@ public final class ModelRegistry {
   }
 
   /**
-   * The version a URI names, if the URI points to a version directory directly inside this registry.
+   * The version a URI names, if the URI points to a version directory directly inside this
+   * registry.
    *
    * @throws IllegalArgumentException when it points anywhere else
    */
   public String versionOf(URI uri) {
-    String name = store.nameOf(uri).orElseThrow(() ->
-        new IllegalArgumentException("Model URI " + uri + " is outside the registry " + root()));
+    String name =
+        store
+            .nameOf(uri)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "Model URI " + uri + " is outside the registry " + root()));
     if (name.endsWith("/")) {
       name = name.substring(0, name.length() - 1);
     }
     if (!BundleManifest.isValidVersion(name)) {
-      throw new IllegalArgumentException("Model URI " + uri + " is not a version directory of the registry "
-          + root());
+      throw new IllegalArgumentException(
+          "Model URI " + uri + " is not a version directory of the registry " + root());
     }
     return name;
   }
@@ -115,9 +127,10 @@ public final class ModelRegistry {
    * Publishes {@code bundle} under its manifest's version.
    *
    * @return the published bundle as loaded back from the registry
-   * @throws FileAlreadyExistsException if the version is already published (also when another publisher won
-   *     a race for it)
-   * @throws InvalidBundleException if the written bundle does not verify (nothing is published then)
+   * @throws FileAlreadyExistsException if the version is already published (also when another
+   *     publisher won a race for it)
+   * @throws InvalidBundleException if the written bundle does not verify (nothing is published
+   *     then)
    */
   public ModelBundle publish(ModelBundle bundle) throws IOException, InvalidBundleException {
     String version = checkVersion(bundle.version());
@@ -142,7 +155,8 @@ public final class ModelRegistry {
         store.delete(incoming);
       }
     } else {
-      // No atomic rename: write the files in place (overwriting the leftovers of a crashed publisher),
+      // No atomic rename: write the files in place (overwriting the leftovers of a crashed
+      // publisher),
       // verify them, then write the manifest, which makes the version exist.
       for (Map.Entry<String, byte[]> file : files.entrySet()) {
         if (!file.getKey().equals(BundleManifest.FILE_NAME)) {
@@ -152,8 +166,13 @@ public final class ModelRegistry {
       for (Map.Entry<String, String> sum : bundle.manifest().files().entrySet()) {
         String actual = ModelBundle.sha256(store.read(version + "/" + sum.getKey()));
         if (!actual.equals(sum.getValue())) {
-          throw new InvalidBundleException(Problem.CHECKSUM_MISMATCH, describe(version + "/" + sum.getKey()),
-              "read back with SHA-256 " + actual + " instead of " + sum.getValue()
+          throw new InvalidBundleException(
+              Problem.CHECKSUM_MISMATCH,
+              describe(version + "/" + sum.getKey()),
+              "read back with SHA-256 "
+                  + actual
+                  + " instead of "
+                  + sum.getValue()
                   + " (another publisher of the same version, or a faulty store); not published");
         }
       }
@@ -171,15 +190,20 @@ public final class ModelRegistry {
   }
 
   private FileAlreadyExistsException alreadyPublished(String version, String what) {
-    return new FileAlreadyExistsException(describe(version), null, "model version " + version + " " + what);
+    return new FileAlreadyExistsException(
+        describe(version), null, "model version " + version + " " + what);
   }
 
-  /** Manifests of the published versions, oldest first; incomplete or unreadable versions are skipped. */
+  /**
+   * Manifests of the published versions, oldest first; incomplete or unreadable versions are
+   * skipped.
+   */
   public List<BundleManifest> list() throws IOException {
     List<BundleManifest> out = new ArrayList<>();
     for (String name : store.list("")) {
       if (!BundleManifest.isValidVersion(name)) {
-        continue; // incoming (hidden) directories, CURRENT, HISTORY and anything else that is not a version
+        continue; // incoming (hidden) directories, CURRENT, HISTORY and anything else that is not a
+        // version
       }
       String manifest = name + "/" + BundleManifest.FILE_NAME;
       try {
@@ -193,7 +217,8 @@ public final class ModelRegistry {
         throw e;
       }
     }
-    out.sort(Comparator.comparing(BundleManifest::createdAt).thenComparing(BundleManifest::version));
+    out.sort(
+        Comparator.comparing(BundleManifest::createdAt).thenComparing(BundleManifest::version));
     return out;
   }
 
@@ -202,35 +227,44 @@ public final class ModelRegistry {
     try {
       checkVersion(version);
     } catch (IllegalArgumentException e) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, root() + "/" + version, e.getMessage(), e);
+      throw new InvalidBundleException(
+          Problem.UNKNOWN_BUNDLE, root() + "/" + version, e.getMessage(), e);
     }
     boolean exists;
     try {
       exists = store.exists(version + "/" + BundleManifest.FILE_NAME) || store.exists(version);
     } catch (IOException e) {
-      throw new InvalidBundleException(Problem.UNREADABLE, describe(version), "cannot read: " + e, e);
+      throw new InvalidBundleException(
+          Problem.UNREADABLE, describe(version), "cannot read: " + e, e);
     }
     if (!exists) {
-      throw new InvalidBundleException(Problem.UNKNOWN_BUNDLE, describe(version),
-          "no such version in the registry " + root());
+      throw new InvalidBundleException(
+          Problem.UNKNOWN_BUNDLE, describe(version), "no such version in the registry " + root());
     }
     return read(version);
   }
 
   private ModelBundle read(String dir) throws InvalidBundleException {
-    return ModelBundle.read(describe(dir), name -> {
-      String file = dir + "/" + name;
-      try {
-        return store.read(file);
-      } catch (NoSuchFileException | FileNotFoundException e) {
-        throw new InvalidBundleException(Problem.MISSING_FILE, describe(file), "file is missing", e);
-      } catch (IOException | OutOfMemoryError e) {
-        throw new InvalidBundleException(Problem.UNREADABLE, describe(file), "cannot read: " + e, e);
-      }
-    });
+    return ModelBundle.read(
+        describe(dir),
+        name -> {
+          String file = dir + "/" + name;
+          try {
+            return store.read(file);
+          } catch (NoSuchFileException | FileNotFoundException e) {
+            throw new InvalidBundleException(
+                Problem.MISSING_FILE, describe(file), "file is missing", e);
+          } catch (IOException | OutOfMemoryError e) {
+            throw new InvalidBundleException(
+                Problem.UNREADABLE, describe(file), "cannot read: " + e, e);
+          }
+        });
   }
 
-  /** Lower-case hex SHA-256 of {@code version}'s manifest.json (which lists the SHA-256 of every file). */
+  /**
+   * Lower-case hex SHA-256 of {@code version}'s manifest.json (which lists the SHA-256 of every
+   * file).
+   */
   public String manifestSha256(String version) throws IOException {
     return ModelBundle.sha256(store.read(checkVersion(version) + "/" + BundleManifest.FILE_NAME));
   }
@@ -247,17 +281,23 @@ public final class ModelRegistry {
   }
 
   /**
-   * Makes {@code version} the current one (replacing {@code CURRENT}) and logs it in {@code HISTORY}.
+   * Makes {@code version} the current one (replacing {@code CURRENT}) and logs it in {@code
+   * HISTORY}.
    *
    * @throws InvalidBundleException if the version is not published or does not verify
    */
   public void setCurrent(String version) throws IOException, InvalidBundleException {
     load(version);
     store.replace(CURRENT, (version + "\n").getBytes(StandardCharsets.UTF_8));
-    store.append(HISTORY, (System.currentTimeMillis() + "\t" + version + "\n").getBytes(StandardCharsets.UTF_8));
+    store.append(
+        HISTORY,
+        (System.currentTimeMillis() + "\t" + version + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
-  /** The versions made current, oldest first (a version appears again each time it was made current). */
+  /**
+   * The versions made current, oldest first (a version appears again each time it was made
+   * current).
+   */
   public List<String> history() throws IOException {
     String text;
     try {

@@ -10,11 +10,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Builds the {@link ModelUpdate} records that announce a registry's decisions: PROMOTED and ROLLED_BACK
- * (a version must now serve), REJECTED (a candidate that failed its gate, kept for inspection). Verifies the
- * bundle and stamps the update with its URI and manifest SHA-256, which every reader checks before it serves.
- * Side-effect free: moving {@code CURRENT} ({@link ModelRegistry#setCurrent}) and sending the record are the
- * caller's steps (the CLI's {@code ModelUpdateProducer}, the trainer's transactional sink).
+ * Builds the {@link ModelUpdate} records that announce a registry's decisions: PROMOTED and
+ * ROLLED_BACK (a version must now serve), REJECTED (a candidate that failed its gate, kept for
+ * inspection). Verifies the bundle and stamps the update with its URI and manifest SHA-256, which
+ * every reader checks before it serves. Side-effect free: moving {@code CURRENT} ({@link
+ * ModelRegistry#setCurrent}) and sending the record are the caller's steps (the CLI's {@code
+ * ModelUpdateProducer}, the trainer's transactional sink).
  */
 public final class ModelUpdates {
 
@@ -40,29 +41,35 @@ public final class ModelUpdates {
    *
    * @throws InvalidBundleException if the version is not published or does not verify
    */
-  public ModelUpdate promoted(String version, String reason) throws IOException, InvalidBundleException {
+  public ModelUpdate promoted(String version, String reason)
+      throws IOException, InvalidBundleException {
     BundleManifest manifest = registry.load(version).manifest();
     return build(manifest, ModelStatus.PROMOTED, manifest.metrics(), reason);
   }
 
   /** ROLLED_BACK to {@code version} (an earlier one), after verifying its bundle. */
-  public ModelUpdate rolledBack(String version, String reason) throws IOException, InvalidBundleException {
+  public ModelUpdate rolledBack(String version, String reason)
+      throws IOException, InvalidBundleException {
     BundleManifest manifest = registry.load(version).manifest();
     return build(manifest, ModelStatus.ROLLED_BACK, manifest.metrics(), reason);
   }
 
-  /** REJECTED for the published candidate {@code version} (it never serves), with the decision's metrics. */
+  /**
+   * REJECTED for the published candidate {@code version} (it never serves), with the decision's
+   * metrics.
+   */
   public ModelUpdate rejected(String version, Map<String, Double> metrics, String reason)
       throws IOException, InvalidBundleException {
     return build(registry.load(version).manifest(), ModelStatus.REJECTED, metrics, reason);
   }
 
   /**
-   * REJECTED for a round that produced no bundle (nothing to train on, or training diverged): the update names
-   * the version it would have had, with {@code sha256} empty since nothing was published.
+   * REJECTED for a round that produced no bundle (nothing to train on, or training diverged): the
+   * update names the version it would have had, with {@code sha256} empty since nothing was
+   * published.
    */
-  public ModelUpdate rejectedUnpublished(String version, String parentVersion, Map<String, Double> metrics,
-      String reason) {
+  public ModelUpdate rejectedUnpublished(
+      String version, String parentVersion, Map<String, Double> metrics, String reason) {
     return ModelUpdate.newBuilder()
         .setVersion(version)
         .setParentVersion(parentVersion)
@@ -75,8 +82,9 @@ public final class ModelUpdates {
         .build();
   }
 
-  private ModelUpdate build(BundleManifest manifest, ModelStatus status, Map<String, Double> metrics,
-      String reason) throws IOException {
+  private ModelUpdate build(
+      BundleManifest manifest, ModelStatus status, Map<String, Double> metrics, String reason)
+      throws IOException {
     return ModelUpdate.newBuilder()
         .setVersion(manifest.version())
         .setParentVersion(manifest.parentVersion())

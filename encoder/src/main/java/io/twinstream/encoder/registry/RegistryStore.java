@@ -8,13 +8,13 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * The storage under a {@link ModelRegistry}: files addressed by names relative to one root, {@code '/'}
- * separated ({@code "v3/model.onnx"}, {@code "CURRENT"}). The registry validates every name before it reaches
- * a store, so a store never sees {@code ".."} or an absolute name.
+ * The storage under a {@link ModelRegistry}: files addressed by names relative to one root, {@code
+ * '/'} separated ({@code "v3/model.onnx"}, {@code "CURRENT"}). The registry validates every name
+ * before it reaches a store, so a store never sees {@code ".."} or an absolute name.
  *
- * <p>{@link LocalRegistryStore} keeps a registry on a local disk or shared mount, with atomic renames; the
- * stream embedder adds a store over Flink's file systems (HDFS, S3-compatible object stores and whatever else
- * a Flink cluster can reach), which have none.
+ * <p>{@link LocalRegistryStore} keeps a registry on a local disk or shared mount, with atomic
+ * renames; the stream embedder adds a store over Flink's file systems (HDFS, S3-compatible object
+ * stores and whatever else a Flink cluster can reach), which have none.
  */
 public interface RegistryStore {
 
@@ -25,15 +25,16 @@ public interface RegistryStore {
   URI uri(String name);
 
   /**
-   * The name under the root that {@code uri} points to, after normalisation; empty when the URI points
-   * anywhere else (another scheme, host or directory, or out of the root through {@code ".."}).
+   * The name under the root that {@code uri} points to, after normalisation; empty when the URI
+   * points anywhere else (another scheme, host or directory, or out of the root through {@code
+   * ".."}).
    */
   Optional<String> nameOf(URI uri);
 
   /**
-   * Whether {@link #rename} is atomic and refuses an existing target. Registries on such stores publish
-   * into a hidden directory and rename it into place; on other stores (object stores) they write the
-   * manifest last and treat a version without one as absent.
+   * Whether {@link #rename} is atomic and refuses an existing target. Registries on such stores
+   * publish into a hidden directory and rename it into place; on other stores (object stores) they
+   * write the manifest last and treat a version without one as absent.
    */
   boolean supportsAtomicRename();
 
@@ -52,8 +53,8 @@ public interface RegistryStore {
   void write(String name, byte[] bytes, boolean overwrite) throws IOException;
 
   /**
-   * Replaces the small file {@code name} so that a reader sees either the old or the new content where the
-   * store allows it (rename over the old file, or one object PUT).
+   * Replaces the small file {@code name} so that a reader sees either the old or the new content
+   * where the store allows it (rename over the old file, or one object PUT).
    */
   void replace(String name, byte[] bytes) throws IOException;
 
@@ -71,7 +72,10 @@ public interface RegistryStore {
     replace(name, joined);
   }
 
-  /** Names of the entries directly under the directory {@code name} ({@code ""} for the root); none if absent. */
+  /**
+   * Names of the entries directly under the directory {@code name} ({@code ""} for the root); none
+   * if absent.
+   */
   List<String> list(String name) throws IOException;
 
   /**

@@ -1,12 +1,5 @@
 package io.twinstream.encoder.serving;
 
-import java.io.IOException;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Future;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
@@ -14,9 +7,16 @@ import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
+import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -27,15 +27,18 @@ import org.slf4j.LoggerFactory;
  * {@link #onUpdate} for each {@code ModelUpdate} and {@link #swapIfReady()} between two batches.
  *
  * <ul>
- *   <li>A PROMOTED or ROLLED_BACK update newer than the last one applied starts loading the named bundle from
- *       the registry on a background thread: checksums verified, manifest SHA-256 compared with the event's,
- *       dimension compared with the serving model's, session opened. Embedding goes on meanwhile.
- *   <li>{@link #swapIfReady()} switches to the loaded model and closes the old one; it is called only between
- *       batches, so every batch is embedded by exactly one version.
+ *   <li>A PROMOTED or ROLLED_BACK update newer than the last one applied starts loading the named
+ *       bundle from the registry on a background thread: checksums verified, manifest SHA-256
+ *       compared with the event's, dimension compared with the serving model's, session opened.
+ *       Embedding goes on meanwhile.
+ *   <li>{@link #swapIfReady()} switches to the loaded model and closes the old one; it is called
+ *       only between batches, so every batch is embedded by exactly one version.
  *   <li>Older (replayed) updates never take the version back; REJECTED updates never serve.
- *   <li>A bundle outside the registry, that fails to load or verify, or has another dimension is refused:
- *       the old model keeps serving, the refusal is logged and counted ({@link #refusals()}).
- *   <li>If a newer update arrives while a bundle loads, the older load is discarded when it finishes.
+ *   <li>A bundle outside the registry, that fails to load or verify, or has another dimension is
+ *       refused: the old model keeps serving, the refusal is logged and counted ({@link
+ *       #refusals()}).
+ *   <li>If a newer update arrives while a bundle loads, the older load is discarded when it
+ *       finishes.
  * </ul>
  */
 public final class ModelSwitch implements AutoCloseable {
@@ -60,9 +63,12 @@ public final class ModelSwitch implements AutoCloseable {
   private record Loaded(long request, SentenceEncoder encoder, ServingModel model) {}
 
   /** Texts of short to long lengths run through a new session before it serves. */
-  private static final List<String> WARM_UP = List.of("warm up",
-      "A warm-up sentence of a typical length for a message stream.",
-      "A longer warm-up text. ".repeat(8), "The longest warm-up text, near the maximum length. ".repeat(20));
+  private static final List<String> WARM_UP =
+      List.of(
+          "warm up",
+          "A warm-up sentence of a typical length for a message stream.",
+          "A longer warm-up text. ".repeat(8),
+          "The longest warm-up text, near the maximum length. ".repeat(20));
 
   /**
    * @param registry where updates may point; null to refuse every update
@@ -71,22 +77,26 @@ public final class ModelSwitch implements AutoCloseable {
   public ModelSwitch(ModelRegistry registry, EncoderOptions options) {
     this.registry = registry;
     this.options = options;
-    this.closer = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "twinstream-model-closer");
-      t.setDaemon(true);
-      return t;
-    });
-    this.loader = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "twinstream-model-loader");
-      t.setDaemon(true);
-      return t;
-    });
+    this.closer =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "twinstream-model-closer");
+              t.setDaemon(true);
+              return t;
+            });
+    this.loader =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "twinstream-model-loader");
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /**
    * Starts serving synchronously: the restored model if given and loadable, else {@code fallback}
-   * ({@code default}, {@code default-int8}, a bundle directory, or {@code registry} for the registry's
-   * CURRENT version).
+   * ({@code default}, {@code default-int8}, a bundle directory, or {@code registry} for the
+   * registry's CURRENT version).
    *
    * @throws InvalidBundleException if neither can be served
    */
@@ -100,7 +110,10 @@ public final class ModelSwitch implements AutoCloseable {
         return;
       } catch (InvalidBundleException | RuntimeException e) {
         refusals.incrementAndGet();
-        LOG.error("Cannot serve the checkpointed model {}: {}; falling back to '{}'", restored, e.getMessage(),
+        LOG.error(
+            "Cannot serve the checkpointed model {}: {}; falling back to '{}'",
+            restored,
+            e.getMessage(),
             fallback);
       }
     }
@@ -108,17 +121,28 @@ public final class ModelSwitch implements AutoCloseable {
     String location;
     if ("registry".equals(fallback)) {
       if (registry == null) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, "registry",
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.UNKNOWN_BUNDLE,
+            "registry",
             "model 'registry' needs model.registry to be set");
       }
       String current;
       try {
-        current = registry.current().orElseThrow(() -> new InvalidBundleException(
-            InvalidBundleException.Problem.UNKNOWN_BUNDLE, registry.describe(ModelRegistry.CURRENT),
-            "the registry has no current version"));
+        current =
+            registry
+                .current()
+                .orElseThrow(
+                    () ->
+                        new InvalidBundleException(
+                            InvalidBundleException.Problem.UNKNOWN_BUNDLE,
+                            registry.describe(ModelRegistry.CURRENT),
+                            "the registry has no current version"));
       } catch (IOException e) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE,
-            registry.describe(ModelRegistry.CURRENT), e.getMessage(), e);
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.UNREADABLE,
+            registry.describe(ModelRegistry.CURRENT),
+            e.getMessage(),
+            e);
       }
       bundle = registry.load(current);
       location = registry.uri(current).toString();
@@ -126,7 +150,8 @@ public final class ModelSwitch implements AutoCloseable {
       bundle = ModelBundle.resolve(fallback);
       location = bundle.location();
     }
-    serve(SentenceEncoder.open(bundle, options), new ServingModel(bundle.version(), location, "", 0));
+    serve(
+        SentenceEncoder.open(bundle, options), new ServingModel(bundle.version(), location, "", 0));
   }
 
   private void serve(SentenceEncoder next, ServingModel model) {
@@ -134,7 +159,8 @@ public final class ModelSwitch implements AutoCloseable {
     encoder = next;
     serving = model;
     if (old != null) {
-      // No batch uses it any more (batches run on the operator's thread, which is here): free its native
+      // No batch uses it any more (batches run on the operator's thread, which is here): free its
+      // native
       // memory off that thread, so that the next batch does not wait for it.
       try {
         closer.execute(old::close);
@@ -144,7 +170,10 @@ public final class ModelSwitch implements AutoCloseable {
     }
   }
 
-  /** The encoder of the serving model; valid until the next {@link #swapIfReady()} on the same thread. */
+  /**
+   * The encoder of the serving model; valid until the next {@link #swapIfReady()} on the same
+   * thread.
+   */
   public SentenceEncoder encoder() {
     return encoder;
   }
@@ -173,7 +202,11 @@ public final class ModelSwitch implements AutoCloseable {
     }
     long at = update.getCreatedAt().toEpochMilli();
     if (at < lastUpdateAt) {
-      LOG.info("Ignoring {} of {} from {}: a newer update was applied already", status, update.getVersion(), at);
+      LOG.info(
+          "Ignoring {} of {} from {}: a newer update was applied already",
+          status,
+          update.getVersion(),
+          at);
       return;
     }
     lastUpdateAt = at;
@@ -195,18 +228,27 @@ public final class ModelSwitch implements AutoCloseable {
       }
       ModelBundle bundle = loadVerified(uri, sha256, true);
       if (!bundle.version().equals(version)) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.MALFORMED_MANIFEST, uri,
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.MALFORMED_MANIFEST,
+            uri,
             "the bundle's version is " + bundle.version() + ", the update says " + version);
       }
       int dimension = encoder.dimension();
       if (bundle.manifest().dimension() != dimension) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.INVALID_MODEL, uri, "dimension "
-            + bundle.manifest().dimension() + " differs from the serving model's " + dimension
-            + ": vectors of the two could not share a topic");
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.INVALID_MODEL,
+            uri,
+            "dimension "
+                + bundle.manifest().dimension()
+                + " differs from the serving model's "
+                + dimension
+                + ": vectors of the two could not share a topic");
       }
       SentenceEncoder next = SentenceEncoder.open(bundle, options);
-      // The first runs of a fresh ONNX Runtime session allocate its memory arena and are several times
-      // slower than later ones: pay for them here, one text at a time on this thread only (so that the
+      // The first runs of a fresh ONNX Runtime session allocate its memory arena and are several
+      // times
+      // slower than later ones: pay for them here, one text at a time on this thread only (so that
+      // the
       // embedding threads keep their cores), not in the first batches.
       for (String text : WARM_UP) {
         next.encode(text);
@@ -215,21 +257,29 @@ public final class ModelSwitch implements AutoCloseable {
         next.close();
         return;
       }
-      Loaded previous = ready.getAndSet(new Loaded(request, next, new ServingModel(version, uri, sha256, at)));
+      Loaded previous =
+          ready.getAndSet(new Loaded(request, next, new ServingModel(version, uri, sha256, at)));
       if (previous != null) {
         previous.encoder().close();
       }
-      LOG.info("Loaded {} in {} ms; it serves from the next batch", version, (System.nanoTime() - started) / 1_000_000);
+      LOG.info(
+          "Loaded {} in {} ms; it serves from the next batch",
+          version,
+          (System.nanoTime() - started) / 1_000_000);
     } catch (InvalidBundleException | RuntimeException e) {
       refusals.incrementAndGet();
-      LOG.warn("Refused model update to {} ({}): {}; {} keeps serving", version, uri, e.getMessage(),
+      LOG.warn(
+          "Refused model update to {} ({}): {}; {} keeps serving",
+          version,
+          uri,
+          e.getMessage(),
           serving.version);
     }
   }
 
   /**
-   * Loads what {@code location} names: a built-in bundle, a version of the registry (by its URI), or, for a
-   * model the job was configured with ({@code fromUpdate} false), a bundle directory.
+   * Loads what {@code location} names: a built-in bundle, a version of the registry (by its URI),
+   * or, for a model the job was configured with ({@code fromUpdate} false), a bundle directory.
    */
   private ModelBundle loadVerified(String location, String sha256, boolean fromUpdate)
       throws InvalidBundleException {
@@ -238,29 +288,37 @@ public final class ModelSwitch implements AutoCloseable {
       bundle = ModelBundle.builtin(location.substring("builtin:".length()));
     } else if (isUri(location)) {
       if (registry == null) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.UNKNOWN_BUNDLE,
+            location,
             "no model.registry is configured, so no bundle is accepted from an update");
       }
       String version;
       try {
         version = registry.versionOf(URI.create(location));
       } catch (IllegalArgumentException e) {
-        throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location, e.getMessage(), e);
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.UNKNOWN_BUNDLE, location, e.getMessage(), e);
       }
       bundle = registry.load(version);
       if (sha256 != null && !sha256.isEmpty()) {
         try {
           String actual = registry.manifestSha256(version);
           if (!actual.equals(sha256)) {
-            throw new InvalidBundleException(InvalidBundleException.Problem.CHECKSUM_MISMATCH, location
-                + "/manifest.json", "SHA-256 " + actual + " differs from the update's " + sha256);
+            throw new InvalidBundleException(
+                InvalidBundleException.Problem.CHECKSUM_MISMATCH,
+                location + "/manifest.json",
+                "SHA-256 " + actual + " differs from the update's " + sha256);
           }
         } catch (IOException e) {
-          throw new InvalidBundleException(InvalidBundleException.Problem.UNREADABLE, location, e.getMessage(), e);
+          throw new InvalidBundleException(
+              InvalidBundleException.Problem.UNREADABLE, location, e.getMessage(), e);
         }
       }
     } else if (fromUpdate) {
-      throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE, location,
+      throw new InvalidBundleException(
+          InvalidBundleException.Problem.UNKNOWN_BUNDLE,
+          location,
           "an update may only name a built-in bundle or a version URI of the registry");
     } else {
       bundle = ModelBundle.resolve(location);
@@ -268,7 +326,10 @@ public final class ModelSwitch implements AutoCloseable {
     return bundle;
   }
 
-  /** Waits until the most recent load has finished (loaded or refused); for tests and orderly shutdown. */
+  /**
+   * Waits until the most recent load has finished (loaded or refused); for tests and orderly
+   * shutdown.
+   */
   public void awaitLoads(Duration timeout) throws Exception {
     lastLoad.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
   }

@@ -3,9 +3,9 @@ package io.twinstream.encoder.serving;
 import java.util.Objects;
 
 /**
- * Which model an embedding instance serves, as kept in checkpointed state: the version, where its bundle
- * is, the manifest's SHA-256 (empty for built-in bundles) and the time of the update that chose it. A Flink
- * POJO.
+ * Which model an embedding instance serves, as kept in checkpointed state: the version, where its
+ * bundle is, the manifest's SHA-256 (empty for built-in bundles) and the time of the update that
+ * chose it. A Flink POJO.
  */
 public final class ServingModel {
 
@@ -25,8 +25,11 @@ public final class ServingModel {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof ServingModel m && updatedAt == m.updatedAt && Objects.equals(version, m.version)
-        && Objects.equals(location, m.location) && Objects.equals(sha256, m.sha256);
+    return o instanceof ServingModel m
+        && updatedAt == m.updatedAt
+        && Objects.equals(version, m.version)
+        && Objects.equals(location, m.location)
+        && Objects.equals(sha256, m.sha256);
   }
 
   @Override

@@ -1,16 +1,15 @@
 package io.twinstream.encoder.registry;
 
-import java.util.concurrent.ExecutionException;
-import io.twinstream.encoder.BundleManifest;
-import io.twinstream.encoder.InvalidBundleException;
-import io.twinstream.encoder.ModelBundle;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.twinstream.encoder.BundleManifest;
+import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.InvalidBundleException.Problem;
+import io.twinstream.encoder.ModelBundle;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,12 +29,12 @@ class ModelRegistryTest {
 
   private static ModelBundle base;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   @BeforeAll
   static void load() throws Exception {
-    base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8); // the small one: these tests copy it a lot
+    base =
+        ModelBundle.builtin(ModelBundle.DEFAULT_INT8); // the small one: these tests copy it a lot
   }
 
   @Test
@@ -47,7 +47,8 @@ class ModelRegistryTest {
     assertEquals(base.modelBuffer(), loaded.modelBuffer());
     assertEquals(tmp.resolve("registry/v1").toUri(), registry.uri("v1"));
     assertEquals("v1", registry.versionOf(registry.uri("v1")));
-    assertEquals(ModelBundle.sha256(Files.readAllBytes(tmp.resolve("registry/v1/manifest.json"))),
+    assertEquals(
+        ModelBundle.sha256(Files.readAllBytes(tmp.resolve("registry/v1/manifest.json"))),
         registry.manifestSha256("v1"));
   }
 
@@ -55,7 +56,9 @@ class ModelRegistryTest {
   void aVersionIsPublishedOnlyOnce() throws Exception {
     ModelRegistry registry = ModelRegistry.open(tmp);
     registry.publish(base.withVersion("v1", null));
-    var e = assertThrows(FileAlreadyExistsException.class, () -> registry.publish(base.withVersion("v1", null)));
+    var e =
+        assertThrows(
+            FileAlreadyExistsException.class, () -> registry.publish(base.withVersion("v1", null)));
     assertTrue(e.getMessage().contains("already published"), e.getMessage());
   }
 
@@ -67,10 +70,12 @@ class ModelRegistryTest {
     CountDownLatch start = new CountDownLatch(1);
     List<Future<ModelBundle>> results = new ArrayList<>();
     for (int i = 0; i < publishers; i++) {
-      results.add(pool.submit(() -> {
-        start.await();
-        return registry.publish(base.withVersion("race", null));
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                start.await();
+                return registry.publish(base.withVersion("race", null));
+              }));
     }
     start.countDown();
     int won = 0;
@@ -89,7 +94,8 @@ class ModelRegistryTest {
     assertEquals(publishers - 1, lost);
     registry.load("race");
     try (var files = Files.list(tmp)) {
-      assertEquals(List.of("race"), files.map(p -> p.getFileName().toString()).toList(), "no leftovers");
+      assertEquals(
+          List.of("race"), files.map(p -> p.getFileName().toString()).toList(), "no leftovers");
     }
   }
 
@@ -124,8 +130,9 @@ class ModelRegistryTest {
     assertEquals(Problem.MISSING_FILE, e.problem());
     // And a published version damaged afterwards is refused by its checksum.
     Files.write(tmp.resolve("good/tokenizer.json"), "{}".getBytes());
-    assertEquals(Problem.CHECKSUM_MISMATCH, assertThrows(InvalidBundleException.class,
-        () -> registry.load("good")).problem());
+    assertEquals(
+        Problem.CHECKSUM_MISMATCH,
+        assertThrows(InvalidBundleException.class, () -> registry.load("good")).problem());
   }
 
   @Test
@@ -134,13 +141,18 @@ class ModelRegistryTest {
     registry.publish(base.withVersion("v1", null));
     for (String bad : List.of("..", "../etc", "v1/../../x", "/etc/passwd", ".hidden", "a/b", "")) {
       assertThrows(IllegalArgumentException.class, () -> ModelRegistry.checkVersion(bad), bad);
-      assertEquals(Problem.UNKNOWN_BUNDLE, assertThrows(InvalidBundleException.class, () -> registry.load(bad))
-          .problem(), bad);
+      assertEquals(
+          Problem.UNKNOWN_BUNDLE,
+          assertThrows(InvalidBundleException.class, () -> registry.load(bad)).problem(),
+          bad);
     }
-    assertThrows(IllegalArgumentException.class, () -> registry.versionOf(Path.of("/etc/passwd").toUri()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class, () -> registry.versionOf(Path.of("/etc/passwd").toUri()));
+    assertThrows(
+        IllegalArgumentException.class,
         () -> registry.versionOf(tmp.resolve("registry/v1/../../outside").toUri()));
-    assertThrows(IllegalArgumentException.class,
+    assertThrows(
+        IllegalArgumentException.class,
         () -> registry.versionOf(tmp.resolve("registry/v1/model.onnx").toUri()));
     assertThrows(IllegalArgumentException.class, () -> base.withVersion("../escape", null));
   }

@@ -1,12 +1,10 @@
 package io.twinstream.encoder.serving;
 
-import io.twinstream.encoder.BundleWriter;
-import io.twinstream.schemas.TrustedRecords;
-import java.util.ArrayList;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.twinstream.encoder.BundleWriter;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
@@ -14,10 +12,12 @@ import io.twinstream.encoder.TestBundles;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
+import io.twinstream.schemas.TrustedRecords;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -32,8 +32,7 @@ class ModelSwitchTest {
   private static final Duration LOAD = Duration.ofSeconds(60);
   private static ModelBundle base;
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private ModelRegistry registry;
   private ModelSwitch models;
@@ -59,9 +58,16 @@ class ModelSwitchTest {
   }
 
   private ModelUpdate update(String version, ModelStatus status, long at) throws Exception {
-    return ModelUpdate.newBuilder().setVersion(version).setParentVersion(null)
-        .setUri(registry.uri(version).toString()).setSha256(registry.manifestSha256(version)).setStatus(status)
-        .setMetrics(Map.of()).setCreatedAt(Instant.ofEpochMilli(at)).setReason("test").build();
+    return ModelUpdate.newBuilder()
+        .setVersion(version)
+        .setParentVersion(null)
+        .setUri(registry.uri(version).toString())
+        .setSha256(registry.manifestSha256(version))
+        .setStatus(status)
+        .setMetrics(Map.of())
+        .setCreatedAt(Instant.ofEpochMilli(at))
+        .setReason("test")
+        .build();
   }
 
   private static List<Float> embed(ModelSwitch m, String text) {
@@ -140,8 +146,12 @@ class ModelSwitchTest {
   void anUpdatePointingOutsideTheRegistryIsRefused() throws Exception {
     Path outside = tmp.resolve("elsewhere");
     BundleWriter.write(base.withVersion("v9", null), outside.resolve("v9"));
-    ModelUpdate update = ModelUpdate.newBuilder(update("v1", ModelStatus.PROMOTED, 10)).setVersion("v9")
-        .setUri(outside.resolve("v9").toUri().toString()).setSha256("").build();
+    ModelUpdate update =
+        ModelUpdate.newBuilder(update("v1", ModelStatus.PROMOTED, 10))
+            .setVersion("v9")
+            .setUri(outside.resolve("v9").toUri().toString())
+            .setSha256("")
+            .build();
     models.onUpdate(update);
     models.awaitLoads(LOAD);
     assertFalse(models.swapIfReady());
@@ -150,8 +160,10 @@ class ModelSwitchTest {
 
   @Test
   void aManifestThatDiffersFromTheUpdatesChecksumIsRefused() throws Exception {
-    ModelUpdate update = ModelUpdate.newBuilder(update("v2", ModelStatus.PROMOTED, 10)).setSha256("0".repeat(64))
-        .build();
+    ModelUpdate update =
+        ModelUpdate.newBuilder(update("v2", ModelStatus.PROMOTED, 10))
+            .setSha256("0".repeat(64))
+            .build();
     models.onUpdate(update);
     models.awaitLoads(LOAD);
     assertFalse(models.swapIfReady());
@@ -171,7 +183,8 @@ class ModelSwitchTest {
 
   @Test
   void aRestoredServingModelIsServedAgain() throws Exception {
-    ServingModel restored = new ServingModel("v2", registry.uri("v2").toString(), registry.manifestSha256("v2"), 99);
+    ServingModel restored =
+        new ServingModel("v2", registry.uri("v2").toString(), registry.manifestSha256("v2"), 99);
     try (ModelSwitch again = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
       again.start(restored, "default");
       assertEquals(restored, again.serving());

@@ -6,9 +6,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Turns labelled pairs into what a loss needs: for losses trained on (anchor, positive) pairs, the pairs whose
- * label reaches the threshold (the others are dropped); for losses on binary labels, graded labels become 1 at
- * or above the threshold and 0 below. Examples that already fit pass through unchanged.
+ * Turns labelled pairs into what a loss needs: for losses trained on (anchor, positive) pairs, the
+ * pairs whose label reaches the threshold (the others are dropped); for losses on binary labels,
+ * graded labels become 1 at or above the threshold and 0 below. Examples that already fit pass
+ * through unchanged.
  */
 public final class ExampleAdapter {
 
@@ -38,7 +39,8 @@ public final class ExampleAdapter {
         if (e.label() == 0f || e.label() == 1f) {
           out.add(e);
         } else {
-          out.add(TrainingExample.labelled(e.anchor(), e.positive(), e.label() >= threshold ? 1f : 0f));
+          out.add(
+              TrainingExample.labelled(e.anchor(), e.positive(), e.label() >= threshold ? 1f : 0f));
           relabelled++;
         }
       } else {

@@ -17,8 +17,8 @@ import java.util.Locale;
  * Reads training examples from a file, skipping (and reporting) lines it cannot use:
  *
  * <ul>
- *   <li>JSONL, one object per line: {@code {"anchor", "positive"}}, {@code {"anchor", "positive", "negative"}}
- *       or {@code {"sentence1", "sentence2", "label"}} (label 0/1 or a graded score);
+ *   <li>JSONL, one object per line: {@code {"anchor", "positive"}}, {@code {"anchor", "positive",
+ *       "negative"}} or {@code {"sentence1", "sentence2", "label"}} (label 0/1 or a graded score);
  *   <li>the STS benchmark TSV ({@code .tsv}: a header with {@code sentence1}, {@code sentence2} and
  *       {@code score} columns, scores 0-5): labelled pairs whose label is the score divided by 5.
  * </ul>
@@ -40,7 +40,9 @@ public final class TrainingFile {
 
   /** Reads {@code path}: STS TSV if its name ends in {@code .tsv}, JSONL otherwise. */
   public static Contents read(Path path) throws IOException {
-    return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv") ? readSts(path) : readJsonl(path);
+    return path.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".tsv")
+        ? readSts(path)
+        : readJsonl(path);
   }
 
   /** Reads JSONL examples. */
@@ -84,7 +86,8 @@ public final class TrainingFile {
       if (label == null || !label.isNumber() || !Double.isFinite(label.asDouble())) {
         throw new IllegalArgumentException("\"label\" must be a finite number");
       }
-      return TrainingExample.labelled(text(node, "sentence1"), text(node, "sentence2"), label.floatValue());
+      return TrainingExample.labelled(
+          text(node, "sentence1"), text(node, "sentence2"), label.floatValue());
     }
     throw new IllegalArgumentException(
         "expected {\"anchor\",\"positive\"[,\"negative\"]} or {\"sentence1\",\"sentence2\",\"label\"}");
@@ -108,15 +111,18 @@ public final class TrainingFile {
     try (BufferedReader in = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
       String header = in.readLine();
       if (header == null) {
-        throw new IOException(path + ": empty file (expected a header with sentence1, sentence2, score)");
+        throw new IOException(
+            path + ": empty file (expected a header with sentence1, sentence2, score)");
       }
       List<String> columns = List.of(header.split("\t", -1));
       int s1 = columns.indexOf("sentence1");
       int s2 = columns.indexOf("sentence2");
       int score = columns.indexOf("score");
       if (s1 < 0 || s2 < 0 || score < 0) {
-        throw new IOException(path + ":1: the header must name sentence1, sentence2 and score columns; got "
-            + columns);
+        throw new IOException(
+            path
+                + ":1: the header must name sentence1, sentence2 and score columns; got "
+                + columns);
       }
       String line;
       long number = 1;
@@ -127,19 +133,24 @@ public final class TrainingFile {
         }
         String[] cells = line.split("\t", -1);
         if (cells.length != columns.size()) {
-          bad.add(new BadLine(path.toString(), number,
-              cells.length + " tab-separated columns, the header has " + columns.size()));
+          bad.add(
+              new BadLine(
+                  path.toString(),
+                  number,
+                  cells.length + " tab-separated columns, the header has " + columns.size()));
           continue;
         }
         float value;
         try {
           value = Float.parseFloat(cells[score]);
         } catch (NumberFormatException e) {
-          bad.add(new BadLine(path.toString(), number, "score '" + cells[score] + "' is not a number"));
+          bad.add(
+              new BadLine(path.toString(), number, "score '" + cells[score] + "' is not a number"));
           continue;
         }
         if (!(value >= 0 && value <= 5)) {
-          bad.add(new BadLine(path.toString(), number, "score " + cells[score] + " is outside 0-5"));
+          bad.add(
+              new BadLine(path.toString(), number, "score " + cells[score] + " is outside 0-5"));
           continue;
         }
         if (cells[s1].isBlank() || cells[s2].isBlank()) {

@@ -8,9 +8,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Pair classification by cosine similarity: {@code accuracy} at the best threshold, that {@code threshold},
- * and {@code average_precision} (primary) of ranking the pairs by cosine, similar pairs (label 1) being the
- * relevant ones.
+ * Pair classification by cosine similarity: {@code accuracy} at the best threshold, that {@code
+ * threshold}, and {@code average_precision} (primary) of ranking the pairs by cosine, similar pairs
+ * (label 1) being the relevant ones.
  */
 public final class BinaryClassificationEvaluator implements Evaluator {
 
@@ -20,8 +20,13 @@ public final class BinaryClassificationEvaluator implements Evaluator {
 
   public BinaryClassificationEvaluator(List<String> first, List<String> second, boolean[] similar) {
     if (first.size() != second.size() || first.size() != similar.length || similar.length == 0) {
-      throw new IllegalArgumentException("need as many (at least one) first sentences, second sentences and labels: "
-          + first.size() + ", " + second.size() + ", " + similar.length);
+      throw new IllegalArgumentException(
+          "need as many (at least one) first sentences, second sentences and labels: "
+              + first.size()
+              + ", "
+              + second.size()
+              + ", "
+              + similar.length);
     }
     this.first = List.copyOf(first);
     this.second = List.copyOf(second);
@@ -52,7 +57,8 @@ public final class BinaryClassificationEvaluator implements Evaluator {
     for (boolean s : similar) {
       positives += s ? 1 : 0;
     }
-    // Predict "similar" for the top k by score; the best k gives the best accuracy. Ties move together.
+    // Predict "similar" for the top k by score; the best k gives the best accuracy. Ties move
+    // together.
     int hits = 0;
     double apSum = 0;
     int bestCorrect = n - positives; // k = 0: everything predicted dissimilar
@@ -73,7 +79,8 @@ public final class BinaryClassificationEvaluator implements Evaluator {
       int correct = hits + (n - k - (positives - hits));
       if (correct > bestCorrect) {
         bestCorrect = correct;
-        bestThreshold = j + 1 < n ? (scores[order[j]] + scores[order[j + 1]]) / 2 : scores[order[j]] - 1e-6;
+        bestThreshold =
+            j + 1 < n ? (scores[order[j]] + scores[order[j + 1]]) / 2 : scores[order[j]] - 1e-6;
       }
       i = j + 1;
     }

@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * Anything that turns texts into sentence vectors, in order: the serving {@code SentenceEncoder::embed} or the
- * training {@code TwinEncoder::encode}.
+ * Anything that turns texts into sentence vectors, in order: the serving {@code
+ * SentenceEncoder::embed} or the training {@code TwinEncoder::encode}.
  */
 @FunctionalInterface
 public interface Embedder {
@@ -15,7 +15,8 @@ public interface Embedder {
   float[][] embed(List<String> texts);
 
   /**
-   * Embeds {@code texts} in slices of {@code batchSize}, telling {@code progress} how many are done after each.
+   * Embeds {@code texts} in slices of {@code batchSize}, telling {@code progress} how many are done
+   * after each.
    */
   default float[][] embedAll(List<String> texts, int batchSize, IntConsumer progress) {
     List<float[]> out = new ArrayList<>(texts.size());

@@ -5,8 +5,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Named metrics from one evaluation and which of them is primary (the one a promotion gate or a model
- * comparison looks at).
+ * Named metrics from one evaluation and which of them is primary (the one a promotion gate or a
+ * model comparison looks at).
  *
  * @param primary the name of the primary metric; a key of {@code metrics}
  * @param metrics values by name, in a stable order
@@ -16,7 +16,8 @@ public record Evaluation(String primary, Map<String, Double> metrics) {
   public Evaluation {
     metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
     if (!metrics.containsKey(primary)) {
-      throw new IllegalArgumentException("primary metric " + primary + " is not among " + metrics.keySet());
+      throw new IllegalArgumentException(
+          "primary metric " + primary + " is not among " + metrics.keySet());
     }
   }
 

@@ -8,10 +8,10 @@ import java.util.Map;
 import java.util.function.IntConsumer;
 
 /**
- * Semantic search over a corpus: every query's vector is compared by cosine with every document's, and the
- * ranking is scored against relevance judgements — {@code ndcg@10} (primary; graded gains, as pytrec_eval
- * computes it for BEIR), {@code mrr@10}, {@code recall@k} and {@code map@100}, averaged over the queries that
- * have at least one relevant document.
+ * Semantic search over a corpus: every query's vector is compared by cosine with every document's,
+ * and the ranking is scored against relevance judgements — {@code ndcg@10} (primary; graded gains,
+ * as pytrec_eval computes it for BEIR), {@code mrr@10}, {@code recall@k} and {@code map@100},
+ * averaged over the queries that have at least one relevant document.
  */
 public final class RetrievalEvaluator implements Evaluator {
 
@@ -30,7 +30,9 @@ public final class RetrievalEvaluator implements Evaluator {
    * @param queries query text by id; queries without a relevant document are skipped
    * @param relevance per query id, the graded relevance (> 0 = relevant) of documents by id
    */
-  public RetrievalEvaluator(Map<String, String> corpus, Map<String, String> queries,
+  public RetrievalEvaluator(
+      Map<String, String> corpus,
+      Map<String, String> queries,
       Map<String, Map<String, Integer>> relevance) {
     this.docIds = new ArrayList<>(corpus.keySet());
     this.docTexts = new ArrayList<>(corpus.values());
@@ -71,7 +73,8 @@ public final class RetrievalEvaluator implements Evaluator {
   @Override
   public Evaluation evaluate(Embedder embedder) {
     float[][] docs = embedder.embedAll(docTexts, 64, progress);
-    float[][] queries = embedder.embedAll(queryTexts, 64, done -> progress.accept(docs.length + done));
+    float[][] queries =
+        embedder.embedAll(queryTexts, 64, done -> progress.accept(docs.length + done));
     normalize(docs);
     normalize(queries);
     List<List<String>> rankings = new ArrayList<>();
@@ -91,13 +94,20 @@ public final class RetrievalEvaluator implements Evaluator {
       Map<String, Integer> judged = relevance.get(queryIds.get(qi));
       List<String> ranking = rankings.get(qi);
       int relevantCount = (int) judged.values().stream().filter(r -> r > 0).count();
-      // nDCG@10: gain = graded relevance, discount log2(rank + 1); ideal = judgements sorted descending.
+      // nDCG@10: gain = graded relevance, discount log2(rank + 1); ideal = judgements sorted
+      // descending.
       double dcg = 0;
       for (int r = 0; r < Math.min(10, ranking.size()); r++) {
         dcg += Math.max(0, judged.getOrDefault(ranking.get(r), 0)) / log2(r + 2);
       }
-      int[] ideal = judged.values().stream().filter(v -> v > 0).mapToInt(Integer::intValue)
-          .map(v -> -v).sorted().map(v -> -v).toArray();
+      int[] ideal =
+          judged.values().stream()
+              .filter(v -> v > 0)
+              .mapToInt(Integer::intValue)
+              .map(v -> -v)
+              .sorted()
+              .map(v -> -v)
+              .toArray();
       double idcg = 0;
       for (int r = 0; r < Math.min(10, ideal.length); r++) {
         idcg += ideal[r] / log2(r + 2);
@@ -124,7 +134,8 @@ public final class RetrievalEvaluator implements Evaluator {
       }
       for (int k = 0; k < RECALL_AT.length; k++) {
         if (ranking.size() < RECALL_AT[k]) {
-          recall[k] += (double) hits / relevantCount; // fewer documents than k: all of them were retrieved
+          recall[k] +=
+              (double) hits / relevantCount; // fewer documents than k: all of them were retrieved
         }
       }
       map += precisionSum / relevantCount;
@@ -155,7 +166,8 @@ public final class RetrievalEvaluator implements Evaluator {
       order[i] = i;
     }
     // Highest score first; ties by corpus order, so rankings are deterministic.
-    Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : a - b);
+    Arrays.sort(
+        order, (a, b) -> scores[a] != scores[b] ? Double.compare(scores[b], scores[a]) : a - b);
     List<String> out = new ArrayList<>(n);
     for (int i = 0; i < n; i++) {
       out.add(docIds.get(order[i]));

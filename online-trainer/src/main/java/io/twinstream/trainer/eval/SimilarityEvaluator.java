@@ -6,8 +6,9 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Semantic textual similarity: how well the cosine similarity of each pair's vectors ranks the pairs as the
- * gold scores do. Metrics {@code spearman} (primary) and {@code pearson} of cosine vs gold.
+ * Semantic textual similarity: how well the cosine similarity of each pair's vectors ranks the
+ * pairs as the gold scores do. Metrics {@code spearman} (primary) and {@code pearson} of cosine vs
+ * gold.
  */
 public final class SimilarityEvaluator implements Evaluator {
 
@@ -22,8 +23,13 @@ public final class SimilarityEvaluator implements Evaluator {
    */
   public SimilarityEvaluator(List<String> first, List<String> second, double[] gold) {
     if (first.size() != second.size() || first.size() != gold.length) {
-      throw new IllegalArgumentException("need as many first sentences, second sentences and scores: "
-          + first.size() + ", " + second.size() + ", " + gold.length);
+      throw new IllegalArgumentException(
+          "need as many first sentences, second sentences and scores: "
+              + first.size()
+              + ", "
+              + second.size()
+              + ", "
+              + gold.length);
     }
     if (first.size() < 2) {
       throw new IllegalArgumentException("need at least 2 pairs, got " + first.size());

@@ -15,10 +15,10 @@ import java.util.Arrays;
 import java.util.Map;
 
 /**
- * Writes a fine-tuned encoder as a new model bundle: the parent's ONNX graph with every trained initializer
- * replaced (the protobuf is rewritten, nothing else in it changes, so ONNX Runtime and other ONNX tools load it
- * as they loaded the parent), the parent's tokenizer, and a manifest naming the parent version, the training
- * configuration and the evaluation metrics.
+ * Writes a fine-tuned encoder as a new model bundle: the parent's ONNX graph with every trained
+ * initializer replaced (the protobuf is rewritten, nothing else in it changes, so ONNX Runtime and
+ * other ONNX tools load it as they loaded the parent), the parent's tokenizer, and a manifest
+ * naming the parent version, the training configuration and the evaluation metrics.
  */
 public final class BundleExporter {
 
@@ -40,10 +40,16 @@ public final class BundleExporter {
    * @param training training configuration to record (loss, options, data)
    * @param metrics evaluation metrics to record
    * @throws UnsupportedGraphException if the parent's graph has no float BERT weights to replace
-   * @throws IllegalStateException if a trained parameter does not fit the parent's initializer, or is not finite
+   * @throws IllegalStateException if a trained parameter does not fit the parent's initializer, or
+   *     is not finite
    */
-  public ModelBundle export(ModelBundle parent, TwinEncoder trained, String version, Map<String, Object> training,
-      Map<String, Double> metrics) throws UnsupportedGraphException {
+  public ModelBundle export(
+      ModelBundle parent,
+      TwinEncoder trained,
+      String version,
+      Map<String, Object> training,
+      Map<String, Double> metrics)
+      throws UnsupportedGraphException {
     ByteBuffer buffer = parent.modelBuffer();
     byte[] onnx = new byte[buffer.remaining()];
     buffer.get(onnx);
@@ -54,19 +60,38 @@ public final class BundleExporter {
       String onnxName = weights.onnxNames().get(e.getKey());
       GraphTensor target = onnxName == null ? null : initializers.get(onnxName);
       if (target == null) {
-        throw new IllegalStateException("parameter " + e.getKey() + " has no initializer in " + parent.location());
+        throw new IllegalStateException(
+            "parameter " + e.getKey() + " has no initializer in " + parent.location());
       }
       long[] shape = e.getValue().getShape().getShape();
       if (!Arrays.equals(shape, target.dims())) {
-        throw new IllegalStateException("parameter " + e.getKey() + " has shape " + Arrays.toString(shape)
-            + " but initializer " + onnxName + " has " + Arrays.toString(target.dims()));
+        throw new IllegalStateException(
+            "parameter "
+                + e.getKey()
+                + " has shape "
+                + Arrays.toString(shape)
+                + " but initializer "
+                + onnxName
+                + " has "
+                + Arrays.toString(target.dims()));
       }
       target.setRawData(littleEndian(e.getKey(), e.getValue().toFloatArray()));
     }
     BundleManifest p = parent.manifest();
-    BundleManifest manifest = new BundleManifest(BundleManifest.FORMAT, version, p.version(), p.dimension(),
-        p.pooling(), p.normalize(), trained.maxLength(), p.files(), clock.instant(),
-        "fine-tuned from " + p.version() + " by twinstream", training, metrics);
+    BundleManifest manifest =
+        new BundleManifest(
+            BundleManifest.FORMAT,
+            version,
+            p.version(),
+            p.dimension(),
+            p.pooling(),
+            p.normalize(),
+            trained.maxLength(),
+            p.files(),
+            clock.instant(),
+            "fine-tuned from " + p.version() + " by twinstream",
+            training,
+            metrics);
     ByteBuffer tokenizer = parent.tokenizerBuffer();
     byte[] tokenizerBytes = new byte[tokenizer.remaining()];
     tokenizer.get(tokenizerBytes);
@@ -83,7 +108,8 @@ public final class BundleExporter {
   static void requireFinite(String name, float[] values) {
     for (float v : values) {
       if (!Float.isFinite(v)) {
-        throw new IllegalStateException("parameter " + name + " holds a non-finite value; not exported");
+        throw new IllegalStateException(
+            "parameter " + name + " holds a non-finite value; not exported");
       }
     }
   }

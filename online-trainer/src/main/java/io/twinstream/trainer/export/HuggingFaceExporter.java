@@ -19,15 +19,18 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Writes a sentence-transformers model folder that Python's {@code SentenceTransformer(dir)} loads: the weights
- * as {@code model.safetensors} under Hugging Face {@code BertModel} names (linear weights transposed to
- * {@code [out, in]}), {@code config.json}, the tokenizer, {@code modules.json} with Transformer, Pooling and (if
- * the bundle normalises) Normalize modules, {@code 1_Pooling/config.json}, {@code sentence_bert_config.json}, and
- * the bundle's ONNX model under {@code onnx/model.onnx} (which {@code twinstream model import} reads back).
+ * Writes a sentence-transformers model folder that Python's {@code SentenceTransformer(dir)} loads:
+ * the weights as {@code model.safetensors} under Hugging Face {@code BertModel} names (linear
+ * weights transposed to {@code [out, in]}), {@code config.json}, the tokenizer, {@code
+ * modules.json} with Transformer, Pooling and (if the bundle normalises) Normalize modules, {@code
+ * 1_Pooling/config.json}, {@code sentence_bert_config.json}, and the bundle's ONNX model under
+ * {@code onnx/model.onnx} (which {@code twinstream model import} reads back).
  */
 public final class HuggingFaceExporter {
 
-  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  private static final ObjectMapper JSON =
+      new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
   /** For tokenizer.json: kept compact, as tokenizers write it. */
   private static final ObjectMapper COMPACT = new ObjectMapper();
 
@@ -102,13 +105,25 @@ public final class HuggingFaceExporter {
     JSON.writeValue(dir.resolve("tokenizer_config.json").toFile(), tokenizerConfig);
 
     ArrayNode modules = JSON.createArrayNode();
-    modules.addObject().put("idx", 0).put("name", "0").put("path", "")
+    modules
+        .addObject()
+        .put("idx", 0)
+        .put("name", "0")
+        .put("path", "")
         .put("type", "sentence_transformers.models.Transformer");
-    modules.addObject().put("idx", 1).put("name", "1").put("path", "1_Pooling")
+    modules
+        .addObject()
+        .put("idx", 1)
+        .put("name", "1")
+        .put("path", "1_Pooling")
         .put("type", "sentence_transformers.models.Pooling");
     if (m.normalize()) {
       Files.createDirectories(dir.resolve("2_Normalize"));
-      modules.addObject().put("idx", 2).put("name", "2").put("path", "2_Normalize")
+      modules
+          .addObject()
+          .put("idx", 2)
+          .put("name", "2")
+          .put("path", "2_Normalize")
           .put("type", "sentence_transformers.models.Normalize");
     }
     JSON.writeValue(dir.resolve("modules.json").toFile(), modules);

@@ -15,8 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header mapping each
- * tensor name to its dtype, shape and byte range, then the raw little-endian data. Only F32 tensors here.
+ * The safetensors format (Hugging Face): an 8-byte little-endian header length, a JSON header
+ * mapping each tensor name to its dtype, shape and byte range, then the raw little-endian data.
+ * Only F32 tensors here.
  */
 public final class Safetensors {
 
@@ -28,7 +29,8 @@ public final class Safetensors {
   private Safetensors() {}
 
   /** Writes {@code tensors} (in map order) to {@code file}, with {@code metadata} in the header. */
-  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata) throws IOException {
+  public static void write(Path file, Map<String, Tensor> tensors, Map<String, String> metadata)
+      throws IOException {
     ObjectNode header = JSON.createObjectNode();
     ObjectNode meta = header.putObject("__metadata__");
     metadata.forEach(meta::put);
@@ -45,7 +47,10 @@ public final class Safetensors {
       offset = end;
     }
     byte[] json = JSON.writeValueAsBytes(header);
-    int padded = (json.length + 7) / 8 * 8; // the data starts 8-byte aligned; the header is padded with spaces
+    int padded =
+        (json.length + 7)
+            / 8
+            * 8; // the data starts 8-byte aligned; the header is padded with spaces
     byte[] headerBytes = new byte[padded];
     System.arraycopy(json, 0, headerBytes, 0, json.length);
     for (int i = json.length; i < padded; i++) {
@@ -72,7 +77,8 @@ public final class Safetensors {
     if (headerLength < 2 || 8 + headerLength > bytes.length) {
       throw new IOException(file + ": header length " + headerLength + " does not fit the file");
     }
-    JsonNode header = JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
+    JsonNode header =
+        JSON.readTree(new String(bytes, 8, (int) headerLength, StandardCharsets.UTF_8));
     int base = 8 + (int) headerLength;
     Map<String, Tensor> out = new LinkedHashMap<>();
     for (Iterator<Map.Entry<String, JsonNode>> it = header.fields(); it.hasNext(); ) {
@@ -82,7 +88,8 @@ public final class Safetensors {
       }
       JsonNode t = e.getValue();
       if (!"F32".equals(t.path("dtype").asText())) {
-        throw new IOException(file + ": tensor " + e.getKey() + " is " + t.path("dtype").asText() + ", not F32");
+        throw new IOException(
+            file + ": tensor " + e.getKey() + " is " + t.path("dtype").asText() + ", not F32");
       }
       long[] shape = new long[t.path("shape").size()];
       for (int i = 0; i < shape.length; i++) {
@@ -94,8 +101,10 @@ public final class Safetensors {
         throw new IOException(file + ": tensor " + e.getKey() + " has invalid data_offsets");
       }
       float[] values = new float[(int) ((end - begin) / 4)];
-      ByteBuffer.wrap(bytes, base + (int) begin, (int) (end - begin)).order(ByteOrder.LITTLE_ENDIAN)
-          .asFloatBuffer().get(values);
+      ByteBuffer.wrap(bytes, base + (int) begin, (int) (end - begin))
+          .order(ByteOrder.LITTLE_ENDIAN)
+          .asFloatBuffer()
+          .get(values);
       out.put(e.getKey(), new Tensor(shape, values));
     }
     return out;

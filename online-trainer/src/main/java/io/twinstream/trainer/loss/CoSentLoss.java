@@ -1,16 +1,16 @@
 package io.twinstream.trainer.loss;
 
-import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * CoSENT loss for graded similarity labels: every pair of examples whose labels are ordered ({@code label_i <
- * label_j}) should have cosine similarities ordered the same way; {@code log(1 + Σ exp(scale·(cos_i -
- * cos_j)))} over those ordered pairs (Su 2022; sentence-transformers' CoSENTLoss). Only the order of labels
- * matters, so any graded scale works.
+ * CoSENT loss for graded similarity labels: every pair of examples whose labels are ordered ({@code
+ * label_i < label_j}) should have cosine similarities ordered the same way; {@code log(1 + Σ
+ * exp(scale·(cos_i - cos_j)))} over those ordered pairs (Su 2022; sentence-transformers'
+ * CoSENTLoss). Only the order of labels matters, so any graded scale works.
  */
 public final class CoSentLoss implements Loss {
 
@@ -58,8 +58,9 @@ public final class CoSentLoss implements Loss {
         off[i * n + j] = labels[i] < labels[j] ? 0f : -1e12f;
       }
     }
-    NDArray terms = m.zeros(new Shape(1), s.getDataType())
-        .concat(diff.add(m.create(off, new Shape(n, n))).reshape(n * n), 0);
+    NDArray terms =
+        m.zeros(new Shape(1), s.getDataType())
+            .concat(diff.add(m.create(off, new Shape(n, n))).reshape(n * n), 0);
     // log(exp(0) + Σ exp(terms)) = -logSoftmax(terms)[0]
     return terms.logSoftmax(0).get(0).neg();
   }

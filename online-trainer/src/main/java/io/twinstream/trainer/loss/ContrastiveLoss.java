@@ -6,10 +6,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Contrastive loss on the cosine distance {@code d = 1 - cos(a, b)} of labelled pairs: similar pairs (label 1)
- * are pulled together ({@code d²}), dissimilar pairs (label 0) pushed apart until {@code d >= margin}
- * ({@code max(0, margin - d)²}); the mean of half those terms over the batch (Hadsell et al. 2006, as in
- * sentence-transformers' ContrastiveLoss).
+ * Contrastive loss on the cosine distance {@code d = 1 - cos(a, b)} of labelled pairs: similar
+ * pairs (label 1) are pulled together ({@code d²}), dissimilar pairs (label 0) pushed apart until
+ * {@code d >= margin} ({@code max(0, margin - d)²}); the mean of half those terms over the batch
+ * (Hadsell et al. 2006, as in sentence-transformers' ContrastiveLoss).
  */
 public final class ContrastiveLoss implements Loss {
 

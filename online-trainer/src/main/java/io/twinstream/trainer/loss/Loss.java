@@ -5,13 +5,15 @@ import ai.djl.ndarray.NDManager;
 import java.util.Map;
 
 /**
- * A training objective for the twin encoder: a pure function of a batch's sentence embeddings (and labels)
- * to a scalar, differentiable with DJL's autograd. Implementations are immutable and record their
- * hyper-parameters in {@link #config()}, which goes into the manifest of the model they trained.
+ * A training objective for the twin encoder: a pure function of a batch's sentence embeddings (and
+ * labels) to a scalar, differentiable with DJL's autograd. Implementations are immutable and record
+ * their hyper-parameters in {@link #config()}, which goes into the manifest of the model they
+ * trained.
  *
- * <p>Every constant an implementation multiplies or adds is created in {@code manager}, never passed as a Java
- * number: DJL frees the tensor it wraps a Java scalar in right after the operation, which corrupts gradients if
- * a garbage collection runs before the backward pass (docs/stack.md).
+ * <p>Every constant an implementation multiplies or adds is created in {@code manager}, never
+ * passed as a Java number: DJL frees the tensor it wraps a Java scalar in right after the
+ * operation, which corrupts gradients if a garbage collection runs before the backward pass
+ * (docs/stack.md).
  */
 public interface Loss {
 

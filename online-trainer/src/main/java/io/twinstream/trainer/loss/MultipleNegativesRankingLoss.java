@@ -7,12 +7,12 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Multiple negatives ranking loss (in-batch negatives): for each anchor, its positive must score higher than
- * every other positive in the batch and every hard negative. Cross-entropy over {@code scale * cos(anchor_i,
- * candidate_j)}, the candidates being all positives followed by all negatives, the target being {@code j = i}.
- * With {@code symmetric}, the same is also asked from the positives' side (positive {@code i} must pick anchor
- * {@code i} among all anchors) and the two are averaged, as sentence-transformers'
- * MultipleNegativesSymmetricRankingLoss does.
+ * Multiple negatives ranking loss (in-batch negatives): for each anchor, its positive must score
+ * higher than every other positive in the batch and every hard negative. Cross-entropy over {@code
+ * scale * cos(anchor_i, candidate_j)}, the candidates being all positives followed by all
+ * negatives, the target being {@code j = i}. With {@code symmetric}, the same is also asked from
+ * the positives' side (positive {@code i} must pick anchor {@code i} among all anchors) and the two
+ * are averaged, as sentence-transformers' MultipleNegativesSymmetricRankingLoss does.
  */
 public final class MultipleNegativesRankingLoss implements Loss {
 
@@ -55,17 +55,21 @@ public final class MultipleNegativesRankingLoss implements Loss {
 
   @Override
   public NDArray compute(NDManager m, BatchEmbeddings batch) {
-    NDArray candidates = batch.negatives() == null
-        ? batch.positives() : batch.positives().concat(batch.negatives(), 0);
+    NDArray candidates =
+        batch.negatives() == null
+            ? batch.positives()
+            : batch.positives().concat(batch.negatives(), 0);
     NDArray scale = m.create(this.scale);
-    NDArray scores = Similarity.cosineMatrix(m, batch.anchors(), candidates).mul(scale); // [n, n or 2n]
+    NDArray scores =
+        Similarity.cosineMatrix(m, batch.anchors(), candidates).mul(scale); // [n, n or 2n]
     NDArray forward = Similarity.diagonalMean(m, scores.logSoftmax(1)).neg();
     if (!symmetric) {
       return forward;
     }
     long n = batch.size();
-    NDArray backward = Similarity.diagonalMean(m,
-        scores.get(new NDIndex(":, 0:{}", n)).transpose().logSoftmax(1)).neg();
+    NDArray backward =
+        Similarity.diagonalMean(m, scores.get(new NDIndex(":, 0:{}", n)).transpose().logSoftmax(1))
+            .neg();
     return forward.add(backward).div(m.create(2f));
   }
 

@@ -6,10 +6,11 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * Online contrastive loss: the contrastive loss summed over the batch's hard pairs only — positives farther
- * apart than the closest negative, and negatives closer than the farthest positive (with one pair on a side,
- * that side's mean is the threshold instead), as sentence-transformers' OnlineContrastiveLoss selects them.
- * The selection is made on the current distances and is not differentiated.
+ * Online contrastive loss: the contrastive loss summed over the batch's hard pairs only — positives
+ * farther apart than the closest negative, and negatives closer than the farthest positive (with
+ * one pair on a side, that side's mean is the threshold instead), as sentence-transformers'
+ * OnlineContrastiveLoss selects them. The selection is made on the current distances and is not
+ * differentiated.
  */
 public final class OnlineContrastiveLoss implements Loss {
 

@@ -18,12 +18,17 @@ final class Similarity {
     return normalize(m, a).matMul(normalize(m, b).transpose());
   }
 
-  /** {@code [rows]} cosine similarity of row {@code i} of {@code a} with row {@code i} of {@code b}. */
+  /**
+   * {@code [rows]} cosine similarity of row {@code i} of {@code a} with row {@code i} of {@code b}.
+   */
   static NDArray pairCosine(NDManager m, NDArray a, NDArray b) {
     return normalize(m, a).mul(normalize(m, b)).sum(new int[] {1});
   }
 
-  /** {@code [rows]} Euclidean distance of row pairs; a tiny epsilon under the root keeps its gradient finite. */
+  /**
+   * {@code [rows]} Euclidean distance of row pairs; a tiny epsilon under the root keeps its
+   * gradient finite.
+   */
   static NDArray pairEuclidean(NDManager m, NDArray a, NDArray b) {
     NDArray d = a.sub(b);
     return d.mul(d).sum(new int[] {1}).add(m.create(1e-12f)).sqrt();
@@ -31,8 +36,8 @@ final class Similarity {
 
   /** {@code [rows(a), rows(b)]} Euclidean distances. */
   static NDArray euclideanMatrix(NDManager m, NDArray a, NDArray b) {
-    NDArray aa = a.mul(a).sum(new int[] {1}, true);                // [n, 1]
-    NDArray bb = b.mul(b).sum(new int[] {1}, true).transpose();    // [1, k]
+    NDArray aa = a.mul(a).sum(new int[] {1}, true); // [n, 1]
+    NDArray bb = b.mul(b).sum(new int[] {1}, true).transpose(); // [1, k]
     NDArray sq = aa.add(bb).sub(a.matMul(b.transpose()).mul(m.create(2f)));
     return sq.maximum(m.create(0f)).add(m.create(1e-12f)).sqrt();
   }

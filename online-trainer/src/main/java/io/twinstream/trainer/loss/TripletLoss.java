@@ -7,12 +7,13 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Triplet loss {@code max(0, d(anchor, positive) - d(anchor, negative) + margin)}, averaged over the batch.
+ * Triplet loss {@code max(0, d(anchor, positive) - d(anchor, negative) + margin)}, averaged over
+ * the batch.
  *
- * <p>Batch-hard variant: the negative of anchor {@code i} is the closest candidate in the batch that is not its
- * positive — every other example's positive and every hard negative — so plain (anchor, positive) pairs are
- * enough (Hermans et al. 2017, "In Defense of the Triplet Loss", with the batch's other positives as
- * negatives).
+ * <p>Batch-hard variant: the negative of anchor {@code i} is the closest candidate in the batch
+ * that is not its positive — every other example's positive and every hard negative — so plain
+ * (anchor, positive) pairs are enough (Hermans et al. 2017, "In Defense of the Triplet Loss", with
+ * the batch's other positives as negatives).
  */
 public final class TripletLoss implements Loss {
 

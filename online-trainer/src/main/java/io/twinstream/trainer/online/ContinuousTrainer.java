@@ -34,24 +34,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The continuous-learning loop, plain Java and single-threaded from the caller's side (a Flink operator calls
- * every method from its task thread): buffers feedback, starts a {@link FineTuningRound} on a background
- * thread when the {@link TrainingTrigger} fires, publishes the candidate bundle to the registry, and, back on
- * the caller's thread ({@link #poll()}), announces PROMOTED or REJECTED through a {@link
- * ModelUpdatePublisher}.
+ * The continuous-learning loop, plain Java and single-threaded from the caller's side (a Flink
+ * operator calls every method from its task thread): buffers feedback, starts a {@link
+ * FineTuningRound} on a background thread when the {@link TrainingTrigger} fires, publishes the
+ * candidate bundle to the registry, and, back on the caller's thread ({@link #poll()}), announces
+ * PROMOTED or REJECTED through a {@link ModelUpdatePublisher}.
  *
- * <p><b>Exactly-once announcements.</b> The publisher of a Flink job is its transactional Kafka sink, so an
- * announcement becomes visible when the next checkpoint completes, and is discarded if the job fails before.
- * The trainer follows the same rhythm: a promotion moves the registry's {@code CURRENT} only once the
- * checkpoint after its announcement has completed ({@link #checkpointCompleted}); the promotions announced
- * but not yet committed are part of the {@link #snapshot state}.
+ * <p><b>Exactly-once announcements.</b> The publisher of a Flink job is its transactional Kafka
+ * sink, so an announcement becomes visible when the next checkpoint completes, and is discarded if
+ * the job fails before. The trainer follows the same rhythm: a promotion moves the registry's
+ * {@code CURRENT} only once the checkpoint after its announcement has completed ({@link
+ * #checkpointCompleted}); the promotions announced but not yet committed are part of the {@link
+ * #snapshot state}.
  *
- * <p><b>Restarts.</b> {@link #snapshot} is the whole state (buffer, round number, trigger counters, whether a
- * round was running, announced promotions). A round running at the snapshot is redone after a restore, with
- * the same version, sample and seed; a round whose version is already in the registry (it finished after the
- * snapshot) is not trained again: its outcome is read back from the bundle's {@link RoundRecord} and announced
- * unless the publisher already holds a committed update for it (or, for a promotion, the registry's
- * {@code HISTORY} has it).
+ * <p><b>Restarts.</b> {@link #snapshot} is the whole state (buffer, round number, trigger counters,
+ * whether a round was running, announced promotions). A round running at the snapshot is redone
+ * after a restore, with the same version, sample and seed; a round whose version is already in the
+ * registry (it finished after the snapshot) is not trained again: its outcome is read back from the
+ * bundle's {@link RoundRecord} and announced unless the publisher already holds a committed update
+ * for it (or, for a promotion, the registry's {@code HISTORY} has it).
  */
 public final class ContinuousTrainer implements AutoCloseable {
 
@@ -59,12 +60,14 @@ public final class ContinuousTrainer implements AutoCloseable {
 
   /** Metric names of the buffer's facts recorded with each round. */
   public static final String BUFFER_TRAINING = "buffer/training";
+
   public static final String BUFFER_HELD_OUT = "buffer/held-out";
   public static final String BUFFER_RECEIVED = "buffer/received";
 
   /**
-   * DJL's PyTorch engine allows one gradient collector per process, so rounds of every trainer in this JVM
-   * (two jobs in one MiniCluster, or an abandoned round still finishing its step) run one at a time.
+   * DJL's PyTorch engine allows one gradient collector per process, so rounds of every trainer in
+   * this JVM (two jobs in one MiniCluster, or an abandoned round still finishing its step) run one
+   * at a time.
    */
   private static final ReentrantLock TRAINING = new ReentrantLock();
 
@@ -78,7 +81,10 @@ public final class ContinuousTrainer implements AutoCloseable {
     }
   }
 
-  /** A finished round: its report, and the update still to publish (null when it was published already). */
+  /**
+   * A finished round: its report, and the update still to publish (null when it was published
+   * already).
+   */
   private record Finished(RoundReport report, ModelUpdate toPublish) {}
 
   private final TrainerSettings settings;
@@ -114,10 +120,17 @@ public final class ContinuousTrainer implements AutoCloseable {
    * @param restored the state to continue from, or null for a fresh start
    * @param observer hears rounds, or null
    * @param nowMillis the time now (the time trigger counts from here on a fresh start)
-   * @throws IOException when the registry cannot be read, or a committed promotion cannot be made current
+   * @throws IOException when the registry cannot be read, or a committed promotion cannot be made
+   *     current
    */
-  public ContinuousTrainer(TrainerSettings settings, ModelRegistry registry, Evaluator fixedTask,
-      ModelUpdatePublisher publisher, TrainerState restored, RoundObserver observer, long nowMillis)
+  public ContinuousTrainer(
+      TrainerSettings settings,
+      ModelRegistry registry,
+      Evaluator fixedTask,
+      ModelUpdatePublisher publisher,
+      TrainerState restored,
+      RoundObserver observer,
+      long nowMillis)
       throws IOException {
     this.settings = settings;
     this.registry = registry;
@@ -125,27 +138,35 @@ public final class ContinuousTrainer implements AutoCloseable {
     this.publisher = publisher;
     this.fixedTask = fixedTask;
     this.observer = observer == null ? new RoundObserver() {} : observer;
-    this.worker = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "twinstream-trainer-round");
-      t.setDaemon(true);
-      return t;
-    });
+    this.worker =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "twinstream-trainer-round");
+              t.setDaemon(true);
+              return t;
+            });
     if (restored == null) {
       buffer = new ReplayBuffer(settings.capacity(), settings.holdoutShare(), settings.halfLife());
       round = nextRoundAfterRegistry();
       lastRoundMillis = nowMillis;
     } else {
-      buffer = ReplayBuffer.restore(restored.buffer(), settings.capacity(), settings.holdoutShare(),
-          settings.halfLife());
+      buffer =
+          ReplayBuffer.restore(
+              restored.buffer(), settings.capacity(), settings.holdoutShare(), settings.halfLife());
       round = restored.round();
       newPairs = restored.newPairs();
       lastRoundMillis = restored.lastRoundMillis();
-      // Announced before the checkpoint we restore from, so committed with it: make them current now.
+      // Announced before the checkpoint we restore from, so committed with it: make them current
+      // now.
       for (String version : restored.announcedPromotions()) {
         makeCurrent(version);
       }
-      LOG.info("Trainer restored: {} feedback pairs buffered ({} held out), next round {}{}", buffer.trainingSize(),
-          buffer.heldOutSize(), version(round), restored.roundRunning() ? " (interrupted: redoing it)" : "");
+      LOG.info(
+          "Trainer restored: {} feedback pairs buffered ({} held out), next round {}{}",
+          buffer.trainingSize(),
+          buffer.heldOutSize(),
+          version(round),
+          restored.roundRunning() ? " (interrupted: redoing it)" : "");
       if (restored.roundRunning()) {
         start();
       }
@@ -176,15 +197,21 @@ public final class ContinuousTrainer implements AutoCloseable {
     return buffer.offer(feedback);
   }
 
-  /** Starts a round if none runs, the trigger is due and there is something to evaluate on; true if started. */
+  /**
+   * Starts a round if none runs, the trigger is due and there is something to evaluate on; true if
+   * started.
+   */
   public boolean maybeStart(long nowMillis) {
-    if (running != null || closed || !settings.trigger().due(newPairs, lastRoundMillis, nowMillis)) {
+    if (running != null
+        || closed
+        || !settings.trigger().due(newPairs, lastRoundMillis, nowMillis)) {
       return false;
     }
     if (fixedTask == null && !heldOutHasAClick(nowMillis)) {
       if (!waitingForHeldOutLogged) {
-        LOG.info("A round is due but no held-out feedback has a positive yet (and no fixed evaluation set is "
-            + "given): waiting for one");
+        LOG.info(
+            "A round is due but no held-out feedback has a positive yet (and no fixed evaluation set is "
+                + "given): waiting for one");
         waitingForHeldOutLogged = true;
       }
       return false;
@@ -196,7 +223,10 @@ public final class ContinuousTrainer implements AutoCloseable {
     return true;
   }
 
-  /** Whether held-out feedback has a positive; rechecked at most once a second (it walks the held-out side). */
+  /**
+   * Whether held-out feedback has a positive; rechecked at most once a second (it walks the
+   * held-out side).
+   */
   private boolean heldOutHasAClick(long nowMillis) {
     if (heldOutChecked && nowMillis - heldOutCheckedAt < 1_000) {
       return false;
@@ -215,11 +245,16 @@ public final class ContinuousTrainer implements AutoCloseable {
     facts.put(BUFFER_HELD_OUT, (double) buffer.heldOutSize());
     facts.put(BUFFER_RECEIVED, (double) buffer.received());
     long seed = settings.seed() + round;
-    // A promotion announced but not yet committed serves as soon as it is: train from it, not from CURRENT.
+    // A promotion announced but not yet committed serves as soon as it is: train from it, not from
+    // CURRENT.
     String parent = announced.isEmpty() ? null : announced.get(announced.size() - 1).version;
     roundsStarted++;
     runningVersion = version;
-    LOG.info("Round {} starts: {} sampled pairs, {} held out", version, sample.size(), buffer.heldOutSize());
+    LOG.info(
+        "Round {} starts: {} sampled pairs, {} held out",
+        version,
+        sample.size(),
+        buffer.heldOutSize());
     running = worker.submit(() -> runRound(version, parent, sample, heldOut, facts, seed));
   }
 
@@ -242,11 +277,13 @@ public final class ContinuousTrainer implements AutoCloseable {
   }
 
   /**
-   * Collects a finished round, if any: announces its outcome through the publisher (on this thread), updates
-   * the counters and moves to the next round number.
+   * Collects a finished round, if any: announces its outcome through the publisher (on this
+   * thread), updates the counters and moves to the next round number.
    *
-   * @return the report, or empty while none finished (or the round failed: it is logged, counted, not redone)
-   * @throws UncheckedIOException when the publisher fails; the round stays uncollected, so a restart redoes it
+   * @return the report, or empty while none finished (or the round failed: it is logged, counted,
+   *     not redone)
+   * @throws UncheckedIOException when the publisher fails; the round stays uncollected, so a
+   *     restart redoes it
    */
   public Optional<RoundReport> poll() {
     if (running == null || !running.isDone()) {
@@ -272,7 +309,8 @@ public final class ContinuousTrainer implements AutoCloseable {
       try {
         publisher.publish(update);
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot announce round " + update.getVersion() + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "Cannot announce round " + update.getVersion() + ": " + e.getMessage(), e);
       }
       if (update.getStatus() == ModelStatus.PROMOTED) {
         announced.add(new Announced(update.getVersion()));
@@ -286,8 +324,13 @@ public final class ContinuousTrainer implements AutoCloseable {
     } else {
       roundsRejected++;
     }
-    LOG.info("Round {} {}{}: {}", report.version(), report.promoted() ? "PROMOTED" : "REJECTED",
-        report.recovered() ? " (recovered after a restart" + (update == null ? ", announced before)" : ")") : "",
+    LOG.info(
+        "Round {} {}{}: {}",
+        report.version(),
+        report.promoted() ? "PROMOTED" : "REJECTED",
+        report.recovered()
+            ? " (recovered after a restart" + (update == null ? ", announced before)" : ")")
+            : "",
         report.reason());
     observer.roundFinished(report);
     return Optional.of(report);
@@ -308,12 +351,14 @@ public final class ContinuousTrainer implements AutoCloseable {
       }
       promotions.add(a.version);
     }
-    return new TrainerState(buffer.snapshot(), round, newPairs, lastRoundMillis, running != null, promotions);
+    return new TrainerState(
+        buffer.snapshot(), round, newPairs, lastRoundMillis, running != null, promotions);
   }
 
   /**
-   * Checkpoint {@code checkpointId} completed: the promotions announced before it are committed, so the
-   * registry's {@code CURRENT} moves to them. A move that fails is logged and retried at the next completion.
+   * Checkpoint {@code checkpointId} completed: the promotions announced before it are committed, so
+   * the registry's {@code CURRENT} moves to them. A move that fails is logged and retried at the
+   * next completion.
    */
   public void checkpointCompleted(long checkpointId) {
     for (Iterator<Announced> it = announced.iterator(); it.hasNext(); ) {
@@ -325,14 +370,20 @@ public final class ContinuousTrainer implements AutoCloseable {
         makeCurrent(a.version);
         it.remove();
       } catch (IOException e) {
-        LOG.warn("Cannot make {} current in {} yet (retried after the next checkpoint): {}", a.version,
-            registry.root(), e.getMessage());
+        LOG.warn(
+            "Cannot make {} current in {} yet (retried after the next checkpoint): {}",
+            a.version,
+            registry.root(),
+            e.getMessage());
         break;
       }
     }
   }
 
-  /** Moves {@code CURRENT} to an announced, committed promotion, unless {@code HISTORY} shows that was done. */
+  /**
+   * Moves {@code CURRENT} to an announced, committed promotion, unless {@code HISTORY} shows that
+   * was done.
+   */
   private void makeCurrent(String version) throws IOException {
     if (registry.history().contains(version)) {
       return;
@@ -340,14 +391,21 @@ public final class ContinuousTrainer implements AutoCloseable {
     try {
       registry.setCurrent(version);
     } catch (InvalidBundleException e) {
-      throw new IOException("promoted version " + version + " no longer verifies: " + e.getMessage(), e);
+      throw new IOException(
+          "promoted version " + version + " no longer verifies: " + e.getMessage(), e);
     }
     LOG.info("{} is CURRENT in {}", version, registry.root());
     observer.madeCurrent(version);
   }
 
-  private Finished runRound(String version, String parent, List<Feedback> sample, RetrievalEvaluator heldOut,
-      Map<String, Double> facts, long seed) throws Exception {
+  private Finished runRound(
+      String version,
+      String parent,
+      List<Feedback> sample,
+      RetrievalEvaluator heldOut,
+      Map<String, Double> facts,
+      long seed)
+      throws Exception {
     TRAINING.lockInterruptibly();
     try {
       return runRoundAlone(version, parent, sample, heldOut, facts, seed);
@@ -356,8 +414,14 @@ public final class ContinuousTrainer implements AutoCloseable {
     }
   }
 
-  private Finished runRoundAlone(String version, String parent, List<Feedback> sample,
-      RetrievalEvaluator heldOut, Map<String, Double> facts, long seed) throws Exception {
+  private Finished runRoundAlone(
+      String version,
+      String parent,
+      List<Feedback> sample,
+      RetrievalEvaluator heldOut,
+      Map<String, Double> facts,
+      long seed)
+      throws Exception {
     checkOpen(version);
     Optional<BundleManifest> existing = published(version);
     if (existing.isPresent()) {
@@ -373,16 +437,24 @@ public final class ContinuousTrainer implements AutoCloseable {
     }
     observer.roundStarted(version);
     checkOpen(version);
-    FineTuner tuner = new FineTuner(Losses.byName(settings.loss()), settings.training().withSeed(seed));
-    TrainingListener cancellation = new TrainingListener() {
-      @Override
-      public void stepCompleted(int epoch, int step, int totalSteps, double loss, double learningRate,
-          double gradNorm) {
-        checkOpen(version);
-      }
-    };
-    FineTuningRound.Outcome outcome = new FineTuningRound(tuner, settings.gate())
-        .run(serving, sample, tasks, version, cancellation, facts);
+    FineTuner tuner =
+        new FineTuner(Losses.byName(settings.loss()), settings.training().withSeed(seed));
+    TrainingListener cancellation =
+        new TrainingListener() {
+          @Override
+          public void stepCompleted(
+              int epoch,
+              int step,
+              int totalSteps,
+              double loss,
+              double learningRate,
+              double gradNorm) {
+            checkOpen(version);
+          }
+        };
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(tuner, settings.gate())
+            .run(serving, sample, tasks, version, cancellation, facts);
     checkOpen(version);
     String reason = outcome.decision().reason();
     ModelUpdate update;
@@ -392,21 +464,36 @@ public final class ContinuousTrainer implements AutoCloseable {
       try {
         registry.publish(outcome.candidate());
       } catch (FileAlreadyExistsException e) {
-        // Published by an earlier attempt of this round (a cancelled one that still finished): read it back.
+        // Published by an earlier attempt of this round (a cancelled one that still finished): read
+        // it back.
         return recover(published(version).orElseThrow(() -> e));
       }
       checkOpen(version);
-      update = outcome.decision().promote() ? updates.promoted(version, reason)
-          : updates.rejected(version, outcome.metrics(), reason);
+      update =
+          outcome.decision().promote()
+              ? updates.promoted(version, reason)
+              : updates.rejected(version, outcome.metrics(), reason);
     }
-    return new Finished(new RoundReport(version, serving.version(), outcome.decision().promote(), false, reason,
-        outcome.metrics(), outcome.seconds(), update), update);
+    return new Finished(
+        new RoundReport(
+            version,
+            serving.version(),
+            outcome.decision().promote(),
+            false,
+            reason,
+            outcome.metrics(),
+            outcome.seconds(),
+            update),
+        update);
   }
 
   private void checkOpen(String version) {
     if (closed) {
-      throw new CancellationException("round " + version + " abandoned: the trainer is closing (it is redone "
-          + "from the last checkpoint)");
+      throw new CancellationException(
+          "round "
+              + version
+              + " abandoned: the trainer is closing (it is redone "
+              + "from the last checkpoint)");
     }
   }
 
@@ -414,32 +501,57 @@ public final class ContinuousTrainer implements AutoCloseable {
     return registry.list().stream().filter(m -> m.version().equals(version)).findFirst();
   }
 
-  /** A round that finished before a restart: its outcome from the manifest, announced unless it was already. */
+  /**
+   * A round that finished before a restart: its outcome from the manifest, announced unless it was
+   * already.
+   */
   private Finished recover(BundleManifest manifest) throws IOException, InvalidBundleException {
     String version = manifest.version();
-    RoundRecord round = RoundRecord.of(manifest).orElseThrow(() -> new IOException(version + " in "
-        + registry.root() + " was not made by a trainer round (its manifest records no gate decision): choose "
-        + "another trainer.version-prefix or remove it"));
-    boolean announcedBefore = publisher.published(version)
-        || (round.promote() && registry.history().contains(version));
+    RoundRecord round =
+        RoundRecord.of(manifest)
+            .orElseThrow(
+                () ->
+                    new IOException(
+                        version
+                            + " in "
+                            + registry.root()
+                            + " was not made by a trainer round (its manifest records no gate decision): choose "
+                            + "another trainer.version-prefix or remove it"));
+    boolean announcedBefore =
+        publisher.published(version) || (round.promote() && registry.history().contains(version));
     ModelUpdate update = null;
     if (!announcedBefore) {
-      update = round.promote() ? updates.promoted(version, round.gate())
-          : updates.rejected(version, manifest.metrics(), round.gate());
+      update =
+          round.promote()
+              ? updates.promoted(version, round.gate())
+              : updates.rejected(version, manifest.metrics(), round.gate());
     }
-    return new Finished(new RoundReport(version, manifest.parentVersion(), round.promote(), true, round.gate(),
-        manifest.metrics(), 0, update), update);
+    return new Finished(
+        new RoundReport(
+            version,
+            manifest.parentVersion(),
+            round.promote(),
+            true,
+            round.gate(),
+            manifest.metrics(),
+            0,
+            update),
+        update);
   }
 
-  /** The bundle the embedding operators serve: the registry's CURRENT, else the job's initial model. */
+  /**
+   * The bundle the embedding operators serve: the registry's CURRENT, else the job's initial model.
+   */
   private ModelBundle servingBundle() throws IOException, InvalidBundleException {
     Optional<String> current = registry.current();
     if (current.isPresent()) {
       return registry.load(current.get());
     }
     if (settings.initialModel().equals("registry")) {
-      throw new InvalidBundleException(InvalidBundleException.Problem.UNKNOWN_BUNDLE,
-          registry.describe(ModelRegistry.CURRENT), "model=registry but the registry has no current version");
+      throw new InvalidBundleException(
+          InvalidBundleException.Problem.UNKNOWN_BUNDLE,
+          registry.describe(ModelRegistry.CURRENT),
+          "model=registry but the registry has no current version");
     }
     return ModelBundle.resolve(settings.initialModel());
   }
@@ -483,8 +595,10 @@ public final class ContinuousTrainer implements AutoCloseable {
   @Override
   public void close() {
     if (running != null) {
-      LOG.info("Trainer closing with round {} running: it stops at its next step and is redone from the last "
-          + "checkpoint", runningVersion);
+      LOG.info(
+          "Trainer closing with round {} running: it stops at its next step and is redone from the last "
+              + "checkpoint",
+          runningVersion);
     }
     closed = true;
     worker.shutdownNow();

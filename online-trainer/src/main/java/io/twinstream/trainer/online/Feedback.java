@@ -3,9 +3,9 @@ package io.twinstream.trainer.online;
 import java.util.Objects;
 
 /**
- * One piece of feedback for the trainer: an anchor (typically a query), a candidate shown for it, and a label
- * (1 = clicked or otherwise positive, 0 = shown but skipped, in between = graded). The plain-Java twin of the
- * Avro {@code FeedbackPair}.
+ * One piece of feedback for the trainer: an anchor (typically a query), a candidate shown for it,
+ * and a label (1 = clicked or otherwise positive, 0 = shown but skipped, in between = graded). The
+ * plain-Java twin of the Avro {@code FeedbackPair}.
  *
  * @param anchor the anchor text
  * @param candidate the candidate text

@@ -13,9 +13,10 @@ public final class FeedbackExamples {
   private FeedbackExamples() {}
 
   /**
-   * Training examples for MNRL: every positive becomes (anchor, positive); when every positive's anchor also
-   * has negative feedback, each example gets one of them as hard negative (round-robin over the anchor's
-   * negatives), otherwise none do and the batch's other positives serve as negatives.
+   * Training examples for MNRL: every positive becomes (anchor, positive); when every positive's
+   * anchor also has negative feedback, each example gets one of them as hard negative (round-robin
+   * over the anchor's negatives), otherwise none do and the batch's other positives serve as
+   * negatives.
    */
   public static List<TrainingExample> training(List<Feedback> feedback) {
     Map<String, List<String>> negatives = new LinkedHashMap<>();
@@ -27,8 +28,8 @@ public final class FeedbackExamples {
         negatives.computeIfAbsent(f.anchor(), k -> new ArrayList<>()).add(f.candidate());
       }
     }
-    boolean allHaveNegatives = !positives.isEmpty()
-        && positives.stream().allMatch(p -> negatives.containsKey(p.anchor()));
+    boolean allHaveNegatives =
+        !positives.isEmpty() && positives.stream().allMatch(p -> negatives.containsKey(p.anchor()));
     Map<String, Integer> next = new LinkedHashMap<>();
     List<TrainingExample> out = new ArrayList<>(positives.size());
     for (Feedback p : positives) {
@@ -44,11 +45,13 @@ public final class FeedbackExamples {
   }
 
   /**
-   * A retrieval task from held-out feedback: queries are the anchors with positive feedback, the corpus is
-   * every candidate seen (plus {@code extraCorpus}, e.g. the documents being served), relevant documents are
-   * the positive ones. Returns {@code null} when no anchor has positive feedback.
+   * A retrieval task from held-out feedback: queries are the anchors with positive feedback, the
+   * corpus is every candidate seen (plus {@code extraCorpus}, e.g. the documents being served),
+   * relevant documents are the positive ones. Returns {@code null} when no anchor has positive
+   * feedback.
    */
-  public static RetrievalEvaluator evaluator(List<Feedback> heldOut, Map<String, String> extraCorpus) {
+  public static RetrievalEvaluator evaluator(
+      List<Feedback> heldOut, Map<String, String> extraCorpus) {
     Map<String, String> corpus = new LinkedHashMap<>(extraCorpus);
     Map<String, String> idOfText = new LinkedHashMap<>();
     corpus.forEach((id, text) -> idOfText.putIfAbsent(text, id));
@@ -59,7 +62,8 @@ public final class FeedbackExamples {
       String docId = idOfText.computeIfAbsent(f.candidate(), t -> "fb-doc-" + idOfText.size());
       corpus.putIfAbsent(docId, f.candidate());
       if (f.positive()) {
-        String queryId = queryIdOfAnchor.computeIfAbsent(f.anchor(), a -> "fb-q-" + queryIdOfAnchor.size());
+        String queryId =
+            queryIdOfAnchor.computeIfAbsent(f.anchor(), a -> "fb-q-" + queryIdOfAnchor.size());
         queries.putIfAbsent(queryId, f.anchor());
         relevance.computeIfAbsent(queryId, k -> new LinkedHashMap<>()).put(docId, 1);
       }

@@ -16,15 +16,18 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * One continuous-learning round, plain Java: fine-tune a copy of the serving bundle on feedback, evaluate
- * candidate and serving model on the same evaluation tasks, and let the gate decide on each (all must pass).
- * The caller ({@link ContinuousTrainer}, a test) publishes the bundle and announces the decision; the candidate's
- * manifest carries the decision as a {@link RoundRecord}.
+ * One continuous-learning round, plain Java: fine-tune a copy of the serving bundle on feedback,
+ * evaluate candidate and serving model on the same evaluation tasks, and let the gate decide on
+ * each (all must pass). The caller ({@link ContinuousTrainer}, a test) publishes the bundle and
+ * announces the decision; the candidate's manifest carries the decision as a {@link RoundRecord}.
  */
 public final class FineTuningRound {
 
-  /** Metric names of a round's facts, next to the evaluation metrics in the candidate's manifest. */
+  /**
+   * Metric names of a round's facts, next to the evaluation metrics in the candidate's manifest.
+   */
   public static final String PAIRS = "round/pairs";
+
   public static final String FIRST_LOSS = "round/first-loss";
   public static final String LAST_LOSS = "round/last-loss";
   public static final String TRAIN_SECONDS = "round/train-seconds";
@@ -38,23 +41,35 @@ public final class FineTuningRound {
   }
 
   /**
-   * What a round produced: the decision, the candidate bundle (present even when rejected, for inspection;
-   * never to be served then; null when nothing was trained), the evaluations of the first task, every metric
-   * of the round ({@code TASK/METRIC} for the candidate, {@code parent/TASK/METRIC} for the serving model,
-   * and the {@code round/...} facts), and training facts.
+   * What a round produced: the decision, the candidate bundle (present even when rejected, for
+   * inspection; never to be served then; null when nothing was trained), the evaluations of the
+   * first task, every metric of the round ({@code TASK/METRIC} for the candidate, {@code
+   * parent/TASK/METRIC} for the serving model, and the {@code round/...} facts), and training
+   * facts.
    */
-  public record Outcome(PromotionGate.Decision decision, ModelBundle candidate, Evaluation candidateEvaluation,
-      Evaluation servingEvaluation, Map<String, Double> metrics, int pairsUsed, double lastLoss,
+  public record Outcome(
+      PromotionGate.Decision decision,
+      ModelBundle candidate,
+      Evaluation candidateEvaluation,
+      Evaluation servingEvaluation,
+      Map<String, Double> metrics,
+      int pairsUsed,
+      double lastLoss,
       double seconds) {}
 
   /** {@link #run(ModelBundle, List, Map, String)} with one task named {@code heldout}. */
-  public Outcome run(ModelBundle serving, List<Feedback> feedback, Evaluator evaluator, String version)
+  public Outcome run(
+      ModelBundle serving, List<Feedback> feedback, Evaluator evaluator, String version)
       throws InvalidBundleException, UnsupportedGraphException {
     return run(serving, feedback, Map.of("heldout", evaluator), version);
   }
 
-  /** {@link #run(ModelBundle, List, Map, String, TrainingListener, Map)} without listener or extra facts. */
-  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
+  /**
+   * {@link #run(ModelBundle, List, Map, String, TrainingListener, Map)} without listener or extra
+   * facts.
+   */
+  public Outcome run(
+      ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
       throws InvalidBundleException, UnsupportedGraphException {
     return run(serving, feedback, tasks, version, TrainingListener.NONE, Map.of());
   }
@@ -64,15 +79,22 @@ public final class FineTuningRound {
    *
    * @param serving the bundle now serving
    * @param feedback training feedback (e.g. a sample of the replay buffer)
-   * @param tasks evaluation tasks by name, at least one, in order (the first is the one summarised in the
-   *     decision's numbers); the gate must pass on every one
+   * @param tasks evaluation tasks by name, at least one, in order (the first is the one summarised
+   *     in the decision's numbers); the gate must pass on every one
    * @param version the candidate's version
-   * @param listener hears the training steps (it may stop the round by throwing, e.g. on cancellation)
-   * @param facts further numbers to record with the round's metrics (e.g. the replay buffer's sizes)
+   * @param listener hears the training steps (it may stop the round by throwing, e.g. on
+   *     cancellation)
+   * @param facts further numbers to record with the round's metrics (e.g. the replay buffer's
+   *     sizes)
    * @return the outcome; a diverged round is a rejection with the reason, never an exception
    */
-  public Outcome run(ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version,
-      TrainingListener listener, Map<String, Double> facts)
+  public Outcome run(
+      ModelBundle serving,
+      List<Feedback> feedback,
+      Map<String, Evaluator> tasks,
+      String version,
+      TrainingListener listener,
+      Map<String, Double> facts)
       throws InvalidBundleException, UnsupportedGraphException {
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a round needs at least one evaluation task");
@@ -88,16 +110,30 @@ public final class FineTuningRound {
       metrics.putAll(facts);
       metrics.put(PAIRS, (double) examples.size());
       if (examples.isEmpty()) {
-        return new Outcome(new PromotionGate.Decision(false, "no positive feedback to train on",
-            Double.NaN, firstServing.primaryValue()), null, null, firstServing, metrics, 0, Double.NaN,
+        return new Outcome(
+            new PromotionGate.Decision(
+                false, "no positive feedback to train on", Double.NaN, firstServing.primaryValue()),
+            null,
+            null,
+            firstServing,
+            metrics,
+            0,
+            Double.NaN,
             seconds(started));
       }
       FineTuner.Summary summary;
       try {
         summary = tuner.train(model, examples, listener);
       } catch (TrainingDivergedException e) {
-        return new Outcome(new PromotionGate.Decision(false, e.getMessage(), Double.NaN,
-            firstServing.primaryValue()), null, null, firstServing, metrics, examples.size(), Double.NaN,
+        return new Outcome(
+            new PromotionGate.Decision(
+                false, e.getMessage(), Double.NaN, firstServing.primaryValue()),
+            null,
+            null,
+            firstServing,
+            metrics,
+            examples.size(),
+            Double.NaN,
             seconds(started));
       }
       metrics.put(FIRST_LOSS, summary.firstLoss());
@@ -106,23 +142,43 @@ public final class FineTuningRound {
       Map<String, Evaluation> candidateEvaluations = evaluate(tasks, model);
       PromotionGate.Decision decision = null;
       for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
-        PromotionGate.Decision d = gate.decide(task.getValue(), servingEvaluations.get(task.getKey()));
+        PromotionGate.Decision d =
+            gate.decide(task.getValue(), servingEvaluations.get(task.getKey()));
         String reason = task.getKey() + ": " + d.reason();
         if (decision == null) {
           decision = new PromotionGate.Decision(d.promote(), reason, d.candidate(), d.serving());
         } else if (decision.promote() && !d.promote()) {
-          decision = new PromotionGate.Decision(false, reason, decision.candidate(), decision.serving());
+          decision =
+              new PromotionGate.Decision(false, reason, decision.candidate(), decision.serving());
         } else if (decision.promote() == d.promote()) {
-          decision = new PromotionGate.Decision(decision.promote(), decision.reason() + "; " + reason,
-              decision.candidate(), decision.serving());
+          decision =
+              new PromotionGate.Decision(
+                  decision.promote(),
+                  decision.reason() + "; " + reason,
+                  decision.candidate(),
+                  decision.serving());
         }
         metrics.putAll(task.getValue().prefixed(task.getKey() + "/"));
       }
-      RoundRecord record = new RoundRecord(decision.promote(), decision.reason(), tuner.loss().name(),
-          tuner.loss().config(), tuner.options().toMap(), examples.size());
-      ModelBundle candidate = new BundleExporter().export(serving, model, version, record.toManifest(), metrics);
-      return new Outcome(decision, candidate, candidateEvaluations.values().iterator().next(), firstServing,
-          Map.copyOf(metrics), examples.size(), summary.lastLoss(), seconds(started));
+      RoundRecord record =
+          new RoundRecord(
+              decision.promote(),
+              decision.reason(),
+              tuner.loss().name(),
+              tuner.loss().config(),
+              tuner.options().toMap(),
+              examples.size());
+      ModelBundle candidate =
+          new BundleExporter().export(serving, model, version, record.toManifest(), metrics);
+      return new Outcome(
+          decision,
+          candidate,
+          candidateEvaluations.values().iterator().next(),
+          firstServing,
+          Map.copyOf(metrics),
+          examples.size(),
+          summary.lastLoss(),
+          seconds(started));
     }
   }
 

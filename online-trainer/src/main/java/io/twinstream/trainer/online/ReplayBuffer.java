@@ -11,20 +11,20 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * The trainer's memory of feedback: bounded, de-duplicated, recency-weighted, with a fixed share held out for
- * evaluation. Plain Java and not thread-safe; the Flink operator keeps its contents in state through
- * {@link #snapshot()} and {@link #restore}.
+ * The trainer's memory of feedback: bounded, de-duplicated, recency-weighted, with a fixed share
+ * held out for evaluation. Plain Java and not thread-safe; the Flink operator keeps its contents in
+ * state through {@link #snapshot()} and {@link #restore}.
  *
  * <ul>
- *   <li><b>Hold-out:</b> whether a piece of feedback is held out depends only on its key (a hash of anchor and
- *       candidate), so the same pair always lands on the same side — after a restart too, and a duplicate can
- *       never leak from the evaluation side into training. Since feedback about one anchor should not be
- *       split, the anchor alone decides the side.
- *   <li><b>De-duplication:</b> feedback with a key already present replaces it (the later label wins) and
- *       counts as new.
+ *   <li><b>Hold-out:</b> whether a piece of feedback is held out depends only on its key (a hash of
+ *       anchor and candidate), so the same pair always lands on the same side — after a restart
+ *       too, and a duplicate can never leak from the evaluation side into training. Since feedback
+ *       about one anchor should not be split, the anchor alone decides the side.
+ *   <li><b>De-duplication:</b> feedback with a key already present replaces it (the later label
+ *       wins) and counts as new.
  *   <li><b>Bounds:</b> each side keeps at most its capacity; the oldest entries go first.
- *   <li><b>Sampling:</b> without replacement, weight {@code 0.5^(age / halfLife)}, age counted in pieces of
- *       feedback received since (Efraimidis and Spirakis' weighted sampling, seeded).
+ *   <li><b>Sampling:</b> without replacement, weight {@code 0.5^(age / halfLife)}, age counted in
+ *       pieces of feedback received since (Efraimidis and Spirakis' weighted sampling, seeded).
  * </ul>
  */
 public final class ReplayBuffer {
@@ -88,13 +88,17 @@ public final class ReplayBuffer {
     return Math.max(1, (int) Math.ceil(capacity * holdoutShare / (1 - holdoutShare)));
   }
 
-  /** Whether feedback about {@code anchor} is held out at {@code share}: a pure function of the text. */
+  /**
+   * Whether feedback about {@code anchor} is held out at {@code share}: a pure function of the
+   * text.
+   */
   static boolean isHeldOut(String anchor, double share) {
     if (share <= 0) {
       return false;
     }
     try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(anchor.getBytes(StandardCharsets.UTF_8));
+      byte[] d =
+          MessageDigest.getInstance("SHA-256").digest(anchor.getBytes(StandardCharsets.UTF_8));
       long bits = 0;
       for (int i = 0; i < 7; i++) {
         bits = (bits << 8) | (d[i] & 0xff);
@@ -132,10 +136,12 @@ public final class ReplayBuffer {
     for (Entry e : training.values()) {
       double weight = Math.pow(0.5, (sequence - e.sequence()) / halfLife);
       double u = random.nextDouble();
-      // Efraimidis-Spirakis: key = u^(1/w); the n largest keys are a weighted sample without replacement.
+      // Efraimidis-Spirakis: key = u^(1/w); the n largest keys are a weighted sample without
+      // replacement.
       keyed.add(Map.entry(Math.log(Math.max(u, Double.MIN_VALUE)) / weight, e.feedback()));
     }
-    keyed.sort(Comparator.comparingDouble((Map.Entry<Double, Feedback> k) -> k.getKey()).reversed());
+    keyed.sort(
+        Comparator.comparingDouble((Map.Entry<Double, Feedback> k) -> k.getKey()).reversed());
     return keyed.subList(0, Math.min(n, keyed.size())).stream().map(Map.Entry::getValue).toList();
   }
 
@@ -148,7 +154,8 @@ public final class ReplayBuffer {
   }
 
   /** A buffer holding {@code entries} (from {@link #snapshot()}), with the given settings. */
-  public static ReplayBuffer restore(List<Entry> entries, int capacity, double holdoutShare, double halfLife) {
+  public static ReplayBuffer restore(
+      List<Entry> entries, int capacity, double holdoutShare, double halfLife) {
     ReplayBuffer buffer = new ReplayBuffer(capacity, holdoutShare, halfLife);
     List<Entry> sorted = new ArrayList<>(entries);
     sorted.sort(Comparator.comparingLong(Entry::sequence));

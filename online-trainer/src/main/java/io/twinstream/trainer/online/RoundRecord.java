@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * What a continuous-learning round decided and how it trained, as its candidate's manifest keeps it (the
- * {@code training} object of {@code manifest.json}): a round that finished before a restart is read back from
- * here instead of being trained again.
+ * What a continuous-learning round decided and how it trained, as its candidate's manifest keeps it
+ * (the {@code training} object of {@code manifest.json}): a round that finished before a restart is
+ * read back from here instead of being trained again.
  *
  * @param promote whether the gate let the candidate serve
  * @param gate the gate's reason, per evaluation task
@@ -17,8 +17,13 @@ import java.util.Optional;
  * @param options the training options
  * @param pairs training examples the round used
  */
-public record RoundRecord(boolean promote, String gate, String loss, Map<String, Object> lossConfig,
-    Map<String, Object> options, int pairs) {
+public record RoundRecord(
+    boolean promote,
+    String gate,
+    String loss,
+    Map<String, Object> lossConfig,
+    Map<String, Object> options,
+    int pairs) {
 
   private static final String PROMOTE = "promote";
   private static final String GATE = "gate";
@@ -45,8 +50,8 @@ public record RoundRecord(boolean promote, String gate, String loss, Map<String,
   }
 
   /**
-   * The round recorded in {@code manifest}, or empty when the bundle was not made by a round (no decision in
-   * its {@code training} object).
+   * The round recorded in {@code manifest}, or empty when the bundle was not made by a round (no
+   * decision in its {@code training} object).
    */
   @SuppressWarnings("unchecked")
   public static Optional<RoundRecord> of(BundleManifest manifest) {
@@ -56,10 +61,13 @@ public record RoundRecord(boolean promote, String gate, String loss, Map<String,
     }
     Object lossConfig = t.get(LOSS_CONFIG);
     Object options = t.get(OPTIONS);
-    return Optional.of(new RoundRecord(promote, String.valueOf(t.getOrDefault(GATE, "")),
-        String.valueOf(t.getOrDefault(LOSS, "")),
-        lossConfig instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
-        options instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
-        t.get(PAIRS) instanceof Number n ? n.intValue() : 0));
+    return Optional.of(
+        new RoundRecord(
+            promote,
+            String.valueOf(t.getOrDefault(GATE, "")),
+            String.valueOf(t.getOrDefault(LOSS, "")),
+            lossConfig instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
+            options instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
+            t.get(PAIRS) instanceof Number n ? n.intValue() : 0));
   }
 }

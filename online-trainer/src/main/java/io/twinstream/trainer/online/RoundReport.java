@@ -9,11 +9,20 @@ import java.util.Map;
  * @param version the candidate's version
  * @param parentVersion the version it was trained from
  * @param promoted whether it now serves
- * @param recovered whether it had finished before a restart and was only read back (not trained again)
+ * @param recovered whether it had finished before a restart and was only read back (not trained
+ *     again)
  * @param reason the gate's reason
  * @param metrics evaluation metrics and round facts
  * @param seconds how long the round took (0 when recovered)
- * @param update the model update published for it, or null when it had been published before the restart
+ * @param update the model update published for it, or null when it had been published before the
+ *     restart
  */
-public record RoundReport(String version, String parentVersion, boolean promoted, boolean recovered,
-    String reason, Map<String, Double> metrics, double seconds, ModelUpdate update) {}
+public record RoundReport(
+    String version,
+    String parentVersion,
+    boolean promoted,
+    boolean recovered,
+    String reason,
+    Map<String, Double> metrics,
+    double seconds,
+    ModelUpdate update) {}

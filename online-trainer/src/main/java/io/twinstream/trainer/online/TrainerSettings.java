@@ -4,8 +4,8 @@ import io.twinstream.trainer.TrainingOptions;
 import java.io.Serializable;
 
 /**
- * What a {@link ContinuousTrainer} needs to know, each part validated where it is built (the Flink job
- * reads them from its {@code trainer.*} options).
+ * What a {@link ContinuousTrainer} needs to know, each part validated where it is built (the Flink
+ * job reads them from its {@code trainer.*} options).
  *
  * @param capacity replay buffer capacity (training side)
  * @param holdoutShare share of anchors held out for evaluation
@@ -17,12 +17,22 @@ import java.io.Serializable;
  * @param gate the promotion gate
  * @param versionPrefix candidates are {@code PREFIX-NNNN}
  * @param seed round n samples and shuffles with {@code seed + n}
- * @param initialModel what serves while the registry has no {@code CURRENT}: a built-in name or a bundle
- *     directory ({@code registry} = the registry must have one)
+ * @param initialModel what serves while the registry has no {@code CURRENT}: a built-in name or a
+ *     bundle directory ({@code registry} = the registry must have one)
  */
-public record TrainerSettings(int capacity, double holdoutShare, double halfLife, int sampleSize,
-    TrainingTrigger trigger, String loss, TrainingOptions training, PromotionGate gate, String versionPrefix,
-    long seed, String initialModel) implements Serializable {
+public record TrainerSettings(
+    int capacity,
+    double holdoutShare,
+    double halfLife,
+    int sampleSize,
+    TrainingTrigger trigger,
+    String loss,
+    TrainingOptions training,
+    PromotionGate gate,
+    String versionPrefix,
+    long seed,
+    String initialModel)
+    implements Serializable {
 
   private static final long serialVersionUID = 1L;
 }

@@ -10,11 +10,16 @@ import java.util.List;
  * @param newPairs feedback pairs since the last round started
  * @param lastRoundMillis when the last round started (epoch millis)
  * @param roundRunning whether round {@code round} was running
- * @param announcedPromotions promotions announced before this state was taken whose {@code CURRENT} move
- *     waits for the announcement to be committed (oldest first)
+ * @param announcedPromotions promotions announced before this state was taken whose {@code CURRENT}
+ *     move waits for the announcement to be committed (oldest first)
  */
-public record TrainerState(List<ReplayBuffer.Entry> buffer, long round, long newPairs, long lastRoundMillis,
-    boolean roundRunning, List<String> announcedPromotions) {
+public record TrainerState(
+    List<ReplayBuffer.Entry> buffer,
+    long round,
+    long newPairs,
+    long lastRoundMillis,
+    boolean roundRunning,
+    List<String> announcedPromotions) {
 
   public TrainerState {
     buffer = List.copyOf(buffer);

@@ -16,9 +16,10 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * A retrieval task: documents, queries and which documents are relevant to each query, with the queries split
- * into {@code traffic} (what simulated users search for, and so what feedback is about), {@code dev} (a fixed
- * evaluation set a promotion gate may use) and {@code test} (reported only, never trained or gated on).
+ * A retrieval task: documents, queries and which documents are relevant to each query, with the
+ * queries split into {@code traffic} (what simulated users search for, and so what feedback is
+ * about), {@code dev} (a fixed evaluation set a promotion gate may use) and {@code test} (reported
+ * only, never trained or gated on).
  *
  * @param name short name, e.g. {@code domain} or {@code sts}
  * @param corpus document text by id
@@ -26,8 +27,12 @@ import java.util.Random;
  * @param relevance per query id, graded relevance by document id
  * @param attribution per document id, the attribution its text carries (empty for generated text)
  */
-public record RetrievalTask(String name, Map<String, String> corpus, Map<String, String> queries,
-    Map<String, Map<String, Integer>> relevance, Map<String, String> attribution) {
+public record RetrievalTask(
+    String name,
+    Map<String, String> corpus,
+    Map<String, String> queries,
+    Map<String, Map<String, Integer>> relevance,
+    Map<String, String> attribution) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -42,20 +47,26 @@ public record RetrievalTask(String name, Map<String, String> corpus, Map<String,
       }
       for (String doc : q.getValue().keySet()) {
         if (!corpus.containsKey(doc)) {
-          throw new IllegalArgumentException("query " + q.getKey() + " judges unknown document " + doc);
+          throw new IllegalArgumentException(
+              "query " + q.getKey() + " judges unknown document " + doc);
         }
       }
     }
   }
 
-  /** A task from a BEIR dataset (as {@code twinstream eval} reads it); queries without judgements are dropped. */
+  /**
+   * A task from a BEIR dataset (as {@code twinstream eval} reads it); queries without judgements
+   * are dropped.
+   */
   public static RetrievalTask of(String name, BeirDataset data) {
     Map<String, String> queries = new LinkedHashMap<>();
-    data.queries().forEach((id, text) -> {
-      if (data.relevance().containsKey(id)) {
-        queries.put(id, text);
-      }
-    });
+    data.queries()
+        .forEach(
+            (id, text) -> {
+              if (data.relevance().containsKey(id)) {
+                queries.put(id, text);
+              }
+            });
     return new RetrievalTask(name, data.corpus(), queries, data.relevance(), Map.of());
   }
 
@@ -63,8 +74,8 @@ public record RetrievalTask(String name, Map<String, String> corpus, Map<String,
   public record Split(List<String> traffic, List<String> dev, List<String> test) {}
 
   /**
-   * Splits the judged queries at random (seeded) into traffic, dev and test, dev and test each {@code share}
-   * of them (at least one each when there are three or more queries).
+   * Splits the judged queries at random (seeded) into traffic, dev and test, dev and test each
+   * {@code share} of them (at least one each when there are three or more queries).
    */
   public Split split(double share, long seed) {
     if (!(share > 0 && share < 0.5)) {
@@ -74,7 +85,9 @@ public record RetrievalTask(String name, Map<String, String> corpus, Map<String,
     Collections.shuffle(ids, new Random(seed));
     int n = ids.size();
     int held = n < 3 ? 0 : Math.max(1, (int) Math.round(n * share));
-    return new Split(List.copyOf(ids.subList(2 * held, n)), List.copyOf(ids.subList(0, held)),
+    return new Split(
+        List.copyOf(ids.subList(2 * held, n)),
+        List.copyOf(ids.subList(0, held)),
         List.copyOf(ids.subList(held, 2 * held)));
   }
 
@@ -90,12 +103,14 @@ public record RetrievalTask(String name, Map<String, String> corpus, Map<String,
   }
 
   /**
-   * Writes the task in the BEIR layout under {@code dir}: {@code corpus.jsonl} (with an {@code attribution}
-   * field where the text has one), {@code queries.jsonl} and {@code qrels.tsv} for the given query ids.
+   * Writes the task in the BEIR layout under {@code dir}: {@code corpus.jsonl} (with an {@code
+   * attribution} field where the text has one), {@code queries.jsonl} and {@code qrels.tsv} for the
+   * given query ids.
    */
   public void writeBeir(Path dir, List<String> queryIds) throws IOException {
     Files.createDirectories(dir);
-    try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("corpus.jsonl"), StandardCharsets.UTF_8)) {
+    try (BufferedWriter out =
+        Files.newBufferedWriter(dir.resolve("corpus.jsonl"), StandardCharsets.UTF_8)) {
       for (Map.Entry<String, String> d : corpus.entrySet()) {
         Map<String, String> row = new LinkedHashMap<>();
         row.put("_id", d.getKey());
@@ -109,13 +124,15 @@ public record RetrievalTask(String name, Map<String, String> corpus, Map<String,
         out.write('\n');
       }
     }
-    try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("queries.jsonl"), StandardCharsets.UTF_8)) {
+    try (BufferedWriter out =
+        Files.newBufferedWriter(dir.resolve("queries.jsonl"), StandardCharsets.UTF_8)) {
       for (String id : queryIds) {
         out.write(JSON.writeValueAsString(Map.of("_id", id, "text", queries.get(id))));
         out.write('\n');
       }
     }
-    try (BufferedWriter out = Files.newBufferedWriter(dir.resolve("qrels.tsv"), StandardCharsets.UTF_8)) {
+    try (BufferedWriter out =
+        Files.newBufferedWriter(dir.resolve("qrels.tsv"), StandardCharsets.UTF_8)) {
       out.write("query-id\tcorpus-id\tscore\n");
       for (String id : queryIds) {
         for (Map.Entry<String, Integer> r : relevance.get(id).entrySet()) {

@@ -9,10 +9,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * A retrieval task built from an STS-benchmark TSV (columns {@code genre source year pair_id score sentence1
- * sentence2 attribution1 attribution2}): every pair scored at least {@code minScore} makes {@code sentence1} a
- * query whose relevant document is {@code sentence2}; every {@code sentence2} of the file is a document. The
- * attribution columns stay with the documents.
+ * A retrieval task built from an STS-benchmark TSV (columns {@code genre source year pair_id score
+ * sentence1 sentence2 attribution1 attribution2}): every pair scored at least {@code minScore}
+ * makes {@code sentence1} a query whose relevant document is {@code sentence2}; every {@code
+ * sentence2} of the file is a document. The attribution columns stay with the documents.
  */
 public final class StsTask {
 
@@ -24,7 +24,8 @@ public final class StsTask {
    * @param maxDocuments most documents (the first ones of the file)
    * @throws IOException naming the file and line of a malformed row
    */
-  public static RetrievalTask read(Path file, double minScore, int maxDocuments) throws IOException {
+  public static RetrievalTask read(Path file, double minScore, int maxDocuments)
+      throws IOException {
     Map<String, String> corpus = new LinkedHashMap<>();
     Map<String, String> idOfText = new LinkedHashMap<>();
     Map<String, String> attribution = new LinkedHashMap<>();
@@ -33,8 +34,10 @@ public final class StsTask {
     try (BufferedReader in = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
       String header = in.readLine();
       if (header == null || !header.startsWith("genre\t")) {
-        throw new IOException(file + ":1: expected the STS header 'genre source year pair_id score sentence1 "
-            + "sentence2 ...'");
+        throw new IOException(
+            file
+                + ":1: expected the STS header 'genre source year pair_id score sentence1 "
+                + "sentence2 ...'");
       }
       String line;
       int number = 1;
@@ -42,13 +45,15 @@ public final class StsTask {
         number++;
         String[] cells = line.split("\t", -1);
         if (cells.length < 7) {
-          throw new IOException(file + ":" + number + ": " + cells.length + " columns, expected at least 7");
+          throw new IOException(
+              file + ":" + number + ": " + cells.length + " columns, expected at least 7");
         }
         double score;
         try {
           score = Double.parseDouble(cells[4]);
         } catch (NumberFormatException e) {
-          throw new IOException(file + ":" + number + ": score '" + cells[4] + "' is not a number", e);
+          throw new IOException(
+              file + ":" + number + ": score '" + cells[4] + "' is not a number", e);
         }
         String docText = cells[6];
         String doc = idOfText.get(docText);
@@ -57,7 +62,8 @@ public final class StsTask {
           idOfText.put(docText, doc);
           corpus.put(doc, docText);
           String source = cells.length > 8 ? cells[8].trim() : "";
-          attribution.put(doc, source.isEmpty() ? "STS benchmark (" + cells[1] + " " + cells[2] + ")" : source);
+          attribution.put(
+              doc, source.isEmpty() ? "STS benchmark (" + cells[1] + " " + cells[2] + ")" : source);
         }
         if (score >= minScore && !queries.containsValue(cells[5])) {
           String query = "sts-q-" + number;

@@ -16,8 +16,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every loss against values worked out by hand on tiny inputs, and its autograd gradient against central
- * finite differences of an independent double-precision implementation written here.
+ * Every loss against values worked out by hand on tiny inputs, and its autograd gradient against
+ * central finite differences of an independent double-precision implementation written here.
  */
 class LossTest {
 
@@ -36,7 +36,8 @@ class LossTest {
   /** Loss value and gradients of anchors, positives, negatives from DJL's autograd. */
   private record Result(double loss, double[][] gradA, double[][] gradP, double[][] gradN) {}
 
-  private static Result autograd(Loss loss, double[][] a, double[][] p, double[][] n, float[] labels) {
+  private static Result autograd(
+      Loss loss, double[][] a, double[][] p, double[][] n, float[] labels) {
     try (NDManager m = manager.newSubManager()) {
       NDArray aa = array(m, a);
       NDArray pp = array(m, p);
@@ -50,8 +51,11 @@ class LossTest {
         NDArray value = loss.compute(m, new BatchEmbeddings(aa, pp, nn, labels));
         System.gc(); // the constants of the graph must survive a collection before backward
         collector.backward(value);
-        return new Result(value.getFloat(), rows(aa.getGradient(), a.length),
-            rows(pp.getGradient(), p.length), nn == null ? null : rows(nn.getGradient(), n.length));
+        return new Result(
+            value.getFloat(),
+            rows(aa.getGradient(), a.length),
+            rows(pp.getGradient(), p.length),
+            nn == null ? null : rows(nn.getGradient(), n.length));
       }
     }
   }
@@ -78,14 +82,16 @@ class LossTest {
     return out;
   }
 
-  // ---- hand-computed values -------------------------------------------------------------------------------
+  // ---- hand-computed values
+  // -------------------------------------------------------------------------------
 
   @Test
   void mnrlOnOrthogonalPairsIsLogOnePlusExpMinusScale() {
     double[][] a = {{1, 0}, {0, 1}};
     double[][] p = {{1, 0}, {0, 1}};
     Result r = autograd(new MultipleNegativesRankingLoss(1f, false), a, p, null, null);
-    // Each row: scores [1, 0], loss log(1 + e^-1); gradient of anchor 1 only along the other positive,
+    // Each row: scores [1, 0], loss log(1 + e^-1); gradient of anchor 1 only along the other
+    // positive,
     // (softmax(0) - 0) / 2 = 1 / (2 (1 + e)).
     assertEquals(Math.log1p(Math.exp(-1)), r.loss(), 1e-6);
     assertArrayEquals(new double[] {0, 1 / (2 * (1 + Math.E))}, r.gradA()[0], 1e-6);
@@ -105,15 +111,30 @@ class LossTest {
   @Test
   void contrastivePullsPositivesAndPushesNegativesInsideTheMargin() {
     double s = Math.sqrt(0.5);
-    Result positive = autograd(new ContrastiveLoss(0.5f), new double[][] {{1, 0}}, new double[][] {{0, 1}},
-        null, new float[] {1});
+    Result positive =
+        autograd(
+            new ContrastiveLoss(0.5f),
+            new double[][] {{1, 0}},
+            new double[][] {{0, 1}},
+            null,
+            new float[] {1});
     assertEquals(0.5, positive.loss(), 1e-6); // d = 1, 0.5 * d²
-    Result negative = autograd(new ContrastiveLoss(0.5f), new double[][] {{1, 0}}, new double[][] {{s, s}},
-        null, new float[] {0});
+    Result negative =
+        autograd(
+            new ContrastiveLoss(0.5f),
+            new double[][] {{1, 0}},
+            new double[][] {{s, s}},
+            null,
+            new float[] {0});
     double gap = 0.5 - (1 - s);
     assertEquals(0.5 * gap * gap, negative.loss(), 1e-6);
-    Result farNegative = autograd(new ContrastiveLoss(0.5f), new double[][] {{1, 0}}, new double[][] {{0, 1}},
-        null, new float[] {0});
+    Result farNegative =
+        autograd(
+            new ContrastiveLoss(0.5f),
+            new double[][] {{1, 0}},
+            new double[][] {{0, 1}},
+            null,
+            new float[] {0});
     assertEquals(0, farNegative.loss(), 1e-7);
   }
 
@@ -125,9 +146,11 @@ class LossTest {
     double[][] p = {{1, 0}, {s, s}, {s, s}, {0, 1}};
     float[] labels = {1, 1, 0, 0};
     Result r = autograd(new OnlineContrastiveLoss(0.5f), a, p, null, labels);
-    // Hard positives: d > min negative distance (0.29) -> none. Hard negatives: d < max positive (0.29) -> none.
+    // Hard positives: d > min negative distance (0.29) -> none. Hard negatives: d < max positive
+    // (0.29) -> none.
     assertEquals(0, r.loss(), 1e-7);
-    // Make the first positive far: now it is hard (1 > 0.29), and the near negative is hard (0.29 < 1).
+    // Make the first positive far: now it is hard (1 > 0.29), and the near negative is hard (0.29 <
+    // 1).
     p[0] = new double[] {0, 1};
     Result r2 = autograd(new OnlineContrastiveLoss(0.5f), a, p, null, labels);
     double gap = 0.5 - (1 - s);
@@ -136,8 +159,13 @@ class LossTest {
 
   @Test
   void tripletIsDistanceGapPlusMargin() {
-    Result r = autograd(new TripletLoss(5f, TripletLoss.Distance.EUCLIDEAN, false), new double[][] {{0, 0}},
-        new double[][] {{3, 4}}, new double[][] {{0, 1}}, null);
+    Result r =
+        autograd(
+            new TripletLoss(5f, TripletLoss.Distance.EUCLIDEAN, false),
+            new double[][] {{0, 0}},
+            new double[][] {{3, 4}},
+            new double[][] {{0, 1}},
+            null);
     assertEquals(5 - 1 + 5, r.loss(), 1e-5);
     assertArrayEquals(new double[] {0, -1}, r.gradN()[0], 1e-5); // moving the negative away helps
     assertArrayEquals(new double[] {0.6, 0.8}, r.gradP()[0], 1e-5);
@@ -148,8 +176,10 @@ class LossTest {
     double[][] a = {{0, 0}, {10, 0}, {0, 3}};
     double[][] p = {{1, 0}, {10, 1}, {0, 5}};
     // Anchor 0: d(a,p) = 1, closest other positive is (0,5) at 5 -> max(0, 1 - 5 + 2) = 0.
-    // Anchor 1: d = 1, closest other positive (1,0) at 9 -> 0.  Anchor 2: d = 2, closest other (1,0) at sqrt(10).
-    Result r = autograd(new TripletLoss(2f, TripletLoss.Distance.EUCLIDEAN, true), a, p, null, null);
+    // Anchor 1: d = 1, closest other positive (1,0) at 9 -> 0.  Anchor 2: d = 2, closest other
+    // (1,0) at sqrt(10).
+    Result r =
+        autograd(new TripletLoss(2f, TripletLoss.Distance.EUCLIDEAN, true), a, p, null, null);
     assertEquals(Math.max(0, 2 - Math.sqrt(10) + 2) / 3, r.loss(), 1e-5);
   }
 
@@ -169,36 +199,51 @@ class LossTest {
   @Test
   void lossesRefuseBatchesWithoutWhatTheyNeed() {
     double[][] x = {{1, 0}};
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> autograd(new CoSentLoss(), x, x, null, null));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> autograd(new CoSentLoss(), x, x, null, null));
     assertEquals("cosent needs a label per example", e.getMessage());
-    assertThrows(IllegalArgumentException.class, () -> autograd(new TripletLoss(), x, x, null, null));
+    assertThrows(
+        IllegalArgumentException.class, () -> autograd(new TripletLoss(), x, x, null, null));
     assertThrows(IllegalArgumentException.class, () -> Losses.byName("mse"));
   }
 
-  // ---- gradients against finite differences ---------------------------------------------------------------
+  // ---- gradients against finite differences
+  // ---------------------------------------------------------------
 
   @Test
   void mnrlGradientsMatchFiniteDifferences() {
     checkGradients(new MultipleNegativesRankingLoss(), false, null, (x) -> mnrl(x, 20, false));
     checkGradients(new MultipleNegativesRankingLoss(), true, null, (x) -> mnrl(x, 20, false));
-    checkGradients(new MultipleNegativesRankingLoss(20f, true), true, null, (x) -> mnrl(x, 20, true));
+    checkGradients(
+        new MultipleNegativesRankingLoss(20f, true), true, null, (x) -> mnrl(x, 20, true));
   }
 
   @Test
   void contrastiveGradientsMatchFiniteDifferences() {
     float[] labels = {1, 0, 1, 0, 0, 1};
-    checkGradients(new ContrastiveLoss(0.9f), false, labels, x -> contrastive(x, labels, 0.9, false));
-    checkGradients(new OnlineContrastiveLoss(0.9f), false, labels, x -> contrastive(x, labels, 0.9, true));
+    checkGradients(
+        new ContrastiveLoss(0.9f), false, labels, x -> contrastive(x, labels, 0.9, false));
+    checkGradients(
+        new OnlineContrastiveLoss(0.9f), false, labels, x -> contrastive(x, labels, 0.9, true));
   }
 
   @Test
   void tripletGradientsMatchFiniteDifferences() {
-    checkGradients(new TripletLoss(5f, TripletLoss.Distance.EUCLIDEAN, false), true, null,
+    checkGradients(
+        new TripletLoss(5f, TripletLoss.Distance.EUCLIDEAN, false),
+        true,
+        null,
         x -> triplet(x, 5, false, false));
-    checkGradients(new TripletLoss(0.3f, TripletLoss.Distance.COSINE, false), true, null,
+    checkGradients(
+        new TripletLoss(0.3f, TripletLoss.Distance.COSINE, false),
+        true,
+        null,
         x -> triplet(x, 0.3, true, false));
-    checkGradients(new TripletLoss(3f, TripletLoss.Distance.EUCLIDEAN, true), true, null,
+    checkGradients(
+        new TripletLoss(3f, TripletLoss.Distance.EUCLIDEAN, true),
+        true,
+        null,
         x -> triplet(x, 3, false, true));
   }
 
@@ -209,8 +254,8 @@ class LossTest {
   }
 
   /** Columns: anchors, positives, negatives (possibly null). */
-  private static void checkGradients(Loss loss, boolean negatives, float[] labels,
-      ToDoubleFunction<double[][][]> reference) {
+  private static void checkGradients(
+      Loss loss, boolean negatives, float[] labels, ToDoubleFunction<double[][][]> reference) {
     Random random = new Random(7);
     int n = 6;
     int d = 5;
@@ -223,7 +268,11 @@ class LossTest {
       }
     }
     Result r = autograd(loss, x[0], x[1], negatives ? x[2] : null, labels);
-    assertEquals(reference.applyAsDouble(x), r.loss(), 1e-4 * Math.max(1, Math.abs(r.loss())), loss + " value");
+    assertEquals(
+        reference.applyAsDouble(x),
+        r.loss(),
+        1e-4 * Math.max(1, Math.abs(r.loss())),
+        loss + " value");
     double[][][] grads = {r.gradA(), r.gradP(), r.gradN()};
     double h = 1e-6;
     for (int c = 0; c < x.length; c++) {
@@ -236,14 +285,18 @@ class LossTest {
           double down = reference.applyAsDouble(x);
           x[c][i][j] = keep;
           double numeric = (up - down) / (2 * h);
-          assertEquals(numeric, grads[c][i][j], 2e-4 * Math.max(1, Math.abs(numeric)),
+          assertEquals(
+              numeric,
+              grads[c][i][j],
+              2e-4 * Math.max(1, Math.abs(numeric)),
               loss + " d/d column " + c + " [" + i + "][" + j + "]");
         }
       }
     }
   }
 
-  // ---- independent double-precision references -------------------------------------------------------------
+  // ---- independent double-precision references
+  // -------------------------------------------------------------
 
   private static double cos(double[] u, double[] v) {
     double uv = 0;

@@ -67,7 +67,8 @@ class ContinuousLearningCoreTest {
     }
     List<Feedback> sample = buffer.sample(100, 42);
     assertEquals(sample, buffer.sample(100, 42));
-    long recent = sample.stream().filter(f -> Integer.parseInt(f.anchor().substring(1)) >= 800).count();
+    long recent =
+        sample.stream().filter(f -> Integer.parseInt(f.anchor().substring(1)) >= 800).count();
     // With a half-life of 100 the newest fifth carries ~3/4 of the weight.
     assertTrue(recent > 60, "recent entries in the sample: " + recent);
   }
@@ -86,19 +87,35 @@ class ContinuousLearningCoreTest {
 
   @Test
   void feedbackBecomesTripletsWhenEveryAnchorHasANegative() {
-    List<TrainingExample> triplets = FeedbackExamples.training(List.of(fb("q1", "good", 1), fb("q1", "bad", 0),
-        fb("q2", "fine", 1), fb("q2", "poor", 0), fb("q2", "worse", 0)));
-    assertEquals(List.of(TrainingExample.triplet("q1", "good", "bad"), TrainingExample.triplet("q2", "fine", "poor")),
+    List<TrainingExample> triplets =
+        FeedbackExamples.training(
+            List.of(
+                fb("q1", "good", 1),
+                fb("q1", "bad", 0),
+                fb("q2", "fine", 1),
+                fb("q2", "poor", 0),
+                fb("q2", "worse", 0)));
+    assertEquals(
+        List.of(
+            TrainingExample.triplet("q1", "good", "bad"),
+            TrainingExample.triplet("q2", "fine", "poor")),
         triplets);
-    List<TrainingExample> pairs = FeedbackExamples.training(List.of(fb("q1", "good", 1), fb("q2", "fine", 1),
-        fb("q2", "poor", 0)));
-    assertEquals(List.of(TrainingExample.pair("q1", "good"), TrainingExample.pair("q2", "fine")), pairs);
+    List<TrainingExample> pairs =
+        FeedbackExamples.training(
+            List.of(fb("q1", "good", 1), fb("q2", "fine", 1), fb("q2", "poor", 0)));
+    assertEquals(
+        List.of(TrainingExample.pair("q1", "good"), TrainingExample.pair("q2", "fine")), pairs);
   }
 
   @Test
   void heldOutFeedbackBecomesARetrievalTask() {
-    var evaluator = FeedbackExamples.evaluator(List.of(fb("cat food", "tins for cats", 1),
-        fb("cat food", "dog leash", 0), fb("car tyres", "winter tyres", 1)), Map.of("x", "an unrelated page"));
+    var evaluator =
+        FeedbackExamples.evaluator(
+            List.of(
+                fb("cat food", "tins for cats", 1),
+                fb("cat food", "dog leash", 0),
+                fb("car tyres", "winter tyres", 1)),
+            Map.of("x", "an unrelated page"));
     assertNotNull(evaluator);
     assertEquals(2, evaluator.queryCount());
     assertEquals(6, evaluator.textCount()); // 4 documents + 2 queries
@@ -110,14 +127,19 @@ class ContinuousLearningCoreTest {
     Evaluation serving = new Evaluation("ndcg@10", Map.of("ndcg@10", 0.50));
     PromotionGate gate = new PromotionGate(0.01, 0.0);
     assertTrue(gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.495)), serving).promote());
-    PromotionGate.Decision worse = gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.48)), serving);
+    PromotionGate.Decision worse =
+        gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.48)), serving);
     assertFalse(worse.promote());
     assertEquals("ndcg@10 0.4800 is worse than serving 0.5000 by more than 0.0100", worse.reason());
-    assertFalse(gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.9, "mrr@10", Double.NaN)), serving)
-        .promote());
+    assertFalse(
+        gate.decide(
+                new Evaluation("ndcg@10", Map.of("ndcg@10", 0.9, "mrr@10", Double.NaN)), serving)
+            .promote());
     PromotionGate demanding = new PromotionGate(0.0, 0.02);
-    assertFalse(demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.51)), serving).promote());
-    assertTrue(demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.53)), serving).promote());
+    assertFalse(
+        demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.51)), serving).promote());
+    assertTrue(
+        demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.53)), serving).promote());
     assertThrows(IllegalArgumentException.class, () -> new PromotionGate(-1, 0));
   }
 

@@ -20,26 +20,26 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The continuous-learning loop without Flink or Kafka: the trigger and hold-out rules, and announcements that
- * are exactly once across a restart when the publisher is transactional (a test log with the semantics of a
- * Kafka transaction committed on a checkpoint).
+ * The continuous-learning loop without Flink or Kafka: the trigger and hold-out rules, and
+ * announcements that are exactly once across a restart when the publisher is transactional (a test
+ * log with the semantics of a Kafka transaction committed on a checkpoint).
  */
 class ContinuousTrainerTest {
 
-  @TempDir
-  Path tmp;
+  @TempDir Path tmp;
 
   private static final String[][] DOCS = {
-      {"reset password", "how to recover access to your account when you forgot the password"},
-      {"refund", "money back for a parcel that arrived damaged"},
-      {"shipping time", "parcels arrive within three working days"},
-      {"cancel plan", "stop the monthly subscription and its billing"},
-      {"gateway 503", "the upstream service was unavailable behind the load balancer"},
-      {"invoice twice", "a customer was charged two times for one order"}};
+    {"reset password", "how to recover access to your account when you forgot the password"},
+    {"refund", "money back for a parcel that arrived damaged"},
+    {"shipping time", "parcels arrive within three working days"},
+    {"cancel plan", "stop the monthly subscription and its billing"},
+    {"gateway 503", "the upstream service was unavailable behind the load balancer"},
+    {"invoice twice", "a customer was charged two times for one order"}
+  };
 
   /**
-   * The publisher of a Flink job in miniature: what is published is pending until the checkpoint after it
-   * completes ({@link #commit}), and gone if the job fails first ({@link #abort}).
+   * The publisher of a Flink job in miniature: what is published is pending until the checkpoint
+   * after it completes ({@link #commit}), and gone if the job fails first ({@link #abort}).
    */
   static final class TransactionalLog implements ModelUpdatePublisher {
     final List<ModelUpdate> committed = new ArrayList<>();
@@ -70,9 +70,18 @@ class ContinuousTrainerTest {
   }
 
   private static TrainerSettings settings(long everyPairs) {
-    return new TrainerSettings(1_000, 0.2, 5_000, 400, new TrainingTrigger(everyPairs, Duration.ofHours(1), 1),
-        "mnrl", TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5),
-        new PromotionGate(0.02, 0.0), "ft", 42, ModelBundle.DEFAULT);
+    return new TrainerSettings(
+        1_000,
+        0.2,
+        5_000,
+        400,
+        new TrainingTrigger(everyPairs, Duration.ofHours(1), 1),
+        "mnrl",
+        TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5),
+        new PromotionGate(0.02, 0.0),
+        "ft",
+        42,
+        ModelBundle.DEFAULT);
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */
@@ -96,10 +105,17 @@ class ContinuousTrainerTest {
     }
   }
 
-  private ContinuousTrainer trainer(ModelRegistry registry, ModelUpdatePublisher publisher, TrainerState state,
-      long everyPairs) throws Exception {
-    return new ContinuousTrainer(settings(everyPairs), registry, FeedbackExamples.evaluator(clicks(), Map.of()),
-        publisher, state, null, 0L);
+  private ContinuousTrainer trainer(
+      ModelRegistry registry, ModelUpdatePublisher publisher, TrainerState state, long everyPairs)
+      throws Exception {
+    return new ContinuousTrainer(
+        settings(everyPairs),
+        registry,
+        FeedbackExamples.evaluator(clicks(), Map.of()),
+        publisher,
+        state,
+        null,
+        0L);
   }
 
   /** Waits for the running round and collects it. */
@@ -113,8 +129,9 @@ class ContinuousTrainerTest {
   @Test
   void aDueRoundWaitsForAHeldOutClickThenStarts() throws Exception {
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    try (ContinuousTrainer trainer = new ContinuousTrainer(settings(4), registry, null, new TransactionalLog(),
-        null, null, 0L)) {
+    try (ContinuousTrainer trainer =
+        new ContinuousTrainer(
+            settings(4), registry, null, new TransactionalLog(), null, null, 0L)) {
       String trained = anchor(false, 0);
       for (int i = 0; i < 4; i++) {
         trainer.offer(new Feedback(trained, "doc " + i, i == 0 ? 1f : 0f, i));
@@ -124,7 +141,9 @@ class ContinuousTrainerTest {
       assertFalse(trainer.maybeStart(1_000), "due, but nothing held out to evaluate on");
       assertFalse(trainer.roundRunning());
       trainer.offer(new Feedback(heldOutAnchor, "the clicked doc", 1f, 6));
-      assertTrue(trainer.maybeStart(2_100), "a held-out click makes the round startable (rechecked after 1 s)");
+      assertTrue(
+          trainer.maybeStart(2_100),
+          "a held-out click makes the round startable (rechecked after 1 s)");
       assertTrue(trainer.roundRunning());
       assertEquals("ft-0001", trainer.version(1));
       assertTrue(trainer.snapshot(1).roundRunning(), "a checkpoint now would redo the round");
@@ -144,7 +163,8 @@ class ContinuousTrainerTest {
   }
 
   @Test
-  void aPromotionIsAnnouncedOnPollAndBecomesCurrentWhenTheCheckpointAfterItCompletes() throws Exception {
+  void aPromotionIsAnnouncedOnPollAndBecomesCurrentWhenTheCheckpointAfterItCompletes()
+      throws Exception {
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
     TransactionalLog log = new TransactionalLog();
     try (ContinuousTrainer trainer = trainer(registry, log, null, clicks().size())) {
@@ -186,7 +206,10 @@ class ContinuousTrainerTest {
       RoundReport redone = finish(second);
       assertTrue(redone.recovered(), "read back from the registry, not trained again");
       assertTrue(redone.promoted());
-      assertEquals("ft-0001", redone.update().getVersion(), "announced again: the first announcement was lost");
+      assertEquals(
+          "ft-0001",
+          redone.update().getVersion(),
+          "announced again: the first announcement was lost");
       second.snapshot(2);
       log.commit();
       second.checkpointCompleted(2);
@@ -194,7 +217,8 @@ class ContinuousTrainerTest {
     assertEquals(1, log.committedFor("ft-0001"));
     assertEquals(Optional.of("ft-0001"), registry.current());
 
-    // Restored once more from the same old checkpoint: the round is read back, and announced no more.
+    // Restored once more from the same old checkpoint: the round is read back, and announced no
+    // more.
     try (ContinuousTrainer third = trainer(registry, log, duringRound, clicks().size())) {
       RoundReport again = finish(third);
       assertTrue(again.recovered());

@@ -1,7 +1,5 @@
 package io.twinstream.trainer.online;
 
-import io.twinstream.trainer.eval.Evaluator;
-import java.util.LinkedHashMap;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -10,9 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.eval.Evaluator;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -20,14 +20,15 @@ import org.junit.jupiter.api.Test;
 class FineTuningRoundTest {
 
   private static final String[][] DOCS = {
-      {"reset password", "how to recover access to your account when you forgot the password"},
-      {"refund", "money back for a parcel that arrived damaged"},
-      {"shipping time", "parcels arrive within three working days"},
-      {"cancel plan", "stop the monthly subscription and its billing"},
-      {"gateway 503", "the upstream service was unavailable behind the load balancer"},
-      {"invoice twice", "a customer was charged two times for one order"},
-      {"change email", "update the address we send notifications to"},
-      {"dark mode", "switch the application to a dark colour theme"}};
+    {"reset password", "how to recover access to your account when you forgot the password"},
+    {"refund", "money back for a parcel that arrived damaged"},
+    {"shipping time", "parcels arrive within three working days"},
+    {"cancel plan", "stop the monthly subscription and its billing"},
+    {"gateway 503", "the upstream service was unavailable behind the load balancer"},
+    {"invoice twice", "a customer was charged two times for one order"},
+    {"change email", "update the address we send notifications to"},
+    {"dark mode", "switch the application to a dark colour theme"}
+  };
 
   /** Clicks on the right document, skips of the others, each as feedback. */
   private static List<Feedback> feedback(boolean shuffled) {
@@ -48,21 +49,30 @@ class FineTuningRoundTest {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(feedback(false), Map.of());
     assertNotNull(heldOut);
-    // Labels pointing at the wrong documents, learnt hard: the candidate must get worse and never pass.
-    FineTuner harmful = new FineTuner(new MultipleNegativesRankingLoss(),
-        TrainingOptions.defaults().withBatchSize(8).withEpochs(4).withLearningRate(2e-4).withWarmupRatio(0));
+    // Labels pointing at the wrong documents, learnt hard: the candidate must get worse and never
+    // pass.
+    FineTuner harmful =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults()
+                .withBatchSize(8)
+                .withEpochs(4)
+                .withLearningRate(2e-4)
+                .withWarmupRatio(0));
     FineTuningRound round = new FineTuningRound(harmful, PromotionGate.defaults());
     FineTuningRound.Outcome outcome = round.run(serving, feedback(true), heldOut, "harmful-1");
     double before = outcome.servingEvaluation().primaryValue();
     double after = outcome.candidateEvaluation().primaryValue();
     assertTrue(after < before, "ndcg@10 " + before + " -> " + after);
     assertFalse(outcome.decision().promote());
-    assertTrue(outcome.decision().reason().startsWith("heldout: ndcg@10 "), outcome.decision().reason());
+    assertTrue(
+        outcome.decision().reason().startsWith("heldout: ndcg@10 "), outcome.decision().reason());
     assertEquals(8, outcome.pairsUsed());
     assertEquals("harmful-1", outcome.candidate().version());
     assertEquals(serving.version(), outcome.candidate().manifest().parentVersion());
     assertEquals(after, outcome.candidate().manifest().metrics().get("heldout/ndcg@10"), 1e-12);
-    assertEquals(before, outcome.candidate().manifest().metrics().get("parent/heldout/ndcg@10"), 1e-12);
+    assertEquals(
+        before, outcome.candidate().manifest().metrics().get("parent/heldout/ndcg@10"), 1e-12);
     assertEquals(8.0, outcome.metrics().get(FineTuningRound.PAIRS));
     assertTrue(Double.isFinite(outcome.metrics().get(FineTuningRound.LAST_LOSS)));
     assertEquals(Boolean.FALSE, outcome.candidate().manifest().training().get("promote"));
@@ -72,12 +82,16 @@ class FineTuningRoundTest {
   void aRoundOnCorrectFeedbackDoesNotGetWorseAndIsPromoted() throws Exception {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(feedback(false), Map.of());
-    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(),
-        TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
-    FineTuningRound.Outcome outcome = new FineTuningRound(tuner, new PromotionGate(0.0, 0.0))
-        .run(serving, feedback(false), heldOut, "good-1");
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(tuner, new PromotionGate(0.0, 0.0))
+            .run(serving, feedback(false), heldOut, "good-1");
     assertTrue(outcome.decision().promote(), outcome.decision().reason());
-    assertTrue(outcome.candidateEvaluation().primaryValue() >= outcome.servingEvaluation().primaryValue());
+    assertTrue(
+        outcome.candidateEvaluation().primaryValue() >= outcome.servingEvaluation().primaryValue());
   }
 
   @Test
@@ -85,15 +99,22 @@ class FineTuningRoundTest {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     Map<String, Evaluator> tasks = new LinkedHashMap<>();
     tasks.put("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
-    // A second task that calls the wrong documents relevant: learning the right ones must make it worse.
+    // A second task that calls the wrong documents relevant: learning the right ones must make it
+    // worse.
     tasks.put("contrary", FeedbackExamples.evaluator(feedback(true), Map.of()));
-    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(),
-        TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
-    FineTuningRound.Outcome outcome = new FineTuningRound(tuner, PromotionGate.defaults())
-        .run(serving, feedback(false), tasks, "two-tasks-1");
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(tuner, PromotionGate.defaults())
+            .run(serving, feedback(false), tasks, "two-tasks-1");
     assertFalse(outcome.decision().promote(), outcome.decision().reason());
-    assertTrue(outcome.decision().reason().startsWith("contrary: ndcg@10"), outcome.decision().reason());
+    assertTrue(
+        outcome.decision().reason().startsWith("contrary: ndcg@10"), outcome.decision().reason());
     assertTrue(outcome.metrics().containsKey("heldout/ndcg@10"));
-    assertTrue(outcome.metrics().get("contrary/ndcg@10") < outcome.metrics().get("parent/contrary/ndcg@10"));
+    assertTrue(
+        outcome.metrics().get("contrary/ndcg@10")
+            < outcome.metrics().get("parent/contrary/ndcg@10"));
   }
 }

@@ -12,9 +12,15 @@ class TrainerStateCodecTest {
   void theCheckpointedStateRoundTripsAndRestoresTheSameBuffer() throws Exception {
     ReplayBuffer buffer = new ReplayBuffer(50, 0.3, 10);
     for (int i = 0; i < 80; i++) {
-      buffer.offer(new Feedback("query \"" + (i % 13) + "\" ünïcode", "doc\t" + i, i % 3 == 0 ? 1f : 0.25f, 1000L + i));
+      buffer.offer(
+          new Feedback(
+              "query \"" + (i % 13) + "\" ünïcode",
+              "doc\t" + i,
+              i % 3 == 0 ? 1f : 0.25f,
+              1000L + i));
     }
-    TrainerState state = new TrainerState(buffer.snapshot(), 7, 12, 123456789L, true, List.of("ft-0005", "ft-0006"));
+    TrainerState state =
+        new TrainerState(buffer.snapshot(), 7, 12, 123456789L, true, List.of("ft-0005", "ft-0006"));
     TrainerState back = TrainerStateCodec.decode(TrainerStateCodec.encode(state));
     assertEquals(state, back);
     ReplayBuffer restored = ReplayBuffer.restore(back.buffer(), 50, 0.3, 10);
@@ -24,8 +30,10 @@ class TrainerStateCodecTest {
 
   @Test
   void aStateWrittenBeforeAnnouncedPromotionsExistedStillReads() throws Exception {
-    byte[] old = ("{\"round\":3,\"newPairs\":1,\"lastRoundMillis\":5,\"roundRunning\":false,"
-        + "\"buffer\":[[\"q\",\"d\",1.0,9,1,false]]}").getBytes(StandardCharsets.UTF_8);
+    byte[] old =
+        ("{\"round\":3,\"newPairs\":1,\"lastRoundMillis\":5,\"roundRunning\":false,"
+                + "\"buffer\":[[\"q\",\"d\",1.0,9,1,false]]}")
+            .getBytes(StandardCharsets.UTF_8);
     TrainerState state = TrainerStateCodec.decode(old);
     assertEquals(3, state.round());
     assertEquals(List.of(), state.announcedPromotions());

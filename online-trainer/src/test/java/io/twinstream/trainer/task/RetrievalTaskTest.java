@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class RetrievalTaskTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   @Test
   void theDomainTaskIsDeterministicFromItsSeedAndDiffersAcrossSeeds() {
@@ -64,8 +63,9 @@ class RetrievalTaskTest {
     RetrievalTask task = DomainTask.generate(4, 3, 2, 9);
     List<String> queries = task.split(0.2, 1).test();
     task.writeBeir(dir, queries);
-    BeirDataset read = BeirDataset.read(dir.resolve("corpus.jsonl"), dir.resolve("queries.jsonl"),
-        dir.resolve("qrels.tsv"));
+    BeirDataset read =
+        BeirDataset.read(
+            dir.resolve("corpus.jsonl"), dir.resolve("queries.jsonl"), dir.resolve("qrels.tsv"));
     assertTrue(read.badLines().isEmpty(), read.badLines().toString());
     assertEquals(task.corpus(), read.corpus());
     assertEquals(Set.copyOf(queries), read.queries().keySet());
@@ -76,11 +76,15 @@ class RetrievalTaskTest {
   @Test
   void anStsFileBecomesATaskWithItsAttributionAndNamesABadLine() throws IOException {
     Path sts = dir.resolve("sts.tsv");
-    Files.writeString(sts, String.join("\n",
-        "genre\tsource\tyear\tpair_id\tscore\tsentence1\tsentence2\tattribution1\tattribution2",
-        "main-news\tnews\t2016\t0001\t4.6\tA man plays a guitar.\tA man is playing guitar.\t\tsome author, CC BY-SA",
-        "main-news\tnews\t2016\t0002\t1.0\tA cat sleeps.\tThe stock market fell.\t\t",
-        "main-news\tnews\t2016\t0003\t4.0\tA cat is sleeping.\tA man is playing guitar.\t\t") + "\n");
+    Files.writeString(
+        sts,
+        String.join(
+                "\n",
+                "genre\tsource\tyear\tpair_id\tscore\tsentence1\tsentence2\tattribution1\tattribution2",
+                "main-news\tnews\t2016\t0001\t4.6\tA man plays a guitar.\tA man is playing guitar.\t\tsome author, CC BY-SA",
+                "main-news\tnews\t2016\t0002\t1.0\tA cat sleeps.\tThe stock market fell.\t\t",
+                "main-news\tnews\t2016\t0003\t4.0\tA cat is sleeping.\tA man is playing guitar.\t\t")
+            + "\n");
     RetrievalTask task = StsTask.read(sts, 4.0, 100);
     assertEquals(2, task.corpus().size());
     assertEquals(2, task.queries().size());
@@ -89,8 +93,10 @@ class RetrievalTaskTest {
     assertEquals("some author, CC BY-SA", task.attribution().get(guitar));
     assertFalse(task.queries().containsValue("A cat sleeps."));
 
-    Files.writeString(sts, "genre\tsource\tyear\tpair_id\tscore\tsentence1\tsentence2\n"
-        + "main-news\tnews\t2016\t0001\tfour\ta\tb\n");
+    Files.writeString(
+        sts,
+        "genre\tsource\tyear\tpair_id\tscore\tsentence1\tsentence2\n"
+            + "main-news\tnews\t2016\t0001\tfour\ta\tb\n");
     IOException e = assertThrows(IOException.class, () -> StsTask.read(sts, 4.0, 100));
     assertTrue(e.getMessage().contains("sts.tsv:2: score 'four'"), e.getMessage());
   }

@@ -4,7 +4,10 @@ import io.twinstream.records.DeadLetter;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 
-/** Builds the {@link DeadLetter} of a raw record: its position, raw key and value unchanged, and why. */
+/**
+ * Builds the {@link DeadLetter} of a raw record: its position, raw key and value unchanged, and
+ * why.
+ */
 public final class DeadLetters {
 
   private DeadLetters() {}

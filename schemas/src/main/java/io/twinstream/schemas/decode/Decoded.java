@@ -3,8 +3,9 @@ package io.twinstream.schemas.decode;
 import io.twinstream.records.DeadLetter;
 
 /**
- * What decoding one raw record gave: a record, a dead letter saying why there is none, or nothing because the
- * record is not for this reader (its key belongs to someone else). Exactly one of the three.
+ * What decoding one raw record gave: a record, a dead letter saying why there is none, or nothing
+ * because the record is not for this reader (its key belongs to someone else). Exactly one of the
+ * three.
  *
  * @param value the decoded record, or null
  * @param deadLetter the dead letter, or null

@@ -4,9 +4,9 @@ import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * A Kafka record as read, before decoding: where it came from and its raw bytes, so that a record that cannot
- * be decoded can be dead-lettered unchanged. Plain Java, and a Flink POJO (public fields, no-argument
- * constructor), so that it crosses a Flink network edge without Kryo.
+ * A Kafka record as read, before decoding: where it came from and its raw bytes, so that a record
+ * that cannot be decoded can be dead-lettered unchanged. Plain Java, and a Flink POJO (public
+ * fields, no-argument constructor), so that it crosses a Flink network edge without Kryo.
  */
 public final class RawRecord {
 
@@ -19,7 +19,8 @@ public final class RawRecord {
 
   public RawRecord() {}
 
-  public RawRecord(String topic, int partition, long offset, long timestamp, byte[] key, byte[] value) {
+  public RawRecord(
+      String topic, int partition, long offset, long timestamp, byte[] key, byte[] value) {
     this.topic = topic;
     this.partition = partition;
     this.offset = offset;
@@ -35,8 +36,13 @@ public final class RawRecord {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof RawRecord r && partition == r.partition && offset == r.offset && timestamp == r.timestamp
-        && Objects.equals(topic, r.topic) && Arrays.equals(key, r.key) && Arrays.equals(value, r.value);
+    return o instanceof RawRecord r
+        && partition == r.partition
+        && offset == r.offset
+        && timestamp == r.timestamp
+        && Objects.equals(topic, r.topic)
+        && Arrays.equals(key, r.key)
+        && Arrays.equals(value, r.value);
   }
 
   @Override
@@ -46,6 +52,10 @@ public final class RawRecord {
 
   @Override
   public String toString() {
-    return "RawRecord[" + position() + ", " + (value == null ? "null" : value.length + " bytes") + "]";
+    return "RawRecord["
+        + position()
+        + ", "
+        + (value == null ? "null" : value.length + " bytes")
+        + "]";
   }
 }

@@ -10,12 +10,12 @@ import java.util.Objects;
 import org.apache.avro.specific.SpecificRecord;
 
 /**
- * Decodes the raw records of one topic into one Avro record type, the same way for every topic: the value
- * must be a single-object-encoded record of the type, then pass every {@link Check}; anything else becomes a
- * {@link io.twinstream.records.DeadLetter} that keeps the raw key and value and says why, stamped with this
- * decoder's stage. An optional key filter skips records meant for other readers. Plain Java and
- * serializable, so that one Flink function (or a Kafka Streams processor) can carry any of them; the
- * instances for Twinstream's topics are in {@link RecordDecoders}.
+ * Decodes the raw records of one topic into one Avro record type, the same way for every topic: the
+ * value must be a single-object-encoded record of the type, then pass every {@link Check}; anything
+ * else becomes a {@link io.twinstream.records.DeadLetter} that keeps the raw key and value and says
+ * why, stamped with this decoder's stage. An optional key filter skips records meant for other
+ * readers. Plain Java and serializable, so that one Flink function (or a Kafka Streams processor)
+ * can carry any of them; the instances for Twinstream's topics are in {@link RecordDecoders}.
  *
  * @param <T> the record type
  */

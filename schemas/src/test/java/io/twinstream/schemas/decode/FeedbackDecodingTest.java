@@ -17,34 +17,44 @@ class FeedbackDecodingTest {
   private final AvroCodec<FeedbackPair> codec = AvroCodec.of(FeedbackPair.class);
 
   private RawRecord raw(FeedbackPair pair) {
-    return new RawRecord("feedback-pairs", 0, 41, 0L, "q1".getBytes(StandardCharsets.UTF_8), codec.encode(pair));
+    return new RawRecord(
+        "feedback-pairs", 0, 41, 0L, "q1".getBytes(StandardCharsets.UTF_8), codec.encode(pair));
   }
 
   private static FeedbackPair pair(String anchor, String candidate, float label) {
-    return FeedbackPair.newBuilder().setAnchor(anchor).setCandidate(candidate).setLabel(label).setSource("click")
-        .setEventTime(Instant.EPOCH).build();
+    return FeedbackPair.newBuilder()
+        .setAnchor(anchor)
+        .setCandidate(candidate)
+        .setLabel(label)
+        .setSource("click")
+        .setEventTime(Instant.EPOCH)
+        .build();
   }
 
   @Test
   void aValidPairIsDecoded() {
-    Decoded<FeedbackPair> result = decoder.decode(raw(pair("reset password", "how to recover access", 1f)),
-        Instant.now());
+    Decoded<FeedbackPair> result =
+        decoder.decode(raw(pair("reset password", "how to recover access", 1f)), Instant.now());
     assertNull(result.deadLetter());
     assertEquals("reset password", result.value().getAnchor());
   }
 
   @Test
   void unusablePairsBecomeDeadLettersNamingThePositionAndReason() {
-    assertReason(raw(pair(" ", "doc", 1f)), "FeedbackPair at feedback-pairs-0@41 has an empty anchor");
+    assertReason(
+        raw(pair(" ", "doc", 1f)), "FeedbackPair at feedback-pairs-0@41 has an empty anchor");
     assertReason(raw(pair("q", "", 0f)), "has an empty candidate");
     assertReason(raw(pair("q", "doc", 1.5f)), "has label 1.5 outside [0, 1]");
     assertReason(raw(pair("q", "doc", Float.NaN)), "has label NaN outside [0, 1]");
-    RawRecord garbage = new RawRecord("feedback-pairs", 0, 42, 0L, null, "not avro".getBytes(StandardCharsets.UTF_8));
+    RawRecord garbage =
+        new RawRecord(
+            "feedback-pairs", 0, 42, 0L, null, "not avro".getBytes(StandardCharsets.UTF_8));
     Decoded<FeedbackPair> result = decoder.decode(garbage, Instant.now());
     assertNull(result.value());
     assertEquals("decode-feedback", result.deadLetter().getStage());
     assertEquals(42, result.deadLetter().getOffset());
-    assertEquals("not avro", StandardCharsets.UTF_8.decode(result.deadLetter().getValue()).toString());
+    assertEquals(
+        "not avro", StandardCharsets.UTF_8.decode(result.deadLetter().getValue()).toString());
   }
 
   private void assertReason(RawRecord raw, String reason) {

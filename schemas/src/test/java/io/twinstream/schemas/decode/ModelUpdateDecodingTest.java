@@ -23,12 +23,21 @@ class ModelUpdateDecodingTest {
   private static final Instant NOW = Instant.ofEpochMilli(7);
 
   private static ModelUpdate update(String version, ModelStatus status) {
-    return ModelUpdate.newBuilder().setVersion(version).setParentVersion(null).setUri("file:/r/" + version)
-        .setSha256("").setStatus(status).setMetrics(Map.of()).setCreatedAt(NOW).setReason("r").build();
+    return ModelUpdate.newBuilder()
+        .setVersion(version)
+        .setParentVersion(null)
+        .setUri("file:/r/" + version)
+        .setSha256("")
+        .setStatus(status)
+        .setMetrics(Map.of())
+        .setCreatedAt(NOW)
+        .setReason("r")
+        .build();
   }
 
   private static RawRecord raw(String key, byte[] value) {
-    return new RawRecord("model-updates", 0, 3, 0, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
+    return new RawRecord(
+        "model-updates", 0, 3, 0, key == null ? null : key.getBytes(StandardCharsets.UTF_8), value);
   }
 
   private static RawRecord keyed(String registry, ModelUpdate u) {
@@ -40,18 +49,22 @@ class ModelUpdateDecodingTest {
     RecordDecoder<ModelUpdate> decoder = RecordDecoders.modelUpdates("default");
     ModelUpdate promoted = update("v2", ModelStatus.PROMOTED);
     assertEquals(promoted, decoder.decode(keyed("default", promoted), NOW).value());
-    assertTrue(decoder.decode(keyed("other", promoted), NOW).isSkipped(), "another registry's update");
-    assertTrue(decoder.decode(keyed("default", update("v3", ModelStatus.REJECTED)), NOW).isSkipped(),
+    assertTrue(
+        decoder.decode(keyed("other", promoted), NOW).isSkipped(), "another registry's update");
+    assertTrue(
+        decoder.decode(keyed("default", update("v3", ModelStatus.REJECTED)), NOW).isSkipped(),
         "a rejection changes nothing that serves");
     assertTrue(decoder.decode(raw(null, new byte[] {1}), NOW).isSkipped(), "no key: nobody's");
   }
 
   @Test
   void anUndecodableUpdateOfItsRegistryIsADeadLetterOfItsStage() {
-    Decoded<ModelUpdate> d = RecordDecoders.modelUpdates("default").decode(raw("default", new byte[] {1, 2}), NOW);
+    Decoded<ModelUpdate> d =
+        RecordDecoders.modelUpdates("default").decode(raw("default", new byte[] {1, 2}), NOW);
     assertNull(d.value());
     assertEquals("decode-model-update", d.deadLetter().getStage());
-    assertTrue(d.deadLetter().getError().contains("Cannot decode ModelUpdate"), d.deadLetter().getError());
+    assertTrue(
+        d.deadLetter().getError().contains("Cannot decode ModelUpdate"), d.deadLetter().getError());
   }
 
   @Test
@@ -69,11 +82,15 @@ class ModelUpdateDecodingTest {
       out.writeObject(RecordDecoders.modelUpdates("default"));
     }
     RecordDecoder<?> back;
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       back = (RecordDecoder<?>) in.readObject();
     }
     assertTrue(back.decode(keyed("other", update("v2", ModelStatus.PROMOTED)), NOW).isSkipped());
-    assertEquals("v2", ((ModelUpdate) back.decode(keyed("default", update("v2", ModelStatus.PROMOTED)), NOW).value())
-        .getVersion());
+    assertEquals(
+        "v2",
+        ((ModelUpdate)
+                back.decode(keyed("default", update("v2", ModelStatus.PROMOTED)), NOW).value())
+            .getVersion());
   }
 }

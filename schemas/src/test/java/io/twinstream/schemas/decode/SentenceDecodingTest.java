@@ -47,8 +47,15 @@ class SentenceDecodingTest {
 
   @Test
   void aRecordOfAnotherTypeIsDeadLettered() {
-    byte[] pair = AvroCodec.of(FeedbackPair.class).encode(FeedbackPair.newBuilder().setAnchor("a")
-        .setCandidate("b").setLabel(1).setEventTime(NOW).build());
+    byte[] pair =
+        AvroCodec.of(FeedbackPair.class)
+            .encode(
+                FeedbackPair.newBuilder()
+                    .setAnchor("a")
+                    .setCandidate("b")
+                    .setLabel(1)
+                    .setEventTime(NOW)
+                    .build());
     assertTrue(decoder.decode(raw(pair), NOW).deadLetter().getError().contains("unknown schema"));
   }
 

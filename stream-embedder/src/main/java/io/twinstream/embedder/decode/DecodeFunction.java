@@ -20,10 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The decode stage of every topic: a thin Flink shell around a plain-Java {@link RecordDecoder}. Decoded
- * records go on; records that cannot be used go to the {@link #DEAD_LETTERS} side output with their raw bytes
- * and the reason, and are counted ({@code deadLetters}); records for another reader are dropped. A burst of
- * bad records logs one warning per {@value #WARN_INTERVAL_MILLIS} ms, not one per record.
+ * The decode stage of every topic: a thin Flink shell around a plain-Java {@link RecordDecoder}.
+ * Decoded records go on; records that cannot be used go to the {@link #DEAD_LETTERS} side output
+ * with their raw bytes and the reason, and are counted ({@code deadLetters}); records for another
+ * reader are dropped. A burst of bad records logs one warning per {@value #WARN_INTERVAL_MILLIS}
+ * ms, not one per record.
  *
  * @param <T> the record type
  */
@@ -54,11 +55,11 @@ public final class DecodeFunction<T extends SpecificRecord> extends ProcessFunct
   }
 
   /**
-   * Adds the decode stage after {@code raw}: {@code name} is its name and uid; the dead letters are the
-   * result's side output {@link #DEAD_LETTERS}.
+   * Adds the decode stage after {@code raw}: {@code name} is its name and uid; the dead letters are
+   * the result's side output {@link #DEAD_LETTERS}.
    */
-  public static <T extends SpecificRecord> SingleOutputStreamOperator<T> decode(DataStream<RawRecord> raw,
-      RecordDecoder<T> decoder, String recordsInMetric, String name) {
+  public static <T extends SpecificRecord> SingleOutputStreamOperator<T> decode(
+      DataStream<RawRecord> raw, RecordDecoder<T> decoder, String recordsInMetric, String name) {
     @SuppressWarnings({"unchecked", "rawtypes"})
     TypeInformation<T> type = new AvroTypeInfo(decoder.type());
     return raw.process(new DecodeFunction<>(decoder, recordsInMetric), type).name(name).uid(name);
@@ -80,8 +81,13 @@ public final class DecodeFunction<T extends SpecificRecord> extends ProcessFunct
       out.collect(decoded.value());
     } else if (decoded.deadLetter() != null) {
       deadLetters.inc();
-      warning.warn("Dead-lettering " + raw.position() + " (" + decoder.stage() + "): "
-          + decoded.deadLetter().getError());
+      warning.warn(
+          "Dead-lettering "
+              + raw.position()
+              + " ("
+              + decoder.stage()
+              + "): "
+              + decoded.deadLetter().getError());
       ctx.output(DEAD_LETTERS, decoded.deadLetter());
     }
   }

@@ -4,9 +4,9 @@ import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 
 /**
- * A warning logged at most once per interval, saying how many like it were suppressed since the last one: a
- * burst of bad records must not flood the log (each one is kept, with its reason, on the dead-letter topic).
- * Plain Java; not thread-safe.
+ * A warning logged at most once per interval, saying how many like it were suppressed since the
+ * last one: a burst of bad records must not flood the log (each one is kept, with its reason, on
+ * the dead-letter topic). Plain Java; not thread-safe.
  */
 public final class RateLimitedWarning {
 
@@ -18,7 +18,8 @@ public final class RateLimitedWarning {
 
   public RateLimitedWarning(Logger log, long intervalMillis, LongSupplier clock) {
     if (intervalMillis < 0) {
-      throw new IllegalArgumentException("intervalMillis must not be negative, got " + intervalMillis);
+      throw new IllegalArgumentException(
+          "intervalMillis must not be negative, got " + intervalMillis);
     }
     this.log = log;
     this.intervalMillis = intervalMillis;

@@ -11,8 +11,9 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Embeds a batch of {@link Sentence}s with one encoder call and builds one {@link Embedding} per sentence, in
- * order, stamped with the encoder's model version. Plain Java: the Flink operator only batches and emits.
+ * Embeds a batch of {@link Sentence}s with one encoder call and builds one {@link Embedding} per
+ * sentence, in order, stamped with the encoder's model version. Plain Java: the Flink operator only
+ * batches and emits.
  */
 public final class BatchEmbedder {
 
@@ -33,7 +34,10 @@ public final class BatchEmbedder {
     return encoder.modelVersion();
   }
 
-  /** One embedding per sentence, in order; {@code embeddedAt} is when the batch's vectors were ready. */
+  /**
+   * One embedding per sentence, in order; {@code embeddedAt} is when the batch's vectors were
+   * ready.
+   */
   public List<Embedding> embed(List<Sentence> batch) {
     List<String> texts = new ArrayList<>(batch.size());
     for (Sentence s : batch) {
@@ -51,16 +55,17 @@ public final class BatchEmbedder {
       for (float x : v) {
         vector.add(x);
       }
-      out.add(Embedding.newBuilder()
-          .setId(s.getId())
-          .setModelVersion(version)
-          .setVector(vector)
-          .setTruncated(e.truncated())
-          .setTokenCount(e.tokens())
-          .setEventTime(s.getEventTime())
-          .setEmbeddedAt(now)
-          .setAttributes(s.getAttributes())
-          .build());
+      out.add(
+          Embedding.newBuilder()
+              .setId(s.getId())
+              .setModelVersion(version)
+              .setVector(vector)
+              .setTruncated(e.truncated())
+              .setTokenCount(e.tokens())
+              .setEventTime(s.getEventTime())
+              .setEmbeddedAt(now)
+              .setAttributes(s.getAttributes())
+              .build());
     }
     return out;
   }

@@ -1,11 +1,11 @@
 package io.twinstream.embedder.operator;
 
 import io.twinstream.embedder.registry.RegistryLocations;
-import io.twinstream.encoder.serving.ModelSwitch;
-import io.twinstream.encoder.serving.ServingModel;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.encoder.serving.ModelSwitch;
+import io.twinstream.encoder.serving.ServingModel;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
@@ -31,14 +31,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Gathers sentences (input 1) into micro-batches ({@link MicroBatcher}), embeds each batch with one encoder
- * call and emits one {@link Embedding} per sentence; model updates (input 2, broadcast to every instance)
- * switch the model between two batches ({@link ModelSwitch}).
+ * Gathers sentences (input 1) into micro-batches ({@link MicroBatcher}), embeds each batch with one
+ * encoder call and emits one {@link Embedding} per sentence; model updates (input 2, broadcast to
+ * every instance) switch the model between two batches ({@link ModelSwitch}).
  *
- * <p>A batch is flushed when it is full, when its first sentence has waited the maximum time (a processing
- * time timer), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and at the end of input.
- * Flushing before the barrier means no sentence is held across a checkpoint. The only state is the serving
- * model (union list state), so a restarted job serves the version it served at the checkpoint.
+ * <p>A batch is flushed when it is full, when its first sentence has waited the maximum time (a
+ * processing time timer), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and
+ * at the end of input. Flushing before the barrier means no sentence is held across a checkpoint.
+ * The only state is the serving model (union list state), so a restarted job serves the version it
+ * served at the checkpoint.
  */
 public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     implements TwoInputStreamOperator<Sentence, ModelUpdate, Embedding>, BoundedMultiInput {
@@ -67,14 +68,20 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private transient Set<String> exportedVersions;
 
   /**
-   * @param model initial model: bundle directory, built-in name, or {@code registry} for the registry's CURRENT
+   * @param model initial model: bundle directory, built-in name, or {@code registry} for the
+   *     registry's CURRENT
    * @param registryRoot the model registry updates may point into, or empty to refuse all updates
    * @param batchSize sentences per micro-batch at most
    * @param encoderBatchSize sentences per ONNX Runtime call
    * @param maxWaitMillis longest wait of a batch's first sentence
    * @param threads encoder threads, or 0 for available processors divided by the parallelism
    */
-  public EmbedOperator(String model, String registryRoot, int batchSize, int encoderBatchSize, long maxWaitMillis,
+  public EmbedOperator(
+      String model,
+      String registryRoot,
+      int batchSize,
+      int encoderBatchSize,
+      long maxWaitMillis,
       int threads) {
     this.model = model;
     this.registryRoot = registryRoot == null ? "" : registryRoot;
@@ -87,8 +94,10 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
     super.initializeState(context);
-    servingState = context.getOperatorStateStore()
-        .getUnionListState(new ListStateDescriptor<>("serving-model", ServingModel.class));
+    servingState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("serving-model", ServingModel.class));
     restored = null;
     if (context.isRestored()) {
       // Union state: every instance sees what all instances stored; the newest update wins.
@@ -105,11 +114,15 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     super.open();
     TrustedRecords.install();
     int parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
-    int encoderThreads = threads > 0 ? threads
-        : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
+    int encoderThreads =
+        threads > 0
+            ? threads
+            : Math.max(1, Runtime.getRuntime().availableProcessors() / parallelism);
     ModelRegistry registry = registryRoot.isBlank() ? null : RegistryLocations.open(registryRoot);
-    models = new ModelSwitch(registry,
-        EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
+    models =
+        new ModelSwitch(
+            registry,
+            EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
     try {
       models.start(restored, model);
     } catch (InvalidBundleException e) {
@@ -125,14 +138,20 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     swaps = metrics.counter("modelSwaps");
     metrics.meter("embeddingsPerSecond", new MeterView(embeddingsOut));
     batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
-    eventTimeToEmit = metrics.histogram("eventTimeToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
+    eventTimeToEmit =
+        metrics.histogram("eventTimeToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     batchMillis = metrics.histogram("batchEmbedMillis", new DescriptiveStatisticsHistogram(1000));
     metrics.gauge("modelVersion", () -> models.serving().version);
     metrics.gauge("modelVersionTimestamp", (Gauge<Long>) () -> models.serving().updatedAt);
     metrics.gauge("modelRefusals", models::refusals);
     exportServingVersion();
-    LOG.info("Embedding with {} ({} threads), micro-batches of {} or {} ms, encoder batches of {}",
-        models.serving().version, encoderThreads, batchSize, maxWaitMillis, encoderBatchSize);
+    LOG.info(
+        "Embedding with {} ({} threads), micro-batches of {} or {} ms, encoder batches of {}",
+        models.serving().version,
+        encoderThreads,
+        batchSize,
+        maxWaitMillis,
+        encoderBatchSize);
   }
 
   @Override
@@ -167,7 +186,9 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     }
   }
 
-  /** Swaps in a newly loaded model if one is ready, then embeds and emits the current batch, if any. */
+  /**
+   * Swaps in a newly loaded model if one is ready, then embeds and emits the current batch, if any.
+   */
   private void flush() {
     if (models.swapIfReady()) {
       swaps.inc();
@@ -183,8 +204,11 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     batchMillis.update(tookMillis);
     batchSizes.update(batch.size());
     if (LOG.isDebugEnabled()) {
-      LOG.debug("Embedded a batch of {} with {} in {} ms; oldest event time {} ms ago", batch.size(),
-          models.serving().version, tookMillis,
+      LOG.debug(
+          "Embedded a batch of {} with {} in {} ms; oldest event time {} ms ago",
+          batch.size(),
+          models.serving().version,
+          tookMillis,
           System.currentTimeMillis() - batch.get(0).getEventTime().toEpochMilli());
     }
     long emitMillis = System.currentTimeMillis();
@@ -199,14 +223,18 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   }
 
   /**
-   * The serving version as an info-style metric Prometheus keeps (string gauges it drops): {@code modelServing}
-   * with a {@code model_version} label, 1 for the version serving now and 0 for the versions served before.
+   * The serving version as an info-style metric Prometheus keeps (string gauges it drops): {@code
+   * modelServing} with a {@code model_version} label, 1 for the version serving now and 0 for the
+   * versions served before.
    */
   private void exportServingVersion() {
     String version = models.serving().version;
     if (exportedVersions.add(version)) {
-      getMetricGroup().addGroup("model_version", version)
-          .gauge("modelServing", (Gauge<Integer>) () -> version.equals(models.serving().version) ? 1 : 0);
+      getMetricGroup()
+          .addGroup("model_version", version)
+          .gauge(
+              "modelServing",
+              (Gauge<Integer>) () -> version.equals(models.serving().version) ? 1 : 0);
     }
   }
 

@@ -4,9 +4,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The micro-batching policy: a batch is flushed when it holds {@code maxSize} elements, or when its first
- * element has waited {@code maxWaitMillis}. Plain Java and time-agnostic (the caller passes the clock), so it
- * is tested without Flink and without sleeping. Not thread-safe.
+ * The micro-batching policy: a batch is flushed when it holds {@code maxSize} elements, or when its
+ * first element has waited {@code maxWaitMillis}. Plain Java and time-agnostic (the caller passes
+ * the clock), so it is tested without Flink and without sleeping. Not thread-safe.
  *
  * @param <T> element type
  */
@@ -22,7 +22,8 @@ public final class MicroBatcher<T> {
       throw new IllegalArgumentException("maxSize must be at least 1, got " + maxSize);
     }
     if (maxWaitMillis < 0) {
-      throw new IllegalArgumentException("maxWaitMillis must not be negative, got " + maxWaitMillis);
+      throw new IllegalArgumentException(
+          "maxWaitMillis must not be negative, got " + maxWaitMillis);
     }
     this.maxSize = maxSize;
     this.maxWaitMillis = maxWaitMillis;

@@ -18,15 +18,16 @@ import org.apache.flink.core.fs.FileSystem;
 import org.apache.flink.core.fs.Path;
 
 /**
- * A model registry on any file system Flink can reach: {@code hdfs://}, {@code s3://} (with Flink's S3 plugin,
- * against AWS or any S3-compatible store), {@code gs://}, {@code abfs://}, and {@code file://}. It works the
- * way object stores allow: no renames; a version's files are written in place and its manifest last, and
- * {@code CURRENT} is replaced by one write (a single PUT on an object store, which readers see whole).
+ * A model registry on any file system Flink can reach: {@code hdfs://}, {@code s3://} (with Flink's
+ * S3 plugin, against AWS or any S3-compatible store), {@code gs://}, {@code abfs://}, and {@code
+ * file://}. It works the way object stores allow: no renames; a version's files are written in
+ * place and its manifest last, and {@code CURRENT} is replaced by one write (a single PUT on an
+ * object store, which readers see whole).
  *
- * <p>On an object store two publishers of the <em>same</em> version racing each other cannot be fully
- * excluded (there is no create-if-absent); the loser is told so when it reads the manifest back, and
- * should the two have overwritten each other's files, the checksums refuse the version everywhere: a
- * damaged bundle never serves.
+ * <p>On an object store two publishers of the <em>same</em> version racing each other cannot be
+ * fully excluded (there is no create-if-absent); the loser is told so when it reads the manifest
+ * back, and should the two have overwritten each other's files, the checksums refuse the version
+ * everywhere: a damaged bundle never serves.
  */
 public final class FlinkRegistryStore implements RegistryStore {
 
@@ -37,14 +38,17 @@ public final class FlinkRegistryStore implements RegistryStore {
   public FlinkRegistryStore(URI root) throws IOException {
     Objects.requireNonNull(root, "root");
     if (root.getScheme() == null) {
-      throw new IllegalArgumentException("Registry URI " + root + " has no scheme (such as s3:// or hdfs://)");
+      throw new IllegalArgumentException(
+          "Registry URI " + root + " has no scheme (such as s3:// or hdfs://)");
     }
     String normalized = root.normalize().toString();
     while (normalized.endsWith("/")) {
       normalized = normalized.substring(0, normalized.length() - 1);
     }
     this.root = URI.create(normalized);
-    if (this.root.getPath() == null || this.root.getPath().contains("/../") || this.root.getPath().endsWith("/..")) {
+    if (this.root.getPath() == null
+        || this.root.getPath().contains("/../")
+        || this.root.getPath().endsWith("/..")) {
       throw new IllegalArgumentException("Registry URI " + root + " is not a hierarchical path");
     }
     this.fs = FileSystem.get(this.root);
@@ -120,8 +124,9 @@ public final class FlinkRegistryStore implements RegistryStore {
     if (!overwrite && fs.exists(path)) {
       throw new FileAlreadyExistsException(path.toString());
     }
-    try (FSDataOutputStream out = fs.create(path,
-        overwrite ? FileSystem.WriteMode.OVERWRITE : FileSystem.WriteMode.NO_OVERWRITE)) {
+    try (FSDataOutputStream out =
+        fs.create(
+            path, overwrite ? FileSystem.WriteMode.OVERWRITE : FileSystem.WriteMode.NO_OVERWRITE)) {
       out.write(bytes);
       out.flush();
       out.sync();
@@ -152,7 +157,8 @@ public final class FlinkRegistryStore implements RegistryStore {
 
   @Override
   public void rename(String from, String to) {
-    throw new UnsupportedOperationException("Renames are not atomic on " + root.getScheme() + "://");
+    throw new UnsupportedOperationException(
+        "Renames are not atomic on " + root.getScheme() + "://");
   }
 
   @Override

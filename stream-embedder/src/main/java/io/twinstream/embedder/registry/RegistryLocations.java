@@ -8,9 +8,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Opens a model registry from the location a user gives: a plain path or {@code file:} URI opens a {@link
- * io.twinstream.encoder.LocalRegistryStore} (atomic renames), any other URI ({@code s3://bucket/models},
- * {@code hdfs://…}) a {@link FlinkRegistryStore} on Flink's file system for that scheme.
+ * Opens a model registry from the location a user gives: a plain path or {@code file:} URI opens a
+ * {@link io.twinstream.encoder.LocalRegistryStore} (atomic renames), any other URI ({@code
+ * s3://bucket/models}, {@code hdfs://…}) a {@link FlinkRegistryStore} on Flink's file system for
+ * that scheme.
  */
 public final class RegistryLocations {
 
@@ -40,7 +41,9 @@ public final class RegistryLocations {
   private static URI schemeUri(String location) {
     try {
       URI uri = new URI(location);
-      return uri.getScheme() != null && uri.getScheme().length() > 1 ? uri : null; // "C:" is a drive
+      return uri.getScheme() != null && uri.getScheme().length() > 1
+          ? uri
+          : null; // "C:" is a drive
     } catch (URISyntaxException e) {
       return null;
     }

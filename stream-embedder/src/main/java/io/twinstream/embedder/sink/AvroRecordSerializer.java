@@ -1,7 +1,7 @@
 package io.twinstream.embedder.sink;
 
-import java.io.Serializable;
 import io.twinstream.schemas.AvroCodec;
+import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.function.Function;
 import org.apache.avro.specific.SpecificRecord;
@@ -9,12 +9,13 @@ import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
 /**
- * Writes Avro records to one topic with single-object encoding, keyed by a string taken from the record
- * (UTF-8), or unkeyed.
+ * Writes Avro records to one topic with single-object encoding, keyed by a string taken from the
+ * record (UTF-8), or unkeyed.
  *
  * @param <T> the record type
  */
-public final class AvroRecordSerializer<T extends SpecificRecord> implements KafkaRecordSerializationSchema<T> {
+public final class AvroRecordSerializer<T extends SpecificRecord>
+    implements KafkaRecordSerializationSchema<T> {
 
   private static final long serialVersionUID = 1L;
 
@@ -34,7 +35,8 @@ public final class AvroRecordSerializer<T extends SpecificRecord> implements Kaf
   }
 
   @Override
-  public ProducerRecord<byte[], byte[]> serialize(T element, KafkaSinkContext context, Long timestamp) {
+  public ProducerRecord<byte[], byte[]> serialize(
+      T element, KafkaSinkContext context, Long timestamp) {
     if (codec == null) {
       codec = AvroCodec.of(type);
     }

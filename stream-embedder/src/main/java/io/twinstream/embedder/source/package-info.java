@@ -1,2 +1,4 @@
-/** Kafka records kept raw ({@link io.twinstream.schemas.decode.RawRecord}) until the decode stage. */
+/**
+ * Kafka records kept raw ({@link io.twinstream.schemas.decode.RawRecord}) until the decode stage.
+ */
 package io.twinstream.embedder.source;

@@ -26,8 +26,8 @@ class RateLimitedWarningTest {
     }
 
     @Override
-    protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args,
-        Throwable t) {
+    protected void handleNormalizedLoggingCall(
+        Level level, Marker marker, String pattern, Object[] args, Throwable t) {
       lines.add(level + " " + MessageFormatter.basicArrayFormat(pattern, args));
     }
 
@@ -70,7 +70,9 @@ class RateLimitedWarningTest {
     assertEquals(499, warning.suppressed());
     now.set(11_000);
     assertTrue(warning.warn("bad record 501"));
-    assertEquals(List.of("WARN bad record 1", "WARN bad record 501 (499 more like it in the last 10 s)"), log.lines);
+    assertEquals(
+        List.of("WARN bad record 1", "WARN bad record 501 (499 more like it in the last 10 s)"),
+        log.lines);
     assertEquals(0, warning.suppressed());
   }
 }

@@ -11,13 +11,16 @@ import io.twinstream.records.Sentence;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.apache.flink.streaming.util.TestHarnessUtil;
+import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The embedding operator in Flink's operator test harness: flushing on size, timer, barrier and end of input. */
+/**
+ * The embedding operator in Flink's operator test harness: flushing on size, timer, barrier and end
+ * of input.
+ */
 class EmbedOperatorTest {
 
   private static final long MAX_WAIT = 50;
@@ -25,7 +28,9 @@ class EmbedOperatorTest {
 
   @BeforeEach
   void open() throws Exception {
-    harness = new TwoInputStreamOperatorTestHarness<>(new EmbedOperator("default", "", 3, 32, MAX_WAIT, 1));
+    harness =
+        new TwoInputStreamOperatorTestHarness<>(
+            new EmbedOperator("default", "", 3, 32, MAX_WAIT, 1));
     harness.setProcessingTime(1_000);
     harness.open();
   }
@@ -36,8 +41,12 @@ class EmbedOperatorTest {
   }
 
   private static Sentence sentence(String id, String text) {
-    return Sentence.newBuilder().setId(id).setText(text).setEventTime(Instant.ofEpochMilli(900))
-        .setAttributes(Map.of("k", id)).build();
+    return Sentence.newBuilder()
+        .setId(id)
+        .setText(text)
+        .setEventTime(Instant.ofEpochMilli(900))
+        .setAttributes(Map.of("k", id))
+        .build();
   }
 
   private List<Embedding> output() {

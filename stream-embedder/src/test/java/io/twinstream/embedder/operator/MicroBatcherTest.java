@@ -58,9 +58,11 @@ class MicroBatcherTest {
 
   @Test
   void invalidSettingsAreRefusedWithTheirValue() {
-    assertEquals("maxSize must be at least 1, got 0",
+    assertEquals(
+        "maxSize must be at least 1, got 0",
         assertThrows(IllegalArgumentException.class, () -> new MicroBatcher<>(0, 1)).getMessage());
-    assertEquals("maxWaitMillis must not be negative, got -1",
+    assertEquals(
+        "maxWaitMillis must not be negative, got -1",
         assertThrows(IllegalArgumentException.class, () -> new MicroBatcher<>(1, -1)).getMessage());
   }
 }

@@ -1,23 +1,23 @@
 package io.twinstream.embedder.registry;
 
-import io.twinstream.schemas.TrustedRecords;
-import io.twinstream.encoder.serving.ModelSwitch;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinstream.encoder.TestBundles;
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.InvalidBundleException.Problem;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.TestBundles;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.registry.RegistryStore;
+import io.twinstream.encoder.serving.ModelSwitch;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
+import io.twinstream.schemas.TrustedRecords;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -35,8 +35,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The registry on Flink's file systems: the same contract on a real S3-compatible server ({@code s3://},
- * through Flink's S3 plugin) and on Flink's local file system ({@code file://}).
+ * The registry on Flink's file systems: the same contract on a real S3-compatible server ({@code
+ * s3://}, through Flink's S3 plugin) and on Flink's local file system ({@code file://}).
  */
 class FlinkRegistryStoreITCase {
 
@@ -66,15 +66,16 @@ class FlinkRegistryStoreITCase {
     void urisOfAnotherBucketAreRefused() throws Exception {
       ModelRegistry registry = open();
       registry.publish(base.withVersion("v1", null));
-      assertThrows(IllegalArgumentException.class, () -> registry.versionOf(URI.create(
-          "s3://elsewhere" + registry.root().getPath() + "/v1")));
+      assertThrows(
+          IllegalArgumentException.class,
+          () ->
+              registry.versionOf(URI.create("s3://elsewhere" + registry.root().getPath() + "/v1")));
     }
   }
 
   @Nested
   class OnFlinkLocalFileSystem extends RegistryContract {
-    @TempDir
-    Path tmp;
+    @TempDir Path tmp;
 
     @Override
     URI newRoot() {
@@ -99,14 +100,19 @@ class FlinkRegistryStoreITCase {
       assertEquals(base.modelBuffer(), registry.load("v1").modelBuffer());
       assertEquals("v1", registry.versionOf(registry.uri("v1")));
       assertEquals("v1", registry.versionOf(URI.create(registry.uri("v1") + "/")));
-      assertEquals(ModelBundle.sha256(registry.store().read("v1/manifest.json")), registry.manifestSha256("v1"));
+      assertEquals(
+          ModelBundle.sha256(registry.store().read("v1/manifest.json")),
+          registry.manifestSha256("v1"));
     }
 
     @Test
     void aVersionIsPublishedOnlyOnce() throws Exception {
       ModelRegistry registry = open();
       registry.publish(base.withVersion("v1", null));
-      var e = assertThrows(FileAlreadyExistsException.class, () -> registry.publish(base.withVersion("v1", null)));
+      var e =
+          assertThrows(
+              FileAlreadyExistsException.class,
+              () -> registry.publish(base.withVersion("v1", null)));
       assertTrue(e.getMessage().contains("already published"), e.getMessage());
     }
 
@@ -117,8 +123,9 @@ class FlinkRegistryStoreITCase {
       // A publisher that died after the model and before the manifest.
       registry.store().write("half/model.onnx", new byte[] {1, 2, 3}, true);
       assertEquals(List.of("good"), registry.list().stream().map(BundleManifest::version).toList());
-      assertEquals(Problem.MISSING_FILE, assertThrows(InvalidBundleException.class, () -> registry.load("half"))
-          .problem());
+      assertEquals(
+          Problem.MISSING_FILE,
+          assertThrows(InvalidBundleException.class, () -> registry.load("half")).problem());
       // Publishing it again replaces the leftovers.
       registry.publish(base.withVersion("half", "good"));
       assertEquals(base.modelBuffer(), registry.load("half").modelBuffer());
@@ -129,7 +136,8 @@ class FlinkRegistryStoreITCase {
       ModelRegistry registry = open();
       registry.publish(base.withVersion("good", null));
       registry.store().write("good/tokenizer.json", "{}".getBytes(StandardCharsets.UTF_8), true);
-      InvalidBundleException e = assertThrows(InvalidBundleException.class, () -> registry.load("good"));
+      InvalidBundleException e =
+          assertThrows(InvalidBundleException.class, () -> registry.load("good"));
       assertEquals(Problem.CHECKSUM_MISMATCH, e.problem());
       assertTrue(e.getMessage().contains("good/tokenizer.json"), e.getMessage());
     }
@@ -139,13 +147,24 @@ class FlinkRegistryStoreITCase {
       ModelRegistry registry = open();
       registry.publish(base.withVersion("v1", null));
       String root = registry.root().toString();
-      for (String bad : List.of(root + "/../x", root + "/v1/../../x", root + "/v1/model.onnx", root, root + "/",
-          root + "-sibling/v1", "hdfs://nn" + registry.root().getPath() + "/v1", "/etc/passwd")) {
-        assertThrows(IllegalArgumentException.class, () -> registry.versionOf(URI.create(bad)), bad);
+      for (String bad :
+          List.of(
+              root + "/../x",
+              root + "/v1/../../x",
+              root + "/v1/model.onnx",
+              root,
+              root + "/",
+              root + "-sibling/v1",
+              "hdfs://nn" + registry.root().getPath() + "/v1",
+              "/etc/passwd")) {
+        assertThrows(
+            IllegalArgumentException.class, () -> registry.versionOf(URI.create(bad)), bad);
       }
       for (String bad : List.of("..", "../x", ".hidden", "a/b", "")) {
-        assertEquals(Problem.UNKNOWN_BUNDLE, assertThrows(InvalidBundleException.class, () -> registry.load(bad))
-            .problem(), bad);
+        assertEquals(
+            Problem.UNKNOWN_BUNDLE,
+            assertThrows(InvalidBundleException.class, () -> registry.load(bad)).problem(),
+            bad);
       }
     }
 
@@ -161,8 +180,10 @@ class FlinkRegistryStoreITCase {
       assertEquals(Optional.of("v2"), registry.current());
       assertEquals(List.of("v1", "v2"), registry.history());
       assertEquals(Optional.of("v1"), registry.previous());
-      assertArrayEquals("v2\n".getBytes(StandardCharsets.UTF_8), registry.store().read(ModelRegistry.CURRENT));
-      assertFalse(registry.list().stream().anyMatch(m -> m.version().equals(ModelRegistry.CURRENT)));
+      assertArrayEquals(
+          "v2\n".getBytes(StandardCharsets.UTF_8), registry.store().read(ModelRegistry.CURRENT));
+      assertFalse(
+          registry.list().stream().anyMatch(m -> m.version().equals(ModelRegistry.CURRENT)));
     }
 
     @Test
@@ -174,7 +195,8 @@ class FlinkRegistryStoreITCase {
       registry.setCurrent("v1");
       RegistryStore store = registry.store();
       store.write("v3/model.onnx", new byte[] {0}, true); // damaged after publishing
-      try (ModelSwitch models = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
+      try (ModelSwitch models =
+          new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
         models.start(null, "registry");
         assertEquals("v1", models.serving().version);
         models.onUpdate(update(registry, "v3", 10));
@@ -189,11 +211,18 @@ class FlinkRegistryStoreITCase {
       }
     }
 
-    private static ModelUpdate update(ModelRegistry registry, String version, long at) throws Exception {
-      return ModelUpdate.newBuilder().setVersion(version).setParentVersion(null)
-          .setUri(registry.uri(version).toString()).setSha256(registry.manifestSha256(version))
-          .setStatus(ModelStatus.PROMOTED).setMetrics(Map.of()).setCreatedAt(Instant.ofEpochMilli(at))
-          .setReason("test").build();
+    private static ModelUpdate update(ModelRegistry registry, String version, long at)
+        throws Exception {
+      return ModelUpdate.newBuilder()
+          .setVersion(version)
+          .setParentVersion(null)
+          .setUri(registry.uri(version).toString())
+          .setSha256(registry.manifestSha256(version))
+          .setStatus(ModelStatus.PROMOTED)
+          .setMetrics(Map.of())
+          .setCreatedAt(Instant.ofEpochMilli(at))
+          .setReason("test")
+          .build();
     }
   }
 }

@@ -11,8 +11,9 @@ import org.jclouds.blobstore.BlobStore;
 import org.jclouds.blobstore.BlobStoreContext;
 
 /**
- * A real S3-compatible server in the test JVM (S3Proxy over an in-memory blob store, with AWS signature
- * checking), and Flink's S3 file system (the presto plugin, on the test classpath) pointed at it.
+ * A real S3-compatible server in the test JVM (S3Proxy over an in-memory blob store, with AWS
+ * signature checking), and Flink's S3 file system (the presto plugin, on the test classpath)
+ * pointed at it.
  */
 final class S3Server implements AutoCloseable {
 
@@ -27,16 +28,26 @@ final class S3Server implements AutoCloseable {
     this.proxy = proxy;
   }
 
-  /** Starts the server with the given buckets and makes {@code s3://} reach it from Flink's file systems. */
+  /**
+   * Starts the server with the given buckets and makes {@code s3://} reach it from Flink's file
+   * systems.
+   */
   static S3Server start(String... buckets) throws Exception {
-    BlobStoreContext context = ContextBuilder.newBuilder("transient").credentials("identity", "credential")
-        .overrides(new Properties()).build(BlobStoreContext.class);
+    BlobStoreContext context =
+        ContextBuilder.newBuilder("transient")
+            .credentials("identity", "credential")
+            .overrides(new Properties())
+            .build(BlobStoreContext.class);
     BlobStore store = context.getBlobStore();
     for (String bucket : buckets) {
       store.createContainerInLocation(null, bucket);
     }
-    S3Proxy proxy = S3Proxy.builder().blobStore(store).endpoint(URI.create("http://127.0.0.1:0"))
-        .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY).build();
+    S3Proxy proxy =
+        S3Proxy.builder()
+            .blobStore(store)
+            .endpoint(URI.create("http://127.0.0.1:0"))
+            .awsAuthentication(AuthenticationType.AWS_V2_OR_V4, ACCESS_KEY, SECRET_KEY)
+            .build();
     proxy.start(); // Jetty's start returns once the server listens
     if (!"STARTED".equals(proxy.getState())) {
       throw new IllegalStateException("S3Proxy did not start: " + proxy.getState());
