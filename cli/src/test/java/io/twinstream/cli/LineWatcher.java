@@ -37,6 +37,12 @@ final class LineWatcher extends StringWriter {
   }
 
   @Override
+  public void write(String str) {
+    super.write(str);
+    see(str);
+  }
+
+  @Override
   public void write(String str, int off, int len) {
     super.write(str, off, len);
     see(str.substring(off, off + len));
