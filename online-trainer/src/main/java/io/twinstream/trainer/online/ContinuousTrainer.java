@@ -456,6 +456,7 @@ public final class ContinuousTrainer implements AutoCloseable {
         new FineTuningRound(tuner, settings.gate())
             .run(serving, sample, tasks, version, cancellation, facts);
     checkOpen(version);
+    long publishing = System.nanoTime();
     String reason = outcome.decision().reason();
     ModelUpdate update;
     if (outcome.candidate() == null) {
@@ -474,6 +475,19 @@ public final class ContinuousTrainer implements AutoCloseable {
               ? updates.promoted(version, reason)
               : updates.rejected(version, outcome.metrics(), reason);
     }
+    LOG.info(
+        "Round {}: trained in {} s, evaluated in {} s, the whole round {} s; published in {} s",
+        version,
+        String.format(
+            Locale.ROOT,
+            "%.1f",
+            outcome.metrics().getOrDefault(FineTuningRound.TRAIN_SECONDS, 0.0)),
+        String.format(
+            Locale.ROOT,
+            "%.1f",
+            outcome.metrics().getOrDefault(FineTuningRound.EVALUATE_SECONDS, 0.0)),
+        String.format(Locale.ROOT, "%.1f", outcome.seconds()),
+        String.format(Locale.ROOT, "%.1f", (System.nanoTime() - publishing) / 1e9));
     return new Finished(
         new RoundReport(
             version,

@@ -32,6 +32,9 @@ public final class FineTuningRound {
   public static final String LAST_LOSS = "round/last-loss";
   public static final String TRAIN_SECONDS = "round/train-seconds";
 
+  /** Seconds spent scoring the serving model and the candidate on every task. */
+  public static final String EVALUATE_SECONDS = "round/evaluate-seconds";
+
   private final FineTuner tuner;
   private final PromotionGate gate;
 
@@ -103,12 +106,15 @@ public final class FineTuningRound {
     List<TrainingExample> examples = FeedbackExamples.training(feedback);
     // One copy of the model: scored as it serves, then trained in place into the candidate.
     try (TwinEncoder model = TwinEncoder.load(serving)) {
+      long evaluating = System.nanoTime();
       Map<String, Evaluation> servingEvaluations = evaluate(tasks, model);
+      double evaluateSeconds = seconds(evaluating);
       Evaluation firstServing = servingEvaluations.values().iterator().next();
       Map<String, Double> metrics = new LinkedHashMap<>();
       servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
       metrics.putAll(facts);
       metrics.put(PAIRS, (double) examples.size());
+      metrics.put(EVALUATE_SECONDS, evaluateSeconds);
       if (examples.isEmpty()) {
         return new Outcome(
             new PromotionGate.Decision(
@@ -139,7 +145,9 @@ public final class FineTuningRound {
       metrics.put(FIRST_LOSS, summary.firstLoss());
       metrics.put(LAST_LOSS, summary.lastLoss());
       metrics.put(TRAIN_SECONDS, summary.seconds());
+      evaluating = System.nanoTime();
       Map<String, Evaluation> candidateEvaluations = evaluate(tasks, model);
+      metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
       PromotionGate.Decision decision = null;
       for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
         PromotionGate.Decision d =
