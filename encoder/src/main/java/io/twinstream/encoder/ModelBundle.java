@@ -222,6 +222,31 @@ public final class ModelBundle {
   }
 
   /**
+   * The same files with another training record and other metrics in the manifest (e.g. a trained
+   * candidate's, once it has been evaluated).
+   */
+  public ModelBundle withRecord(Map<String, Object> training, Map<String, Double> metrics) {
+    BundleManifest m = manifest;
+    return new ModelBundle(
+        location,
+        new BundleManifest(
+            m.format(),
+            m.version(),
+            m.parentVersion(),
+            m.dimension(),
+            m.pooling(),
+            m.normalize(),
+            m.maxSequenceLength(),
+            m.files(),
+            m.createdAt(),
+            m.source(),
+            training,
+            metrics),
+        model,
+        tokenizer);
+  }
+
+  /**
    * The same files with another maximum sequence length (tokens per text, special tokens included),
    * e.g. to fine-tune on shorter or longer texts than the model was exported for.
    */

@@ -40,10 +40,12 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
@@ -177,88 +179,6 @@ class ContinuousLearningITCase {
   }
 
   @Test
-  void feedbackPromotesAVersionAndEverySentenceIsEmbeddedOncePerServingVersion() throws Exception {
-    TrustedRecords.install();
-    RetrievalTask task = DomainTask.generate(8, 4, 2, 17);
-    RetrievalTask.Split split = task.split(0.2, 17);
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
-      String bootstrap = kafka.bootstrapServers();
-      ModelRegistry registry = topicsAndRegistry(kafka);
-      List<FeedbackPair> feedback =
-          feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), false);
-      Configuration conf = conf(bootstrap, registry, task, split.dev());
-      promoting(conf, feedback);
-      Rounds.reset(false);
-      JobClient job = start(conf, null);
-      try (TopicTail embeddings = new TopicTail(bootstrap, "embeddings");
-          TopicTail updates = new TopicTail(bootstrap, "model-updates")) {
-        String base = ModelBundle.builtin(ModelBundle.DEFAULT).version();
-        KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
-        embeddings.await(
-            Embedding.class,
-            WAIT,
-            all -> versionsOfCorpus(all, task).getOrDefault(base, 0) == task.corpus().size(),
-            () -> alive(job));
-
-        // One record that is no FeedbackPair: dead-lettered with the reason, not counted as
-        // feedback.
-        KafkaRecords.produceRaw(bootstrap, "feedback-pairs", null, "not avro".getBytes());
-        KafkaRecords.produce(bootstrap, "feedback-pairs", feedback, FeedbackPair::getAnchorId);
-        ModelUpdate update = awaitUpdate(updates, "ft-0001", job);
-        assertEquals(ModelStatus.PROMOTED, update.getStatus(), update.getReason());
-        assertEquals(base, update.getParentVersion());
-        assertTrue(
-            update.getMetrics().containsKey("fixed/ndcg@10"), update.getMetrics().toString());
-        assertEquals(
-            "ft-0001",
-            Rounds.MADE_CURRENT.poll(WAIT.toSeconds(), TimeUnit.SECONDS),
-            "CURRENT moves once the announcement is committed");
-        assertEquals("ft-0001", registry.current().orElseThrow());
-
-        // Once the embedder serves it, stream the corpus again (the backfill's stand-in).
-        awaitServing(bootstrap, embeddings, "ft-0001", job);
-        KafkaRecords.produceSentences(bootstrap, "sentences", task.corpus());
-        List<Embedding> all =
-            embeddings.await(
-                Embedding.class,
-                WAIT,
-                list ->
-                    versionsOfCorpus(list, task).getOrDefault("ft-0001", 0) == task.corpus().size(),
-                () -> alive(job));
-
-        Map<String, Integer> perIdAndVersion = new HashMap<>();
-        for (Embedding e : all) {
-          if (task.corpus().containsKey(e.getId())) {
-            perIdAndVersion.merge(e.getId() + "@" + e.getModelVersion(), 1, Integer::sum);
-          }
-        }
-        assertEquals(
-            2 * task.corpus().size(), perIdAndVersion.size(), "every document under both versions");
-        perIdAndVersion.forEach((k, n) -> assertEquals(1, n, k + " embedded " + n + " times"));
-        assertVectorsAre(registry.load("ft-0001"), task, all, "ft-0001");
-        assertEquals(1, Rounds.REPORTS.size());
-
-        List<DeadLetter> dead =
-            KafkaRecords.readCommitted(bootstrap, "dead-letters", DeadLetter.class);
-        assertEquals(1, dead.size());
-        assertEquals("feedback-pairs", dead.get(0).getTopic());
-        assertEquals("decode-feedback", dead.get(0).getStage());
-
-        // The trainer's metrics, as a reporter sees them.
-        assertEquals(1L, gauge(job, "roundsPromoted"));
-        assertEquals(0L, gauge(job, "roundsRejected"));
-        assertEquals((long) feedback.size(), gauge(job, "feedbackReceived"));
-        assertEquals(0, gauge(job, "roundRunning"));
-        assertTrue(
-            ((Number) gauge(job, "lastCandidateMetric")).doubleValue()
-                >= ((Number) gauge(job, "lastServingMetric")).doubleValue() - 0.02);
-      } finally {
-        job.cancel().get();
-      }
-    }
-  }
-
-  @Test
   void aHarmfulRoundInterruptedByARestartIsRedoneFromStateRejectedNeverServesAndIsNotTrainedTwice(
       @InjectMiniCluster MiniCluster cluster) throws Exception {
     TrustedRecords.install();
@@ -358,12 +278,18 @@ class ContinuousLearningITCase {
     }
   }
 
+  /**
+   * Feedback promotes a version, every sentence is embedded exactly once per serving version, and
+   * the promotion is announced exactly once although the job fails between announcing it and the
+   * checkpoint that would have committed it.
+   */
   @Test
-  void aRestartBetweenAnnouncementAndCheckpointAnnouncesThePromotionExactlyOnce(
+  void feedbackPromotesAVersionAnnouncedExactlyOnceAcrossARestartBeforeItsCheckpoint(
       @InjectMiniCluster MiniCluster cluster) throws Exception {
     TrustedRecords.install();
     RetrievalTask task = DomainTask.generate(8, 4, 2, 17);
     RetrievalTask.Split split = task.split(0.2, 17);
+    String base = ModelBundle.builtin(ModelBundle.DEFAULT).version();
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       ModelRegistry registry = topicsAndRegistry(kafka);
@@ -372,16 +298,21 @@ class ContinuousLearningITCase {
       Configuration conf = conf(bootstrap, registry, task, split.dev());
       promoting(conf, feedback);
 
-      // Job A checkpoints only when asked: a savepoint while the round runs, then the round
-      // finishes and is
-      // announced into a transaction that no checkpoint ever commits, because the job is cancelled
-      // first.
+      // Job A checkpoints only when asked. It embeds the corpus with the base model, dead-letters
+      // one record
+      // that is no FeedbackPair, and starts a round; a savepoint is taken while the round runs (it
+      // commits
+      // what came before). Then the round finishes and is announced into a transaction that no
+      // checkpoint
+      // ever commits, because the job is cancelled first.
       Configuration rarely = new Configuration(conf);
       rarely.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofHours(1));
       Rounds.reset(true);
       JobClient a = start(rarely, null);
       String savepoint;
       try {
+        KafkaRecords.produceSentences(bootstrap, "sentences", prefixed("a:", task.corpus()));
+        KafkaRecords.produceRaw(bootstrap, "feedback-pairs", null, "not avro".getBytes());
         KafkaRecords.produce(bootstrap, "feedback-pairs", feedback, FeedbackPair::getAnchorId);
         assertTrue(Rounds.started.await(WAIT.toSeconds(), TimeUnit.SECONDS), "round started");
         savepoint = savepoint(cluster, a);
@@ -399,7 +330,8 @@ class ContinuousLearningITCase {
           registry.list().stream().anyMatch(m -> m.version().equals("ft-0001")), "but published");
 
       // Job B from the savepoint: the round had finished, so it is read back and announced again,
-      // once.
+      // once;
+      // it becomes CURRENT once that announcement is committed, and serves.
       Rounds.reset(false);
       JobClient b = start(conf, savepoint);
       try (TopicTail updates = new TopicTail(bootstrap, "model-updates");
@@ -408,15 +340,60 @@ class ContinuousLearningITCase {
         assertTrue(redone.recovered(), "read back from the registry, not trained again");
         assertNotNull(redone.update(), "announced: the first announcement was lost");
         assertEquals(1L, Rounds.started.getCount(), "no training started");
-        assertEquals(ModelStatus.PROMOTED, awaitUpdate(updates, "ft-0001", b).getStatus());
+        ModelUpdate update = awaitUpdate(updates, "ft-0001", b);
+        assertEquals(ModelStatus.PROMOTED, update.getStatus(), update.getReason());
+        assertEquals(base, update.getParentVersion());
+        assertTrue(
+            update.getMetrics().containsKey("fixed/ndcg@10"), update.getMetrics().toString());
         assertEquals("ft-0001", Rounds.MADE_CURRENT.poll(WAIT.toSeconds(), TimeUnit.SECONDS));
+        assertEquals("ft-0001", registry.current().orElseThrow());
+
+        // Once the embedder serves it, stream the corpus again (the backfill's stand-in), under new
+        // ids: every
+        // record sent, before the restart or after, comes out exactly once, embedded by its
+        // version.
         awaitServing(bootstrap, embeddings, "ft-0001", b);
+        KafkaRecords.produceSentences(bootstrap, "sentences", prefixed("b:", task.corpus()));
+        List<Embedding> all =
+            embeddings.await(
+                Embedding.class,
+                WAIT,
+                list -> withPrefix(list, "b:").size() == task.corpus().size(),
+                () -> alive(b));
+        for (String prefix : List.of("a:", "b:")) {
+          List<Embedding> pass = withPrefix(all, prefix);
+          assertEquals(
+              prefixed(prefix, task.corpus()).keySet(),
+              pass.stream().map(Embedding::getId).collect(Collectors.toSet()),
+              prefix + " every document");
+          assertEquals(task.corpus().size(), pass.size(), prefix + " exactly once");
+        }
+        assertEquals(
+            Set.of("ft-0001"),
+            withPrefix(all, "b:").stream()
+                .map(Embedding::getModelVersion)
+                .collect(Collectors.toSet()));
+        assertVectorsAre(registry, task, all);
+
+        List<DeadLetter> dead =
+            KafkaRecords.readCommitted(bootstrap, "dead-letters", DeadLetter.class);
+        assertEquals(1, dead.size());
+        assertEquals("feedback-pairs", dead.get(0).getTopic());
+        assertEquals("decode-feedback", dead.get(0).getStage());
+
+        // The trainer's metrics, as a reporter sees them (the buffer came back from the savepoint).
+        assertEquals(1L, gauge(b, "roundsPromoted"));
+        assertEquals(0L, gauge(b, "roundsRejected"));
+        assertEquals((long) feedback.size(), gauge(b, "feedbackReceived"));
+        assertEquals(0, gauge(b, "roundRunning"));
+        assertTrue(
+            ((Number) gauge(b, "lastCandidateMetric")).doubleValue()
+                >= ((Number) gauge(b, "lastServingMetric")).doubleValue() - 0.02);
       } finally {
         b.cancel().get();
       }
 
-      // Job C from the same savepoint: the announcement is committed, so the round is not announced
-      // again.
+      // Job C from the same savepoint: the announcement is committed, so it is not announced again.
       Rounds.reset(false);
       JobClient c = start(conf, savepoint);
       try {
@@ -575,13 +552,37 @@ class ContinuousLearningITCase {
     return out;
   }
 
+  /** The texts under ids with {@code prefix} in front. */
+  private static Map<String, String> prefixed(String prefix, Map<String, String> texts) {
+    Map<String, String> out = new LinkedHashMap<>();
+    texts.forEach((id, text) -> out.put(prefix + id, text));
+    return out;
+  }
+
+  private static List<Embedding> withPrefix(List<Embedding> all, String prefix) {
+    return all.stream().filter(e -> e.getId().startsWith(prefix)).toList();
+  }
+
+  /**
+   * Every corpus embedding ({@code x:} ids) is the vector its version's model computes for the
+   * text.
+   */
   private static void assertVectorsAre(
-      ModelBundle bundle, RetrievalTask task, List<Embedding> all, String version)
-      throws Exception {
-    try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
-      for (Embedding e : all) {
-        if (e.getModelVersion().equals(version) && task.corpus().containsKey(e.getId())) {
-          float[] want = encoder.encode(List.of(task.corpus().get(e.getId()))).get(0).vector();
+      ModelRegistry registry, RetrievalTask task, List<Embedding> all) throws Exception {
+    Map<String, List<Embedding>> byVersion = new HashMap<>();
+    for (Embedding e : all) {
+      if (e.getId().indexOf(':') == 1) {
+        byVersion.computeIfAbsent(e.getModelVersion(), v -> new ArrayList<>()).add(e);
+      }
+    }
+    for (Map.Entry<String, List<Embedding>> v : byVersion.entrySet()) {
+      ModelBundle bundle =
+          v.getKey().equals(ModelBundle.builtin(ModelBundle.DEFAULT).version())
+              ? ModelBundle.builtin(ModelBundle.DEFAULT)
+              : registry.load(v.getKey());
+      try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
+        for (Embedding e : v.getValue()) {
+          float[] want = encoder.encode(task.corpus().get(e.getId().substring(2))).vector();
           for (int d = 0; d < want.length; d++) {
             assertEquals(want[d], e.getVector().get(d), 1e-5f, e.getId());
           }

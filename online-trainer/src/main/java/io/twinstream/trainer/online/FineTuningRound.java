@@ -1,7 +1,10 @@
 package io.twinstream.trainer.online;
 
+import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEmbedding;
+import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingDivergedException;
@@ -107,7 +110,7 @@ public final class FineTuningRound {
     // One copy of the model: scored as it serves, then trained in place into the candidate.
     try (TwinEncoder model = TwinEncoder.load(serving)) {
       long evaluating = System.nanoTime();
-      Map<String, Evaluation> servingEvaluations = evaluate(tasks, model);
+      Map<String, Evaluation> servingEvaluations = evaluate(tasks, serving);
       double evaluateSeconds = seconds(evaluating);
       Evaluation firstServing = servingEvaluations.values().iterator().next();
       Map<String, Double> metrics = new LinkedHashMap<>();
@@ -145,8 +148,11 @@ public final class FineTuningRound {
       metrics.put(FIRST_LOSS, summary.firstLoss());
       metrics.put(LAST_LOSS, summary.lastLoss());
       metrics.put(TRAIN_SECONDS, summary.seconds());
+      // Exported first, so that the candidate is scored by the engine that would serve it.
+      ModelBundle exported =
+          new BundleExporter().export(serving, model, version, Map.of(), Map.of());
       evaluating = System.nanoTime();
-      Map<String, Evaluation> candidateEvaluations = evaluate(tasks, model);
+      Map<String, Evaluation> candidateEvaluations = evaluate(tasks, exported);
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
       PromotionGate.Decision decision = null;
       for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
@@ -176,8 +182,7 @@ public final class FineTuningRound {
               tuner.loss().config(),
               tuner.options().toMap(),
               examples.size());
-      ModelBundle candidate =
-          new BundleExporter().export(serving, model, version, record.toManifest(), metrics);
+      ModelBundle candidate = exported.withRecord(record.toManifest(), metrics);
       return new Outcome(
           decision,
           candidate,
@@ -190,10 +195,22 @@ public final class FineTuningRound {
     }
   }
 
-  private static Map<String, Evaluation> evaluate(Map<String, Evaluator> tasks, TwinEncoder model) {
-    Map<String, Evaluation> out = new LinkedHashMap<>();
-    tasks.forEach((name, task) -> out.put(name, task.evaluate(model::encode)));
-    return out;
+  /** Scores {@code bundle} on every task, on ONNX Runtime: the engine that serves it. */
+  private static Map<String, Evaluation> evaluate(Map<String, Evaluator> tasks, ModelBundle bundle)
+      throws InvalidBundleException {
+    try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
+      Map<String, Evaluation> out = new LinkedHashMap<>();
+      tasks.forEach(
+          (name, task) ->
+              out.put(
+                  name,
+                  task.evaluate(
+                      texts ->
+                          encoder.encode(texts).stream()
+                              .map(SentenceEmbedding::vector)
+                              .toArray(float[][]::new))));
+      return out;
+    }
   }
 
   private static double seconds(long started) {
