@@ -2,6 +2,7 @@ package io.twinstream.encoder;
 
 import io.twinstream.encoder.onnx.BertWeights;
 import io.twinstream.encoder.onnx.FusedBertGraph;
+import io.twinstream.encoder.onnx.GraphTensor;
 import io.twinstream.encoder.onnx.MalformedProtoException;
 import io.twinstream.encoder.onnx.OnnxModel;
 import io.twinstream.encoder.onnx.PerSequenceQuantization;
@@ -20,35 +21,72 @@ final class ModelGraphs {
   private ModelGraphs() {}
 
   /**
+   * A graph to serve, and the longest sequence its position table takes (0 when the graph does not
+   * say: then only running it tells).
+   */
+  record ServingGraph(byte[] bytes, int maxPositions, int vocabulary) {}
+
+  /**
    * The graph to serve.
    *
    * @throws UnsupportedGraphException if the model quantises activations dynamically in a way that
    *     cannot be made per sequence (its batched results would depend on the batch)
    */
-  static byte[] servingGraph(ModelBundle bundle, EncoderOptions options)
+  static ServingGraph servingGraph(ModelBundle bundle, EncoderOptions options)
       throws UnsupportedGraphException {
     OnnxModel model;
     try {
       model = OnnxModel.parse(bundle.modelBytes());
     } catch (MalformedProtoException e) {
-      return bundle.modelBytes(); // ONNX Runtime will say what is wrong with the file
+      // ONNX Runtime will say what is wrong with the file
+      return new ServingGraph(bundle.modelBytes(), 0, 0);
     }
+    int positions = rows(model, POSITIONS);
+    int vocabulary = rows(model, WORDS);
     if (PerSequenceQuantization.applies(model)) {
       PerSequenceQuantization.rewrite(model, "attention_mask");
       LOG.debug("Serving {} with per-sequence dynamic quantisation", bundle.version());
-      return model.toByteArray();
+      return new ServingGraph(model.toByteArray(), positions, vocabulary);
     }
     if (!options.fuseGraph()) {
-      return bundle.modelBytes();
+      return new ServingGraph(bundle.modelBytes(), positions, vocabulary);
     }
     try {
       BertWeights weights = BertWeights.extract(model);
       byte[] fused = FusedBertGraph.build(weights);
       LOG.debug("Serving {} with the fused BERT graph ({})", bundle.version(), weights.config());
-      return fused;
+      return new ServingGraph(fused, positions, vocabulary);
     } catch (UnsupportedGraphException e) {
       LOG.debug("Serving {} with its own graph: {}", bundle.version(), e.getMessage());
-      return bundle.modelBytes();
+      return new ServingGraph(bundle.modelBytes(), positions, vocabulary);
     }
   }
+
+  /**
+   * Rows of a BERT embedding table, or 0 when the graph has none by that name; a quantised graph
+   * keeps the table under the name with a suffix ({@code …weight_quantized}).
+   */
+  static int rows(OnnxModel model, String table) {
+    GraphTensor t = model.initializers().get(table);
+    if (t == null) {
+      for (var e : model.initializers().entrySet()) {
+        if (e.getKey().startsWith(table + "_")) {
+          t = e.getValue();
+          break;
+        }
+      }
+    }
+    long[] dims = t == null ? null : t.dims();
+    return dims != null && dims.length == 2 && dims[0] > 0 && dims[0] <= Integer.MAX_VALUE
+        ? (int) dims[0]
+        : 0;
+  }
+
+  /**
+   * The initializer of BERT's position embeddings (Hugging Face's name, kept by the ONNX export).
+   */
+  static final String POSITIONS = "embeddings.position_embeddings.weight";
+
+  /** The initializer of BERT's word embeddings: one row per token id. */
+  static final String WORDS = "embeddings.word_embeddings.weight";
 }

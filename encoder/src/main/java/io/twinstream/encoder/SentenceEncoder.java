@@ -132,6 +132,7 @@ public final class SentenceEncoder implements AutoCloseable {
       opened.add(sessionOptions);
       int intraOp = Math.max(1, options.threads() / options.concurrentBatches());
       OrtSession session;
+      ModelGraphs.ServingGraph graph;
       try {
         sessionOptions.setIntraOpNumThreads(intraOp);
         sessionOptions.setInterOpNumThreads(1);
@@ -139,7 +140,30 @@ public final class SentenceEncoder implements AutoCloseable {
         sessionOptions.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
         // Spinning threads steal the cores that other batches (and the JVM) need on small machines.
         sessionOptions.addConfigEntry("session.intra_op.allow_spinning", "0");
-        session = env.createSession(ModelGraphs.servingGraph(bundle, options), sessionOptions);
+        graph = ModelGraphs.servingGraph(bundle, options);
+        if (graph.maxPositions() > 0 && maxLength > graph.maxPositions()) {
+          throw new InvalidBundleException(
+              Problem.INVALID_MODEL,
+              modelLocation,
+              "maxSequenceLength "
+                  + maxLength
+                  + " exceeds the model's "
+                  + graph.maxPositions()
+                  + " positions ("
+                  + ModelGraphs.POSITIONS
+                  + "): longer texts would fail");
+        }
+        if (graph.vocabulary() > 0 && tokenizer.largestId() >= graph.vocabulary()) {
+          throw new InvalidBundleException(
+              Problem.INVALID_MODEL,
+              bundle.location() + "/" + BundleManifest.TOKENIZER_FILE,
+              "the tokenizer produces ids up to "
+                  + tokenizer.largestId()
+                  + " but the model has "
+                  + graph.vocabulary()
+                  + " word embeddings: a tokenizer of another model?");
+        }
+        session = env.createSession(graph.bytes(), sessionOptions);
       } catch (OrtException e) {
         throw new InvalidBundleException(
             Problem.INVALID_MODEL,

@@ -2,6 +2,8 @@ package io.twinstream.encoder;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.encoder.InvalidBundleException.Problem;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -40,6 +42,7 @@ public final class TextTokenizer implements AutoCloseable {
 
   private final HuggingFaceTokenizer tokenizer;
   private final int maxLength;
+  private final long largestId;
   private final int prefix;
   private final int suffix;
 
@@ -77,6 +80,7 @@ public final class TextTokenizer implements AutoCloseable {
       }
       this.prefix = first;
       this.suffix = special.length - 1 - last;
+      this.largestId = largestId(tokenizerJson);
       if (prefix + suffix >= maxLength) {
         throw new InvalidBundleException(
             Problem.INVALID_MODEL,
@@ -100,6 +104,57 @@ public final class TextTokenizer implements AutoCloseable {
     }
   }
 
+  /**
+   * Characters tokenized per token of the maximum length: a WordPiece token never spans more (a
+   * longer word becomes one unknown token), so a text's first {@code maxLength} tokens are always
+   * in this many characters of it.
+   */
+  public static final int CHARS_PER_TOKEN = 100;
+
+  /**
+   * The part of {@code text} that is tokenized: all of it, or, for a text longer than {@code
+   * maxLength * CHARS_PER_TOKEN} characters, that many (never splitting a surrogate pair). A 1 MB
+   * text then costs what a 25 KB one does, and its token count is that of the part (it is truncated
+   * either way).
+   */
+  private String head(String text) {
+    int most = maxLength * CHARS_PER_TOKEN;
+    if (text.length() <= most) {
+      return text;
+    }
+    int end = Character.isHighSurrogate(text.charAt(most - 1)) ? most - 1 : most;
+    return text.substring(0, end);
+  }
+
+  /**
+   * The largest token id the tokenizer can produce (its vocabulary's and added tokens'), or -1 when
+   * the file does not list them in a form read here.
+   */
+  public long largestId() {
+    return largestId;
+  }
+
+  private static long largestId(byte[] tokenizerJson) {
+    try {
+      JsonNode root = new ObjectMapper().readTree(tokenizerJson);
+      long largest = -1;
+      JsonNode vocab = root.path("model").path("vocab");
+      if (vocab.isObject()) {
+        for (JsonNode id : vocab) {
+          largest = Math.max(largest, id.asLong(-1));
+        }
+      } else if (vocab.isArray()) {
+        largest = vocab.size() - 1L;
+      }
+      for (JsonNode added : root.path("added_tokens")) {
+        largest = Math.max(largest, added.path("id").asLong(-1));
+      }
+      return largest;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
   /** The maximum sequence length, special tokens included. */
   public int maxLength() {
     return maxLength;
@@ -109,7 +164,7 @@ public final class TextTokenizer implements AutoCloseable {
    * Tokenizes {@code texts} (in one native call) and truncates each to the maximum sequence length.
    */
   public Tokenized[] tokenize(List<String> texts) {
-    Encoding[] encodings = tokenizer.batchEncode(texts);
+    Encoding[] encodings = tokenizer.batchEncode(texts.stream().map(this::head).toList());
     Tokenized[] out = new Tokenized[encodings.length];
     for (int i = 0; i < encodings.length; i++) {
       out[i] = truncate(encodings[i].getIds(), encodings[i].getTypeIds());

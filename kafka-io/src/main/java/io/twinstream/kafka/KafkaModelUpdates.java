@@ -23,9 +23,10 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * A registry's decisions announced on the compacted {@code model-updates} topic by a client (the
- * CLI's {@code model promote/rollback}, tests, benchmarks): make a version current, then send the
- * update and wait for its acknowledgement. Every running embedding job picks it up. (A trainer
- * inside a job announces through the job's own transactional sink instead.)
+ * CLI's {@code model promote/rollback}, tests, benchmarks): check that the version serves, send the
+ * update and wait for its acknowledgement, then make the version current. Every running embedding
+ * job picks it up. (A trainer inside a job announces through the job's own transactional sink
+ * instead.)
  */
 public final class KafkaModelUpdates {
 
@@ -54,21 +55,39 @@ public final class KafkaModelUpdates {
     return this;
   }
 
-  /** Verifies {@code version}, makes it current and sends PROMOTED. */
+  /**
+   * Checks that {@code version} serves, announces PROMOTED, then makes it current: announcing first
+   * means a failure in between never leaves a {@code CURRENT} that no running job heard of (a
+   * repeated promote mends the other case, an announcement whose {@code CURRENT} move failed).
+   */
   public ModelUpdate promote(String version, String reason)
       throws IOException, InvalidBundleException {
-    ModelUpdate update = updates.promoted(version, reason);
-    updates.registry().setCurrent(version);
-    send(update);
-    return update;
+    return announceThenMakeCurrent(updates.promoted(version, reason));
   }
 
-  /** Makes {@code version} (an earlier one) current again and sends ROLLED_BACK. */
+  /**
+   * Rolls back to {@code version} (an earlier one): announces ROLLED_BACK, then makes it current.
+   */
   public ModelUpdate rollback(String version, String reason)
       throws IOException, InvalidBundleException {
-    ModelUpdate update = updates.rolledBack(version, reason);
-    updates.registry().setCurrent(version);
+    return announceThenMakeCurrent(updates.rolledBack(version, reason));
+  }
+
+  private ModelUpdate announceThenMakeCurrent(ModelUpdate update)
+      throws IOException, InvalidBundleException {
     send(update);
+    try {
+      updates.registry().setCurrent(update.getVersion());
+    } catch (IOException | InvalidBundleException e) {
+      throw new IOException(
+          update.getStatus()
+              + " "
+              + update.getVersion()
+              + " was announced, but CURRENT could not be moved to it ("
+              + e.getMessage()
+              + "): running jobs serve it; repeat the command to move CURRENT",
+          e);
+    }
     return update;
   }
 

@@ -4,12 +4,14 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.FileSystemNotFoundException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -76,7 +78,24 @@ public final class LocalRegistryStore implements RegistryStore {
 
   @Override
   public byte[] read(String name) throws IOException {
-    return Files.readAllBytes(path(name));
+    return Files.readAllBytes(confined(name));
+  }
+
+  /**
+   * The path of {@code name} with every symbolic link resolved, refused when that leaves the root:
+   * names are checked as text when a registry is asked for them, but a link inside the root could
+   * still point at a bundle anywhere.
+   */
+  private Path confined(String name) throws IOException {
+    Path real = path(name).toRealPath();
+    Path realRoot = root.toRealPath();
+    if (!real.startsWith(realRoot)) {
+      throw new AccessDeniedException(
+          path(name).toString(),
+          real.toString(),
+          "resolves outside the registry root " + realRoot + " (a symbolic link?): refused");
+    }
+    return real;
   }
 
   @Override
@@ -85,7 +104,26 @@ public final class LocalRegistryStore implements RegistryStore {
   }
 
   @Override
+  public boolean reachable() {
+    return Files.isDirectory(directory());
+  }
+
+  /**
+   * Refuses to write when the root itself is gone: a share that is not mounted right now must not
+   * get a new, empty registry written into its mount point.
+   */
+  private void requireRoot() throws NoSuchFileException {
+    if (!Files.isDirectory(root)) {
+      throw new NoSuchFileException(
+          root.toString(),
+          null,
+          "the registry root is not there (moved, or a mount that is down?); it is not recreated");
+    }
+  }
+
+  @Override
   public void write(String name, byte[] bytes, boolean overwrite) throws IOException {
+    requireRoot();
     Path path = path(name);
     Files.createDirectories(path.getParent());
     StandardOpenOption create =
@@ -112,6 +150,7 @@ public final class LocalRegistryStore implements RegistryStore {
 
   @Override
   public void append(String name, byte[] bytes) throws IOException {
+    requireRoot();
     Files.write(
         path(name),
         bytes,
@@ -141,8 +180,8 @@ public final class LocalRegistryStore implements RegistryStore {
     } catch (AtomicMoveNotSupportedException e) {
       throw new IOException("The file system of " + root + " cannot rename atomically", e);
     } catch (FileSystemException e) {
-      // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports in several
-      // ways
+      // rename(2) onto a non-empty directory fails with ENOTEMPTY, which Java reports in
+      // several ways
       if (e instanceof FileAlreadyExistsException
           || e instanceof DirectoryNotEmptyException
           || Files.exists(target)) {

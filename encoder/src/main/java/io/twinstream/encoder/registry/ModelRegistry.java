@@ -4,10 +4,12 @@ import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.InvalidBundleException.Problem;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.ServingCheck;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -138,6 +140,10 @@ public final class ModelRegistry {
     if (store.exists(store.supportsAtomicRename() ? version : manifest)) {
       throw alreadyPublished(version, "is already published in " + root());
     }
+    // Checksums only say the files are the ones the manifest names: load the model and run texts up
+    // to
+    // its maximum length through it before anyone can serve it from here.
+    ServingCheck.check(bundle);
     Map<String, byte[]> files = bundle.files();
     if (store.supportsAtomicRename()) {
       String incoming = INCOMING_PREFIX + version + "-" + UUID.randomUUID();
@@ -210,6 +216,8 @@ public final class ModelRegistry {
         out.add(BundleManifest.parse(store.read(manifest), describe(manifest)));
       } catch (NoSuchFileException | FileNotFoundException | InvalidBundleException e) {
         // not a complete bundle (or not a directory): never listed
+      } catch (AccessDeniedException e) {
+        // outside the registry (a link): never listed, never loaded
       } catch (IOException e) {
         if (!store.exists(manifest)) {
           continue; // a plain file such as CURRENT on a store that reports it differently
@@ -231,11 +239,17 @@ public final class ModelRegistry {
           Problem.UNKNOWN_BUNDLE, root() + "/" + version, e.getMessage(), e);
     }
     boolean exists;
+    boolean reachable;
     try {
       exists = store.exists(version + "/" + BundleManifest.FILE_NAME) || store.exists(version);
+      reachable = exists || store.reachable();
     } catch (IOException e) {
       throw new InvalidBundleException(
           Problem.UNREADABLE, describe(version), "cannot read: " + e, e);
+    }
+    if (!reachable) {
+      throw new InvalidBundleException(
+          Problem.UNREADABLE, describe(version), "the registry " + root() + " cannot be reached");
     }
     if (!exists) {
       throw new InvalidBundleException(

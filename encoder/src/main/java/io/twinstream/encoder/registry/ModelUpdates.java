@@ -2,6 +2,8 @@ package io.twinstream.encoder.registry;
 
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.InvalidBundleException;
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.ServingCheck;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import java.io.IOException;
@@ -37,21 +39,28 @@ public final class ModelUpdates {
   }
 
   /**
-   * PROMOTED for {@code version}, after verifying its bundle.
+   * PROMOTED for {@code version}, after verifying its bundle and checking that it serves ({@link
+   * ServingCheck}).
    *
-   * @throws InvalidBundleException if the version is not published or does not verify
+   * @throws InvalidBundleException if the version is not published, does not verify or cannot serve
    */
   public ModelUpdate promoted(String version, String reason)
       throws IOException, InvalidBundleException {
-    BundleManifest manifest = registry.load(version).manifest();
+    BundleManifest manifest = servable(version);
     return build(manifest, ModelStatus.PROMOTED, manifest.metrics(), reason);
   }
 
-  /** ROLLED_BACK to {@code version} (an earlier one), after verifying its bundle. */
+  /** ROLLED_BACK to {@code version} (an earlier one), after the same checks as a promotion. */
   public ModelUpdate rolledBack(String version, String reason)
       throws IOException, InvalidBundleException {
-    BundleManifest manifest = registry.load(version).manifest();
+    BundleManifest manifest = servable(version);
     return build(manifest, ModelStatus.ROLLED_BACK, manifest.metrics(), reason);
+  }
+
+  private BundleManifest servable(String version) throws InvalidBundleException {
+    ModelBundle bundle = registry.load(version);
+    ServingCheck.check(bundle);
+    return bundle.manifest();
   }
 
   /**

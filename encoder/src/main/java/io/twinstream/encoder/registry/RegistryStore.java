@@ -45,6 +45,15 @@ public interface RegistryStore {
   boolean exists(String name) throws IOException;
 
   /**
+   * Whether the store itself can be reached now (its root directory is there, its bucket answers).
+   * A version that is absent from a reachable store is unknown; one absent from an unreachable
+   * store may come back, so a reader waits for it. The default assumes it can.
+   */
+  default boolean reachable() throws IOException {
+    return true;
+  }
+
+  /**
    * Writes {@code name} durably, creating parent directories.
    *
    * @param overwrite whether an existing file is replaced; if false and it exists, {@link

@@ -4,13 +4,13 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.ServingCheck;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
-import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,8 +37,9 @@ import org.slf4j.LoggerFactory;
  *   <li>A bundle outside the registry, that fails to load or verify, or has another dimension is
  *       refused: the old model keeps serving, the refusal is logged and counted ({@link
  *       #refusals()}).
- *   <li>If a newer update arrives while a bundle loads, the older load is discarded when it
- *       finishes.
+ *   <li>The newest update that loaded and verified wins: a load that finishes after a newer one
+ *       succeeded is discarded, and a refused update changes nothing, not even which older updates
+ *       are still accepted.
  * </ul>
  */
 public final class ModelSwitch implements AutoCloseable {
@@ -49,8 +50,8 @@ public final class ModelSwitch implements AutoCloseable {
   private final EncoderOptions options;
   private final ExecutorService loader;
   private final ExecutorService closer;
+  private final Backoff unreachable;
   private final AtomicReference<Loaded> ready = new AtomicReference<>();
-  private final AtomicLong requested = new AtomicLong();
   private final AtomicLong refusals = new AtomicLong();
   private final AtomicLong swaps = new AtomicLong();
   private volatile Future<?> lastLoad = CompletableFuture.completedFuture(null);
@@ -58,25 +59,33 @@ public final class ModelSwitch implements AutoCloseable {
   private volatile SentenceEncoder encoder;
   private volatile ServingModel serving;
   private volatile boolean closed;
-  private long lastUpdateAt;
 
-  private record Loaded(long request, SentenceEncoder encoder, ServingModel model) {}
+  /**
+   * Creation time of the newest update that took effect: it serves, or its model loaded and waits
+   * for the next batch boundary. Only an update that loads and verifies moves it.
+   */
+  private final AtomicLong appliedAt = new AtomicLong();
 
-  /** Texts of short to long lengths run through a new session before it serves. */
-  private static final List<String> WARM_UP =
-      List.of(
-          "warm up",
-          "A warm-up sentence of a typical length for a message stream.",
-          "A longer warm-up text. ".repeat(8),
-          "The longest warm-up text, near the maximum length. ".repeat(20));
+  private record Loaded(long at, SentenceEncoder encoder, ServingModel model) {}
 
   /**
    * @param registry where updates may point; null to refuse every update
    * @param options encoder options for every model served
    */
   public ModelSwitch(ModelRegistry registry, EncoderOptions options) {
+    this(registry, options, Backoff.DEFAULT);
+  }
+
+  /**
+   * @param registry where updates may point; null to refuse every update
+   * @param options encoder options for every model served
+   * @param unreachable how loads are retried while the bundle's files cannot be read (a registry
+   *     briefly unavailable); a bundle that reads but does not verify is refused at once
+   */
+  public ModelSwitch(ModelRegistry registry, EncoderOptions options, Backoff unreachable) {
     this.registry = registry;
     this.options = options;
+    this.unreachable = unreachable;
     this.closer =
         Executors.newSingleThreadExecutor(
             r -> {
@@ -105,7 +114,7 @@ public final class ModelSwitch implements AutoCloseable {
       try {
         ModelBundle bundle = loadVerified(restored.location, restored.sha256, false);
         serve(SentenceEncoder.open(bundle, options), restored);
-        lastUpdateAt = restored.updatedAt;
+        appliedAt.set(restored.updatedAt);
         LOG.info("Serving {} restored from the checkpoint", restored.version);
         return;
       } catch (InvalidBundleException | RuntimeException e) {
@@ -201,32 +210,30 @@ public final class ModelSwitch implements AutoCloseable {
       return;
     }
     long at = update.getCreatedAt().toEpochMilli();
-    if (at < lastUpdateAt) {
+    if (at <= appliedAt.get()) {
       LOG.info(
-          "Ignoring {} of {} from {}: a newer update was applied already",
+          "Ignoring {} of {} from {}: a newer update took effect already",
           status,
           update.getVersion(),
           at);
       return;
     }
-    lastUpdateAt = at;
-    long request = requested.incrementAndGet();
     if (update.getVersion().equals(serving.version)) {
-      return; // already serving it; a pending older load is now stale and will be discarded
+      // Already serving it: it takes effect now, and a model still waiting to swap in is stale.
+      appliedAt.accumulateAndGet(at, Math::max);
+      return;
     }
     String uri = update.getUri();
     String sha = update.getSha256();
     String version = update.getVersion();
-    lastLoad = loader.submit(() -> load(request, version, uri, sha, at));
+    lastLoad = loader.submit(() -> load(version, uri, sha, at));
   }
 
-  private void load(long request, String version, String uri, String sha256, long at) {
+  private void load(String version, String uri, String sha256, long at) {
     long started = System.nanoTime();
+    SentenceEncoder next = null;
     try {
-      if (request != requested.get()) {
-        return; // superseded before it started
-      }
-      ModelBundle bundle = loadVerified(uri, sha256, true);
+      ModelBundle bundle = loadPatiently(version, uri, sha256, at);
       if (!bundle.version().equals(version)) {
         throw new InvalidBundleException(
             InvalidBundleException.Problem.MALFORMED_MANIFEST,
@@ -244,29 +251,15 @@ public final class ModelSwitch implements AutoCloseable {
                 + dimension
                 + ": vectors of the two could not share a topic");
       }
-      SentenceEncoder next = SentenceEncoder.open(bundle, options);
-      // The first runs of a fresh ONNX Runtime session allocate its memory arena and are several
-      // times
-      // slower than later ones: pay for them here, one text at a time on this thread only (so that
-      // the
-      // embedding threads keep their cores), not in the first batches.
-      for (String text : WARM_UP) {
-        next.encode(text);
-      }
-      if (closed) {
-        next.close();
-        return;
-      }
-      Loaded previous =
-          ready.getAndSet(new Loaded(request, next, new ServingModel(version, uri, sha256, at)));
-      if (previous != null) {
-        previous.encoder().close();
-      }
-      LOG.info(
-          "Loaded {} in {} ms; it serves from the next batch",
-          version,
-          (System.nanoTime() - started) / 1_000_000);
+      next = SentenceEncoder.open(bundle, options);
+      // Texts up to the maximum length must come out finite, of the right dimension and length; the
+      // first runs of a fresh session are also several times slower than later ones, so this pays
+      // for them here, one text at a time on this thread only, not in the first batches.
+      ServingCheck.check(next, uri);
     } catch (InvalidBundleException | RuntimeException e) {
+      if (next != null) {
+        next.close();
+      }
       refusals.incrementAndGet();
       LOG.warn(
           "Refused model update to {} ({}): {}; {} keeps serving",
@@ -274,6 +267,55 @@ public final class ModelSwitch implements AutoCloseable {
           uri,
           e.getMessage(),
           serving.version);
+      return;
+    }
+    if (closed || appliedAt.getAndAccumulate(at, Math::max) >= at) {
+      next.close(); // closing, or a newer update took effect while this one loaded
+      return;
+    }
+    Loaded previous =
+        ready.getAndSet(new Loaded(at, next, new ServingModel(version, uri, sha256, at)));
+    if (previous != null) {
+      previous.encoder().close();
+    }
+    LOG.info(
+        "Loaded {} in {} ms; it serves from the next batch",
+        version,
+        (System.nanoTime() - started) / 1_000_000);
+  }
+
+  /**
+   * {@link #loadVerified} from an update, tried again with {@link #unreachable}'s backoff while the
+   * files cannot be read, as long as no newer update took effect meanwhile and the switch is open.
+   */
+  private ModelBundle loadPatiently(String version, String uri, String sha256, long at)
+      throws InvalidBundleException {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        return loadVerified(uri, sha256, true);
+      } catch (InvalidBundleException e) {
+        boolean mayPass =
+            e.problem() == InvalidBundleException.Problem.UNREADABLE
+                || e.problem() == InvalidBundleException.Problem.MISSING_FILE;
+        if (!mayPass || attempt >= unreachable.attempts() || closed || appliedAt.get() >= at) {
+          throw e;
+        }
+        Duration wait = unreachable.after(attempt);
+        LOG.warn(
+            "Cannot read {} ({}), try {} of {}: {}; trying again in {} ms",
+            version,
+            uri,
+            attempt,
+            unreachable.attempts(),
+            e.getMessage(),
+            wait.toMillis());
+        try {
+          unreachable.waiter().await(wait);
+        } catch (InterruptedException interrupted) {
+          Thread.currentThread().interrupt();
+          throw e;
+        }
+      }
     }
   }
 
@@ -344,8 +386,8 @@ public final class ModelSwitch implements AutoCloseable {
     if (next == null) {
       return false;
     }
-    if (next.request() != requested.get()) {
-      next.encoder().close(); // a newer update came in while it loaded
+    if (next.at() < appliedAt.get()) {
+      next.encoder().close(); // a newer update took effect while it waited
       return false;
     }
     String from = serving.version;
@@ -369,6 +411,15 @@ public final class ModelSwitch implements AutoCloseable {
   public void close() {
     closed = true;
     loader.shutdownNow();
+    try {
+      // A load may be inside ONNX Runtime's session creation, which an interrupt does not stop: the
+      // process must not free what that thread still uses (a crash seen at exit). Wait for it.
+      if (!loader.awaitTermination(2, TimeUnit.MINUTES)) {
+        LOG.warn("A model load still runs after 2 minutes; closing without it");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     Loaded pending = ready.getAndSet(null);
     if (pending != null) {
       pending.encoder().close();

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.encoder.BundleWriter;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.InvalidBundleException.Problem;
 import io.twinstream.encoder.ModelBundle;
@@ -181,5 +182,22 @@ class ModelRegistryTest {
     assertEquals(Optional.of("v1"), registry.previous());
     registry.setCurrent("v1"); // the rollback itself
     assertEquals(Optional.of("v2"), registry.previous());
+  }
+
+  @Test
+  void aLinkInsideTheRootToABundleOutsideItIsRefused() throws Exception {
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    Path outside = tmp.resolve("elsewhere/v9");
+    BundleWriter.write(base.withVersion("v9", null), outside);
+    Files.createSymbolicLink(tmp.resolve("registry/v9"), outside);
+    InvalidBundleException e =
+        assertThrows(InvalidBundleException.class, () -> registry.load("v9"));
+    assertTrue(e.getMessage().contains("outside the registry root"), e.getMessage());
+    assertTrue(
+        registry.list().stream().noneMatch(m -> m.version().equals("v9")), "not listed either");
+    // A link that stays inside the root is followed.
+    registry.publish(base.withVersion("v1", null));
+    Files.createSymbolicLink(tmp.resolve("registry/v1-alias"), tmp.resolve("registry/v1"));
+    assertEquals("v1", registry.load("v1").version());
   }
 }

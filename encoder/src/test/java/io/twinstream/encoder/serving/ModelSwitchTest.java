@@ -13,6 +13,8 @@ import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.schemas.TrustedRecords;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -188,6 +190,69 @@ class ModelSwitchTest {
     try (ModelSwitch again = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
       again.start(restored, "default");
       assertEquals(restored, again.serving());
+    }
+  }
+
+  @Test
+  void aRefusedUpdateDatedInTheFutureDoesNotBlockLaterPromotions() throws Exception {
+    registry.publish(TestBundles.perturbed(base, "v3", 0.7f));
+    ModelUpdate forged =
+        ModelUpdate.newBuilder(update("v2", ModelStatus.PROMOTED, Long.MAX_VALUE / 2))
+            .setSha256("0".repeat(64))
+            .build();
+    models.onUpdate(forged);
+    models.awaitLoads(LOAD);
+    assertEquals(1, models.refusals());
+    models.onUpdate(update("v3", ModelStatus.PROMOTED, 20));
+    models.awaitLoads(LOAD);
+    assertTrue(models.swapIfReady(), "the refused update changed nothing it accepts next");
+    assertEquals("v3", models.serving().version);
+  }
+
+  @Test
+  void aModelThatFailsTheServingCheckIsRefused() throws Exception {
+    registry.publish(base.withVersion("v4", null)); // published while it served fine ...
+    Path manifest = Path.of(registry.root()).resolve("v4/manifest.json");
+    ModelBundle longer = registry.load("v4").withMaxSequenceLength(600); // ... then made too long
+    Files.write(manifest, longer.manifest().toJson());
+    ModelUpdate update = update("v4", ModelStatus.PROMOTED, 10);
+    models.onUpdate(update);
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady());
+    assertEquals(1, models.refusals());
+    assertEquals("v1", models.serving().version);
+  }
+
+  @Test
+  void aRegistryBrieflyUnreadableIsWaitedForAndTheUpdateStillApplies() throws Exception {
+    Path root = Path.of(registry.root());
+    Path away = root.resolveSibling("registry-away");
+    List<Duration> waits = new ArrayList<>();
+    Backoff patient =
+        new Backoff(
+            Duration.ofMillis(100),
+            4,
+            wait -> {
+              waits.add(wait);
+              if (waits.size() == 2) {
+                try {
+                  Files.move(away, root); // the mount is back
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              }
+            });
+    try (ModelSwitch switching =
+        new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1), patient)) {
+      switching.start(null, root.resolve("v1").toString());
+      ModelUpdate update = update("v2", ModelStatus.PROMOTED, 10);
+      Files.move(root, away); // the registry's storage goes away
+      switching.onUpdate(update);
+      switching.awaitLoads(LOAD);
+      assertEquals(List.of(Duration.ofMillis(100), Duration.ofMillis(200)), waits);
+      assertEquals(0, switching.refusals());
+      assertTrue(switching.swapIfReady());
+      assertEquals("v2", switching.serving().version);
     }
   }
 }
