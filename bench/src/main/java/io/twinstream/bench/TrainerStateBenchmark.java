@@ -23,10 +23,11 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * What the trainer's checkpoint costs: snapshotting a full replay buffer and encoding it as JSON
- * (what the operator stores), against a minimal binary encoding of the same fields (the baseline:
- * about the least any format can do). Feedback texts are query-length anchors and document-length
- * candidates.
+ * What the trainer's checkpoint costs: snapshotting a full replay buffer and encoding it (distinct
+ * texts once, deflated: what the operator stores), against a minimal binary encoding of every row's
+ * texts (the baseline: what any format writing each pair's texts does at least). Feedback is what a
+ * search application sends: ten pairs per search, the query as anchor, one of 5,183 documents of
+ * about 256 tokens (about 1,300 characters) as candidate. The sizes of both encodings are printed.
  *
  * <p>{@code java -jar bench/target/benchmarks.jar TrainerStateBenchmark}
  */
@@ -45,26 +46,42 @@ public class TrainerStateBenchmark {
   private ReplayBuffer buffer;
   private byte[] json;
 
+  /** Documents of the corpus feedback is about. */
+  public static final int DOCUMENTS = 5_183;
+
   @Setup
   public void fill() throws IOException {
     buffer = new ReplayBuffer(capacity, 0.2, 5000);
     Random random = new Random(1);
     String[] words =
-        "the a service pool database request error timeout cache queue deploy disk memory client"
+        ("the a of service pool database request error timeout cache queue deploy disk memory "
+                + "client protein cell gene patient study results method analysis model data")
             .split(" ");
-    for (int i = 0; i < capacity * 2; i++) {
-      StringBuilder doc = new StringBuilder();
-      for (int w = 0; w < 25; w++) {
-        doc.append(words[random.nextInt(words.length)]).append(' ');
+    String[] documents = new String[DOCUMENTS];
+    for (int d = 0; d < DOCUMENTS; d++) {
+      StringBuilder doc = new StringBuilder("Document " + d + ": ");
+      for (int w = 0; w < 200; w++) {
+        doc.append(words[random.nextInt(words.length)]).append(w % 17 == 16 ? ". " : " ");
       }
+      documents[d] = doc.toString();
+    }
+    for (int i = 0; buffer.trainingSize() < capacity; i++) {
+      String query = "query " + (i / 10) + " about " + words[(i / 10) % words.length];
       buffer.offer(
           new Feedback(
-              "query " + random.nextInt(capacity) + " about " + words[random.nextInt(words.length)],
-              doc.toString(),
-              random.nextBoolean() ? 1f : 0f,
+              query,
+              documents[random.nextInt(DOCUMENTS)],
+              i % 10 == 0 ? 1f : 0f,
               1_700_000_000_000L + i));
     }
     json = TrainerStateCodec.encode(state());
+    System.err.printf(
+        "%ncapacity %d: %d pairs (%d held out), state %d bytes; binary baseline %d bytes%n",
+        capacity,
+        buffer.trainingSize() + buffer.heldOutSize(),
+        buffer.heldOutSize(),
+        json.length,
+        snapshotAndEncodeBinaryBaseline().length);
   }
 
   private TrainerState state() {

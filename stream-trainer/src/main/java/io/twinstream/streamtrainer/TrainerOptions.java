@@ -5,6 +5,7 @@ import io.twinstream.encoder.BundleManifest;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.loss.Losses;
 import io.twinstream.trainer.online.PromotionGate;
+import io.twinstream.trainer.online.RoundRetry;
 import io.twinstream.trainer.online.TrainerSettings;
 import io.twinstream.trainer.online.TrainingTrigger;
 import java.time.Duration;
@@ -167,6 +168,30 @@ public final class TrainerOptions {
           .withDescription(
               "Candidates are versioned PREFIX-NNNN by round number (ft-0001, ft-0002, ...).");
 
+  public static final ConfigOption<String> TRAINER_ID =
+      ConfigOptions.key("trainer.id")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "This trainer's identity, recorded in every candidate it makes; a version of the same "
+                  + "name made by another trainer is never taken for one of its rounds. Empty = the job's "
+                  + "transactional-id.prefix (unique per job).");
+
+  public static final ConfigOption<Integer> RETRY_ATTEMPTS =
+      ConfigOptions.key("trainer.retry.attempts")
+          .intType()
+          .defaultValue(RoundRetry.DEFAULTS.attempts())
+          .withDescription(
+              "Tries of a round that failed on I/O (the registry unreachable): the same round and "
+                  + "sample again, waiting trainer.retry.delay, then twice as long each time (at most "
+                  + "10 min); 0 = a failed round is not tried again. Other failures are never retried.");
+
+  public static final ConfigOption<Duration> RETRY_DELAY =
+      ConfigOptions.key("trainer.retry.delay")
+          .durationType()
+          .defaultValue(RoundRetry.DEFAULTS.firstDelay())
+          .withDescription("Wait before the first try of a round that failed on I/O.");
+
   public static final ConfigOption<Long> SEED =
       ConfigOptions.key("trainer.seed")
           .longType()
@@ -197,6 +222,9 @@ public final class TrainerOptions {
         EVAL_QUERIES,
         EVAL_QRELS,
         VERSION_PREFIX,
+        TRAINER_ID,
+        RETRY_ATTEMPTS,
+        RETRY_DELAY,
         SEED);
   }
 
@@ -222,7 +250,15 @@ public final class TrainerOptions {
         new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)),
         conf.get(VERSION_PREFIX),
         conf.get(SEED),
-        conf.get(JobOptions.MODEL));
+        conf.get(JobOptions.MODEL),
+        trainerId(conf),
+        new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)));
+  }
+
+  /** {@link #TRAINER_ID}, or the job's transactional-id prefix when it is empty. */
+  static String trainerId(Configuration conf) {
+    String id = conf.get(TRAINER_ID).trim();
+    return id.isEmpty() ? conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX) : id;
   }
 
   /**

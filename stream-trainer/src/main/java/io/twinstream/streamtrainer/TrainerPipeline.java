@@ -46,7 +46,7 @@ public final class TrainerPipeline {
                         "feedback-pairs")
                     .setParallelism(1)
                     .slotSharingGroup(group),
-                RecordDecoders.feedbackPairs(),
+                RecordDecoders.feedbackPairs(JobOptions.inputLimits(conf)),
                 "feedbackIn",
                 "decode-feedback")
             .setParallelism(1)

@@ -160,6 +160,7 @@ class ContinuousLearningITCase {
     conf.set(JobOptions.MODEL_REGISTRY, registry.root().toString());
     conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(JobOptions.CHECKPOINT_DIR, tmp.resolve("checkpoints").toString());
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     conf.set(TrainerOptions.ENABLED, true);
     conf.set(TrainerOptions.EVAL_CORPUS, tmp.resolve("dev/corpus.jsonl").toString());

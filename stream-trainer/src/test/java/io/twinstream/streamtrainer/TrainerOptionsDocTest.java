@@ -23,11 +23,17 @@ class TrainerOptionsDocTest {
       String expected =
           d == null || d.toString().isEmpty()
               ? "(none)"
-              : d instanceof Duration duration
-                  ? "`" + duration.toMinutes() + " min`"
-                  : d instanceof Integer || d instanceof Long ? "`" + d + "`" : "`" + d + "`";
+              : d instanceof Duration duration ? "`" + words(duration) + "`" : "`" + d + "`";
       assertTrue(
           cell.equals(expected), option.key() + ": documented " + cell + ", default " + expected);
     }
+  }
+
+  /** A duration as the docs write it: {@code 10 min}, {@code 10 s}, {@code 250 ms}. */
+  private static String words(Duration d) {
+    if (d.toMillis() % 60_000 == 0) {
+      return d.toMinutes() + " min";
+    }
+    return d.toMillis() % 1_000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
   }
 }

@@ -106,6 +106,10 @@ public final class ContinuousTrainer implements AutoCloseable {
   private boolean waitingForHeldOutLogged;
   private long heldOutCheckedAt;
   private boolean heldOutChecked;
+  // a round that failed on I/O, to try again: tries so far, when (-1: from the next call on)
+  private int failedTries;
+  private boolean retryPending;
+  private long retryAt = -1;
 
   // Counters for metrics.
   private long roundsStarted;
@@ -159,7 +163,19 @@ public final class ContinuousTrainer implements AutoCloseable {
       // Announced before the checkpoint we restore from, so committed with it: make them current
       // now.
       for (String version : restored.announcedPromotions()) {
-        makeCurrent(version);
+        try {
+          makeCurrent(version);
+        } catch (IOException e) {
+          // committed with the checkpoint: CURRENT moves at the next completed checkpoint
+          LOG.warn(
+              "Cannot make {} current in {} yet (tried again after the next checkpoint): {}",
+              version,
+              registry.root(),
+              e.getMessage());
+          Announced a = new Announced(version);
+          a.checkpoint = 0;
+          announced.add(a);
+        }
       }
       LOG.info(
           "Trainer restored: {} feedback pairs buffered ({} held out), next round {}{}",
@@ -202,9 +218,27 @@ public final class ContinuousTrainer implements AutoCloseable {
    * started.
    */
   public boolean maybeStart(long nowMillis) {
-    if (running != null
-        || closed
-        || !settings.trigger().due(newPairs, lastRoundMillis, nowMillis)) {
+    if (running != null || closed) {
+      return false;
+    }
+    if (retryPending) {
+      if (retryAt < 0) {
+        retryAt = nowMillis + settings.retry().delay(failedTries).toMillis();
+      }
+      if (nowMillis < retryAt) {
+        return false;
+      }
+      retryPending = false;
+      retryAt = -1;
+      LOG.info(
+          "Trying round {} again (try {} of {})",
+          version(round),
+          failedTries,
+          settings.retry().attempts());
+      start();
+      return true;
+    }
+    if (!settings.trigger().due(newPairs, lastRoundMillis, nowMillis)) {
       return false;
     }
     if (fixedTask == null && !heldOutHasAClick(nowMillis)) {
@@ -295,10 +329,26 @@ public final class ContinuousTrainer implements AutoCloseable {
     } catch (ExecutionException | CancellationException e) {
       Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
       String version = runningVersion;
-      collected();
       roundsFailed++;
-      LOG.error("Round {} failed; the serving model is unchanged", version, cause);
       observer.roundFailed(version, cause);
+      if (onIo(cause) && failedTries < settings.retry().attempts() && !closed) {
+        failedTries++;
+        running = null;
+        runningVersion = null;
+        retryPending = true;
+        retryAt = -1;
+        LOG.warn(
+            "Round {} failed on I/O ({}); the serving model is unchanged; tried again in {} s "
+                + "(try {} of {})",
+            version,
+            cause.toString(),
+            settings.retry().delay(failedTries).toSeconds(),
+            failedTries,
+            settings.retry().attempts());
+        return Optional.empty();
+      }
+      collected();
+      LOG.error("Round {} failed; the serving model is unchanged", version, cause);
       return Optional.empty();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -339,7 +389,30 @@ public final class ContinuousTrainer implements AutoCloseable {
   private void collected() {
     running = null;
     runningVersion = null;
+    failedTries = 0;
     round++;
+  }
+
+  /**
+   * Whether {@code failure} came from reading or writing files (the registry, a store) and so may
+   * pass: an {@link IOException} anywhere in its causes, or a bundle that could not be read.
+   */
+  static boolean onIo(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t instanceof InvalidBundleException b) {
+        return b.problem() == InvalidBundleException.Problem.UNREADABLE
+            || b.problem() == InvalidBundleException.Problem.MISSING_FILE;
+      }
+      if (t instanceof IOException || t instanceof UncheckedIOException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Whether a round that failed on I/O waits to be tried again. */
+  public boolean retryPending() {
+    return retryPending;
   }
 
   /** The state to checkpoint as checkpoint {@code checkpointId}. */
@@ -352,7 +425,12 @@ public final class ContinuousTrainer implements AutoCloseable {
       promotions.add(a.version);
     }
     return new TrainerState(
-        buffer.snapshot(), round, newPairs, lastRoundMillis, running != null, promotions);
+        buffer.snapshot(),
+        round,
+        newPairs,
+        lastRoundMillis,
+        running != null || retryPending,
+        promotions);
   }
 
   /**
@@ -453,7 +531,7 @@ public final class ContinuousTrainer implements AutoCloseable {
           }
         };
     FineTuningRound.Outcome outcome =
-        new FineTuningRound(tuner, settings.gate())
+        new FineTuningRound(tuner, settings.gate(), settings.trainerId())
             .run(serving, sample, tasks, version, cancellation, facts);
     checkOpen(version);
     long publishing = System.nanoTime();
@@ -525,12 +603,25 @@ public final class ContinuousTrainer implements AutoCloseable {
         RoundRecord.of(manifest)
             .orElseThrow(
                 () ->
-                    new IOException(
+                    new IllegalStateException(
                         version
                             + " in "
                             + registry.root()
                             + " was not made by a trainer round (its manifest records no gate decision): choose "
                             + "another trainer.version-prefix or remove it"));
+    if (!round.trainer().isEmpty() && !round.trainer().equals(settings.trainerId())) {
+      throw new IllegalStateException(
+          version
+              + " in "
+              + registry.root()
+              + " was made by trainer '"
+              + round.trainer()
+              + "', not by this one ('"
+              + settings.trainerId()
+              + "'): two trainers share the version prefix '"
+              + settings.versionPrefix()
+              + "'; give each its own trainer.version-prefix (this round is not taken over)");
+    }
     boolean announcedBefore =
         publisher.published(version) || (round.promote() && registry.history().contains(version));
     ModelUpdate update = null;

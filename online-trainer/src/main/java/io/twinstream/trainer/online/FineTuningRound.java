@@ -40,10 +40,19 @@ public final class FineTuningRound {
 
   private final FineTuner tuner;
   private final PromotionGate gate;
+  private final String trainerId;
 
   public FineTuningRound(FineTuner tuner, PromotionGate gate) {
+    this(tuner, gate, "");
+  }
+
+  /**
+   * @param trainerId the identity recorded in the candidate's {@link RoundRecord} (empty: none)
+   */
+  public FineTuningRound(FineTuner tuner, PromotionGate gate, String trainerId) {
     this.tuner = tuner;
     this.gate = gate;
+    this.trainerId = trainerId;
   }
 
   /**
@@ -181,7 +190,8 @@ public final class FineTuningRound {
               tuner.loss().name(),
               tuner.loss().config(),
               tuner.options().toMap(),
-              examples.size());
+              examples.size(),
+              trainerId);
       ModelBundle candidate = exported.withRecord(record.toManifest(), metrics);
       return new Outcome(
           decision,

@@ -16,6 +16,8 @@ import java.util.Optional;
  * @param lossConfig the loss's hyper-parameters
  * @param options the training options
  * @param pairs training examples the round used
+ * @param trainer the identity of the trainer that ran the round (empty: unknown, for bundles made
+ *     before trainers had one)
  */
 public record RoundRecord(
     boolean promote,
@@ -23,7 +25,8 @@ public record RoundRecord(
     String loss,
     Map<String, Object> lossConfig,
     Map<String, Object> options,
-    int pairs) {
+    int pairs,
+    String trainer) {
 
   private static final String PROMOTE = "promote";
   private static final String GATE = "gate";
@@ -31,10 +34,17 @@ public record RoundRecord(
   private static final String LOSS_CONFIG = "lossConfig";
   private static final String OPTIONS = "options";
   private static final String PAIRS = "pairs";
+  private static final String TRAINER = "trainer";
 
   public RoundRecord {
     lossConfig = Map.copyOf(lossConfig);
     options = Map.copyOf(options);
+    trainer = trainer == null ? "" : trainer;
+  }
+
+  /** This record, made by trainer {@code id}. */
+  public RoundRecord byTrainer(String id) {
+    return new RoundRecord(promote, gate, loss, lossConfig, options, pairs, id);
   }
 
   /** The {@code training} object of the candidate's manifest. */
@@ -46,6 +56,7 @@ public record RoundRecord(
     out.put(PAIRS, pairs);
     out.put(GATE, gate);
     out.put(PROMOTE, promote);
+    out.put(TRAINER, trainer);
     return out;
   }
 
@@ -68,6 +79,7 @@ public record RoundRecord(
             String.valueOf(t.getOrDefault(LOSS, "")),
             lossConfig instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
             options instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
-            t.get(PAIRS) instanceof Number n ? n.intValue() : 0));
+            t.get(PAIRS) instanceof Number n ? n.intValue() : 0,
+            String.valueOf(t.getOrDefault(TRAINER, ""))));
   }
 }

@@ -19,6 +19,9 @@ import java.io.Serializable;
  * @param seed round n samples and shuffles with {@code seed + n}
  * @param initialModel what serves while the registry has no {@code CURRENT}: a built-in name or a
  *     bundle directory ({@code registry} = the registry must have one)
+ * @param trainerId this trainer's identity, recorded in every candidate it makes: a version made by
+ *     another trainer (sharing the version prefix) is never taken for one of its own rounds
+ * @param retry how a round that failed on I/O is tried again
  */
 public record TrainerSettings(
     int capacity,
@@ -31,7 +34,9 @@ public record TrainerSettings(
     PromotionGate gate,
     String versionPrefix,
     long seed,
-    String initialModel)
+    String initialModel,
+    String trainerId,
+    RoundRetry retry)
     implements Serializable {
 
   private static final long serialVersionUID = 1L;

@@ -10,6 +10,9 @@ import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.trainer.TrainingOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -70,6 +73,10 @@ class ContinuousTrainerTest {
   }
 
   private static TrainerSettings settings(long everyPairs) {
+    return settings(everyPairs, "trainer-a");
+  }
+
+  private static TrainerSettings settings(long everyPairs, String trainerId) {
     return new TrainerSettings(
         1_000,
         0.2,
@@ -81,7 +88,9 @@ class ContinuousTrainerTest {
         new PromotionGate(0.02, 0.0),
         "ft",
         42,
-        ModelBundle.DEFAULT);
+        ModelBundle.DEFAULT,
+        trainerId,
+        new RoundRetry(2, Duration.ofMillis(100)));
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */
@@ -249,5 +258,102 @@ class ContinuousTrainerTest {
     try (ContinuousTrainer again = trainer(registry, log, afterAnnouncement, clicks().size())) {
       assertEquals(List.of("ft-0001"), registry.history(), "made current once");
     }
+  }
+
+  @Test
+  void aVersionMadeByAnotherTrainerWithTheSamePrefixIsNeverTakenOver() throws Exception {
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    TransactionalLog log = new TransactionalLog();
+    TrainerState running;
+    try (ContinuousTrainer a = trainer(registry, log, null, clicks().size())) {
+      clicks().forEach(a::offer);
+      assertTrue(a.maybeStart(1));
+      running = a.snapshot(1);
+      finish(a); // trainer-a publishes ft-0001
+    }
+    List<Throwable> failures = new ArrayList<>();
+    RoundObserver observer =
+        new RoundObserver() {
+          @Override
+          public void roundFailed(String version, Throwable error) {
+            failures.add(error);
+          }
+        };
+    // Trainer b, restored from a state in which round ft-0001 runs (same prefix, another identity).
+    try (ContinuousTrainer b =
+        new ContinuousTrainer(
+            settings(clicks().size(), "trainer-b"),
+            registry,
+            FeedbackExamples.evaluator(clicks(), Map.of()),
+            log,
+            running,
+            observer,
+            0L)) {
+      b.awaitRound();
+      assertTrue(b.poll().isEmpty(), "the round fails");
+      assertEquals(1, failures.size());
+      assertTrue(
+          failures.get(0).getMessage().contains("was made by trainer 'trainer-a', not by this one"),
+          failures.get(0).getMessage());
+    }
+    assertTrue(log.pending.size() == 1 && log.committed.isEmpty(), "b announced nothing");
+  }
+
+  @Test
+  void aRoundThatFailsOnIoIsTriedAgainAsTheSameRoundAfterABackoff() throws Exception {
+    Path root = tmp.resolve("registry");
+    Path away = tmp.resolve("registry-away");
+    ModelRegistry registry = ModelRegistry.open(root);
+    TransactionalLog log = new TransactionalLog();
+    List<Throwable> failures = new ArrayList<>();
+    RoundObserver observer =
+        new RoundObserver() {
+          @Override
+          public void roundFailed(String version, Throwable error) {
+            failures.add(error);
+          }
+        };
+    try (ContinuousTrainer trainer =
+        new ContinuousTrainer(
+            settings(clicks().size()),
+            registry,
+            FeedbackExamples.evaluator(clicks(), Map.of()),
+            log,
+            null,
+            observer,
+            0L)) {
+      clicks().forEach(trainer::offer);
+      assertTrue(trainer.maybeStart(1));
+      Files.move(root, away); // the registry's share goes away while the round trains
+      trainer.awaitRound();
+      assertTrue(trainer.poll().isEmpty(), "the round cannot publish its candidate");
+      assertTrue(trainer.retryPending());
+      assertTrue(
+          failures.get(0).getMessage().contains("registry root is not there"), "" + failures);
+      assertFalse(Files.exists(root), "the registry is not recreated in its absence");
+      assertTrue(trainer.snapshot(2).roundRunning(), "a checkpoint now would redo the round");
+
+      assertFalse(trainer.maybeStart(10), "the backoff starts counting");
+      assertFalse(trainer.maybeStart(50), "100 ms have not passed");
+      Files.move(away, root); // back
+      assertTrue(trainer.maybeStart(110), "tried again after the backoff, trigger or not");
+      RoundReport report = finish(trainer);
+      assertEquals("ft-0001", report.version(), "the same round");
+      assertTrue(report.promoted(), report.reason());
+      assertEquals(1, trainer.roundsFailed());
+      assertFalse(trainer.retryPending());
+      assertEquals(
+          Optional.of("ft-0001"), registry.list().stream().map(m -> m.version()).findFirst());
+    }
+  }
+
+  @Test
+  void aRoundIsTriedAgainAtMostTheConfiguredNumberOfTimes() {
+    RoundRetry retry = new RoundRetry(3, Duration.ofSeconds(10));
+    assertEquals(Duration.ofSeconds(10), retry.delay(1));
+    assertEquals(Duration.ofSeconds(40), retry.delay(3));
+    assertEquals(Duration.ofMinutes(10), retry.delay(30), "capped");
+    assertTrue(ContinuousTrainer.onIo(new UncheckedIOException(new IOException("nfs"))));
+    assertFalse(ContinuousTrainer.onIo(new IllegalStateException("another trainer's version")));
   }
 }
