@@ -217,6 +217,7 @@ class JobJarsIT {
                   "source.bounded=true",
                   "start.position=EARLIEST",
                   "checkpoint.interval=500ms",
+                  "checkpoint.dir=" + tmp.resolve("checkpoints"),
                   "restart.attempts=0")
               .setConfiguration(clusterLike())
               .build();

@@ -227,6 +227,9 @@ public final class StreamBenchmark {
     conf.set(JobOptions.DELIVERY_GUARANTEE, guarantee);
     conf.set(JobOptions.PARALLELISM, parallelism);
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
+    conf.set(
+        JobOptions.CHECKPOINT_DIR,
+        Path.of("bench-results", "stream", "checkpoints-" + run).toAbsolutePath().toString());
     String bufferTimeout = System.getProperty("twinstream.bench.bufferTimeoutMs");
     if (bufferTimeout != null) { // for A/B runs of the job's buffer.timeout
       conf.set(JobOptions.BUFFER_TIMEOUT, Duration.ofMillis(Long.parseLong(bufferTimeout)));

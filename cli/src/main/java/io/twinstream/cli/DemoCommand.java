@@ -168,6 +168,14 @@ final class DemoCommand implements Callable<Integer> {
               + "(default: a temporary directory, deleted). Each version works with 'twinstream embed --model DIR/VERSION'.")
   Path registryDir;
 
+  @Option(
+      names = "--state-dir",
+      paramLabel = "DIR",
+      description =
+          "Keep the job's checkpoints here, on disk (default: a temporary directory, deleted). The demo"
+              + " always starts a new simulation; the directory is for inspecting the checkpoints.")
+  Path stateDir;
+
   @Option(names = "--report", paramLabel = "FILE", description = "Write the JSON report here.")
   Path report;
 
@@ -302,6 +310,10 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
+    // On disk, not in memory: the trainer's state of a large task is more than the JobManager
+    // takes.
+    Path checkpoints = (stateDir != null ? stateDir : work.resolve("state")).resolve("checkpoints");
+    conf.set(JobOptions.CHECKPOINT_DIR, checkpoints.toString());
     conf.set(TrainerOptions.ENABLED, true);
     conf.set(TrainerOptions.EVERY_PAIRS, (long) queriesPerRound * k);
     conf.set(TrainerOptions.EVERY, Duration.ofHours(24));

@@ -13,18 +13,18 @@ import io.twinstream.streamtrainer.TrainerOptions;
 import io.twinstream.testkit.KafkaProcess;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -81,10 +81,24 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--kafka-dir",
       paramLabel = "DIR",
-      description =
-          "Data directory of the embedded broker, kept afterwards (default: a temporary directory "
-              + "deleted on exit).")
+      description = "Data directory of the embedded broker (default: STATE_DIR/kafka).")
   Path kafkaDir;
+
+  @Option(
+      names = "--state-dir",
+      defaultValue = "twinstream-state",
+      paramLabel = "DIR",
+      description =
+          "Checkpoints (retained when the job stops) and the embedded broker's data live here; started"
+              + " again with the same directory, the job resumes from its latest completed checkpoint "
+              + "(default: ${DEFAULT-VALUE}, in the working directory).")
+  Path stateDir;
+
+  @Option(
+      names = "--fresh",
+      description =
+          "Start without the checkpoints in the state directory (they stay there; new ones are added).")
+  boolean fresh;
 
   @Option(
       names = "--properties",
@@ -152,7 +166,6 @@ final class RunCommand implements Callable<Integer> {
 
   private volatile JobClient job;
   private volatile KafkaProcess kafka;
-  private volatile Path temporaryKafkaDir;
   private boolean stopped;
 
   @Override
@@ -166,15 +179,30 @@ final class RunCommand implements Callable<Integer> {
       err.println("twinstream run: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
     }
+    String checkpointDir = conf.get(JobOptions.CHECKPOINT_DIR);
+    Optional<Path> localCheckpoints = localPath(checkpointDir);
+    StateDirectory state = new StateDirectory(stateDir, localCheckpoints.orElse(null));
+    try {
+      state.lock();
+    } catch (IllegalStateException e) {
+      err.println("twinstream run: " + e.getMessage());
+      return TwinstreamCli.EXIT_USAGE;
+    }
+    if (checkpointDir.isBlank()) {
+      conf.set(JobOptions.CHECKPOINT_DIR, state.checkpoints().toString());
+    } else if (localCheckpoints.isEmpty()) {
+      err.println(
+          "twinstream run: checkpoints go to "
+              + checkpointDir
+              + "; to resume from one, pass it as --set "
+              + StateRecoveryOptions.SAVEPOINT_PATH.key()
+              + "=.../chk-N");
+    }
     Thread hook = new Thread(() -> stop(err), "twinstream-run-shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       if (where != null && where.embedded) {
-        Path dir = kafkaDir;
-        if (dir == null) {
-          temporaryKafkaDir = Files.createTempDirectory("twinstream-kafka-");
-          dir = temporaryKafkaDir;
-        }
+        Path dir = kafkaDir != null ? kafkaDir : state.kafka();
         err.println("twinstream run: starting Kafka (KRaft) in " + dir + " ...");
         kafka = KafkaProcess.start(dir, kafkaPort, Duration.ofSeconds(90));
         conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
@@ -190,6 +218,7 @@ final class RunCommand implements Callable<Integer> {
       // The trainer runs in a slot-sharing group of its own: one slot more than the embedding
       // pipeline's.
       cluster.set(TaskManagerOptions.NUM_TASK_SLOTS, p + (trainer ? 1 : 0));
+      cluster.set(CoreOptions.TMP_DIRS, state.tmp().toString());
       if (metricsPort != null) {
         cluster.setString(
             "metrics.reporter.prom.factory.class",
@@ -199,6 +228,17 @@ final class RunCommand implements Callable<Integer> {
       StreamExecutionEnvironment env =
           StreamExecutionEnvironment.createLocalEnvironment(p, cluster);
       JobEnvironment.configure(env, conf);
+      boolean resume = !fresh && (checkpointDir.isBlank() || localCheckpoints.isPresent());
+      Optional<Path> checkpoint = resume ? state.latestCheckpoint() : Optional.empty();
+      if (resume) {
+        state.pruneCheckpointsExcept(checkpoint);
+      }
+      if (checkpoint.isPresent()) {
+        Configuration restore = new Configuration();
+        restore.set(StateRecoveryOptions.SAVEPOINT_PATH, checkpoint.get().toUri().toString());
+        env.configure(restore);
+        err.println("twinstream run: resuming from " + checkpoint.get());
+      }
       LearningJob.build(env, conf, SentenceStreamHook.NONE, null);
       job = env.executeAsync(trainer ? LearningJob.JOB_NAME : EmbedderJob.JOB_NAME);
       err.println(
@@ -233,6 +273,7 @@ final class RunCommand implements Callable<Integer> {
       }
     } finally {
       stop(err);
+      state.close();
       try {
         Runtime.getRuntime().removeShutdownHook(hook);
       } catch (IllegalStateException alreadyShuttingDown) {
@@ -335,15 +376,20 @@ final class RunCommand implements Callable<Integer> {
       k.close();
       err.println("twinstream run: Kafka stopped");
     }
-    if (temporaryKafkaDir != null) {
-      try (Stream<Path> walk = Files.walk(temporaryKafkaDir)) {
-        walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      } catch (IOException | UncheckedIOException e) {
-        err.println(
-            "twinstream run: could not delete " + temporaryKafkaDir + ": " + e.getMessage());
-      }
-    }
     err.flush();
+  }
+
+  /** The directory a checkpoint.dir names when it is on the local file system. */
+  static Optional<Path> localPath(String location) {
+    if (location.isBlank()) {
+      return Optional.empty();
+    }
+    if (location.startsWith("file:")) {
+      return Optional.of(Path.of(URI.create(location)));
+    }
+    return location.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*")
+        ? Optional.empty()
+        : Optional.of(Path.of(location));
   }
 
   private static String rootMessage(Throwable t) {

@@ -50,8 +50,8 @@ class RunProduceConsumeIT {
                   cmd.execute(
                       "run",
                       "--embedded",
-                      "--kafka-dir",
-                      tmp.resolve("kafka").toString(),
+                      "--state-dir",
+                      tmp.resolve("state").toString(),
                       "--checkpoint-interval",
                       "500ms",
                       "--metrics-port",

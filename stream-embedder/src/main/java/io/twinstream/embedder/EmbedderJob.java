@@ -61,7 +61,8 @@ public final class EmbedderJob {
             KafkaSources.startingOffsets(conf.get(JobOptions.START_POSITION)),
             "sentences");
     SingleOutputStreamOperator<Sentence> sentences =
-        DecodeFunction.decode(raw, RecordDecoders.sentences(), "sentencesIn", "decode");
+        DecodeFunction.decode(
+            raw, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
     DataStream<DeadLetter> deadLetters = sentences.getSideOutput(DecodeFunction.DEAD_LETTERS);
 
     DataStream<ModelUpdate> updates;

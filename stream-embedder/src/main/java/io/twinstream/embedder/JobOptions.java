@@ -1,5 +1,6 @@
 package io.twinstream.embedder;
 
+import io.twinstream.schemas.decode.InputLimits;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -178,6 +179,75 @@ public final class JobOptions {
           .defaultValue(Duration.ofSeconds(1))
           .withDescription("Delay between restarts.");
 
+  public static final ConfigOption<String> CHECKPOINT_DIR =
+      ConfigOptions.key("checkpoint.dir")
+          .stringType()
+          .defaultValue("")
+          .withDescription(
+              "Where checkpoints are kept: a directory or a file-system URI (file:///..., "
+                  + "s3://bucket/path, hdfs://...); they are retained when the job is cancelled, so a "
+                  + "job started again from the latest one continues exactly where it stopped. Empty = "
+                  + "Flink's own execution.checkpointing.dir, if the cluster sets it.");
+
+  public static final ConfigOption<Boolean> CHECKPOINT_ALLOW_IN_MEMORY =
+      ConfigOptions.key("checkpoint.allow-in-memory")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Run exactly once although checkpoints are kept only in the JobManager's memory (no "
+                  + "checkpoint.dir): they die with the process, and a job started again without them "
+                  + "writes again what it wrote since its group offsets were committed.");
+
+  public static final ConfigOption<Integer> CHECKPOINT_TOLERABLE_FAILURES =
+      ConfigOptions.key("checkpoint.tolerable-failures")
+          .intType()
+          .defaultValue(3)
+          .withDescription(
+              "Checkpoints in a row that may fail (a slow or briefly unavailable checkpoint store) "
+                  + "before the job restarts; output then waits for the next successful one, which "
+                  + "must come within transaction.timeout.");
+
+  public static final ConfigOption<Integer> LIMIT_ID_BYTES =
+      ConfigOptions.key("limits.id-bytes")
+          .intType()
+          .defaultValue(InputLimits.DEFAULTS.idBytes())
+          .withDescription(
+              "Most UTF-8 bytes of a sentence id; a longer one is dead-lettered when decoded.");
+
+  public static final ConfigOption<Integer> LIMIT_TEXT_BYTES =
+      ConfigOptions.key("limits.text-bytes")
+          .intType()
+          .defaultValue(InputLimits.DEFAULTS.textBytes())
+          .withDescription(
+              "Most UTF-8 bytes of a text (a sentence's, a feedback pair's anchor or candidate); a "
+                  + "longer one is dead-lettered when decoded. Texts within it are tokenized up to 100 "
+                  + "characters per token of the model's maximum length, so a long text costs no more "
+                  + "than that.");
+
+  public static final ConfigOption<Integer> LIMIT_ATTRIBUTES_BYTES =
+      ConfigOptions.key("limits.attributes-bytes")
+          .intType()
+          .defaultValue(InputLimits.DEFAULTS.attributesBytes())
+          .withDescription(
+              "Most UTF-8 bytes of a sentence's attributes (keys and values); more is dead-lettered "
+                  + "when decoded.");
+
+  public static final ConfigOption<Integer> RECORD_BYTES =
+      ConfigOptions.key("limits.record-bytes")
+          .intType()
+          .defaultValue(1_000_000)
+          .withDescription(
+              "Most bytes of a record written to any topic (key and value): a record over it goes to "
+                  + "the dead-letter topic instead (a dead letter over it is cut down). Keep it below "
+                  + "the producer's max.request.size and the topics' max.message.bytes (about 1 MiB by "
+                  + "default); raise them together.");
+
+  /** The input limits the options set. */
+  public static InputLimits inputLimits(Configuration conf) {
+    return new InputLimits(
+        conf.get(LIMIT_ID_BYTES), conf.get(LIMIT_TEXT_BYTES), conf.get(LIMIT_ATTRIBUTES_BYTES));
+  }
+
   /** All options, for documentation and validation. */
   public static List<ConfigOption<?>> all() {
     return List.of(
@@ -197,7 +267,14 @@ public final class JobOptions {
         TRANSACTION_TIMEOUT,
         MODEL,
         RESTART_ATTEMPTS,
-        RESTART_DELAY);
+        RESTART_DELAY,
+        CHECKPOINT_DIR,
+        CHECKPOINT_ALLOW_IN_MEMORY,
+        CHECKPOINT_TOLERABLE_FAILURES,
+        LIMIT_ID_BYTES,
+        LIMIT_TEXT_BYTES,
+        LIMIT_ATTRIBUTES_BYTES,
+        RECORD_BYTES);
   }
 
   /** Kafka client properties given under {@value #KAFKA_PREFIX}, prefix removed. */
@@ -240,6 +317,36 @@ public final class JobOptions {
     if (conf.get(BOOTSTRAP_SERVERS).isBlank()) {
       throw new IllegalArgumentException(
           "Option " + BOOTSTRAP_SERVERS.key() + " is required but empty");
+    }
+    if (conf.get(CHECKPOINT_TOLERABLE_FAILURES) < 0) {
+      throw new IllegalArgumentException(
+          "Option " + CHECKPOINT_TOLERABLE_FAILURES.key() + " must be >= 0");
+    }
+    Duration unhappy =
+        conf.get(CHECKPOINT_INTERVAL).multipliedBy(conf.get(CHECKPOINT_TOLERABLE_FAILURES) + 2L);
+    if (conf.get(DELIVERY_GUARANTEE) == Guarantee.EXACTLY_ONCE
+        && conf.get(TRANSACTION_TIMEOUT).compareTo(unhappy) <= 0) {
+      throw new IllegalArgumentException(
+          "Option "
+              + TRANSACTION_TIMEOUT.key()
+              + " ("
+              + conf.get(TRANSACTION_TIMEOUT)
+              + ") must exceed "
+              + CHECKPOINT_INTERVAL.key()
+              + " x ("
+              + CHECKPOINT_TOLERABLE_FAILURES.key()
+              + " + 2) = "
+              + unhappy
+              + ": a transaction stays open until a checkpoint succeeds");
+    }
+    if (conf.get(RECORD_BYTES) < 4_096) {
+      throw new IllegalArgumentException(
+          "Option " + RECORD_BYTES.key() + " must be at least 4096, got " + conf.get(RECORD_BYTES));
+    }
+    try {
+      inputLimits(conf);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Options limits.*: " + e.getMessage(), e);
     }
     if (conf.get(DEAD_LETTERS_TOPIC).isBlank()) {
       throw new IllegalArgumentException(

@@ -2,6 +2,7 @@ package io.twinstream.embedder;
 
 import io.twinstream.embedder.JobOptions.Guarantee;
 import io.twinstream.embedder.sink.AvroRecordSerializer;
+import io.twinstream.embedder.sink.WriteLimit;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
@@ -10,7 +11,8 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 
 /**
  * The Kafka sinks of Twinstream's jobs: Avro records, exactly once by default (Kafka transactions
- * committed on checkpoints, one transactional id prefix per sink).
+ * committed on checkpoints, one transactional id prefix per sink). A record that cannot be written
+ * goes to the dead-letter topic in its place ({@link WriteLimit}); the sink never stops on one.
  */
 public final class KafkaSinks {
 
@@ -35,7 +37,15 @@ public final class KafkaSinks {
     return KafkaSink.<T>builder()
         .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
         .setKafkaProducerConfig(producer)
-        .setRecordSerializer(new AvroRecordSerializer<>(topic, type, key))
+        .setRecordSerializer(
+            new AvroRecordSerializer<>(
+                topic,
+                type,
+                key,
+                new WriteLimit(
+                    conf.get(JobOptions.RECORD_BYTES),
+                    conf.get(JobOptions.DEAD_LETTERS_TOPIC),
+                    "write-" + name)))
         .setDeliveryGuarantee(
             conf.get(JobOptions.DELIVERY_GUARANTEE) == Guarantee.EXACTLY_ONCE
                 ? DeliveryGuarantee.EXACTLY_ONCE

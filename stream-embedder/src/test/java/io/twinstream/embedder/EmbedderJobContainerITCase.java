@@ -65,6 +65,7 @@ class EmbedderJobContainerITCase {
     conf.set(JobOptions.BOUNDED, true);
     conf.set(JobOptions.PARALLELISM, 2);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(JobOptions.CHECKPOINT_ALLOW_IN_MEMORY, true); // one run, no restart
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     JobEnvironment.configure(env, conf);

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The job end to end on a real Kafka broker (in this JVM), a Flink mini-cluster and the real model:
@@ -56,6 +57,8 @@ class EmbedderJobITCase {
               .build());
 
   private static EmbeddedKafka kafka;
+
+  @TempDir static Path CHECKPOINTS;
   private static final AvroCodec<Embedding> EMBEDDINGS = AvroCodec.of(Embedding.class);
   private static final AvroCodec<DeadLetter> DEAD = AvroCodec.of(DeadLetter.class);
   private static final AtomicInteger TOPIC_IDS = new AtomicInteger();
@@ -83,6 +86,7 @@ class EmbedderJobITCase {
     conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
     conf.set(JobOptions.BOUNDED, true);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+    conf.set(JobOptions.CHECKPOINT_DIR, CHECKPOINTS.resolve("job-" + n).toString());
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
     kafka.createTopics(
         Map.of("sentences-" + n, partitions, "embeddings-" + n, partitions, "dead-letters-" + n, 1),

@@ -125,6 +125,7 @@ class HotSwapITCase {
       conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
       conf.set(JobOptions.PARALLELISM, 2);
       conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
+      conf.set(JobOptions.CHECKPOINT_DIR, tmp.resolve("checkpoints").toString());
       conf.set(JobOptions.RESTART_ATTEMPTS, 3);
       conf.set(JobOptions.RESTART_DELAY, Duration.ofMillis(200));
       FailOnce.FAILED.set(false);

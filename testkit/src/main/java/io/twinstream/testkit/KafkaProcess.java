@@ -52,7 +52,8 @@ public final class KafkaProcess implements AutoCloseable {
                 System.getProperty("java.class.path"),
                 EmbeddedKafkaMain.class.getName(),
                 dir.toAbsolutePath().toString(),
-                Integer.toString(port)));
+                Integer.toString(port),
+                EmbeddedKafkaMain.EXIT_WITH_PARENT));
     Process process = new ProcessBuilder(command).redirectError(log.toFile()).start();
     CompletableFuture<String> ready =
         CompletableFuture.supplyAsync(
@@ -102,6 +103,17 @@ public final class KafkaProcess implements AutoCloseable {
 
   public boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** The broker's port (for starting it again on the same one). */
+  public int port() {
+    return Integer.parseInt(bootstrap.substring(bootstrap.lastIndexOf(':') + 1));
+  }
+
+  /** Kills the broker at once (SIGKILL), as a crash would; its data stays for a restart. */
+  public void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor();
   }
 
   @Override

@@ -19,31 +19,79 @@ public final class RecordDecoders {
 
   private RecordDecoders() {}
 
-  /** {@code sentences}: a {@link Sentence} with a non-empty id and a text that is not blank. */
+  /** {@link #sentences(InputLimits)} with {@link InputLimits#DEFAULTS}. */
   public static RecordDecoder<Sentence> sentences() {
+    return sentences(InputLimits.DEFAULTS);
+  }
+
+  /**
+   * {@code sentences}: a {@link Sentence} with a non-empty id and a text that is not blank, each
+   * within {@code limits}, as its attributes.
+   */
+  public static RecordDecoder<Sentence> sentences(InputLimits limits) {
     return RecordDecoder.of(Sentence.class, SENTENCES_STAGE)
         .check(
             (s, raw) ->
-                s.getText().isBlank()
+                InputLimits.over(
+                    "Sentence at " + raw.position() + ": its id",
+                    InputLimits.utf8Bytes(s.getId()),
+                    limits.idBytes(),
+                    "limits.id-bytes"))
+        .check(
+            (s, raw) ->
+                InputLimits.over(
+                    "Sentence " + s.getId() + ": its text",
+                    InputLimits.utf8Bytes(s.getText()),
+                    limits.textBytes(),
+                    "limits.text-bytes"))
+        .check(
+            (s, raw) ->
+                InputLimits.over(
+                    "Sentence " + s.getId() + ": its attributes",
+                    InputLimits.utf8Bytes(s.getAttributes()),
+                    limits.attributesBytes(),
+                    "limits.attributes-bytes"))
+        .check(
+            (s, raw) ->
+                blank(s.getText())
                     ? "Sentence " + s.getId() + " has an empty or whitespace-only text"
                     : null)
         .check((s, raw) -> s.getId().isEmpty() ? "Sentence has an empty id" : null);
   }
 
-  /**
-   * {@code feedback-pairs}: a {@link FeedbackPair} with an anchor, a candidate and a label in [0,
-   * 1].
-   */
+  /** {@link #feedbackPairs(InputLimits)} with {@link InputLimits#DEFAULTS}. */
   public static RecordDecoder<FeedbackPair> feedbackPairs() {
+    return feedbackPairs(InputLimits.DEFAULTS);
+  }
+
+  /**
+   * {@code feedback-pairs}: a {@link FeedbackPair} with an anchor, a candidate (each within the
+   * text limit) and a label in [0, 1].
+   */
+  public static RecordDecoder<FeedbackPair> feedbackPairs(InputLimits limits) {
     return RecordDecoder.of(FeedbackPair.class, FEEDBACK_STAGE)
         .check(
             (p, raw) ->
-                p.getAnchor().isBlank()
+                InputLimits.over(
+                    "FeedbackPair at " + raw.position() + ": its anchor",
+                    InputLimits.utf8Bytes(p.getAnchor()),
+                    limits.textBytes(),
+                    "limits.text-bytes"))
+        .check(
+            (p, raw) ->
+                InputLimits.over(
+                    "FeedbackPair at " + raw.position() + ": its candidate",
+                    InputLimits.utf8Bytes(p.getCandidate()),
+                    limits.textBytes(),
+                    "limits.text-bytes"))
+        .check(
+            (p, raw) ->
+                blank(p.getAnchor())
                     ? "FeedbackPair at " + raw.position() + " has an empty anchor"
                     : null)
         .check(
             (p, raw) ->
-                p.getCandidate().isBlank()
+                blank(p.getCandidate())
                     ? "FeedbackPair at " + raw.position() + " has an empty candidate"
                     : null)
         .check(
@@ -65,5 +113,28 @@ public final class RecordDecoders {
   public static RecordDecoder<ModelUpdate> modelUpdates(String registryName) {
     return RecordDecoder.of(ModelUpdate.class, MODEL_UPDATES_STAGE)
         .onlyKeys(key -> ModelUpdateKeys.isServingKey(key, registryName));
+  }
+
+  /**
+   * Whether {@code text} has nothing to embed: only white space of any kind (including no-break
+   * spaces, which {@link String#isBlank} keeps), invisible format characters (zero-width spaces and
+   * joiners, byte-order marks) and control characters. The tokenizer drops all of them, so such a
+   * text would be embedded as an empty one.
+   */
+  public static boolean blank(CharSequence text) {
+    for (int i = 0; i < text.length(); ) {
+      int c = Character.codePointAt(text, i);
+      int type = Character.getType(c);
+      boolean invisible =
+          Character.isWhitespace(c)
+              || Character.isSpaceChar(c)
+              || type == Character.FORMAT
+              || type == Character.CONTROL;
+      if (!invisible) {
+        return false;
+      }
+      i += Character.charCount(c);
+    }
+    return true;
   }
 }

@@ -46,6 +46,13 @@ class FeedbackDecodingTest {
     assertReason(raw(pair("q", "", 0f)), "has an empty candidate");
     assertReason(raw(pair("q", "doc", 1.5f)), "has label 1.5 outside [0, 1]");
     assertReason(raw(pair("q", "doc", Float.NaN)), "has label NaN outside [0, 1]");
+    assertReason(raw(pair("\u00a0\u200b", "doc", 1f)), "has an empty anchor");
+    String mb = "d".repeat(InputLimits.DEFAULTS.textBytes());
+    assertNull(decoder.decode(raw(pair("q", mb, 1f)), Instant.now()).deadLetter());
+    assertReason(
+        raw(pair("q", mb + "!", 1f)),
+        "FeedbackPair at feedback-pairs-0@41: its candidate has 1048577 bytes, over the limit of"
+            + " 1048576 (limits.text-bytes)");
     RawRecord garbage =
         new RawRecord(
             "feedback-pairs", 0, 42, 0L, null, "not avro".getBytes(StandardCharsets.UTF_8));
