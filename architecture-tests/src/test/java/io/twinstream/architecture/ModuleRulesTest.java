@@ -9,6 +9,7 @@ import com.tngtech.archunit.core.importer.Location;
 import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
+import java.util.regex.Pattern;
 
 /**
  * The module layout of docs/architecture.md, checked on the main classes of every module:
@@ -17,7 +18,11 @@ import com.tngtech.archunit.lang.ArchRule;
  */
 @AnalyzeClasses(
     packages = "io.twinstream",
-    importOptions = {ImportOption.DoNotIncludeTests.class, ModuleRulesTest.NoJmhGenerated.class})
+    importOptions = {
+      ImportOption.DoNotIncludeTests.class,
+      ModuleRulesTest.NoJmhGenerated.class,
+      ModuleRulesTest.NoTestJars.class
+    })
 class ModuleRulesTest {
 
   /** JMH's generated benchmark classes are not ours to arrange. */
@@ -25,6 +30,14 @@ class ModuleRulesTest {
     @Override
     public boolean includes(Location location) {
       return !location.contains("/jmh_generated/");
+    }
+  }
+
+  /** Test classes shared as a module's test jar (-tests.jar) are tests too. */
+  static final class NoTestJars implements ImportOption {
+    @Override
+    public boolean includes(Location location) {
+      return !location.matches(Pattern.compile(".*-tests\\.jar!/.*"));
     }
   }
 
@@ -98,7 +111,7 @@ class ModuleRulesTest {
           .layer("stream-trainer")
           .definedBy("io.twinstream.streamtrainer..")
           .layer("runnables")
-          .definedBy("io.twinstream.cli..", "io.twinstream.bench..")
+          .definedBy("io.twinstream.cli..", "io.twinstream.bench..", "io.twinstream.reliability..")
           .whereLayer("runnables")
           .mayNotBeAccessedByAnyLayer()
           .whereLayer("stream-trainer")

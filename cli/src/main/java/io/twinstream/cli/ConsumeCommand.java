@@ -97,7 +97,10 @@ final class ConsumeCommand implements Callable<Integer> {
       List<PartitionInfo> partitions = consumer.partitionsFor(topic, Duration.ofSeconds(30));
       if (partitions == null || partitions.isEmpty()) {
         err.println(
-            "twinstream consume: topic '" + topic + "' does not exist at " + kafka.bootstrap);
+            "twinstream consume: topic '"
+                + topic
+                + "' does not exist at "
+                + kafka.bootstrapServers());
         return 1;
       }
       List<TopicPartition> assigned =

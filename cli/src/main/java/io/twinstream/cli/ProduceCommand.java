@@ -74,12 +74,18 @@ final class ProduceCommand implements Callable<Integer> {
     try (Admin admin = Admin.create(kafka.clientConfig())) {
       if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
         err.println(
-            "twinstream produce: topic '" + topic + "' does not exist at " + kafka.bootstrap);
+            "twinstream produce: topic '"
+                + topic
+                + "' does not exist at "
+                + kafka.bootstrapServers());
         return 1;
       }
     } catch (ExecutionException | TimeoutException e) {
       err.println(
-          "twinstream produce: cannot reach Kafka at " + kafka.bootstrap + ": " + e.getMessage());
+          "twinstream produce: cannot reach Kafka at "
+              + kafka.bootstrapServers()
+              + ": "
+              + e.getMessage());
       return 1;
     }
     Map<String, Object> config = kafka.clientConfig();

@@ -9,9 +9,7 @@ import io.twinstream.records.ModelUpdate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileAlreadyExistsException;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.kafka.common.KafkaException;
@@ -41,13 +39,6 @@ final class RegistryCommands {
   /** Where model updates go. */
   static final class UpdatesOptions {
     @Option(
-        names = "--bootstrap",
-        required = true,
-        paramLabel = "HOST:PORT",
-        description = "Kafka bootstrap servers.")
-    String bootstrap;
-
-    @Option(
         names = "--topic",
         defaultValue = "model-updates",
         description =
@@ -60,19 +51,13 @@ final class RegistryCommands {
         description = "Registry name: the key of its updates (default: ${DEFAULT-VALUE}).")
     String name;
 
-    @Option(
-        names = "--kafka-property",
-        paramLabel = "KEY=VALUE",
-        description = "A Kafka client property (repeatable).")
-    Map<String, String> properties = new LinkedHashMap<>();
+    @picocli.CommandLine.Mixin KafkaClientOptions kafka;
 
     @Option(names = "--reason", defaultValue = "", description = "Why, for the record.")
     String reason;
 
     KafkaModelUpdates updates(ModelRegistry registry) {
-      Map<String, Object> kafka = new LinkedHashMap<>(properties);
-      kafka.put("bootstrap.servers", bootstrap);
-      return new KafkaModelUpdates(registry, name, kafka, topic).ensureTopic();
+      return new KafkaModelUpdates(registry, name, kafka.clientConfig(), topic).ensureTopic();
     }
   }
 
@@ -107,11 +92,12 @@ final class RegistryCommands {
         description = "Publish under this version (default: the " + "bundle's own).")
     String version;
 
-    @Option(names = "--promote", description = "Also promote it (needs --bootstrap).")
+    @Option(
+        names = "--promote",
+        description = "Also promote it (needs --bootstrap or --kafka-config).")
     boolean promote;
 
-    @Option(names = "--bootstrap", paramLabel = "HOST:PORT", description = "Kafka, for --promote.")
-    String bootstrap;
+    @picocli.CommandLine.Mixin KafkaClientOptions kafka;
 
     @Option(
         names = "--registry-name",
@@ -129,8 +115,8 @@ final class RegistryCommands {
     public Integer call() throws IOException {
       PrintWriter out = spec.commandLine().getOut();
       PrintWriter err = spec.commandLine().getErr();
-      if (promote && bootstrap == null) {
-        err.println("twinstream model publish: --promote needs --bootstrap");
+      if (promote && !kafka.given()) {
+        err.println("twinstream model publish: --promote needs --bootstrap or --kafka-config");
         return TwinstreamCli.EXIT_USAGE;
       }
       try {
@@ -148,8 +134,7 @@ final class RegistryCommands {
         out.printf("published %s at %s%n", published.version(), reg.uri(published.version()));
         if (promote) {
           KafkaModelUpdates updates =
-              new KafkaModelUpdates(reg, name, Map.of("bootstrap.servers", bootstrap), topic)
-                  .ensureTopic();
+              new KafkaModelUpdates(reg, name, kafka.clientConfig(), topic).ensureTopic();
           printUpdate(
               out, updates.promote(published.version(), "published and promoted from the CLI"));
         }

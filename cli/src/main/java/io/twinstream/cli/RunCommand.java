@@ -106,6 +106,17 @@ final class RunCommand implements Callable<Integer> {
       description = "Job settings as a properties file.")
   Path properties;
 
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "FILE",
+      description =
+          "Kafka client properties (security.protocol, sasl.*, ssl.*, config.providers...) for every"
+              + " client of the job, without the kafka. prefix: the file produce, consume and model"
+              + " take (default: the file $"
+              + KafkaClientOptions.CONFIG_ENV
+              + " names, if set).")
+  Path kafkaConfig;
+
   @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting (repeatable).")
   Map<String, String> settings = new LinkedHashMap<>();
 
@@ -284,6 +295,18 @@ final class RunCommand implements Callable<Integer> {
 
   private Configuration configuration() throws IOException {
     Configuration conf = new Configuration();
+    KafkaClientOptions client = new KafkaClientOptions();
+    client.config = kafkaConfig;
+    client
+        .fileSettings()
+        .forEach(
+            (k, v) -> {
+              if (k.equals("bootstrap.servers")) {
+                conf.set(JobOptions.BOOTSTRAP_SERVERS, v);
+              } else {
+                conf.setString(JobOptions.KAFKA_PREFIX + k, v);
+              }
+            });
     if (properties != null) {
       JobArguments.loadProperties(conf, properties);
     }

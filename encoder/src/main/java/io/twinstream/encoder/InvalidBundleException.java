@@ -24,7 +24,9 @@ public class InvalidBundleException extends Exception {
     /** The ONNX model or tokenizer cannot be loaded, or does not fit the manifest. */
     INVALID_MODEL,
     /** A name that is neither a built-in bundle nor a directory. */
-    UNKNOWN_BUNDLE
+    UNKNOWN_BUNDLE,
+    /** A registry path that resolves outside the registry's root (a symbolic link). */
+    OUTSIDE_REGISTRY
   }
 
   private final Problem problem;

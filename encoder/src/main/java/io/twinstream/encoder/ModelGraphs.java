@@ -70,7 +70,9 @@ final class ModelGraphs {
     GraphTensor t = model.initializers().get(table);
     if (t == null) {
       for (var e : model.initializers().entrySet()) {
-        if (e.getKey().startsWith(table + "_")) {
+        long[] d = e.getValue().dims();
+        // weight_quantized, not weight_scale or weight_zero_point (scalars)
+        if (e.getKey().startsWith(table + "_") && d != null && d.length == 2) {
           t = e.getValue();
           break;
         }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Objects;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.SystemLimitException;
 import org.apache.avro.message.BadHeaderException;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
@@ -26,8 +27,25 @@ import org.apache.avro.specific.SpecificRecord;
  */
 public final class AvroCodec<T extends SpecificRecord> {
 
+  /**
+   * The longest string or byte array Avro reads from a record (unless the process sets Avro's
+   * {@code org.apache.avro.limits.*.maxLength} itself): records come from Kafka, whose records are
+   * a few MB at most, and a garbage length in a damaged record would otherwise make Avro allocate
+   * up to 2 GB before it finds the record too short.
+   */
+  public static final int MAX_FIELD_BYTES = 64 * 1024 * 1024;
+
   static {
     TrustedRecords.install();
+    limit(SystemLimitException.MAX_STRING_LENGTH_PROPERTY);
+    limit(SystemLimitException.MAX_BYTES_LENGTH_PROPERTY);
+  }
+
+  /** Sets an Avro limit before Avro reads it (it does once, when its limits are first used). */
+  private static void limit(String property) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, Integer.toString(MAX_FIELD_BYTES));
+    }
   }
 
   private final Class<T> type;
@@ -110,14 +128,17 @@ public final class AvroCodec<T extends SpecificRecord> {
     } catch (MissingSchemaException e) {
       throw new RecordDecodeException(
           schema.getName(), "written with an unknown schema (" + e.getMessage() + ")", e);
-    } catch (IOException
-        | AvroRuntimeException
-        | IndexOutOfBoundsException
-        | NegativeArraySizeException e) {
+    } catch (IOException | RuntimeException e) {
+      // Any failure to read bytes that came from outside is a malformed record: Avro throws
+      // AvroRuntimeException, IndexOutOfBounds, NegativeArraySize, UnsupportedOperation...
       throw new RecordDecodeException(
           schema.getName(),
           "malformed record body (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
           e);
+    } catch (OutOfMemoryError e) {
+      // one array of a garbage length that could not be allocated; nothing was kept
+      throw new RecordDecodeException(
+          schema.getName(), "malformed record body (a field length too large to read)", e);
     }
   }
 

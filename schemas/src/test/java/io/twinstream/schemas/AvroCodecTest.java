@@ -19,6 +19,7 @@ import java.time.Instant;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Random;
 import org.apache.avro.Schema;
 import org.apache.avro.generic.GenericData;
 import org.apache.avro.generic.GenericRecord;
@@ -162,6 +163,41 @@ class AvroCodecTest {
                 .build());
     byte[] cut = Arrays.copyOf(bytes, bytes.length - 12);
     var e = assertThrows(RecordDecodeException.class, () -> codec.decode(cut));
+    assertTrue(e.reason().startsWith("malformed record body"), e.reason());
+  }
+
+  @Test
+  void anyBodyAfterAValidHeaderIsDecodedOrRejectedAsMalformedNeverThrownThrough() {
+    // Found by the reliability suite's fuzzed records: a garbage length made Avro throw
+    // UnsupportedOperationException ("Cannot read strings longer than ..."), which failed the job.
+    var codec = AvroCodec.of(Sentence.class);
+    byte[] header =
+        Arrays.copyOf(
+            codec.encode(Sentence.newBuilder().setId("h").setText("t").setEventTime(T0).build()),
+            10);
+    Random random = new Random(12);
+    int rejected = 0;
+    for (int i = 0; i < 20_000; i++) {
+      byte[] bytes = Arrays.copyOf(header, 10 + 1 + random.nextInt(64));
+      for (int b = 10; b < bytes.length; b++) {
+        bytes[b] = (byte) random.nextInt(256);
+      }
+      try {
+        codec.decode(bytes);
+      } catch (RecordDecodeException e) {
+        assertTrue(e.reason().startsWith("malformed record body"), e.reason());
+        rejected++;
+      }
+    }
+    assertTrue(rejected > 19_000, rejected + " rejected");
+    // an id of a length just under Avro's own 2 GB limit: refused without allocating it
+    byte[] huge = Arrays.copyOf(header, 15);
+    long zigzag = 2_000_000_000L << 1;
+    for (int b = 10; b < 15; b++) {
+      huge[b] = (byte) ((zigzag & 0x7f) | (b < 14 ? 0x80 : 0));
+      zigzag >>>= 7;
+    }
+    var e = assertThrows(RecordDecodeException.class, () -> codec.decode(huge));
     assertTrue(e.reason().startsWith("malformed record body"), e.reason());
   }
 

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,13 +43,47 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final Path dir;
   private final boolean deleteOnClose;
   private final int port;
+  private final int internalPort;
+  private final SaslSsl secured;
   private final KafkaRaftServer server;
 
-  private EmbeddedKafka(Path dir, boolean deleteOnClose, int port, KafkaRaftServer server) {
+  private EmbeddedKafka(
+      Path dir,
+      boolean deleteOnClose,
+      int port,
+      int internalPort,
+      SaslSsl secured,
+      KafkaRaftServer server) {
     this.dir = dir;
     this.deleteOnClose = deleteOnClose;
     this.port = port;
+    this.internalPort = internalPort;
+    this.secured = secured;
     this.server = server;
+  }
+
+  /**
+   * A client listener that takes only SASL/PLAIN over TLS, as production clusters do.
+   *
+   * @param tls the broker's key store (and the clients' trust store)
+   * @param users user name → password accepted by the listener
+   */
+  public record SaslSsl(TlsFiles tls, Map<String, String> users) {
+
+    /** The client settings of {@code user} (with {@code password}, or a provider reference). */
+    public Map<String, String> clientSettings(String user, String password) {
+      return Map.of(
+          "security.protocol", "SASL_SSL",
+          "sasl.mechanism", "PLAIN",
+          "sasl.jaas.config",
+              "org.apache.kafka.common.security.plain.PlainLoginModule required username=\""
+                  + user
+                  + "\" password=\""
+                  + password
+                  + "\";",
+          "ssl.truststore.location", tls.trustStore().toString(),
+          "ssl.truststore.type", "PKCS12");
+    }
   }
 
   /** Starts a broker on a free port with its data in a temporary directory deleted on close. */
@@ -64,21 +99,59 @@ public final class EmbeddedKafka implements AutoCloseable {
    * @param deleteOnClose delete {@code dir} when the broker is closed
    */
   public static EmbeddedKafka start(Path dir, int port, boolean deleteOnClose) throws IOException {
+    return start(dir, port, deleteOnClose, null);
+  }
+
+  /**
+   * Starts a broker whose client port takes only SASL/PLAIN over TLS ({@code secured}); the broker
+   * talks to itself on a plaintext port of its own, which {@link #admin()} uses too.
+   */
+  public static EmbeddedKafka start(Path dir, int port, boolean deleteOnClose, SaslSsl secured)
+      throws IOException {
     int brokerPort = port > 0 ? port : freePort();
     int controllerPort = freePort();
+    int internalPort = secured == null ? brokerPort : freePort();
     Path logs = dir.resolve("logs");
     Files.createDirectories(logs);
     Properties props = new Properties();
     props.put("process.roles", "broker,controller");
     props.put("node.id", "1");
     props.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-    props.put(
-        "listeners",
-        "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
-    props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
     props.put("controller.listener.names", "CONTROLLER");
     props.put("inter.broker.listener.name", "PLAINTEXT");
-    props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    if (secured == null) {
+      props.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:" + brokerPort + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      props.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + brokerPort);
+      props.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
+    } else {
+      props.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:"
+              + internalPort
+              + ",SASL_SSL://127.0.0.1:"
+              + brokerPort
+              + ",CONTROLLER://127.0.0.1:"
+              + controllerPort);
+      props.put(
+          "advertised.listeners",
+          "PLAINTEXT://127.0.0.1:" + internalPort + ",SASL_SSL://127.0.0.1:" + brokerPort);
+      props.put(
+          "listener.security.protocol.map",
+          "PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT");
+      props.put("sasl.enabled.mechanisms", "PLAIN");
+      StringBuilder jaas =
+          new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+      secured
+          .users()
+          .forEach((u, pw) -> jaas.append(" user_").append(u).append("=\"").append(pw).append('"'));
+      props.put("listener.name.sasl_ssl.plain.sasl.jaas.config", jaas.append(';').toString());
+      props.put("ssl.keystore.location", secured.tls().keyStore().toString());
+      props.put("ssl.keystore.password", secured.tls().password());
+      props.put("ssl.key.password", secured.tls().password());
+      props.put("ssl.keystore.type", "PKCS12");
+    }
     props.put("log.dirs", logs.toAbsolutePath().toString());
     props.put("num.partitions", "1");
     props.put("auto.create.topics.enable", "false");
@@ -100,7 +173,8 @@ public final class EmbeddedKafka implements AutoCloseable {
     KafkaConfig kafkaConfig = KafkaConfig.fromProps(props, false);
     KafkaRaftServer server = new KafkaRaftServer(kafkaConfig, Time.SYSTEM);
     server.startup();
-    EmbeddedKafka kafka = new EmbeddedKafka(dir, deleteOnClose, brokerPort, server);
+    EmbeddedKafka kafka =
+        new EmbeddedKafka(dir, deleteOnClose, brokerPort, internalPort, secured, server);
     kafka.awaitReady(Duration.ofSeconds(60));
     LOG.info("Kafka broker ready at {} (data in {})", kafka.bootstrapServers(), dir);
     return kafka;
@@ -162,9 +236,28 @@ public final class EmbeddedKafka implements AutoCloseable {
     return "127.0.0.1:" + port;
   }
 
-  /** An admin client for this broker (close it). */
+  /** The client listener's security, if it is secured. */
+  public Optional<SaslSsl> security() {
+    return Optional.ofNullable(secured);
+  }
+
+  /** The client port. */
+  public int port() {
+    return port;
+  }
+
+  /**
+   * {@code host:port} of the broker's plaintext port: {@link #bootstrapServers()} unless the broker
+   * is secured, then a port of its own for the test's bookkeeping.
+   */
+  public String internalBootstrapServers() {
+    return "127.0.0.1:" + internalPort;
+  }
+
+  /** An admin client for this broker (close it), on its plaintext port. */
   public Admin admin() {
-    return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()));
+    return Admin.create(
+        Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, internalBootstrapServers()));
   }
 
   /**

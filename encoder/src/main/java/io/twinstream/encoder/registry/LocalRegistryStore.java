@@ -28,6 +28,15 @@ import java.util.stream.Stream;
  */
 public final class LocalRegistryStore implements RegistryStore {
 
+  /** A name whose real path (links resolved) leaves the registry root. */
+  public static final class OutsideRegistryException extends AccessDeniedException {
+    private static final long serialVersionUID = 1L;
+
+    OutsideRegistryException(String file, String other, String reason) {
+      super(file, other, reason);
+    }
+  }
+
   private final Path root;
 
   /** Opens (and creates if needed) the directory {@code root}. */
@@ -90,7 +99,7 @@ public final class LocalRegistryStore implements RegistryStore {
     Path real = path(name).toRealPath();
     Path realRoot = root.toRealPath();
     if (!real.startsWith(realRoot)) {
-      throw new AccessDeniedException(
+      throw new OutsideRegistryException(
           path(name).toString(),
           real.toString(),
           "resolves outside the registry root " + realRoot + " (a symbolic link?): refused");

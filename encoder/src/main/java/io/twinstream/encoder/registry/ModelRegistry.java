@@ -268,6 +268,9 @@ public final class ModelRegistry {
           } catch (NoSuchFileException | FileNotFoundException e) {
             throw new InvalidBundleException(
                 Problem.MISSING_FILE, describe(file), "file is missing", e);
+          } catch (LocalRegistryStore.OutsideRegistryException e) {
+            throw new InvalidBundleException(
+                Problem.OUTSIDE_REGISTRY, describe(file), e.getReason(), e);
           } catch (IOException | OutOfMemoryError e) {
             throw new InvalidBundleException(
                 Problem.UNREADABLE, describe(file), "cannot read: " + e, e);

@@ -5,7 +5,7 @@ import java.time.Duration;
 /**
  * How often, and how patiently, an operation that failed for a reason that may pass (a registry
  * briefly unreachable) is tried again: {@code attempts} tries in all, waiting {@code first}, then
- * twice as long each time.
+ * twice as long each time, at most {@link #MAX_WAIT} between two tries.
  *
  * @param first the wait before the second try
  * @param attempts tries in all (1 = no retry)
@@ -23,8 +23,11 @@ public record Backoff(Duration first, int attempts, Waiter waiter) {
     void await(Duration wait) throws InterruptedException;
   }
 
-  /** Six tries over about 30 s: 1, 2, 4, 8 and 16 s apart. */
-  public static final Backoff DEFAULT = new Backoff(Duration.ofSeconds(1), 6, Waiter.SLEEP);
+  /** The longest wait between two tries. */
+  public static final Duration MAX_WAIT = Duration.ofMinutes(1);
+
+  /** Ten tries over about four minutes: 1, 2, 4, 8, 16, 32, 60, 60 and 60 s apart. */
+  public static final Backoff DEFAULT = new Backoff(Duration.ofSeconds(1), 10, Waiter.SLEEP);
 
   public Backoff {
     if (first.isNegative() || attempts < 1) {
@@ -35,6 +38,7 @@ public record Backoff(Duration first, int attempts, Waiter waiter) {
 
   /** The wait after try {@code attempt} (1-based) failed. */
   public Duration after(int attempt) {
-    return first.multipliedBy(1L << Math.min(attempt - 1, 20));
+    Duration wait = first.multipliedBy(1L << Math.min(attempt - 1, 20));
+    return wait.compareTo(MAX_WAIT) > 0 ? MAX_WAIT : wait;
   }
 }
