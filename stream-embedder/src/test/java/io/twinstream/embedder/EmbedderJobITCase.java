@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.TextTokenizer;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
@@ -261,7 +262,11 @@ class EmbedderJobITCase {
     Map<String, Embedding> out = readEmbeddings(conf);
     assertEquals(Set.of("before", "huge", "after"), out.keySet());
     assertTrue(out.get("huge").getTruncated());
-    assertEquals(142_002, out.get("huge").getTokenCount());
+    // Only the first maxLength * CHARS_PER_TOKEN = 25,600 characters are tokenized: 3,657 whole
+    // "stream " and one "s", each one token, plus [CLS] and [SEP].
+    assertEquals(
+        256 * TextTokenizer.CHARS_PER_TOKEN, "stream ".repeat(3_657).length() + 1, "the head");
+    assertEquals(3_660, out.get("huge").getTokenCount());
     assertTrue(!out.get("before").getTruncated());
 
     List<DeadLetter> dead = new ArrayList<>();
