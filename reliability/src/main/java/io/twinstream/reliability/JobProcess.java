@@ -48,6 +48,13 @@ final class JobProcess implements AutoCloseable {
    */
   static JobProcess start(Path cliJar, List<String> args, Map<String, String> env, Path log)
       throws IOException {
+    return start(cliJar, List.of(), args, env, log);
+  }
+
+  /** As above, with JVM options {@code jvm} (e.g. {@code -Dtwinstream.logLevel=INFO}). */
+  static JobProcess start(
+      Path cliJar, List<String> jvm, List<String> args, Map<String, String> env, Path log)
+      throws IOException {
     if (!Files.isRegularFile(cliJar)) {
       throw new IOException(cliJar + " is missing: build it first (mvn -B -q -DskipTests package)");
     }
@@ -55,6 +62,7 @@ final class JobProcess implements AutoCloseable {
     command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     command.add("-Xmx1g");
     command.add("-Dlog4j.shutdownHookEnabled=false");
+    command.addAll(jvm);
     command.add("-jar");
     command.add(cliJar.toString());
     command.addAll(args);
@@ -159,6 +167,16 @@ final class JobProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /** Waits for the process to end by itself; its exit code. */
+  int awaitExit(Duration timeout) throws IOException, InterruptedException {
+    if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+      process.destroyForcibly();
+      throw new IOException("still running after " + timeout + ":\n" + tail(30));
+    }
+    joinPump();
+    return process.exitValue();
   }
 
   /** SIGKILL: the process ends at once, nothing of it runs any more. */

@@ -114,6 +114,7 @@ public final class ReliabilitySuite {
   private static String usage() {
     return "usage: java -jar reliability/target/reliability.jar"
         + " crash|embedded-kill|broker-restart|fuzz|bad-models|registry-outage|all"
-        + " [--records N] [--kills N] [--rate PER_SECOND] [--seed N] [--dir DIR] [--cli JAR]";
+        + " [--records N] [--kills N] [--rate PER_SECOND] [--down SECONDS] [--resume true|false]"
+        + " [--seed N] [--dir DIR] [--cli JAR]";
   }
 }
