@@ -32,9 +32,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,10 +53,10 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hot swap while 20,000 sentences stream through the job: two promotions, one corrupt bundle, and a
- * restart from a checkpoint. Every sentence is embedded exactly once, each vector is the one its
- * claimed version computes, no batch mixes versions, the corrupt bundle never serves, and the
- * restarted job serves the last promoted version.
+ * Hot swap while 20,000 sentences stream through the job: two promotions (the task fails while the
+ * first one loads), one corrupt bundle, and a restart from a checkpoint. Every sentence is embedded
+ * exactly once, each vector is the one its claimed version computes, no batch mixes versions, the
+ * corrupt bundle never serves, and the restarted job serves the last promoted version.
  */
 class HotSwapITCase {
 
@@ -76,11 +76,15 @@ class HotSwapITCase {
 
   @TempDir Path tmp;
 
-  /** Fails the task once, on the sentence with id {@value #TRIGGER}. */
+  /**
+   * Fails the task once on the sentence with id {@value #TRIGGER}, and once on {@value
+   * #DURING_SWAP}.
+   */
   static final class FailOnce implements SentenceStreamHook {
     private static final long serialVersionUID = 1L;
     static final String TRIGGER = "restart-now";
-    static final AtomicBoolean FAILED = new AtomicBoolean();
+    static final String DURING_SWAP = "restart-while-loading";
+    static final Set<String> FAILED = ConcurrentHashMap.newKeySet();
     static volatile CountDownLatch failed = new CountDownLatch(1);
 
     @Override
@@ -88,8 +92,11 @@ class HotSwapITCase {
       return stream
           .map(
               s -> {
-                if (s.getId().equals(TRIGGER) && FAILED.compareAndSet(false, true)) {
-                  failed.countDown();
+                if ((s.getId().equals(TRIGGER) || s.getId().equals(DURING_SWAP))
+                    && FAILED.add(s.getId())) {
+                  if (s.getId().equals(TRIGGER)) {
+                    failed.countDown();
+                  }
                   throw new IllegalStateException(
                       "injected failure to restart from the last checkpoint");
                 }
@@ -128,7 +135,7 @@ class HotSwapITCase {
       conf.set(JobOptions.CHECKPOINT_DIR, tmp.resolve("checkpoints").toString());
       conf.set(JobOptions.RESTART_ATTEMPTS, 3);
       conf.set(JobOptions.RESTART_DELAY, Duration.ofMillis(200));
-      FailOnce.FAILED.set(false);
+      FailOnce.FAILED.clear();
       FailOnce.failed = new CountDownLatch(1);
       StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
       JobEnvironment.configure(env, conf);
@@ -144,8 +151,12 @@ class HotSwapITCase {
         outputs.await(5_000, e -> true);
 
         updates.promote("v2", "test: first promotion");
+        // the task fails while v2 loads: the restarted job must still end up serving v2
+        texts.put(FailOnce.DURING_SWAP, "This sentence fails the task while a model loads.");
+        KafkaRecords.produceSentences(
+            bootstrap, "sentences", Map.of(FailOnce.DURING_SWAP, texts.get(FailOnce.DURING_SWAP)));
         produce(bootstrap, texts, pool, 5_000, 10_000);
-        outputs.await(10_000, e -> true);
+        outputs.await(10_001, e -> e.getModelVersion().equals("v2"));
 
         // A bundle damaged after publishing, announced as promoted: it must be refused.
         String badSha = registry.manifestSha256("bad");
@@ -162,12 +173,12 @@ class HotSwapITCase {
                 .setReason("test: corrupt bundle")
                 .build());
         produce(bootstrap, texts, pool, 10_000, 15_000);
-        outputs.await(15_000, e -> true);
+        outputs.await(15_001, e -> true);
 
         updates.promote("v3", "test: second promotion");
         produce(bootstrap, texts, pool, 15_000, 17_500);
         // v3 must be visible (committed by a checkpoint taken after the swap) before the restart.
-        outputs.await(17_500, e -> e.getModelVersion().equals("v3"));
+        outputs.await(17_501, e -> e.getModelVersion().equals("v3"));
         // The serving version as Prometheus keeps it: per subtask, a 0/1 gauge per version it
         // served, labelled
         // with the version, 1 for exactly one of them; the refused bundle never had one.
@@ -198,9 +209,10 @@ class HotSwapITCase {
         assertTrue(
             FailOnce.failed.await(WAIT.toSeconds(), TimeUnit.SECONDS), "the injected failure");
         KafkaRecords.produceSentences(bootstrap, "sentences", last);
-        Map<String, Embedding> out = outputs.await(20_000, e -> true);
+        Map<String, Embedding> out = outputs.await(20_001, e -> true);
 
-        assertEquals(20_000, texts.size());
+        assertEquals(20_001, texts.size());
+        assertEquals(Set.of(FailOnce.TRIGGER, FailOnce.DURING_SWAP), FailOnce.FAILED);
         assertEquals(texts.keySet(), out.keySet());
         assertFalse(
             out.values().stream().anyMatch(e -> e.getModelVersion().equals("bad")),
