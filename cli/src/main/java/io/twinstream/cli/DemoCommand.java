@@ -27,6 +27,7 @@ import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.TopicTail;
 import io.twinstream.trainer.data.BeirDataset;
 import io.twinstream.trainer.task.DomainTask;
+import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
 import io.twinstream.trainer.task.StsTask;
 import java.io.BufferedWriter;
@@ -91,10 +92,12 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--task",
       defaultValue = "domain",
-      paramLabel = "domain|sts",
+      paramLabel = "domain|incidents|sts",
       description =
           "Built-in task: 'domain' (generated on-call dialect whose code words the base model does not "
-              + "know; default) or 'sts' (queries and documents from STS-benchmark pairs scored >= 4).")
+              + "know; short documents; default), 'incidents' (the same dialect in 5,760 incident "
+              + "reports of 200-300 tokens) or 'sts' (queries and documents from STS-benchmark pairs "
+              + "scored >= 4).")
   String task;
 
   @Option(
@@ -125,10 +128,18 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--services",
-      defaultValue = "10",
       paramLabel = "N",
-      description = "Domain task: services (1-12, default 10); documents = problems x services.")
-  int services;
+      description =
+          "Domain and incidents tasks: services (domain: 1-12, default 10; incidents: 1-60, default"
+              + " 60); documents = problems x services (x reports).")
+  Integer services;
+
+  @Option(
+      names = "--reports",
+      defaultValue = "4",
+      paramLabel = "N",
+      description = "Incidents task: reports per service and problem (default 4).")
+  int reports;
 
   @Option(
       names = "--queries-per-round",
@@ -335,7 +346,14 @@ final class DemoCommand implements Callable<Integer> {
       return RetrievalTask.of("files", data);
     }
     return switch (task) {
-      case "domain" -> DomainTask.generate(problems, services, 2, seed);
+      case "domain" -> DomainTask.generate(problems, services != null ? services : 10, 2, seed);
+      case "incidents" ->
+          IncidentReportTask.generate(
+              services != null ? services : IncidentReportTask.MAX_SERVICES,
+              problems,
+              reports,
+              2,
+              seed);
       case "sts" ->
           StsTask.read(
               stsFile != null
@@ -345,7 +363,8 @@ final class DemoCommand implements Callable<Integer> {
               4.0,
               1_000);
       default ->
-          throw new IllegalArgumentException("--task must be domain or sts, got '" + task + "'");
+          throw new IllegalArgumentException(
+              "--task must be domain, incidents or sts, got '" + task + "'");
     };
   }
 

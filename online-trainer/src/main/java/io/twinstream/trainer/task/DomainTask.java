@@ -22,7 +22,7 @@ import java.util.Set;
 public final class DomainTask {
 
   /** Problems: plain description, and what the entry says to do. */
-  private static final String[][] PROBLEMS = {
+  static final String[][] PROBLEMS = {
     {
       "the database connection pool is exhausted and requests wait for a free connection",
       "raise the pool size or find the transaction that never returns its connection"
@@ -218,7 +218,7 @@ public final class DomainTask {
     return generate(24, 10, 2, seed);
   }
 
-  private static String codeWord(Random random) {
+  static String codeWord(Random random) {
     StringBuilder word = new StringBuilder();
     int syllables = 2 + random.nextInt(2);
     for (int i = 0; i < syllables; i++) {
@@ -228,7 +228,7 @@ public final class DomainTask {
     return word.append(CODAS[random.nextInt(CODAS.length)]).toString();
   }
 
-  private static List<Integer> shuffled(int n, Random random) {
+  static List<Integer> shuffled(int n, Random random) {
     List<Integer> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       out.add(i);
