@@ -9,6 +9,8 @@ import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.trainer.TorchDefaults;
 import io.twinstream.trainer.data.BeirDataset;
 import io.twinstream.trainer.eval.Evaluator;
+import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
 import io.twinstream.trainer.online.ModelUpdatePublisher;
@@ -69,6 +71,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   private final String updatesTopic;
   private final HashMap<String, Object> kafka;
   private final String[] evalFiles;
+  private final SampledCorpus.Sampling evalSampling;
   private final RoundObserver observer;
 
   private transient ContinuousTrainer trainer;
@@ -79,6 +82,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
   /**
    * @param kafka Kafka client settings, to read the model-updates topic back after a restart
    * @param evalFiles corpus, queries and qrels of the fixed evaluation set, or null
+   * @param evalSampling how that set's corpus is sampled, or null to rank all of it
    * @param observer hears rounds (may be null)
    */
   public TrainerOperator(
@@ -88,6 +92,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
       String updatesTopic,
       Map<String, Object> kafka,
       String[] evalFiles,
+      SampledCorpus.Sampling evalSampling,
       RoundObserver observer) {
     this.settings = settings;
     this.registryRoot = registryRoot;
@@ -95,6 +100,7 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     this.updatesTopic = updatesTopic;
     this.kafka = new HashMap<>(kafka);
     this.evalFiles = evalFiles == null ? null : evalFiles.clone();
+    this.evalSampling = evalSampling;
     this.observer = observer;
   }
 
@@ -166,7 +172,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
           data.badLines().get(0));
     }
     RetrievalTask task = RetrievalTask.of("fixed", data);
-    return task.evaluator(new ArrayList<>(task.queries().keySet()));
+    RetrievalEvaluator evaluator =
+        task.evaluator(new ArrayList<>(task.queries().keySet()), evalSampling);
+    LOG.info(
+        "Fixed evaluation set: {} queries over {} of its {} documents ({})",
+        evaluator.queryCount(),
+        evaluator.documentCount(),
+        task.corpus().size(),
+        evalSampling == null ? "the whole corpus" : evalSampling);
+    return evaluator;
   }
 
   /**

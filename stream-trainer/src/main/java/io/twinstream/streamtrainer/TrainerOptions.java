@@ -3,6 +3,7 @@ package io.twinstream.streamtrainer;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.loss.Losses;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.RoundRetry;
@@ -161,6 +162,45 @@ public final class TrainerOptions {
           .defaultValue("")
           .withDescription("Relevance judgements TSV of the fixed evaluation set.");
 
+  /** How the fixed evaluation set's corpus is ranked. */
+  public enum EvalCandidates {
+    /** Each query's relevant documents, its BM25 top documents and a random sample. */
+    SAMPLED,
+    /** The whole corpus. */
+    FULL
+  }
+
+  public static final ConfigOption<EvalCandidates> EVAL_CANDIDATES =
+      ConfigOptions.key("trainer.eval.candidates")
+          .enumType(EvalCandidates.class)
+          .defaultValue(EvalCandidates.SAMPLED)
+          .withDescription(
+              "What the fixed evaluation set ranks: SAMPLED = each query's relevant documents, its "
+                  + "trainer.eval.lexical-top-k best by BM25 and trainer.eval.random-documents at "
+                  + "random (cost follows the queries, not the corpus); FULL = the whole corpus.");
+
+  public static final ConfigOption<Integer> EVAL_LEXICAL_TOP_K =
+      ConfigOptions.key("trainer.eval.lexical-top-k")
+          .intType()
+          .defaultValue(SampledCorpus.Sampling.DEFAULTS.lexicalTopK())
+          .withDescription(
+              "SAMPLED: documents per evaluation query chosen by BM25 (hard negatives).");
+
+  public static final ConfigOption<Integer> EVAL_RANDOM_DOCUMENTS =
+      ConfigOptions.key("trainer.eval.random-documents")
+          .intType()
+          .defaultValue(SampledCorpus.Sampling.DEFAULTS.randomDocuments())
+          .withDescription("SAMPLED: documents drawn at random from the whole corpus.");
+
+  public static final ConfigOption<Integer> EVAL_CACHE_SIZE =
+      ConfigOptions.key("trainer.eval.cache-size")
+          .intType()
+          .defaultValue(50_000)
+          .withDescription(
+              "Evaluation vectors of the serving version kept from round to round (about 1.5 KB each "
+                  + "for 384 dimensions), so that only the candidate embeds the evaluation texts; a "
+                  + "promoted candidate's become the serving version's. 0 = keep none.");
+
   public static final ConfigOption<String> VERSION_PREFIX =
       ConfigOptions.key("trainer.version-prefix")
           .stringType()
@@ -221,6 +261,10 @@ public final class TrainerOptions {
         EVAL_CORPUS,
         EVAL_QUERIES,
         EVAL_QRELS,
+        EVAL_CANDIDATES,
+        EVAL_LEXICAL_TOP_K,
+        EVAL_RANDOM_DOCUMENTS,
+        EVAL_CACHE_SIZE,
         VERSION_PREFIX,
         TRAINER_ID,
         RETRY_ATTEMPTS,
@@ -252,7 +296,16 @@ public final class TrainerOptions {
         conf.get(SEED),
         conf.get(JobOptions.MODEL),
         trainerId(conf),
-        new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)));
+        new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)),
+        conf.get(EVAL_CACHE_SIZE));
+  }
+
+  /** How the fixed evaluation set's corpus is sampled; null = the whole corpus. */
+  public static SampledCorpus.Sampling evalSampling(Configuration conf) {
+    return conf.get(EVAL_CANDIDATES) == EvalCandidates.FULL
+        ? null
+        : new SampledCorpus.Sampling(
+            conf.get(EVAL_LEXICAL_TOP_K), conf.get(EVAL_RANDOM_DOCUMENTS), conf.get(SEED));
   }
 
   /** {@link #TRAINER_ID}, or the job's transactional-id prefix when it is empty. */
@@ -290,6 +343,13 @@ public final class TrainerOptions {
       if (conf.get(o) < 1) {
         throw new IllegalArgumentException(
             "Option " + o.key() + " must be at least 1, got " + conf.get(o));
+      }
+    }
+    for (ConfigOption<Integer> o :
+        List.of(EVAL_LEXICAL_TOP_K, EVAL_RANDOM_DOCUMENTS, EVAL_CACHE_SIZE)) {
+      if (conf.get(o) < 0) {
+        throw new IllegalArgumentException(
+            "Option " + o.key() + " must be at least 0, got " + conf.get(o));
       }
     }
     for (ConfigOption<Long> o : List.of(EVERY_PAIRS, MIN_PAIRS)) {

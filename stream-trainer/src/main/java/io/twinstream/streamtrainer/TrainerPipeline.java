@@ -74,6 +74,7 @@ public final class TrainerPipeline {
                 conf.get(JobOptions.MODEL_UPDATES_TOPIC),
                 clients,
                 evalFiles,
+                TrainerOptions.evalSampling(conf),
                 observer))
         .uid("trainer")
         .setParallelism(1)

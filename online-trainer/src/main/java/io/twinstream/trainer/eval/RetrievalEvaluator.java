@@ -54,6 +54,24 @@ public final class RetrievalEvaluator implements Evaluator {
     this.relevance = relevance;
   }
 
+  /**
+   * An evaluator ranking, instead of the whole corpus, the sample {@link SampledCorpus} draws for
+   * these queries: cost in proportion to the queries, scores comparable only on the same sample.
+   */
+  public static RetrievalEvaluator sampled(
+      Map<String, String> corpus,
+      Map<String, String> queries,
+      Map<String, Map<String, Integer>> relevance,
+      SampledCorpus.Sampling sampling) {
+    return new RetrievalEvaluator(
+        SampledCorpus.of(corpus, queries, relevance, sampling), queries, relevance);
+  }
+
+  /** Documents ranked: the whole corpus given, or the sample. */
+  public int documentCount() {
+    return docIds.size();
+  }
+
   /** Reports texts embedded so far (documents, then queries) while evaluating. */
   public RetrievalEvaluator withProgress(IntConsumer progress) {
     this.progress = progress;

@@ -11,6 +11,7 @@ import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.eval.Evaluator;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.loss.Losses;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -60,6 +61,15 @@ public final class ContinuousTrainer implements AutoCloseable {
 
   /** Metric names of the buffer's facts recorded with each round. */
   public static final String BUFFER_TRAINING = "buffer/training";
+
+  /** Seconds spent drawing a round's sample from the replay buffer. */
+  public static final String SAMPLE_SECONDS = "round/sample-seconds";
+
+  /**
+   * Seconds from the end of the evaluations to the update's announcement being handed over
+   * (publishing the bundle into the registry); in the round's report, not in the manifest.
+   */
+  public static final String PUBLISH_SECONDS = "round/publish-seconds";
 
   public static final String BUFFER_HELD_OUT = "buffer/held-out";
   public static final String BUFFER_RECEIVED = "buffer/received";
@@ -117,6 +127,12 @@ public final class ContinuousTrainer implements AutoCloseable {
   private long roundsRejected;
   private long roundsFailed;
   private volatile RoundReport lastReport;
+
+  /**
+   * The serving version's evaluation vectors, kept from round to round (used by the round's worker
+   * thread only); the promoted candidate's replace them.
+   */
+  private VectorCache servingVectors;
 
   /**
    * @param fixedTask an evaluation every candidate must also pass, or null
@@ -272,9 +288,11 @@ public final class ContinuousTrainer implements AutoCloseable {
 
   private void start() {
     String version = version(round);
+    long sampling = System.nanoTime();
     List<Feedback> sample = buffer.sample(settings.sampleSize(), settings.seed() + round);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(buffer.heldOut(), Map.of());
     Map<String, Double> facts = new LinkedHashMap<>();
+    facts.put(SAMPLE_SECONDS, (System.nanoTime() - sampling) / 1e9);
     facts.put(BUFFER_TRAINING, (double) buffer.trainingSize());
     facts.put(BUFFER_HELD_OUT, (double) buffer.heldOutSize());
     facts.put(BUFFER_RECEIVED, (double) buffer.received());
@@ -532,7 +550,7 @@ public final class ContinuousTrainer implements AutoCloseable {
         };
     FineTuningRound.Outcome outcome =
         new FineTuningRound(tuner, settings.gate(), settings.trainerId())
-            .run(serving, sample, tasks, version, cancellation, facts);
+            .run(serving, sample, tasks, version, cancellation, facts, vectorsOf(serving));
     checkOpen(version);
     long publishing = System.nanoTime();
     String reason = outcome.decision().reason();
@@ -566,6 +584,11 @@ public final class ContinuousTrainer implements AutoCloseable {
             outcome.metrics().getOrDefault(FineTuningRound.EVALUATE_SECONDS, 0.0)),
         String.format(Locale.ROOT, "%.1f", outcome.seconds()),
         String.format(Locale.ROOT, "%.1f", (System.nanoTime() - publishing) / 1e9));
+    if (outcome.decision().promote() && outcome.candidateVectors() != null) {
+      servingVectors = outcome.candidateVectors();
+    }
+    Map<String, Double> metrics = new LinkedHashMap<>(outcome.metrics());
+    metrics.put(PUBLISH_SECONDS, (System.nanoTime() - publishing) / 1e9);
     return new Finished(
         new RoundReport(
             version,
@@ -573,10 +596,21 @@ public final class ContinuousTrainer implements AutoCloseable {
             outcome.decision().promote(),
             false,
             reason,
-            outcome.metrics(),
+            metrics,
             outcome.seconds(),
             update),
         update);
+  }
+
+  /**
+   * The kept vectors of {@code serving}'s version, or a new, empty cache when none are kept for it
+   * (the first round, a restart, a version promoted by someone else).
+   */
+  private VectorCache vectorsOf(ModelBundle serving) {
+    if (servingVectors == null || !servingVectors.version().equals(serving.version())) {
+      servingVectors = new VectorCache(serving.version(), settings.vectorCacheSize());
+    }
+    return servingVectors;
   }
 
   private void checkOpen(String version) {

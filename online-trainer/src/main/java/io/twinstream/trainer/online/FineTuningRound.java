@@ -11,8 +11,10 @@ import io.twinstream.trainer.TrainingDivergedException;
 import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TwinEncoder;
+import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.Evaluation;
 import io.twinstream.trainer.eval.Evaluator;
+import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,6 +39,40 @@ public final class FineTuningRound {
 
   /** Seconds spent scoring the serving model and the candidate on every task. */
   public static final String EVALUATE_SECONDS = "round/evaluate-seconds";
+
+  /** Training pairs per second of training (pairs × epochs / training time). */
+  public static final String PAIRS_PER_SECOND = "round/pairs-per-second";
+
+  /** Seconds spent exporting the trained candidate to a bundle. */
+  public static final String EXPORT_SECONDS = "round/export-seconds";
+
+  /**
+   * Texts embedded for the round's evaluations (serving and candidate; cached ones not counted).
+   */
+  public static final String TEXTS_EMBEDDED = "round/texts-embedded";
+
+  /** {@code round/TASK/serving-seconds}: seconds spent scoring the serving model on a task. */
+  public static String servingSeconds(String task) {
+    return "round/" + task + "/serving-seconds";
+  }
+
+  /** {@code round/TASK/candidate-seconds}: seconds spent scoring the candidate on a task. */
+  public static String candidateSeconds(String task) {
+    return "round/" + task + "/candidate-seconds";
+  }
+
+  /**
+   * {@code round/TASK/serving-embedded}: texts the serving model embedded for a task (0 when its
+   * vectors were cached).
+   */
+  public static String servingEmbedded(String task) {
+    return "round/" + task + "/serving-embedded";
+  }
+
+  /** {@code round/TASK/candidate-embedded}: texts the candidate embedded for a task. */
+  public static String candidateEmbedded(String task) {
+    return "round/" + task + "/candidate-embedded";
+  }
 
   private final FineTuner tuner;
   private final PromotionGate gate;
@@ -70,7 +106,8 @@ public final class FineTuningRound {
       Map<String, Double> metrics,
       int pairsUsed,
       double lastLoss,
-      double seconds) {}
+      double seconds,
+      VectorCache candidateVectors) {}
 
   /** {@link #run(ModelBundle, List, Map, String)} with one task named {@code heldout}. */
   public Outcome run(
@@ -86,7 +123,7 @@ public final class FineTuningRound {
   public Outcome run(
       ModelBundle serving, List<Feedback> feedback, Map<String, Evaluator> tasks, String version)
       throws InvalidBundleException, UnsupportedGraphException {
-    return run(serving, feedback, tasks, version, TrainingListener.NONE, Map.of());
+    return run(serving, feedback, tasks, version, TrainingListener.NONE, Map.of(), null);
   }
 
   /**
@@ -101,6 +138,10 @@ public final class FineTuningRound {
    *     cancellation)
    * @param facts further numbers to record with the round's metrics (e.g. the replay buffer's
    *     sizes)
+   * @param servingVectors the serving version's vectors kept from earlier rounds (used and filled
+   *     when it is of {@code serving}'s version), or null to embed everything; the candidate's
+   *     vectors come back in {@link Outcome#candidateVectors()}, a cache of the same capacity, to
+   *     be the serving version's if it is promoted
    * @return the outcome; a diverged round is a rejection with the reason, never an exception
    */
   public Outcome run(
@@ -109,24 +150,32 @@ public final class FineTuningRound {
       Map<String, Evaluator> tasks,
       String version,
       TrainingListener listener,
-      Map<String, Double> facts)
+      Map<String, Double> facts,
+      VectorCache servingVectors)
       throws InvalidBundleException, UnsupportedGraphException {
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a round needs at least one evaluation task");
     }
     long started = System.nanoTime();
     List<TrainingExample> examples = FeedbackExamples.training(feedback);
+    VectorCache servingCache =
+        servingVectors != null && servingVectors.version().equals(serving.version())
+            ? servingVectors
+            : new VectorCache(serving.version(), 0);
+    int capacity = servingVectors == null ? 0 : servingVectors.capacity();
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.putAll(facts);
     // One copy of the model: scored as it serves, then trained in place into the candidate.
     try (TwinEncoder model = TwinEncoder.load(serving)) {
       long evaluating = System.nanoTime();
-      Map<String, Evaluation> servingEvaluations = evaluate(tasks, serving);
+      Map<String, Evaluation> servingEvaluations =
+          evaluate(tasks, serving, servingCache, "serving", metrics);
       double evaluateSeconds = seconds(evaluating);
       Evaluation firstServing = servingEvaluations.values().iterator().next();
-      Map<String, Double> metrics = new LinkedHashMap<>();
       servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
-      metrics.putAll(facts);
       metrics.put(PAIRS, (double) examples.size());
       metrics.put(EVALUATE_SECONDS, evaluateSeconds);
+      metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
       if (examples.isEmpty()) {
         return new Outcome(
             new PromotionGate.Decision(
@@ -137,7 +186,8 @@ public final class FineTuningRound {
             metrics,
             0,
             Double.NaN,
-            seconds(started));
+            seconds(started),
+            null);
       }
       FineTuner.Summary summary;
       try {
@@ -152,17 +202,28 @@ public final class FineTuningRound {
             metrics,
             examples.size(),
             Double.NaN,
-            seconds(started));
+            seconds(started),
+            null);
       }
       metrics.put(FIRST_LOSS, summary.firstLoss());
       metrics.put(LAST_LOSS, summary.lastLoss());
       metrics.put(TRAIN_SECONDS, summary.seconds());
+      metrics.put(
+          PAIRS_PER_SECOND,
+          summary.seconds() > 0
+              ? examples.size() * (double) tuner.options().epochs() / summary.seconds()
+              : Double.NaN);
       // Exported first, so that the candidate is scored by the engine that would serve it.
+      long exporting = System.nanoTime();
       ModelBundle exported =
           new BundleExporter().export(serving, model, version, Map.of(), Map.of());
+      metrics.put(EXPORT_SECONDS, seconds(exporting));
+      VectorCache candidateCache = new VectorCache(version, capacity);
       evaluating = System.nanoTime();
-      Map<String, Evaluation> candidateEvaluations = evaluate(tasks, exported);
+      Map<String, Evaluation> candidateEvaluations =
+          evaluate(tasks, exported, candidateCache, "candidate", metrics);
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
+      metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
       PromotionGate.Decision decision = null;
       for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
         PromotionGate.Decision d =
@@ -201,25 +262,93 @@ public final class FineTuningRound {
           Map.copyOf(metrics),
           examples.size(),
           summary.lastLoss(),
-          seconds(started));
+          seconds(started),
+          candidateCache);
     }
   }
 
-  /** Scores {@code bundle} on every task, on ONNX Runtime: the engine that serves it. */
-  private static Map<String, Evaluation> evaluate(Map<String, Evaluator> tasks, ModelBundle bundle)
+  /**
+   * Scores {@code bundle} on every task, on ONNX Runtime (the engine that serves it), through
+   * {@code cache}; records the seconds and the texts embedded per task under {@code role}. The
+   * encoder is opened only if a text is not in the cache.
+   */
+  private static Map<String, Evaluation> evaluate(
+      Map<String, Evaluator> tasks,
+      ModelBundle bundle,
+      VectorCache cache,
+      String role,
+      Map<String, Double> metrics)
       throws InvalidBundleException {
-    try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
+    try (LazyEncoder encoder = new LazyEncoder(bundle)) {
+      Embedder cached = cache.over(encoder);
       Map<String, Evaluation> out = new LinkedHashMap<>();
-      tasks.forEach(
-          (name, task) ->
-              out.put(
-                  name,
-                  task.evaluate(
-                      texts ->
-                          encoder.encode(texts).stream()
-                              .map(SentenceEmbedding::vector)
-                              .toArray(float[][]::new))));
+      for (Map.Entry<String, Evaluator> task : tasks.entrySet()) {
+        long started = System.nanoTime();
+        long missesBefore = cache.misses();
+        try {
+          out.put(task.getKey(), task.getValue().evaluate(cached));
+        } catch (LazyEncoder.OpenFailed e) {
+          throw e.getCause();
+        }
+        boolean serving = role.equals("serving");
+        String name = task.getKey();
+        metrics.put(serving ? servingSeconds(name) : candidateSeconds(name), seconds(started));
+        metrics.put(
+            serving ? servingEmbedded(name) : candidateEmbedded(name),
+            (double) (cache.misses() - missesBefore));
+      }
       return out;
+    }
+  }
+
+  /** Texts embedded so far for the round's evaluations, from the per-task counts. */
+  private static double embedded(Map<String, Double> metrics, Map<String, Evaluator> tasks) {
+    double n = 0;
+    for (String task : tasks.keySet()) {
+      n += metrics.getOrDefault(servingEmbedded(task), 0.0);
+      n += metrics.getOrDefault(candidateEmbedded(task), 0.0);
+    }
+    return n;
+  }
+
+  /** A serving encoder opened on the first text it has to embed. */
+  private static final class LazyEncoder implements Embedder, AutoCloseable {
+    private final ModelBundle bundle;
+    private SentenceEncoder encoder;
+
+    LazyEncoder(ModelBundle bundle) {
+      this.bundle = bundle;
+    }
+
+    @Override
+    public float[][] embed(List<String> texts) {
+      if (encoder == null) {
+        try {
+          encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults());
+        } catch (InvalidBundleException e) {
+          throw new OpenFailed(e);
+        }
+      }
+      return encoder.encode(texts).stream().map(SentenceEmbedding::vector).toArray(float[][]::new);
+    }
+
+    @Override
+    public void close() {
+      if (encoder != null) {
+        encoder.close();
+      }
+    }
+
+    /** The bundle could not be opened, carried out of {@link Evaluator#evaluate}. */
+    static final class OpenFailed extends RuntimeException {
+      OpenFailed(InvalidBundleException cause) {
+        super(cause);
+      }
+
+      @Override
+      public synchronized InvalidBundleException getCause() {
+        return (InvalidBundleException) super.getCause();
+      }
     }
   }
 

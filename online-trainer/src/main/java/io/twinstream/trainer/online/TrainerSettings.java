@@ -22,6 +22,8 @@ import java.io.Serializable;
  * @param trainerId this trainer's identity, recorded in every candidate it makes: a version made by
  *     another trainer (sharing the version prefix) is never taken for one of its own rounds
  * @param retry how a round that failed on I/O is tried again
+ * @param vectorCacheSize the most evaluation vectors of the serving version kept from round to
+ *     round (0 = none: every round embeds every evaluation text with both models)
  */
 public record TrainerSettings(
     int capacity,
@@ -36,8 +38,15 @@ public record TrainerSettings(
     long seed,
     String initialModel,
     String trainerId,
-    RoundRetry retry)
+    RoundRetry retry,
+    int vectorCacheSize)
     implements Serializable {
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
+
+  public TrainerSettings {
+    if (vectorCacheSize < 0) {
+      throw new IllegalArgumentException("vectorCacheSize must be >= 0, got " + vectorCacheSize);
+    }
+  }
 }

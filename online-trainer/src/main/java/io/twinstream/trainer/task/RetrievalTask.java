@@ -3,6 +3,7 @@ package io.twinstream.trainer.task;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.trainer.data.BeirDataset;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.eval.SampledCorpus;
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -100,6 +101,23 @@ public record RetrievalTask(
       rel.put(id, relevance.get(id));
     }
     return new RetrievalEvaluator(corpus, qs, rel);
+  }
+
+  /**
+   * A retrieval evaluator for the given queries over the sample of the corpus {@link SampledCorpus}
+   * draws for them; {@code sampling} null = over the whole corpus.
+   */
+  public RetrievalEvaluator evaluator(List<String> queryIds, SampledCorpus.Sampling sampling) {
+    if (sampling == null) {
+      return evaluator(queryIds);
+    }
+    Map<String, String> qs = new LinkedHashMap<>();
+    Map<String, Map<String, Integer>> rel = new LinkedHashMap<>();
+    for (String id : queryIds) {
+      qs.put(id, queries.get(id));
+      rel.put(id, relevance.get(id));
+    }
+    return RetrievalEvaluator.sampled(corpus, qs, rel, sampling);
   }
 
   /**

@@ -90,7 +90,8 @@ class ContinuousTrainerTest {
         42,
         ModelBundle.DEFAULT,
         trainerId,
-        new RoundRetry(2, Duration.ofMillis(100)));
+        new RoundRetry(2, Duration.ofMillis(100)),
+        10_000);
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */

@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.eval.Evaluator;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -116,5 +118,83 @@ class FineTuningRoundTest {
     assertTrue(
         outcome.metrics().get("contrary/ndcg@10")
             < outcome.metrics().get("parent/contrary/ndcg@10"));
+  }
+
+  @Test
+  void theServingVersionsVectorsAreEmbeddedOnceAndAPromotedCandidatesAreKeptForTheNextRound()
+      throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    Map<String, Evaluator> tasks =
+        Map.of("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
+    int texts = 2 * DOCS.length; // 8 documents and 8 queries
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults().withBatchSize(8).withEpochs(1).withLearningRate(5e-5));
+    FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    VectorCache servingVectors = new VectorCache(serving.version(), 1_000);
+
+    FineTuningRound.Outcome first =
+        round.run(
+            serving,
+            feedback(false),
+            tasks,
+            "cache-1",
+            TrainingListener.NONE,
+            Map.of(),
+            servingVectors);
+    assertEquals(texts, first.metrics().get(FineTuningRound.servingEmbedded("heldout")));
+    assertEquals(texts, first.metrics().get(FineTuningRound.candidateEmbedded("heldout")));
+    assertEquals(2.0 * texts, first.metrics().get(FineTuningRound.TEXTS_EMBEDDED));
+
+    FineTuningRound.Outcome second =
+        round.run(
+            serving,
+            feedback(false),
+            tasks,
+            "cache-2",
+            TrainingListener.NONE,
+            Map.of(),
+            servingVectors);
+    assertEquals(0.0, second.metrics().get(FineTuningRound.servingEmbedded("heldout")));
+    assertEquals(
+        first.servingEvaluation().metrics(),
+        second.servingEvaluation().metrics(),
+        "the cached vectors score as the model does");
+    assertEquals(texts, second.metrics().get(FineTuningRound.TEXTS_EMBEDDED));
+
+    // Promoted (the gate takes anything within 1.0): the candidate serves next, from its vectors.
+    assertTrue(second.decision().promote(), second.decision().reason());
+    VectorCache promoted = second.candidateVectors();
+    assertEquals("cache-2", promoted.version());
+    FineTuningRound.Outcome third =
+        round.run(
+            second.candidate(),
+            feedback(false),
+            tasks,
+            "cache-3",
+            TrainingListener.NONE,
+            Map.of(),
+            promoted);
+    assertEquals(0.0, third.metrics().get(FineTuningRound.servingEmbedded("heldout")));
+    assertEquals(
+        second.candidateEvaluation().metrics(),
+        third.servingEvaluation().metrics(),
+        "the promoted candidate scores the same as when it was a candidate");
+    for (String timing :
+        List.of(
+            FineTuningRound.TRAIN_SECONDS,
+            FineTuningRound.EXPORT_SECONDS,
+            FineTuningRound.PAIRS_PER_SECOND,
+            FineTuningRound.servingSeconds("heldout"),
+            FineTuningRound.candidateSeconds("heldout"))) {
+      assertTrue(third.metrics().get(timing) > 0, timing + " " + third.metrics().get(timing));
+    }
+
+    // A cache of another version is not used.
+    FineTuningRound.Outcome other =
+        round.run(
+            serving, feedback(false), tasks, "cache-4", TrainingListener.NONE, Map.of(), promoted);
+    assertEquals(texts, other.metrics().get(FineTuningRound.servingEmbedded("heldout")));
   }
 }
