@@ -44,7 +44,7 @@ public class TrainerStateBenchmark {
   public int capacity;
 
   private ReplayBuffer buffer;
-  private byte[] json;
+  private byte[] encoded;
 
   /** Documents of the corpus feedback is about. */
   public static final int DOCUMENTS = 5_183;
@@ -74,13 +74,13 @@ public class TrainerStateBenchmark {
               i % 10 == 0 ? 1f : 0f,
               1_700_000_000_000L + i));
     }
-    json = TrainerStateCodec.encode(state());
+    encoded = TrainerStateCodec.encode(state());
     System.err.printf(
         "%ncapacity %d: %d pairs (%d held out), state %d bytes; binary baseline %d bytes%n",
         capacity,
         buffer.trainingSize() + buffer.heldOutSize(),
         buffer.heldOutSize(),
-        json.length,
+        encoded.length,
         snapshotAndEncodeBinaryBaseline().length);
   }
 
@@ -89,19 +89,19 @@ public class TrainerStateBenchmark {
   }
 
   @Benchmark
-  public byte[] snapshotAndEncodeJson() throws IOException {
+  public byte[] snapshotAndEncode() throws IOException {
     return TrainerStateCodec.encode(state());
   }
 
   @Benchmark
-  public TrainerState decodeJson() throws IOException {
-    return TrainerStateCodec.decode(json);
+  public TrainerState decode() throws IOException {
+    return TrainerStateCodec.decode(encoded);
   }
 
   @Benchmark
   public byte[] snapshotAndEncodeBinaryBaseline() throws IOException {
     TrainerState s = state();
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(json.length);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(encoded.length);
     DataOutputStream out = new DataOutputStream(bytes);
     out.writeLong(s.round());
     out.writeLong(s.newPairs());
