@@ -33,7 +33,10 @@ import java.util.Random;
  * <pre>java -cp bench/target/benchmarks.jar io.twinstream.bench.TrainerBenchmark [steps] [sections]
  * </pre>
  *
- * sections: any of {@code ceiling,throughput,round,memory} (default all).
+ * sections: any of {@code ceiling,throughput,round,memory} (default all). System properties of the
+ * memory case: {@code twinstream.bench.memoryBatch} (16), {@code
+ * twinstream.bench.activationBudgetMiB} (the default budget), {@code
+ * twinstream.bench.memoryAutoOnly} (false: also without the gradient cache).
  */
 public final class TrainerBenchmark {
 
@@ -129,16 +132,22 @@ public final class TrainerBenchmark {
             peak);
       }
       if (sections.contains("memory")) {
-        System.out.println(
-            "gradient cache: 16 queries (~20 tokens) + 16 positive + 16 negative documents of 256 "
-                + "tokens per step");
+        int batch = Integer.getInteger("twinstream.bench.memoryBatch", 16);
+        System.out.printf(
+            "gradient cache: %d queries (~20 tokens) + %d positive + %d negative documents of 256 "
+                + "tokens per step%n",
+            batch, batch, batch);
         List<TrainingExample> docs =
-            pairs(sentences, tokenizer, 16 * (Math.min(steps, 3) + 1), 20, 256, true, 3);
-        for (GradientCache mode : new GradientCache[] {GradientCache.AUTO, GradientCache.OFF}) {
+            pairs(sentences, tokenizer, batch * (Math.min(steps, 3) + 1), 20, 256, true, 3);
+        GradientCache[] modes =
+            Boolean.getBoolean("twinstream.bench.memoryAutoOnly")
+                ? new GradientCache[] {GradientCache.AUTO}
+                : new GradientCache[] {GradientCache.AUTO, GradientCache.OFF};
+        for (GradientCache mode : modes) {
           run(
               base,
               docs,
-              16,
+              batch,
               256,
               tokenizer,
               nonEmbedding,
@@ -277,7 +286,7 @@ public final class TrainerBenchmark {
     }
   }
 
-  private static void resetPeak() {
+  static void resetPeak() {
     try {
       Files.writeString(Path.of("/proc/self/clear_refs"), "5");
     } catch (IOException | RuntimeException e) {

@@ -13,6 +13,7 @@ import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
+import io.twinstream.trainer.online.FineTuningRound;
 import io.twinstream.trainer.online.ModelUpdatePublisher;
 import io.twinstream.trainer.online.RoundObserver;
 import io.twinstream.trainer.online.RoundReport;
@@ -55,7 +56,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * <p>Metrics (operator scope): {@code feedbackIn}, {@code feedbackBuffered}, {@code
  * feedbackHeldOut}, {@code feedbackReceived}, {@code roundsStarted}, {@code roundsPromoted}, {@code
  * roundsRejected}, {@code roundsFailed}, {@code roundRunning}, {@code lastLoss}, {@code
- * lastCandidateMetric}, {@code lastServingMetric}, {@code lastRoundSeconds}.
+ * lastCandidateMetric}, {@code lastServingMetric}, {@code lastRoundSeconds}, and where the last
+ * round's time went: {@code lastTrainSeconds}, {@code lastPairsPerSecond}, {@code
+ * lastExportSeconds}, {@code lastEvaluateSeconds}, {@code lastPublishSeconds}, {@code
+ * lastTextsEmbedded}.
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     implements OneInputStreamOperator<FeedbackPair, ModelUpdate>,
@@ -155,6 +159,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
               RoundReport r = trainer.lastReport();
               return r == null ? Double.NaN : r.seconds();
             });
+    metrics.gauge("lastTrainSeconds", (Gauge<Double>) () -> last(FineTuningRound.TRAIN_SECONDS));
+    metrics.gauge(
+        "lastPairsPerSecond", (Gauge<Double>) () -> last(FineTuningRound.PAIRS_PER_SECOND));
+    metrics.gauge("lastExportSeconds", (Gauge<Double>) () -> last(FineTuningRound.EXPORT_SECONDS));
+    metrics.gauge(
+        "lastEvaluateSeconds", (Gauge<Double>) () -> last(FineTuningRound.EVALUATE_SECONDS));
+    metrics.gauge(
+        "lastPublishSeconds", (Gauge<Double>) () -> last(ContinuousTrainer.PUBLISH_SECONDS));
+    metrics.gauge("lastTextsEmbedded", (Gauge<Double>) () -> last(FineTuningRound.TEXTS_EMBEDDED));
     getProcessingTimeService().registerTimer(now + POLL_MILLIS, this);
   }
 

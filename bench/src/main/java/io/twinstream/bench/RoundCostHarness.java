@@ -1,0 +1,164 @@
+package io.twinstream.bench;
+
+import io.twinstream.encoder.ModelBundle;
+import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.TrainingListener;
+import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.eval.Evaluator;
+import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.eval.SampledCorpus;
+import io.twinstream.trainer.eval.VectorCache;
+import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
+import io.twinstream.trainer.online.Feedback;
+import io.twinstream.trainer.online.FeedbackExamples;
+import io.twinstream.trainer.online.FineTuningRound;
+import io.twinstream.trainer.online.PromotionGate;
+import io.twinstream.trainer.task.IncidentReportTask;
+import io.twinstream.trainer.task.RetrievalTask;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+
+/**
+ * What a continuous-learning round costs as the corpus grows: the incidents task (reports of 200 to
+ * 300 tokens) at several corpus sizes, the same number of click pairs and evaluation queries at
+ * each, two rounds per size through {@link FineTuningRound} as the trainer runs them — the first
+ * with nothing cached, the second with the serving version's vectors kept from the first — with the
+ * fixed evaluation set sampled ({@link SampledCorpus}, the default) and, at the smallest size, also
+ * over the whole corpus (the baseline of the same run). Each step's seconds and the texts embedded
+ * come from the round's own metrics.
+ *
+ * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.RoundCostHarness [pairs=64]
+ * [reports per service and problem, comma-separated=4,40] [evaluation queries=100]}
+ */
+public final class RoundCostHarness {
+
+  private RoundCostHarness() {}
+
+  public static void main(String[] args) throws Exception {
+    int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 64;
+    String[] sizes = (args.length > 1 ? args[1] : "4,40").split(",");
+    int evalQueries = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
+    System.out.printf(
+        "%d click pairs per round (MNRL, batch 16, 1 epoch), %d evaluation queries; %s%n",
+        pairs, evalQueries, MachineInfo.describe());
+    List<String> rows = new ArrayList<>();
+    boolean first = true;
+    for (String size : sizes) {
+      int reports = Integer.parseInt(size.trim());
+      RetrievalTask task =
+          IncidentReportTask.generate(IncidentReportTask.MAX_SERVICES, 24, reports, 2, 5);
+      rows.addAll(measure(task, base, pairs, evalQueries, SampledCorpus.Sampling.DEFAULTS));
+      if (first) {
+        rows.addAll(measure(task, base, pairs, evalQueries, null));
+        first = false;
+      }
+    }
+    System.out.println();
+    System.out.println(
+        "| documents | fixed set ranks | round | sample fixed set | train | pairs/s | export |"
+            + " evaluate serving | evaluate candidate | texts embedded | round total | peak RSS |");
+    System.out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    rows.forEach(System.out::println);
+  }
+
+  private static List<String> measure(
+      RetrievalTask task,
+      ModelBundle base,
+      int pairs,
+      int evalQueries,
+      SampledCorpus.Sampling sampling)
+      throws Exception {
+    RetrievalTask.Split split = task.split(0.2, 11);
+    List<String> dev = split.dev().subList(0, Math.min(evalQueries, split.dev().size()));
+    long started = System.nanoTime();
+    RetrievalEvaluator fixed = task.evaluator(dev, sampling);
+    double sampleSeconds = (System.nanoTime() - started) / 1e9;
+    String ranks =
+        sampling == null
+            ? "whole corpus (" + fixed.documentCount() + ")"
+            : String.format(Locale.ROOT, "sample of %,d", fixed.documentCount());
+    System.out.printf(
+        Locale.ROOT,
+        "%,d documents: fixed set of %d queries ranks %s, drawn in %.1f s%n",
+        task.corpus().size(),
+        dev.size(),
+        ranks,
+        sampleSeconds);
+    List<Feedback> feedback = clicks(task, split.traffic(), pairs);
+    List<Feedback> heldOut = clicks(task, split.test(), Math.max(16, pairs / 4));
+    Map<String, Evaluator> tasks = new LinkedHashMap<>();
+    tasks.put("heldout", FeedbackExamples.evaluator(heldOut, Map.of()));
+    tasks.put("fixed", fixed);
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults().withBatchSize(16).withEpochs(1).withLearningRate(2e-5));
+    // Tolerance 1: the rounds are about cost; the candidate is promoted whatever it scores.
+    FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    VectorCache servingVectors = new VectorCache(base.version(), 100_000);
+    List<String> rows = new ArrayList<>();
+    for (int r = 1; r <= 2; r++) {
+      TrainerBenchmark.resetPeak();
+      FineTuningRound.Outcome o =
+          round.run(
+              base, feedback, tasks, "cost-" + r, TrainingListener.NONE, Map.of(), servingVectors);
+      Map<String, Double> m = o.metrics();
+      double serving =
+          m.get(FineTuningRound.servingSeconds("heldout"))
+              + m.get(FineTuningRound.servingSeconds("fixed"));
+      double candidate =
+          m.get(FineTuningRound.candidateSeconds("heldout"))
+              + m.get(FineTuningRound.candidateSeconds("fixed"));
+      String row =
+          String.format(
+              Locale.ROOT,
+              "| %,d | %s | %s | %.1f s | %.1f s | %.2f | %.1f s | %.1f s | %.1f s | %,.0f | %.1f s |"
+                  + " %,d MiB |",
+              task.corpus().size(),
+              ranks,
+              r == 1 ? "1st (nothing cached)" : "2nd (serving cached)",
+              sampleSeconds,
+              m.get(FineTuningRound.TRAIN_SECONDS),
+              m.get(FineTuningRound.PAIRS_PER_SECOND),
+              m.get(FineTuningRound.EXPORT_SECONDS),
+              serving,
+              candidate,
+              m.get(FineTuningRound.TEXTS_EMBEDDED),
+              o.seconds(),
+              TrainerBenchmark.peakRssMiB());
+      System.out.println(row);
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  /**
+   * Clicks of searches for {@code queries}: the query with one of its relevant reports (clicked)
+   * and with a report of the same service about another problem (skipped), until {@code pairs}
+   * clicks.
+   */
+  static List<Feedback> clicks(RetrievalTask task, List<String> queries, int pairs) {
+    Random random = new Random(pairs);
+    List<String> docs = new ArrayList<>(task.corpus().keySet());
+    List<Feedback> out = new ArrayList<>();
+    for (int i = 0; i < pairs; i++) {
+      String query = queries.get(i % queries.size());
+      List<String> relevant = new ArrayList<>(task.relevance().get(query).keySet());
+      String clicked = relevant.get(random.nextInt(relevant.size()));
+      String service = clicked.substring(0, 3); // rSS
+      String skipped;
+      do {
+        skipped = docs.get(random.nextInt(docs.size()));
+      } while (relevant.contains(skipped) || !skipped.startsWith(service));
+      String text = task.queries().get(query);
+      out.add(new Feedback(text, task.corpus().get(clicked), 1f, i));
+      out.add(new Feedback(text, task.corpus().get(skipped), 0f, i));
+    }
+    return out;
+  }
+}
