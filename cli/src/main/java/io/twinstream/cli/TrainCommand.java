@@ -167,6 +167,16 @@ final class TrainCommand implements Callable<Integer> {
   int activationBudget;
 
   @Option(
+      names = "--base-decay",
+      defaultValue = "0",
+      paramLabel = "X",
+      description =
+          "Decay toward the base model's weights (L2-SP): each step pulls every weight back by lr * X"
+              + " * (w - w0), keeping general similarity while learning; 0 = off (default:"
+              + " ${DEFAULT-VALUE}).")
+  double baseDecay;
+
+  @Option(
       names = "--positive-threshold",
       defaultValue = "0.8",
       paramLabel = "X",
@@ -206,7 +216,8 @@ final class TrainCommand implements Callable<Integer> {
               maxGradNorm,
               seed,
               gradientCache,
-              activationBudget);
+              activationBudget,
+              baseDecay);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;

@@ -32,19 +32,52 @@ final class AdamW {
   private final Map<String, NDArray> second = new LinkedHashMap<>();
   private final double weightDecay;
   private final Map<String, BitSet> active = new HashMap<>();
+  private final double baseDecay;
+  private final Map<String, NDArray> base = new LinkedHashMap<>();
   private int t;
 
   AdamW(Map<String, NDArray> parameters, double weightDecay) {
-    this(parameters, weightDecay, Set.of());
+    this(parameters, weightDecay, Set.of(), 0);
   }
 
-  /** {@code rowSparse}: tables whose rows only get gradients when the batch uses them. */
   AdamW(Map<String, NDArray> parameters, double weightDecay, Set<String> rowSparse) {
+    this(parameters, weightDecay, rowSparse, 0);
+  }
+
+  /**
+   * @param rowSparse tables whose rows only get gradients when the batch uses them
+   * @param baseDecay decay toward the parameters' values now (L2-SP, decoupled): each step moves
+   *     {@code p -= lr·baseDecay·(p - p0)}; 0 = none (and no copy of the weights is kept)
+   */
+  AdamW(
+      Map<String, NDArray> parameters,
+      double weightDecay,
+      Set<String> rowSparse,
+      double baseDecay) {
     this.weightDecay = weightDecay;
+    this.baseDecay = baseDecay;
     rowSparse.forEach(name -> active.put(name, new BitSet()));
     for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
       first.put(e.getKey(), e.getValue().zerosLike());
       second.put(e.getKey(), e.getValue().zerosLike());
+      if (baseDecay > 0) {
+        try (NoGrad ignored = NoGrad.enter()) {
+          NDArray copy = e.getValue().duplicate();
+          copy.setRequiresGradient(false);
+          base.put(e.getKey(), copy);
+        }
+      }
+    }
+  }
+
+  /** {@code p -= lr·baseDecay·(p - p0)}, when base decay is on. */
+  private void pullTowardBase(String name, NDArray p, double learningRate) {
+    NDArray p0 = base.get(name);
+    if (p0 == null) {
+      return;
+    }
+    try (NDArray drift = p.sub(p0)) {
+      p.subi(drift.muli(learningRate * baseDecay));
     }
   }
 
@@ -89,6 +122,7 @@ final class AdamW {
             rows.set(r);
           }
           sparseStep(e.getKey(), p, rows, scratch, learningRate, gradScale, stepSize, sqrtBias2);
+          pullTowardBase(e.getKey(), p, learningRate);
           continue;
         }
         NDArray g = p.getGradient();
@@ -107,6 +141,7 @@ final class AdamW {
         if (weightDecay > 0 && decays(e.getKey())) {
           p.muli(1 - learningRate * weightDecay);
         }
+        pullTowardBase(e.getKey(), p, learningRate);
         try (NDArray denom = v.sqrt();
             NDArray update = m.div(denom.divi(sqrtBias2).addi(EPSILON))) {
           p.subi(update.muli(stepSize));
@@ -157,9 +192,10 @@ final class AdamW {
     return t;
   }
 
-  /** Frees the moment estimates. */
+  /** Frees the moment estimates (and the base weights' copy). */
   void close() {
     first.values().forEach(NDArray::close);
     second.values().forEach(NDArray::close);
+    base.values().forEach(NDArray::close);
   }
 }

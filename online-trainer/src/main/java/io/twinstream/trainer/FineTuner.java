@@ -160,7 +160,8 @@ public final class FineTuner {
     long started = System.nanoTime();
     Map<String, NDArray> parameters = encoder.parameters();
     parameters.values().forEach(p -> p.setRequiresGradient(true));
-    AdamW optimizer = new AdamW(parameters, options.weightDecay(), Set.of(WORD_EMBEDDINGS));
+    AdamW optimizer =
+        new AdamW(parameters, options.weightDecay(), Set.of(WORD_EMBEDDINGS), options.baseDecay());
     int perEpoch = (examples.size() + options.batchSize() - 1) / options.batchSize();
     int total = perEpoch * options.epochs();
     int warmup = (int) Math.ceil(options.warmupRatio() * total);

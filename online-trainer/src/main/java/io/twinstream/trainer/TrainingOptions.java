@@ -26,6 +26,10 @@ import java.util.Map;
  * @param activationBudgetMiB estimated activation memory of one forward pass with graph, in MiB
  *     (default 768); a step that would need more runs with the gradient cache (when {@code
  *     gradientCache} is AUTO), in mini-batches that each fit the budget
+ * @param baseDecay decay toward the weights training started from (L2-SP, Li et al. 2018, decoupled
+ *     as AdamW's): each step moves every weight back by {@code lr · baseDecay · (w - w0)}, keeping
+ *     the model near its base while it learns (default 0 = off; 0.01-1 are useful values). Costs a
+ *     copy of the weights
  */
 public record TrainingOptions(
     int epochs,
@@ -36,7 +40,8 @@ public record TrainingOptions(
     double maxGradNorm,
     long seed,
     GradientCache gradientCache,
-    int activationBudgetMiB)
+    int activationBudgetMiB,
+    double baseDecay)
     implements Serializable {
 
   public TrainingOptions {
@@ -55,6 +60,8 @@ public record TrainingOptions(
         "maxGradNorm must be positive (infinity turns clipping off), got " + maxGradNorm);
     require(gradientCache != null, "gradientCache must be set");
     require(
+        baseDecay >= 0 && Double.isFinite(baseDecay), "baseDecay must be >= 0, got " + baseDecay);
+    require(
         activationBudgetMiB >= 1,
         "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
   }
@@ -67,7 +74,7 @@ public record TrainingOptions(
 
   /** The defaults listed above. */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768);
+    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768, 0.0);
   }
 
   public TrainingOptions withEpochs(int value) {
@@ -80,7 +87,8 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withBatchSize(int value) {
@@ -93,7 +101,8 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withLearningRate(double value) {
@@ -106,7 +115,8 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withWarmupRatio(double value) {
@@ -119,7 +129,8 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withWeightDecay(double value) {
@@ -132,7 +143,8 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withMaxGradNorm(double value) {
@@ -145,7 +157,8 @@ public record TrainingOptions(
         value,
         seed,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withSeed(long value) {
@@ -158,7 +171,8 @@ public record TrainingOptions(
         maxGradNorm,
         value,
         gradientCache,
-        activationBudgetMiB);
+        activationBudgetMiB,
+        baseDecay);
   }
 
   public TrainingOptions withGradientCache(GradientCache value, int budget) {
@@ -171,7 +185,22 @@ public record TrainingOptions(
         maxGradNorm,
         seed,
         value,
-        budget);
+        budget,
+        baseDecay);
+  }
+
+  public TrainingOptions withBaseDecay(double value) {
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB,
+        value);
   }
 
   /** These options by name, as recorded in a trained bundle's manifest. */
@@ -186,6 +215,7 @@ public record TrainingOptions(
     m.put("seed", seed);
     m.put("gradientCache", gradientCache.name().toLowerCase(Locale.ROOT));
     m.put("activationBudgetMiB", activationBudgetMiB);
+    m.put("baseDecay", baseDecay);
     m.put("optimizer", "adamw(beta1=0.9, beta2=0.999, eps=1e-6)");
     m.put("schedule", "linear warm-up, linear decay");
     return m;

@@ -2,6 +2,7 @@ package io.twinstream.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -63,6 +64,53 @@ class AdamWTest {
           assertEquals(w[i], actual[i], 1e-6, "step " + t + " weight " + i);
         }
       }
+    }
+  }
+
+  @Test
+  void baseDecayPullsEveryWeightBackTowardWhereTrainingStarted() {
+    try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
+      float[] w0 = {0.5f, -1.0f, 2.0f};
+      NDArray p = m.create(w0.clone());
+      p.setRequiresGradient(true);
+      NDArray q = m.create(w0.clone());
+      q.setRequiresGradient(true);
+      Map<String, NDArray> anchored = new LinkedHashMap<>(Map.of("layer.weight", p));
+      Map<String, NDArray> free = new LinkedHashMap<>(Map.of("layer.weight", q));
+      AdamW withBase = new AdamW(anchored, 0.0, Set.of(), 5.0);
+      AdamW without = new AdamW(free, 0.0);
+      double lr = 0.05;
+      double[] w = {0.5, -1.0, 2.0};
+      double[] mom = new double[3];
+      double[] vel = new double[3];
+      for (int t = 1; t <= 20; t++) {
+        float[] grad = {1f, -1f, 0.5f}; // always the same direction: drift grows every step
+        setGradient(m, p, grad);
+        setGradient(m, q, grad);
+        try (NDManager scratch = m.newSubManager()) {
+          withBase.step(anchored, scratch, lr, 1.0);
+          without.step(free, scratch, lr, 1.0);
+        }
+        JniUtils.zeroGrad((PtNDArray) p);
+        JniUtils.zeroGrad((PtNDArray) q);
+        for (int i = 0; i < 3; i++) {
+          w[i] -= lr * 5.0 * (w[i] - w0[i]);
+          mom[i] = 0.9 * mom[i] + 0.1 * grad[i];
+          vel[i] = 0.999 * vel[i] + 0.001 * grad[i] * grad[i];
+          double denom = Math.sqrt(vel[i]) / Math.sqrt(1 - Math.pow(0.999, t)) + 1e-6;
+          w[i] -= lr / (1 - Math.pow(0.9, t)) * mom[i] / denom;
+        }
+      }
+      float[] actual = p.toFloatArray();
+      float[] unanchored = q.toFloatArray();
+      for (int i = 0; i < 3; i++) {
+        assertEquals(w[i], actual[i], 1e-5, "weight " + i);
+        double drift = Math.abs(actual[i] - w0[i]);
+        double freeDrift = Math.abs(unanchored[i] - w0[i]);
+        assertTrue(drift < 0.5 * freeDrift, "weight " + i + ": " + drift + " vs " + freeDrift);
+      }
+      withBase.close();
+      without.close();
     }
   }
 

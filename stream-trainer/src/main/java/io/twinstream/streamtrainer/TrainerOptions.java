@@ -127,6 +127,15 @@ public final class TrainerOptions {
           .defaultValue(2e-5)
           .withDescription("Peak AdamW learning rate of a round (10% warm-up, then linear decay).");
 
+  public static final ConfigOption<Double> BASE_DECAY =
+      ConfigOptions.key("trainer.base-decay")
+          .doubleType()
+          .defaultValue(0.0)
+          .withDescription(
+              "Decay toward the weights a round starts from (L2-SP): each step moves every weight "
+                  + "back by learning-rate x this x (w - w0), so that a round learns the feedback "
+                  + "without drifting from what the model knew; 0 = off.");
+
   public static final ConfigOption<Double> GATE_TOLERANCE =
       ConfigOptions.key("trainer.gate.tolerance")
           .doubleType()
@@ -256,6 +265,7 @@ public final class TrainerOptions {
         EPOCHS,
         BATCH_SIZE,
         LEARNING_RATE,
+        BASE_DECAY,
         GATE_TOLERANCE,
         GATE_MIN_IMPROVEMENT,
         EVAL_CORPUS,
@@ -290,7 +300,8 @@ public final class TrainerOptions {
         TrainingOptions.defaults()
             .withEpochs(conf.get(EPOCHS))
             .withBatchSize(conf.get(BATCH_SIZE))
-            .withLearningRate(conf.get(LEARNING_RATE)),
+            .withLearningRate(conf.get(LEARNING_RATE))
+            .withBaseDecay(conf.get(BASE_DECAY)),
         new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)),
         conf.get(VERSION_PREFIX),
         conf.get(SEED),
@@ -362,6 +373,10 @@ public final class TrainerOptions {
     if (!(share > 0 && share < 1)) {
       throw new IllegalArgumentException(
           "Option " + HOLDOUT_SHARE.key() + " must be in (0, 1), got " + share);
+    }
+    if (!(conf.get(BASE_DECAY) >= 0 && Double.isFinite(conf.get(BASE_DECAY)))) {
+      throw new IllegalArgumentException(
+          "Option " + BASE_DECAY.key() + " must be >= 0, got " + conf.get(BASE_DECAY));
     }
     for (ConfigOption<Double> o : List.of(HALF_LIFE, LEARNING_RATE)) {
       if (!(conf.get(o) > 0)) {
