@@ -5,6 +5,7 @@ import io.twinstream.encoder.BundleManifest;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.loss.Losses;
+import io.twinstream.trainer.online.HardNegativeMiner;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.RoundRetry;
 import io.twinstream.trainer.online.TrainerSettings;
@@ -136,6 +137,16 @@ public final class TrainerOptions {
                   + "back by learning-rate x this x (w - w0), so that a round learns the feedback "
                   + "without drifting from what the model knew; 0 = off.");
 
+  public static final ConfigOption<Double> NEGATIVE_GUARD =
+      ConfigOptions.key("trainer.hard-negatives.guard")
+          .doubleType()
+          .defaultValue(HardNegativeMiner.DEFAULT_GUARD)
+          .withDescription(
+              "Clicks that came without a skipped result get a hard negative mined from the serving "
+                  + "model: the round's document it ranks highest for the query that is not clicked "
+                  + "and scores below this share of the clicked one's cosine (a guard against false "
+                  + "negatives); 0 = mine none (such clicks then train with in-batch negatives only).");
+
   public static final ConfigOption<Double> GATE_TOLERANCE =
       ConfigOptions.key("trainer.gate.tolerance")
           .doubleType()
@@ -266,6 +277,7 @@ public final class TrainerOptions {
         BATCH_SIZE,
         LEARNING_RATE,
         BASE_DECAY,
+        NEGATIVE_GUARD,
         GATE_TOLERANCE,
         GATE_MIN_IMPROVEMENT,
         EVAL_CORPUS,
@@ -308,7 +320,8 @@ public final class TrainerOptions {
         conf.get(JobOptions.MODEL),
         trainerId(conf),
         new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)),
-        conf.get(EVAL_CACHE_SIZE));
+        conf.get(EVAL_CACHE_SIZE),
+        conf.get(NEGATIVE_GUARD));
   }
 
   /** How the fixed evaluation set's corpus is sampled; null = the whole corpus. */
@@ -373,6 +386,11 @@ public final class TrainerOptions {
     if (!(share > 0 && share < 1)) {
       throw new IllegalArgumentException(
           "Option " + HOLDOUT_SHARE.key() + " must be in (0, 1), got " + share);
+    }
+    double guard = conf.get(NEGATIVE_GUARD);
+    if (!(guard >= 0 && guard <= 1)) {
+      throw new IllegalArgumentException(
+          "Option " + NEGATIVE_GUARD.key() + " must be in [0, 1], got " + guard);
     }
     if (!(conf.get(BASE_DECAY) >= 0 && Double.isFinite(conf.get(BASE_DECAY)))) {
       throw new IllegalArgumentException(

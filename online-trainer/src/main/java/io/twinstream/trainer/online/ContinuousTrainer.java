@@ -549,7 +549,7 @@ public final class ContinuousTrainer implements AutoCloseable {
           }
         };
     FineTuningRound.Outcome outcome =
-        new FineTuningRound(tuner, settings.gate(), settings.trainerId())
+        new FineTuningRound(tuner, settings.gate(), settings.trainerId(), settings.negativeGuard())
             .run(serving, sample, tasks, version, cancellation, facts, vectorsOf(serving));
     checkOpen(version);
     long publishing = System.nanoTime();

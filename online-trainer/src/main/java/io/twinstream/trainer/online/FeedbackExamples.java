@@ -3,9 +3,12 @@ package io.twinstream.trainer.online;
 import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /** Turns feedback into training examples and into a retrieval evaluation. */
 public final class FeedbackExamples {
@@ -19,21 +22,54 @@ public final class FeedbackExamples {
    * negatives.
    */
   public static List<TrainingExample> training(List<Feedback> feedback) {
+    return training(feedback, null);
+  }
+
+  /**
+   * {@link #training(List)}, where a positive whose anchor has no negative feedback gets one from
+   * {@code miner} (when not null): if every positive then has a negative, every example is a
+   * triplet.
+   */
+  public static List<TrainingExample> training(List<Feedback> feedback, HardNegativeMiner miner) {
     Map<String, List<String>> negatives = new LinkedHashMap<>();
+    Map<String, Set<String>> clicked = new LinkedHashMap<>();
     List<Feedback> positives = new ArrayList<>();
+    Set<String> pool = new LinkedHashSet<>();
     for (Feedback f : feedback) {
+      pool.add(f.candidate());
       if (f.positive()) {
         positives.add(f);
+        clicked.computeIfAbsent(f.anchor(), k -> new LinkedHashSet<>()).add(f.candidate());
       } else {
         negatives.computeIfAbsent(f.anchor(), k -> new ArrayList<>()).add(f.candidate());
       }
     }
+    Map<Feedback, String> mined = new HashMap<>();
+    if (miner != null) {
+      List<Feedback> missing =
+          positives.stream().filter(p -> !negatives.containsKey(p.anchor())).toList();
+      if (!missing.isEmpty()) {
+        Set<String> anchors = new LinkedHashSet<>();
+        missing.forEach(p -> anchors.add(p.anchor()));
+        miner.prepare(pool, anchors);
+        for (Feedback p : missing) {
+          String n = miner.mine(p.anchor(), p.candidate(), clicked.get(p.anchor()));
+          if (n != null) {
+            mined.put(p, n);
+          }
+        }
+      }
+    }
     boolean allHaveNegatives =
-        !positives.isEmpty() && positives.stream().allMatch(p -> negatives.containsKey(p.anchor()));
+        !positives.isEmpty()
+            && positives.stream()
+                .allMatch(p -> negatives.containsKey(p.anchor()) || mined.containsKey(p));
     Map<String, Integer> next = new LinkedHashMap<>();
     List<TrainingExample> out = new ArrayList<>(positives.size());
     for (Feedback p : positives) {
-      if (allHaveNegatives) {
+      if (allHaveNegatives && mined.containsKey(p)) {
+        out.add(TrainingExample.triplet(p.anchor(), p.candidate(), mined.get(p)));
+      } else if (allHaveNegatives) {
         List<String> ns = negatives.get(p.anchor());
         int i = next.merge(p.anchor(), 1, Integer::sum) - 1;
         out.add(TrainingExample.triplet(p.anchor(), p.candidate(), ns.get(i % ns.size())));

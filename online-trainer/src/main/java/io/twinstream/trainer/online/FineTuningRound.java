@@ -74,9 +74,19 @@ public final class FineTuningRound {
     return "round/" + task + "/candidate-embedded";
   }
 
+  /** Hard negatives mined from the serving model for clicks without a skipped result. */
+  public static final String MINED_NEGATIVES = "round/mined-negatives";
+
+  /** Seconds spent mining them (embedding the round's documents with the serving model). */
+  public static final String MINE_SECONDS = "round/mine-seconds";
+
+  /** Texts the serving model embedded to mine them (those not cached already). */
+  public static final String MINE_EMBEDDED = "round/mine-embedded";
+
   private final FineTuner tuner;
   private final PromotionGate gate;
   private final String trainerId;
+  private final double negativeGuard;
 
   public FineTuningRound(FineTuner tuner, PromotionGate gate) {
     this(tuner, gate, "");
@@ -86,9 +96,22 @@ public final class FineTuningRound {
    * @param trainerId the identity recorded in the candidate's {@link RoundRecord} (empty: none)
    */
   public FineTuningRound(FineTuner tuner, PromotionGate gate, String trainerId) {
+    this(tuner, gate, trainerId, 0);
+  }
+
+  /**
+   * @param negativeGuard when in (0, 1], clicks without a skipped result get a hard negative mined
+   *     from the serving model ({@link HardNegativeMiner} with this guard); 0 = none are mined
+   */
+  public FineTuningRound(
+      FineTuner tuner, PromotionGate gate, String trainerId, double negativeGuard) {
+    if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
+      throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
+    }
     this.tuner = tuner;
     this.gate = gate;
     this.trainerId = trainerId;
+    this.negativeGuard = negativeGuard;
   }
 
   /**
@@ -157,7 +180,6 @@ public final class FineTuningRound {
       throw new IllegalArgumentException("a round needs at least one evaluation task");
     }
     long started = System.nanoTime();
-    List<TrainingExample> examples = FeedbackExamples.training(feedback);
     VectorCache servingCache =
         servingVectors != null && servingVectors.version().equals(serving.version())
             ? servingVectors
@@ -166,10 +188,28 @@ public final class FineTuningRound {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.putAll(facts);
     // One copy of the model: scored as it serves, then trained in place into the candidate.
-    try (TwinEncoder model = TwinEncoder.load(serving)) {
+    try (TwinEncoder model = TwinEncoder.load(serving);
+        LazyEncoder servingEncoder = new LazyEncoder(serving)) {
+      List<TrainingExample> examples;
+      if (negativeGuard > 0) {
+        long mining = System.nanoTime();
+        long missesBefore = servingCache.misses();
+        HardNegativeMiner miner =
+            new HardNegativeMiner(servingCache.over(servingEncoder), negativeGuard);
+        try {
+          examples = FeedbackExamples.training(feedback, miner);
+        } catch (LazyEncoder.OpenFailed e) {
+          throw e.getCause();
+        }
+        metrics.put(MINED_NEGATIVES, (double) miner.mined());
+        metrics.put(MINE_SECONDS, seconds(mining));
+        metrics.put(MINE_EMBEDDED, (double) (servingCache.misses() - missesBefore));
+      } else {
+        examples = FeedbackExamples.training(feedback);
+      }
       long evaluating = System.nanoTime();
       Map<String, Evaluation> servingEvaluations =
-          evaluate(tasks, serving, servingCache, "serving", metrics);
+          evaluate(tasks, servingEncoder, servingCache, "serving", metrics);
       double evaluateSeconds = seconds(evaluating);
       Evaluation firstServing = servingEvaluations.values().iterator().next();
       servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
@@ -220,8 +260,11 @@ public final class FineTuningRound {
       metrics.put(EXPORT_SECONDS, seconds(exporting));
       VectorCache candidateCache = new VectorCache(version, capacity);
       evaluating = System.nanoTime();
-      Map<String, Evaluation> candidateEvaluations =
-          evaluate(tasks, exported, candidateCache, "candidate", metrics);
+      Map<String, Evaluation> candidateEvaluations;
+      try (LazyEncoder candidateEncoder = new LazyEncoder(exported)) {
+        candidateEvaluations =
+            evaluate(tasks, candidateEncoder, candidateCache, "candidate", metrics);
+      }
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
       metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
       PromotionGate.Decision decision = null;
@@ -268,37 +311,35 @@ public final class FineTuningRound {
   }
 
   /**
-   * Scores {@code bundle} on every task, on ONNX Runtime (the engine that serves it), through
-   * {@code cache}; records the seconds and the texts embedded per task under {@code role}. The
-   * encoder is opened only if a text is not in the cache.
+   * Scores a model on every task with {@code encoder}, on ONNX Runtime (the engine that serves it),
+   * through {@code cache}; records the seconds and the texts embedded per task under {@code role}.
+   * The encoder is opened only if a text is not in the cache.
    */
   private static Map<String, Evaluation> evaluate(
       Map<String, Evaluator> tasks,
-      ModelBundle bundle,
+      LazyEncoder encoder,
       VectorCache cache,
       String role,
       Map<String, Double> metrics)
       throws InvalidBundleException {
-    try (LazyEncoder encoder = new LazyEncoder(bundle)) {
-      Embedder cached = cache.over(encoder);
-      Map<String, Evaluation> out = new LinkedHashMap<>();
-      for (Map.Entry<String, Evaluator> task : tasks.entrySet()) {
-        long started = System.nanoTime();
-        long missesBefore = cache.misses();
-        try {
-          out.put(task.getKey(), task.getValue().evaluate(cached));
-        } catch (LazyEncoder.OpenFailed e) {
-          throw e.getCause();
-        }
-        boolean serving = role.equals("serving");
-        String name = task.getKey();
-        metrics.put(serving ? servingSeconds(name) : candidateSeconds(name), seconds(started));
-        metrics.put(
-            serving ? servingEmbedded(name) : candidateEmbedded(name),
-            (double) (cache.misses() - missesBefore));
+    Embedder cached = cache.over(encoder);
+    Map<String, Evaluation> out = new LinkedHashMap<>();
+    for (Map.Entry<String, Evaluator> task : tasks.entrySet()) {
+      long started = System.nanoTime();
+      long missesBefore = cache.misses();
+      try {
+        out.put(task.getKey(), task.getValue().evaluate(cached));
+      } catch (LazyEncoder.OpenFailed e) {
+        throw e.getCause();
       }
-      return out;
+      boolean serving = role.equals("serving");
+      String name = task.getKey();
+      metrics.put(serving ? servingSeconds(name) : candidateSeconds(name), seconds(started));
+      metrics.put(
+          serving ? servingEmbedded(name) : candidateEmbedded(name),
+          (double) (cache.misses() - missesBefore));
     }
+    return out;
   }
 
   /** Texts embedded so far for the round's evaluations, from the per-task counts. */

@@ -24,6 +24,8 @@ import java.io.Serializable;
  * @param retry how a round that failed on I/O is tried again
  * @param vectorCacheSize the most evaluation vectors of the serving version kept from round to
  *     round (0 = none: every round embeds every evaluation text with both models)
+ * @param negativeGuard clicks without a skipped result get a hard negative mined from the serving
+ *     model, scoring below this share of the click's cosine ({@link HardNegativeMiner}); 0 = none
  */
 public record TrainerSettings(
     int capacity,
@@ -39,7 +41,8 @@ public record TrainerSettings(
     String initialModel,
     String trainerId,
     RoundRetry retry,
-    int vectorCacheSize)
+    int vectorCacheSize,
+    double negativeGuard)
     implements Serializable {
 
   private static final long serialVersionUID = 2L;
@@ -47,6 +50,9 @@ public record TrainerSettings(
   public TrainerSettings {
     if (vectorCacheSize < 0) {
       throw new IllegalArgumentException("vectorCacheSize must be >= 0, got " + vectorCacheSize);
+    }
+    if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
+      throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
     }
   }
 }

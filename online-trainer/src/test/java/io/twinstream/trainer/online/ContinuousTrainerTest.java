@@ -91,7 +91,8 @@ class ContinuousTrainerTest {
         ModelBundle.DEFAULT,
         trainerId,
         new RoundRetry(2, Duration.ofMillis(100)),
-        10_000);
+        10_000,
+        HardNegativeMiner.DEFAULT_GUARD);
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */
