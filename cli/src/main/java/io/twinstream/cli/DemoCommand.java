@@ -142,6 +142,15 @@ final class DemoCommand implements Callable<Integer> {
   int reports;
 
   @Option(
+      names = "--gate-queries",
+      defaultValue = "100",
+      paramLabel = "N",
+      description =
+          "Dev queries the gate's fixed evaluation set uses, at most (default 100); the round's"
+              + " evaluation cost follows them.")
+  int gateQueries;
+
+  @Option(
       names = "--queries-per-round",
       defaultValue = "96",
       paramLabel = "N",
@@ -226,16 +235,21 @@ final class DemoCommand implements Callable<Integer> {
     Path work = Files.createTempDirectory("twinstream-demo-");
     try {
       Path registryRoot = registryDir != null ? registryDir : work.resolve("registry");
-      retrieval.writeBeir(work.resolve("dev"), split.dev());
+      if (gateQueries < 1) {
+        throw new IllegalArgumentException("--gate-queries must be at least 1, got " + gateQueries);
+      }
+      List<String> gate = split.dev().subList(0, Math.min(gateQueries, split.dev().size()));
+      retrieval.writeBeir(work.resolve("dev"), gate);
       err.printf(
           Locale.ROOT,
-          "twinstream demo: task '%s': %d documents, %d queries (%d traffic, %d dev for the "
-              + "gate, %d test for this report)%n",
+          "twinstream demo: task '%s': %d documents, %d queries (%d traffic, %d dev of which %d for"
+              + " the gate, %d test for this report)%n",
           retrieval.name(),
           retrieval.corpus().size(),
           retrieval.queries().size(),
           split.traffic().size(),
           split.dev().size(),
+          gate.size(),
           split.test().size());
       err.println(
           "twinstream demo: starting the Kafka broker and the Flink job (embedding + trainer)...");
