@@ -66,6 +66,12 @@ public final class ModelSwitch implements AutoCloseable {
    */
   private final AtomicLong appliedAt = new AtomicLong();
 
+  /**
+   * The newest update accepted for loading that has neither swapped in nor been refused yet: a
+   * checkpoint must keep it, since the update itself will not be read again after a restore.
+   */
+  private final AtomicReference<ServingModel> pending = new AtomicReference<>();
+
   private record Loaded(long at, SentenceEncoder encoder, ServingModel model) {}
 
   /**
@@ -192,6 +198,26 @@ public final class ModelSwitch implements AutoCloseable {
     return serving;
   }
 
+  /**
+   * The newest update still loading or waiting to swap in, or null: what a checkpoint keeps next to
+   * {@link #serving()}, for {@link #resume} after a restore.
+   */
+  public ServingModel pending() {
+    return pending.get();
+  }
+
+  /**
+   * Loads again an update that was {@link #pending()} when a checkpoint was taken, as if it had
+   * just arrived (after {@link #start}); an update no newer than the serving one is ignored.
+   */
+  public void resume(ServingModel update) {
+    if (update == null) {
+      return;
+    }
+    LOG.info("Resuming the load of {} pending at the checkpoint", update);
+    accept(ModelStatus.PROMOTED, update.version, update.location, update.sha256, update.updatedAt);
+  }
+
   /** Updates refused so far. */
   public long refusals() {
     return refusals.get();
@@ -209,24 +235,34 @@ public final class ModelSwitch implements AutoCloseable {
       LOG.info("Ignoring {} update of {}", status, update.getVersion());
       return;
     }
-    long at = update.getCreatedAt().toEpochMilli();
+    accept(
+        status,
+        update.getVersion(),
+        update.getUri(),
+        update.getSha256(),
+        update.getCreatedAt().toEpochMilli());
+  }
+
+  private void accept(ModelStatus status, String version, String uri, String sha, long at) {
     if (at <= appliedAt.get()) {
       LOG.info(
-          "Ignoring {} of {} from {}: a newer update took effect already",
-          status,
-          update.getVersion(),
-          at);
+          "Ignoring {} of {} from {}: a newer update took effect already", status, version, at);
       return;
     }
-    if (update.getVersion().equals(serving.version)) {
+    if (version.equals(serving.version)) {
       // Already serving it: it takes effect now, and a model still waiting to swap in is stale.
       appliedAt.accumulateAndGet(at, Math::max);
+      pending.updateAndGet(p -> p != null && p.updatedAt <= at ? null : p);
       return;
     }
-    String uri = update.getUri();
-    String sha = update.getSha256();
-    String version = update.getVersion();
+    ServingModel next = new ServingModel(version, uri, sha, at);
+    pending.accumulateAndGet(next, (p, n) -> p == null || n.updatedAt >= p.updatedAt ? n : p);
     lastLoad = loader.submit(() -> load(version, uri, sha, at));
+  }
+
+  /** The update of {@code at} is no longer pending (refused, discarded or swapped in). */
+  private void settled(long at) {
+    pending.updateAndGet(p -> p != null && p.updatedAt <= at ? null : p);
   }
 
   private void load(String version, String uri, String sha256, long at) {
@@ -261,6 +297,7 @@ public final class ModelSwitch implements AutoCloseable {
         next.close();
       }
       refusals.incrementAndGet();
+      settled(at);
       LOG.warn(
           "Refused model update to {} ({}): {}; {} keeps serving",
           version,
@@ -269,8 +306,13 @@ public final class ModelSwitch implements AutoCloseable {
           serving.version);
       return;
     }
-    if (closed || appliedAt.getAndAccumulate(at, Math::max) >= at) {
-      next.close(); // closing, or a newer update took effect while this one loaded
+    if (closed) {
+      next.close(); // closing: the update stays pending, for the checkpoint
+      return;
+    }
+    if (appliedAt.getAndAccumulate(at, Math::max) >= at) {
+      next.close(); // a newer update took effect while this one loaded
+      settled(at);
       return;
     }
     Loaded previous =
@@ -388,10 +430,12 @@ public final class ModelSwitch implements AutoCloseable {
     }
     if (next.at() < appliedAt.get()) {
       next.encoder().close(); // a newer update took effect while it waited
+      settled(next.at());
       return false;
     }
     String from = serving.version;
     serve(next.encoder(), next.model());
+    settled(next.at());
     swaps.incrementAndGet();
     LOG.info("Swapped model {} -> {}", from, next.model().version);
     return true;

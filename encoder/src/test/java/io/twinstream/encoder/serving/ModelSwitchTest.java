@@ -2,6 +2,7 @@ package io.twinstream.encoder.serving;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.BundleWriter;
@@ -190,6 +191,45 @@ class ModelSwitchTest {
     try (ModelSwitch again = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
       again.start(restored, "default");
       assertEquals(restored, again.serving());
+    }
+  }
+
+  @Test
+  void anUpdateIsPendingUntilItSwapsInOrIsRefused() throws Exception {
+    assertNull(models.pending());
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+    assertEquals("v2", models.pending().version, "pending while it loads");
+    models.awaitLoads(LOAD);
+    assertEquals("v2", models.pending().version, "and while it waits for the batch boundary");
+    models.swapIfReady();
+    assertNull(models.pending());
+
+    Files.write(Path.of(registry.root()).resolve("v1/tokenizer.json"), "{}".getBytes());
+    models.onUpdate(update("v1", ModelStatus.ROLLED_BACK, 20));
+    models.awaitLoads(LOAD);
+    assertNull(models.pending(), "a refused update is not pending");
+    assertEquals(1, models.refusals());
+  }
+
+  @Test
+  void anUpdatePendingAtACheckpointIsLoadedAgainAfterTheRestore() throws Exception {
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+    // The checkpoint: v1 serves, v2 loads. The update's offset is in the same checkpoint, so the
+    // restored job never reads it again.
+    ServingModel serving = models.serving();
+    ServingModel pending = models.pending();
+    models.close();
+    try (ModelSwitch restored =
+        new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1))) {
+      restored.start(serving, "default");
+      restored.resume(pending);
+      restored.awaitLoads(LOAD);
+      assertTrue(restored.swapIfReady());
+      assertEquals("v2", restored.serving().version);
+      assertNull(restored.pending());
+      restored.resume(pending); // an old pending update, resumed twice, changes nothing
+      restored.awaitLoads(LOAD);
+      assertFalse(restored.swapIfReady());
     }
   }
 

@@ -38,8 +38,9 @@ import org.slf4j.LoggerFactory;
  * <p>A batch is flushed when it is full, when its first sentence has waited the maximum time (a
  * processing time timer), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and
  * at the end of input. Flushing before the barrier means no sentence is held across a checkpoint.
- * The only state is the serving model (union list state), so a restarted job serves the version it
- * served at the checkpoint.
+ * The only state is the serving model and the update still loading, if any (union list states), so
+ * a restarted job serves the version it served at the checkpoint and loads again the update it was
+ * loading — which it will not read again, as its offset is part of the same checkpoint.
  */
 public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     implements TwoInputStreamOperator<Sentence, ModelUpdate, Embedding>, BoundedMultiInput {
@@ -59,6 +60,8 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private transient long timerAt;
   private transient ListState<ServingModel> servingState;
   private transient ServingModel restored;
+  private transient ListState<ServingModel> pendingState;
+  private transient ServingModel restoredPending;
   private transient Counter embeddingsOut;
   private transient Counter truncated;
   private transient Counter swaps;
@@ -98,15 +101,27 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
         context
             .getOperatorStateStore()
             .getUnionListState(new ListStateDescriptor<>("serving-model", ServingModel.class));
+    pendingState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("pending-model", ServingModel.class));
     restored = null;
+    restoredPending = null;
     if (context.isRestored()) {
       // Union state: every instance sees what all instances stored; the newest update wins.
-      for (ServingModel m : servingState.get()) {
-        if (restored == null || m.updatedAt > restored.updatedAt) {
-          restored = m;
-        }
+      restored = newest(servingState.get());
+      restoredPending = newest(pendingState.get());
+    }
+  }
+
+  private static ServingModel newest(Iterable<ServingModel> models) {
+    ServingModel newest = null;
+    for (ServingModel m : models) {
+      if (newest == null || m.updatedAt > newest.updatedAt) {
+        newest = m;
       }
     }
+    return newest;
   }
 
   @Override
@@ -129,6 +144,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       models.close();
       throw new IllegalStateException("Cannot serve model '" + model + "': " + e.getMessage(), e);
     }
+    models.resume(restoredPending);
     batcher = new MicroBatcher<>(batchSize, maxWaitMillis);
     exportedVersions = new HashSet<>();
     timerAt = Long.MAX_VALUE;
@@ -248,6 +264,8 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   public void snapshotState(StateSnapshotContext context) throws Exception {
     super.snapshotState(context);
     servingState.update(List.of(models.serving()));
+    ServingModel pending = models.pending();
+    pendingState.update(pending == null ? List.of() : List.of(pending));
   }
 
   @Override
