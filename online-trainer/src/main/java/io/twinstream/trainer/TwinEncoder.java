@@ -172,35 +172,48 @@ public final class TwinEncoder implements AutoCloseable {
     long b = batch.ids().getShape().get(0);
     long t = batch.ids().getShape().get(1);
     int h = config.hidden();
-    NDArray flatIds = batch.ids().reshape(b * t);
-    NDArray flatTypes = batch.typeIds().reshape(b * t);
-    // A lookup's result belongs to the table's (long-lived) manager: move each into the step's
-    // manager at
-    // once, so that everything computed from them belongs there too and is freed with it.
-    NDArray words = p("embeddings.word_embeddings.weight").get(new NDIndex("{}", flatIds));
-    words.attach(m);
-    NDArray types = p("embeddings.token_type_embeddings.weight").get(new NDIndex("{}", flatTypes));
-    types.attach(m);
-    NDArray positions = p("embeddings.position_embeddings.weight").get(new NDIndex("0:{}", t));
-    positions.attach(m);
-    NDArray x = words.add(types).reshape(b, t, h).add(positions);
-    x = layerNorm(x, "embeddings.LayerNorm");
+    // Each stage computes in a manager of its own, closed when the stage's output has moved out:
+    // what backward needs autograd keeps by reference, the rest (pre-bias products, the raw and
+    // masked attention scores, copies made by reshapes) is freed at once instead of at the end of
+    // the step — it used to be most of a step's activation memory.
+    NDArray x;
+    try (NDManager stage = m.newSubManager()) {
+      NDArray flatIds = batch.ids().reshape(b * t);
+      NDArray flatTypes = batch.typeIds().reshape(b * t);
+      flatIds.attach(stage);
+      flatTypes.attach(stage);
+      // A lookup's result belongs to the table's (long-lived) manager: move each into the stage's
+      // manager at once, so that everything computed from them belongs there too.
+      NDArray words = p("embeddings.word_embeddings.weight").get(new NDIndex("{}", flatIds));
+      words.attach(stage);
+      NDArray types =
+          p("embeddings.token_type_embeddings.weight").get(new NDIndex("{}", flatTypes));
+      types.attach(stage);
+      NDArray positions = p("embeddings.position_embeddings.weight").get(new NDIndex("0:{}", t));
+      positions.attach(stage);
+      x = layerNorm(words.add(types).reshape(b, t, h).add(positions), "embeddings.LayerNorm");
+      x.attach(m);
+    }
     // Additive attention mask [b, 1, 1, t]: 0 for real tokens, a large negative number for padding.
     NDArray maskBias = batch.mask().reshape(b, 1, 1, t).sub(m.create(1f)).mul(m.create(1e9f));
     NDArray scale = m.create((float) (1.0 / Math.sqrt(config.headSize())));
     for (int layer = 0; layer < config.layers(); layer++) {
       String pre = "encoder.layer." + layer + ".";
-      NDArray q = heads(linear(x, pre + "attention.self.query"), b, t);
-      NDArray k = heads(linear(x, pre + "attention.self.key"), b, t);
-      NDArray v = heads(linear(x, pre + "attention.self.value"), b, t);
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
-      NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);
-      x =
-          layerNorm(
-              linear(context, pre + "attention.output.dense").add(x),
-              pre + "attention.output.LayerNorm");
-      NDArray inner = linear(x, pre + "intermediate.dense").getNDArrayInternal().gelu();
-      x = layerNorm(linear(inner, pre + "output.dense").add(x), pre + "output.LayerNorm");
+      try (NDManager stage = m.newSubManager()) {
+        x.attach(stage);
+        NDArray q = heads(linear(x, pre + "attention.self.query"), b, t);
+        NDArray k = heads(linear(x, pre + "attention.self.key"), b, t);
+        NDArray v = heads(linear(x, pre + "attention.self.value"), b, t);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
+        NDArray context = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);
+        NDArray attended =
+            layerNorm(
+                linear(context, pre + "attention.output.dense").add(x),
+                pre + "attention.output.LayerNorm");
+        NDArray inner = linear(attended, pre + "intermediate.dense").getNDArrayInternal().gelu();
+        x = layerNorm(linear(inner, pre + "output.dense").add(attended), pre + "output.LayerNorm");
+        x.attach(m);
+      }
     }
     return x;
   }
