@@ -23,16 +23,18 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * What a continuous-learning round costs as the corpus grows: the incidents task (reports of 200 to
- * 300 tokens) at several corpus sizes, the same number of click pairs and evaluation queries at
- * each, two rounds per size through {@link FineTuningRound} as the trainer runs them — the first
- * with nothing cached, the second with the serving version's vectors kept from the first — with the
- * fixed evaluation set sampled ({@link SampledCorpus}, the default) and, at the smallest size, also
- * over the whole corpus (the baseline of the same run). Each step's seconds and the texts embedded
- * come from the round's own metrics.
+ * What a continuous-learning round costs as the corpus grows: the incidents task (5,760 reports of
+ * 200 to 300 tokens), grown to larger corpora with documents no query is about (~200-token texts of
+ * STS-benchmark sentences), the same click pairs and evaluation queries at each size, two rounds
+ * per size through {@link FineTuningRound} as the trainer runs them — the first with nothing
+ * cached, the second with the serving version's vectors kept from the first — with the fixed
+ * evaluation set sampled ({@link SampledCorpus}, the default) and, at the smallest size, also over
+ * the whole corpus (the baseline of the same run). Each step's seconds and the texts embedded come
+ * from the round's own metrics.
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.RoundCostHarness [pairs=64]
- * [reports per service and problem, comma-separated=4,40] [evaluation queries=100]}
+ * [corpus sizes, comma-separated=5760,57600] [evaluation queries=100] [whole-corpus baseline at the
+ * first size=true]}
  */
 public final class RoundCostHarness {
 
@@ -40,18 +42,19 @@ public final class RoundCostHarness {
 
   public static void main(String[] args) throws Exception {
     int pairs = args.length > 0 ? Integer.parseInt(args[0]) : 64;
-    String[] sizes = (args.length > 1 ? args[1] : "4,40").split(",");
+    String[] sizes = (args.length > 1 ? args[1] : "5760,57600").split(",");
     int evalQueries = args.length > 2 ? Integer.parseInt(args[2]) : 100;
+    boolean baseline = args.length <= 3 || Boolean.parseBoolean(args[3]);
     ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
     System.out.printf(
         "%d click pairs per round (MNRL, batch 16, 1 epoch), %d evaluation queries; %s%n",
         pairs, evalQueries, MachineInfo.describe());
     List<String> rows = new ArrayList<>();
-    boolean first = true;
+    boolean first = baseline;
+    RetrievalTask incidents = IncidentReportTask.generate(5);
+    List<String> sentences = BenchCorpus.sentences(8_000);
     for (String size : sizes) {
-      int reports = Integer.parseInt(size.trim());
-      RetrievalTask task =
-          IncidentReportTask.generate(IncidentReportTask.MAX_SERVICES, 24, reports, 2, 5);
+      RetrievalTask task = grown(incidents, Integer.parseInt(size.trim()), sentences);
       rows.addAll(measure(task, base, pairs, evalQueries, SampledCorpus.Sampling.DEFAULTS));
       if (first) {
         rows.addAll(measure(task, base, pairs, evalQueries, null));
@@ -135,6 +138,27 @@ public final class RoundCostHarness {
       rows.add(row);
     }
     return rows;
+  }
+
+  /**
+   * {@code task} with documents added until the corpus has {@code size}: each about 200 tokens of
+   * STS-benchmark sentences, relevant to no query.
+   */
+  static RetrievalTask grown(RetrievalTask task, int size, List<String> sentences) {
+    if (size <= task.corpus().size()) {
+      return task;
+    }
+    Map<String, String> corpus = new LinkedHashMap<>(task.corpus());
+    Random random = new Random(size);
+    for (int d = 0; corpus.size() < size; d++) {
+      StringBuilder text = new StringBuilder();
+      while (text.length() < 1_000) {
+        text.append(sentences.get(random.nextInt(sentences.size()))).append(' ');
+      }
+      corpus.put(String.format(Locale.ROOT, "x%06d", d), text.toString().trim());
+    }
+    return new RetrievalTask(
+        task.name() + "+" + size, corpus, task.queries(), task.relevance(), task.attribution());
   }
 
   /**
