@@ -137,7 +137,8 @@ public final class DomainTask {
     {"Notification service", "notifications"}
   };
 
-  private static final String[] QUERY_TEMPLATES = {
+  /** Phrasings of a query: code word, then service. */
+  static final String[] QUERY_TEMPLATES = {
     "%s on %s",
     "%s again in %s",
     "how do I fix %s in %s",

@@ -72,15 +72,6 @@ public final class IncidentReportTask {
     "Capacity planning for the next quarter will include this scenario."
   };
 
-  private static final String[] QUERY_TEMPLATES = {
-    "%s on %s",
-    "%s again in %s",
-    "how do I fix %s in %s",
-    "%2$s has %1$s",
-    "%s alert from %s",
-    "%2$s is down with %1$s"
-  };
-
   /** Largest number of services: every system with every kind of component. */
   public static final int MAX_SERVICES = SYSTEMS.length * KINDS.length;
 
@@ -104,14 +95,14 @@ public final class IncidentReportTask {
         || problems > DomainTask.PROBLEMS.length
         || reports < 1
         || queriesPerProblem < 1
-        || queriesPerProblem > QUERY_TEMPLATES.length) {
+        || queriesPerProblem > DomainTask.QUERY_TEMPLATES.length) {
       throw new IllegalArgumentException(
           "services in [1, "
               + MAX_SERVICES
               + "], problems in [2, "
               + DomainTask.PROBLEMS.length
               + "], reports >= 1, queriesPerProblem in [1, "
-              + QUERY_TEMPLATES.length
+              + DomainTask.QUERY_TEMPLATES.length
               + "]; got "
               + services
               + ", "
@@ -143,12 +134,16 @@ public final class IncidentReportTask {
           corpus.put(doc, report(name, problem, random));
           relevant.put(doc, 1);
         }
-        List<Integer> templates = DomainTask.shuffled(QUERY_TEMPLATES.length, random);
+        List<Integer> templates = DomainTask.shuffled(DomainTask.QUERY_TEMPLATES.length, random);
         for (int q = 0; q < queriesPerProblem; q++) {
           String id = String.format(Locale.ROOT, "q%02d-%02d-%d", s, p, q);
           queries.put(
               id,
-              String.format(Locale.ROOT, QUERY_TEMPLATES[templates.get(q)], codeList.get(p), name));
+              String.format(
+                  Locale.ROOT,
+                  DomainTask.QUERY_TEMPLATES[templates.get(q)],
+                  codeList.get(p),
+                  name));
           relevance.put(id, relevant);
         }
       }
