@@ -308,6 +308,8 @@ class ContinuousLearningITCase {
       // ever commits, because the job is cancelled first.
       Configuration rarely = new Configuration(conf);
       rarely.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofHours(1));
+      // A transaction may stay open until a checkpoint succeeds: the job refuses a shorter timeout.
+      rarely.set(JobOptions.TRANSACTION_TIMEOUT, Duration.ofHours(6));
       Rounds.reset(true);
       JobClient a = start(rarely, null);
       String savepoint;
