@@ -10,6 +10,7 @@ import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
+import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -178,6 +179,11 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     } else {
       scheduleFlush();
     }
+  }
+
+  /** Waits until the model loads started so far have finished (loaded or refused); for tests. */
+  void awaitModelLoads(Duration timeout) throws Exception {
+    models.awaitLoads(timeout);
   }
 
   @Override

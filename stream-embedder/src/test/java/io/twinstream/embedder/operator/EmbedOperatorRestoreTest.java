@@ -11,6 +11,7 @@ import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -25,10 +26,8 @@ class EmbedOperatorRestoreTest {
 
   @TempDir Path tmp;
 
-  private static TwoInputStreamOperatorTestHarness<Sentence, ModelUpdate, Embedding> harness(
-      ModelRegistry registry) throws Exception {
-    return new TwoInputStreamOperatorTestHarness<>(
-        new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1));
+  private static EmbedOperator operator(ModelRegistry registry) {
+    return new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1);
   }
 
   private static Sentence sentence(String id) {
@@ -61,7 +60,7 @@ class EmbedOperatorRestoreTest {
             .build();
 
     OperatorSubtaskState checkpoint;
-    try (var before = harness(registry)) {
+    try (var before = new TwoInputStreamOperatorTestHarness<>(operator(registry))) {
       before.open();
       before.processElement2(promoted, 0);
       // No batch boundary came since the update: v1 serves, v2 is pending (loading or loaded).
@@ -69,18 +68,15 @@ class EmbedOperatorRestoreTest {
     }
 
     // The restored job resumes reading model-updates after the promotion: only its state has it.
-    try (var after = harness(registry)) {
+    EmbedOperator restored = operator(registry);
+    try (var after = new TwoInputStreamOperatorTestHarness<>(restored)) {
       after.initializeState(checkpoint);
       after.open();
-      String version = "v1";
-      long deadline = System.nanoTime() + 120_000_000_000L;
-      for (int i = 0; !version.equals("v2") && System.nanoTime() < deadline; i++) {
-        after.processElement1(sentence("a" + i), 0);
-        after.processElement1(sentence("b" + i), 0); // a full batch: a batch boundary
-        List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
-        version = out.get(out.size() - 1).getModelVersion();
-        Thread.sleep(20);
-      }
+      restored.awaitModelLoads(Duration.ofMinutes(2));
+      after.processElement1(sentence("a"), 0);
+      after.processElement1(sentence("b"), 0); // a full batch: the batch boundary swaps
+      List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
+      String version = out.get(out.size() - 1).getModelVersion();
       assertEquals("v2", version, "the promotion pending at the checkpoint serves after restore");
     }
   }
