@@ -193,7 +193,19 @@ class JobJarsIT {
       @InjectMiniCluster MiniCluster cluster) throws Exception {
     Path jar = Project.builtFile("stream-embedder", "twinstream-stream-embedder-*-job.jar");
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    registry.publish(ModelBundle.builtin(ModelBundle.DEFAULT_INT8).withVersion("served-v1", null));
+    // Written file by file, not published: publishing runs the serving check, which would load
+    // DJL's
+    // tokenizer library in this JVM's class loader, and a JVM loads a native library in one class
+    // loader only, so the job's own (child-first) could not load it — a task manager of a real
+    // cluster never has it loaded before the job.
+    ModelBundle bundle =
+        ModelBundle.builtin(ModelBundle.DEFAULT_INT8).withVersion("served-v1", null);
+    Path version = Path.of(registry.root()).resolve("served-v1");
+    for (Map.Entry<String, byte[]> file : bundle.files().entrySet()) {
+      Path target = version.resolve(file.getKey());
+      Files.createDirectories(target.getParent());
+      Files.write(target, file.getValue());
+    }
     registry.setCurrent("served-v1");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics(
