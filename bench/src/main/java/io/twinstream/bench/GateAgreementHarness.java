@@ -5,17 +5,21 @@ import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.data.TrainingFile;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.SampledCorpus;
+import io.twinstream.trainer.eval.SimilarityEvaluator;
 import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.online.FeedbackExamples;
 import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -30,14 +34,18 @@ import java.util.Map;
  * is what is ranked. Prints both nDCG@10 per model, the two orders, Kendall's tau between them, and
  * whether the gate's decision against the base (candidate not worse) is the same.
  *
- * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.GateAgreementHarness}
+ * <p>The same candidates measure the learning rate and the number of epochs on documents of real
+ * length: each row also gives STS dev Spearman (general similarity, which a round must not lose).
+ *
+ * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.GateAgreementHarness
+ * [data/stsb-ccbysa/dev.tsv]}
  */
 public final class GateAgreementHarness {
 
   private GateAgreementHarness() {}
 
-  /** A candidate: clicks trained on and learning rate. */
-  private record Recipe(String name, int pairs, double learningRate) {}
+  /** A candidate: clicks trained on, learning rate and passes over them. */
+  private record Recipe(String name, int pairs, double learningRate, int epochs) {}
 
   public static void main(String[] args) throws Exception {
     ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
@@ -49,13 +57,24 @@ public final class GateAgreementHarness {
     System.out.printf(
         "%s; %d queries; whole corpus %,d documents, sample %,d%n",
         MachineInfo.describe(), dev.size(), full.documentCount(), sampled.documentCount());
+    TrainingFile.Contents sts =
+        TrainingFile.readSts(Path.of(args.length > 0 ? args[0] : "data/stsb-ccbysa/dev.tsv"));
+    SimilarityEvaluator stsDev =
+        new SimilarityEvaluator(
+            sts.examples().stream().map(TrainingExample::anchor).toList(),
+            sts.examples().stream().map(TrainingExample::positive).toList(),
+            sts.examples().stream().mapToDouble(TrainingExample::label).toArray());
     List<Recipe> recipes =
         List.of(
-            new Recipe("base", 0, 0),
-            new Recipe("32 pairs, lr 2e-5", 32, 2e-5),
-            new Recipe("64 pairs, lr 5e-5", 64, 5e-5),
-            new Recipe("128 pairs, lr 5e-5", 128, 5e-5),
-            new Recipe("64 pairs, lr 1e-3", 64, 1e-3));
+            new Recipe("base", 0, 0, 0),
+            new Recipe("128 pairs, lr 2e-5", 128, 2e-5, 1),
+            new Recipe("128 pairs, lr 5e-5", 128, 5e-5, 1),
+            new Recipe("128 pairs, lr 1e-4", 128, 1e-4, 1),
+            new Recipe("128 pairs, lr 5e-5, 2 epochs", 128, 5e-5, 2),
+            new Recipe("64 pairs, lr 1e-3", 64, 1e-3, 1));
+    System.out.println(
+        "| candidate | nDCG@10 whole corpus | nDCG@10 sample | STS dev Spearman | train s | evaluate s"
+            + " |");
     List<double[]> scores = new ArrayList<>();
     for (Recipe r : recipes) {
       ModelBundle model = base;
@@ -67,6 +86,7 @@ public final class GateAgreementHarness {
                 TrainingOptions.defaults()
                     .withBatchSize(16)
                     .withLearningRate(r.learningRate())
+                    .withEpochs(r.epochs())
                     .withSeed(r.pairs()));
         long started = System.nanoTime();
         FineTuner.Result trained =
@@ -91,13 +111,15 @@ public final class GateAgreementHarness {
                         .toArray(float[][]::new));
         double wholeCorpus = full.evaluate(cached).primaryValue();
         double sample = sampled.evaluate(cached).primaryValue();
+        double similarity = stsDev.evaluate(cached).primaryValue();
         scores.add(new double[] {wholeCorpus, sample});
         System.out.printf(
             Locale.ROOT,
-            "| %s | %.4f | %.4f | train %.0f s, evaluate %.0f s |%n",
+            "| %s | %.4f | %.4f | %.4f | %.0f | %.0f |%n",
             r.name(),
             wholeCorpus,
             sample,
+            similarity,
             trainSeconds,
             (System.nanoTime() - started) / 1e9);
       }

@@ -2,6 +2,7 @@ package io.twinstream.bench;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.eval.Evaluator;
@@ -34,7 +35,8 @@ import java.util.Random;
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.RoundCostHarness [pairs=64]
  * [corpus sizes, comma-separated=5760,57600] [evaluation queries=100] [whole-corpus baseline at the
- * first size=true]}
+ * first size=true]}; {@code -Dtwinstream.bench.activationBudgetMiB=N} sets the training's
+ * activation budget (default: the trainer's).
  */
 public final class RoundCostHarness {
 
@@ -100,7 +102,15 @@ public final class RoundCostHarness {
     FineTuner tuner =
         new FineTuner(
             new MultipleNegativesRankingLoss(),
-            TrainingOptions.defaults().withBatchSize(16).withEpochs(1).withLearningRate(2e-5));
+            TrainingOptions.defaults()
+                .withBatchSize(16)
+                .withEpochs(1)
+                .withLearningRate(2e-5)
+                .withGradientCache(
+                    GradientCache.AUTO,
+                    Integer.getInteger(
+                        "twinstream.bench.activationBudgetMiB",
+                        TrainingOptions.defaults().activationBudgetMiB())));
     // Tolerance 1: the rounds are about cost; the candidate is promoted whatever it scores.
     FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
     VectorCache servingVectors = new VectorCache(base.version(), 100_000);

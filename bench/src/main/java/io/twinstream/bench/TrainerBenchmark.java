@@ -33,8 +33,9 @@ import java.util.Random;
  * <pre>java -cp bench/target/benchmarks.jar io.twinstream.bench.TrainerBenchmark [steps] [sections]
  * </pre>
  *
- * sections: any of {@code ceiling,throughput,round,memory} (default all). System properties of the
- * memory case: {@code twinstream.bench.memoryBatch} (16), {@code
+ * sections: any of {@code ceiling,gemm,throughput,round,memory} (default all; {@code gemm}: the
+ * engine's matMul GFLOP/s at the encoder's own shapes, 256-token documents x 32). System properties
+ * of the memory case: {@code twinstream.bench.memoryBatch} (16), {@code
  * twinstream.bench.activationBudgetMiB} (the default budget), {@code
  * twinstream.bench.memoryAutoOnly} (false: also without the gradient cache).
  */
@@ -48,7 +49,7 @@ public final class TrainerBenchmark {
         "ai.djl.pytorch.num_threads", Integer.toString(Runtime.getRuntime().availableProcessors()));
     setDefault("ai.djl.pytorch.num_interop_threads", "1");
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 6;
-    String sections = args.length > 1 ? args[1] : "ceiling,throughput,round,memory";
+    String sections = args.length > 1 ? args[1] : "ceiling,gemm,throughput,round,memory";
     System.out.println(
         "# TrainerBenchmark on "
             + MachineInfo.describe()
@@ -67,6 +68,21 @@ public final class TrainerBenchmark {
           "matMul ceiling (1024x1024 @ 1024x1024 fp32, median of 15): %.1f GFLOP/s "
               + "(measured again before each configuration)%n",
           ceiling);
+    }
+    if (sections.contains("gemm")) {
+      // The twin encoder's products for 32 documents of 256 tokens: query/key/value (fused), the
+      // feed-forward in and out, one projection; [rows x inner] x [inner x out].
+      for (int[] mkn :
+          new int[][] {{8192, 384, 1152}, {8192, 384, 1536}, {8192, 1536, 384}, {8192, 384, 384}}) {
+        System.out.printf(
+            Locale.ROOT,
+            "matMul %dx%d @ %dx%d fp32 (median of 10): %.1f GFLOP/s%n",
+            mkn[0],
+            mkn[1],
+            mkn[1],
+            mkn[2],
+            matMul(mkn[0], mkn[1], mkn[2], 10));
+      }
     }
     List<String> sentences = BenchCorpus.sentences(20_000);
     try (TextTokenizer tokenizer = TextTokenizer.of(base)) {
@@ -216,7 +232,15 @@ public final class TrainerBenchmark {
         Double.isNaN(ceiling) ? "-" : String.format(Locale.ROOT, "%.2f", useful / ceiling),
         peakRssMiB(),
         r.summary().cachedSteps(),
-        cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")");
+        (cache == GradientCache.AUTO ? "" : " (gradient cache " + cache + ")")
+            + (r.summary().cachedSteps() > 0
+                ? String.format(
+                    Locale.ROOT,
+                    " (first pass %.0f%% of forward+backward)",
+                    100
+                        * r.summary().timings().firstPass()
+                        / r.summary().timings().forwardBackward())
+                : ""));
   }
 
   private static int count(TextTokenizer tokenizer, String text) {
@@ -267,19 +291,23 @@ public final class TrainerBenchmark {
   }
 
   static double matMulCeiling() {
+    return matMul(1024, 1024, 1024, 15);
+  }
+
+  /** Median GFLOP/s of {@code [m x k] @ [k x n]} in single precision, after 3 warm-up products. */
+  static double matMul(int rows, int inner, int columns, int times) {
     try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
-      int n = 1024;
-      NDArray a = m.randomUniform(-1, 1, new Shape(n, n));
-      NDArray b = m.randomUniform(-1, 1, new Shape(n, n));
+      NDArray a = m.randomUniform(-1, 1, new Shape(rows, inner));
+      NDArray b = m.randomUniform(-1, 1, new Shape(inner, columns));
       List<Double> gflops = new ArrayList<>();
-      for (int i = 0; i < 18; i++) {
+      for (int i = 0; i < times + 3; i++) {
         long t0 = System.nanoTime();
         try (NDArray c = a.matMul(b)) {
           c.getFloat(0, 0);
         }
         double s = (System.nanoTime() - t0) / 1e9;
         if (i >= 3) {
-          gflops.add(2.0 * n * n * n / s / 1e9);
+          gflops.add(2.0 * rows * inner * columns / s / 1e9);
         }
       }
       return Stats.median(gflops);

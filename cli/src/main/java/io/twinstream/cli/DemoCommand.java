@@ -170,7 +170,8 @@ final class DemoCommand implements Callable<Integer> {
       names = "--learning-rate",
       defaultValue = "1e-4",
       paramLabel = "LR",
-      description = "Peak learning rate of a round (default 1e-4; the job's own default is 2e-5).")
+      description =
+          "Peak learning rate of a round (default 1e-4, as the job's trainer.learning-rate).")
   double learningRate;
 
   @Option(

@@ -405,8 +405,10 @@ final class TrainCommand implements Callable<Integer> {
           base.version());
       err.printf(
           Locale.ROOT,
-          "  time: forward+backward %.1f s, optimizer %.1f s, checks %.1f s%s%n",
+          "  time: forward+backward %.1f s (gradient cache's first pass %.1f s), optimizer %.1f s,"
+              + " checks %.1f s%s%n",
           summary.timings().forwardBackward(),
+          summary.timings().firstPass(),
           summary.timings().optimizer(),
           summary.timings().checks(),
           summary.cachedSteps() > 0
