@@ -2,6 +2,7 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.loss.Losses;
@@ -130,6 +131,16 @@ public final class TrainerOptions {
               "Peak AdamW learning rate of a round (10% warm-up, then linear decay). Measured on"
                   + " 256-token documents (docs/benchmarks.md §9): one epoch over 128 clicks gains"
                   + " 3x more nDCG@10 at 1e-4 than at 2e-5, with the same STS dev Spearman.");
+
+  public static final ConfigOption<Integer> ACTIVATION_BUDGET =
+      ConfigOptions.key("trainer.activation-budget")
+          .intType()
+          .defaultValue(768)
+          .withDescription(
+              "MiB of activations a training step may keep for backward (estimated); a larger step"
+                  + " runs with a gradient cache in mini-batches within it. Measured on 256-token"
+                  + " documents: 384 keeps a steady-state round within 3 GB with -Xmx1g, ~20% slower"
+                  + " (docs/benchmarks.md §9).");
 
   public static final ConfigOption<Double> BASE_DECAY =
       ConfigOptions.key("trainer.base-decay")
@@ -279,6 +290,7 @@ public final class TrainerOptions {
         EPOCHS,
         BATCH_SIZE,
         LEARNING_RATE,
+        ACTIVATION_BUDGET,
         BASE_DECAY,
         NEGATIVE_GUARD,
         GATE_TOLERANCE,
@@ -316,6 +328,7 @@ public final class TrainerOptions {
             .withEpochs(conf.get(EPOCHS))
             .withBatchSize(conf.get(BATCH_SIZE))
             .withLearningRate(conf.get(LEARNING_RATE))
+            .withGradientCache(GradientCache.AUTO, conf.get(ACTIVATION_BUDGET))
             .withBaseDecay(conf.get(BASE_DECAY)),
         new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)),
         conf.get(VERSION_PREFIX),
@@ -366,7 +379,8 @@ public final class TrainerOptions {
               + " cannot fine-tune model=default-int8 (a "
               + "quantised graph); serve 'default' or an fp32 bundle");
     }
-    for (ConfigOption<Integer> o : List.of(BUFFER_CAPACITY, SAMPLE_SIZE, EPOCHS, BATCH_SIZE)) {
+    for (ConfigOption<Integer> o :
+        List.of(BUFFER_CAPACITY, SAMPLE_SIZE, EPOCHS, BATCH_SIZE, ACTIVATION_BUDGET)) {
       if (conf.get(o) < 1) {
         throw new IllegalArgumentException(
             "Option " + o.key() + " must be at least 1, got " + conf.get(o));

@@ -36,10 +36,16 @@ class TrainerOptionsTest {
     e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
     assertTrue(e.getMessage().contains("trainer.slot-sharing-group"), e.getMessage());
     conf.set(TrainerOptions.SLOT_SHARING_GROUP, "gpu");
+    conf.set(TrainerOptions.ACTIVATION_BUDGET, 0);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("trainer.activation-budget"), e.getMessage());
+    conf.set(TrainerOptions.ACTIVATION_BUDGET, 384);
     conf.set(TrainerOptions.EVERY, Duration.ofMinutes(3));
     TrainerSettings settings = TrainerOptions.settings(conf);
     assertEquals(Duration.ofMinutes(3), settings.trigger().every());
     assertEquals(1000L, settings.trigger().everyPairs());
     assertEquals("default", settings.initialModel());
+    assertEquals(384, settings.training().activationBudgetMiB());
+    assertEquals(1e-4, settings.training().learningRate());
   }
 }
