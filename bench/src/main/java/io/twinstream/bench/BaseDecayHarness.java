@@ -2,24 +2,20 @@ package io.twinstream.bench;
 
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
-import io.twinstream.trainer.data.TrainingFile;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.eval.SimilarityEvaluator;
-import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.online.FeedbackExamples;
 import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -47,13 +43,7 @@ public final class BaseDecayHarness {
     RetrievalTask.Split split = task.split(0.2, 11);
     RetrievalEvaluator sampled =
         task.evaluator(split.dev().subList(0, 100), SampledCorpus.Sampling.DEFAULTS);
-    TrainingFile.Contents sts =
-        TrainingFile.readSts(Path.of(args.length > 0 ? args[0] : "data/stsb-ccbysa/dev.tsv"));
-    SimilarityEvaluator stsDev =
-        new SimilarityEvaluator(
-            sts.examples().stream().map(TrainingExample::anchor).toList(),
-            sts.examples().stream().map(TrainingExample::positive).toList(),
-            sts.examples().stream().mapToDouble(TrainingExample::label).toArray());
+    SimilarityEvaluator stsDev = Scoring.stsDev(args.length > 0 ? args[0] : null);
     List<TrainingExample> clicks =
         FeedbackExamples.training(RoundCostHarness.clicks(task, split.traffic(), 64));
     System.out.printf(
@@ -103,13 +93,7 @@ public final class BaseDecayHarness {
       SimilarityEvaluator similarity)
       throws Exception {
     try (SentenceEncoder encoder = SentenceEncoder.open(model, EncoderOptions.defaults())) {
-      Embedder embedder =
-          new VectorCache(model.version(), 10_000)
-              .over(
-                  texts ->
-                      encoder.encode(texts).stream()
-                          .map(SentenceEmbedding::vector)
-                          .toArray(float[][]::new));
+      Embedder embedder = Scoring.cached(encoder, model.version(), 10_000);
       System.out.printf(
           Locale.ROOT,
           "| %s | %s | %.4f | %.4f | %.0f |%n",

@@ -2,24 +2,19 @@ package io.twinstream.bench;
 
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
-import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.trainer.FineTuner;
-import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
-import io.twinstream.trainer.data.TrainingFile;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.SampledCorpus;
 import io.twinstream.trainer.eval.SimilarityEvaluator;
-import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.online.FeedbackExamples;
 import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -57,13 +52,7 @@ public final class GateAgreementHarness {
     System.out.printf(
         "%s; %d queries; whole corpus %,d documents, sample %,d%n",
         MachineInfo.describe(), dev.size(), full.documentCount(), sampled.documentCount());
-    TrainingFile.Contents sts =
-        TrainingFile.readSts(Path.of(args.length > 0 ? args[0] : "data/stsb-ccbysa/dev.tsv"));
-    SimilarityEvaluator stsDev =
-        new SimilarityEvaluator(
-            sts.examples().stream().map(TrainingExample::anchor).toList(),
-            sts.examples().stream().map(TrainingExample::positive).toList(),
-            sts.examples().stream().mapToDouble(TrainingExample::label).toArray());
+    SimilarityEvaluator stsDev = Scoring.stsDev(args.length > 0 ? args[0] : null);
     List<Recipe> recipes =
         List.of(
             new Recipe("base", 0, 0, 0),
@@ -102,13 +91,7 @@ public final class GateAgreementHarness {
       }
       long started = System.nanoTime();
       try (SentenceEncoder encoder = SentenceEncoder.open(model, EncoderOptions.defaults())) {
-        VectorCache vectors = new VectorCache(r.name(), 20_000);
-        Embedder cached =
-            vectors.over(
-                texts ->
-                    encoder.encode(texts).stream()
-                        .map(SentenceEmbedding::vector)
-                        .toArray(float[][]::new));
+        Embedder cached = Scoring.cached(encoder, r.name(), 20_000);
         double wholeCorpus = full.evaluate(cached).primaryValue();
         double sample = sampled.evaluate(cached).primaryValue();
         double similarity = stsDev.evaluate(cached).primaryValue();
