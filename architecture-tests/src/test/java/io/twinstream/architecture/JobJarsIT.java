@@ -3,6 +3,7 @@ package io.twinstream.architecture;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.twinstream.encoder.BundleWriter;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.Embedding;
@@ -193,19 +194,13 @@ class JobJarsIT {
       @InjectMiniCluster MiniCluster cluster) throws Exception {
     Path jar = Project.builtFile("stream-embedder", "twinstream-stream-embedder-*-job.jar");
     ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    // Written file by file, not published: publishing runs the serving check, which would load
-    // DJL's
-    // tokenizer library in this JVM's class loader, and a JVM loads a native library in one class
-    // loader only, so the job's own (child-first) could not load it — a task manager of a real
-    // cluster never has it loaded before the job.
-    ModelBundle bundle =
-        ModelBundle.builtin(ModelBundle.DEFAULT_INT8).withVersion("served-v1", null);
-    Path version = Path.of(registry.root()).resolve("served-v1");
-    for (Map.Entry<String, byte[]> file : bundle.files().entrySet()) {
-      Path target = version.resolve(file.getKey());
-      Files.createDirectories(target.getParent());
-      Files.write(target, file.getValue());
-    }
+    // Written, not published: publishing runs the serving check, which would load DJL's tokenizer
+    // library in this JVM's class loader, and a JVM loads a native library in one class loader
+    // only, so the job's own (child-first) could not load it — a task manager of a real cluster
+    // never has it loaded before the job.
+    BundleWriter.write(
+        ModelBundle.builtin(ModelBundle.DEFAULT_INT8).withVersion("served-v1", null),
+        Path.of(registry.root()).resolve("served-v1"));
     registry.setCurrent("served-v1");
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       kafka.createTopics(

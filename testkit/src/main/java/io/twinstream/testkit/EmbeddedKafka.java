@@ -164,8 +164,7 @@ public final class EmbeddedKafka implements AutoCloseable {
     props.put("share.coordinator.state.topic.min.isr", "1");
     props.put("group.initial.rebalance.delay.ms", "0");
     // A day, not Kafka's 15 min: a development job may checkpoint rarely, and its
-    // transaction.timeout
-    // must then exceed checkpoint.interval x (checkpoint.tolerable-failures + 2).
+    // transaction.timeout must then exceed checkpoint.interval x (tolerable failures + 2).
     props.put("transaction.max.timeout.ms", Long.toString(Duration.ofDays(1).toMillis()));
     props.put("log.flush.interval.messages", Long.toString(Long.MAX_VALUE));
     Path config = dir.resolve("server.properties");
