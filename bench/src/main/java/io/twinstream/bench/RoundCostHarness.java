@@ -36,7 +36,8 @@ import java.util.Random;
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.RoundCostHarness [pairs=64]
  * [corpus sizes, comma-separated=5760,57600] [evaluation queries=100] [whole-corpus baseline at the
  * first size=true]}; {@code -Dtwinstream.bench.activationBudgetMiB=N} sets the training's
- * activation budget (default: the trainer's).
+ * activation budget (default: the trainer's), {@code -Dtwinstream.bench.frozenLayers=N} its frozen
+ * layers (default 0).
  */
 public final class RoundCostHarness {
 
@@ -110,7 +111,8 @@ public final class RoundCostHarness {
                     GradientCache.AUTO,
                     Integer.getInteger(
                         "twinstream.bench.activationBudgetMiB",
-                        TrainingOptions.defaults().activationBudgetMiB())));
+                        TrainingOptions.defaults().activationBudgetMiB()))
+                .withFrozenLayers(Integer.getInteger("twinstream.bench.frozenLayers", 0)));
     // Tolerance 1: the rounds are about cost; the candidate is promoted whatever it scores.
     FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
     VectorCache servingVectors = new VectorCache(base.version(), 100_000);

@@ -37,7 +37,8 @@ import java.util.Random;
  * engine's matMul GFLOP/s at the encoder's own shapes, 256-token documents x 32). System properties
  * of the memory case: {@code twinstream.bench.memoryBatch} (16), {@code
  * twinstream.bench.activationBudgetMiB} (the default budget), {@code
- * twinstream.bench.memoryAutoOnly} (false: also without the gradient cache).
+ * twinstream.bench.memoryAutoOnly} (false: also without the gradient cache); of every training
+ * configuration: {@code twinstream.bench.frozenLayers} (0).
  */
 public final class TrainerBenchmark {
 
@@ -83,6 +84,14 @@ public final class TrainerBenchmark {
             mkn[1],
             mkn[2],
             matMul(mkn[0], mkn[1], mkn[2], 10));
+        System.out.printf(
+            Locale.ROOT,
+            "matMul %dx%d @ (%dx%d)^T fp32 (median of 10): %.1f GFLOP/s%n",
+            mkn[0],
+            mkn[1],
+            mkn[2],
+            mkn[1],
+            matMul(mkn[0], mkn[1], mkn[2], 10, true));
       }
     }
     List<String> sentences = BenchCorpus.sentences(20_000);
@@ -193,7 +202,10 @@ public final class TrainerBenchmark {
     List<Double> stepSeconds = new ArrayList<>();
     long[] last = {0};
     TrainingOptions options =
-        TrainingOptions.defaults().withBatchSize(batch).withGradientCache(cache, budget);
+        TrainingOptions.defaults()
+            .withBatchSize(batch)
+            .withGradientCache(cache, budget)
+            .withFrozenLayers(Integer.getInteger("twinstream.bench.frozenLayers", 0));
     FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), options);
     TrainingListener timer =
         new TrainingListener() {
@@ -297,9 +309,21 @@ public final class TrainerBenchmark {
 
   /** Median GFLOP/s of {@code [m x k] @ [k x n]} in single precision, after 3 warm-up products. */
   static double matMul(int rows, int inner, int columns, int times) {
+    return matMul(rows, inner, columns, times, false);
+  }
+
+  /**
+   * GFLOP/s of {@code [rows x inner] @ [inner x columns]}; with {@code transposed} the right factor
+   * is stored {@code [columns x inner]} (as torch.nn.Linear stores weights) and multiplied as its
+   * transposed view.
+   */
+  static double matMul(int rows, int inner, int columns, int times, boolean transposed) {
     try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
       NDArray a = m.randomUniform(-1, 1, new Shape(rows, inner));
-      NDArray b = m.randomUniform(-1, 1, new Shape(inner, columns));
+      NDArray b =
+          transposed
+              ? m.randomUniform(-1, 1, new Shape(columns, inner)).transpose()
+              : m.randomUniform(-1, 1, new Shape(inner, columns));
       List<Double> gflops = new ArrayList<>();
       for (int i = 0; i < times + 3; i++) {
         long t0 = System.nanoTime();

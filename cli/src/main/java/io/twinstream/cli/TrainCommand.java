@@ -177,6 +177,16 @@ final class TrainCommand implements Callable<Integer> {
   double baseDecay;
 
   @Option(
+      names = "--frozen-layers",
+      defaultValue = "0",
+      paramLabel = "N",
+      description =
+          "Do not train the embeddings and the N lowest transformer layers: less computation per"
+              + " example and fewer weights that drift from the base; 0 = train all (default:"
+              + " ${DEFAULT-VALUE}).")
+  int frozenLayers;
+
+  @Option(
       names = "--positive-threshold",
       defaultValue = "0.8",
       paramLabel = "X",
@@ -217,7 +227,8 @@ final class TrainCommand implements Callable<Integer> {
               seed,
               gradientCache,
               activationBudget,
-              baseDecay);
+              baseDecay,
+              frozenLayers);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;

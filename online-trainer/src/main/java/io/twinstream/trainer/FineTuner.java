@@ -38,6 +38,11 @@ import java.util.Set;
  * has no dropout, so both passes agree), at the cost of a second forward pass, while peak memory
  * depends on the budget instead of the batch size.
  *
+ * <p>Frozen layers ({@link TrainingOptions#frozenLayers()}): the embeddings and the lowest layers
+ * get no gradient and no optimiser state; the gradient cache keeps each mini-batch's hidden state
+ * at the top of the frozen layers from its first pass, so the second pass and backward run only the
+ * trained layers.
+ *
  * <p>A non-finite loss, gradient or weight aborts the round with {@link TrainingDivergedException};
  * the model trained is always a copy loaded from the input bundle, so the input never changes.
  */
@@ -121,6 +126,43 @@ public final class FineTuner {
   /** A trained encoder and what the round did. */
   public record Result(TwinEncoder encoder, Summary summary) {}
 
+  /**
+   * The parameters a round trains: all of them, or without the embeddings and the options' frozen
+   * lower layers.
+   *
+   * @throws IllegalArgumentException if more layers are frozen than the model has
+   */
+  Map<String, NDArray> trainable(TwinEncoder encoder) {
+    int frozen = options.frozenLayers();
+    int layers = encoder.config().layers();
+    if (frozen > layers) {
+      throw new IllegalArgumentException(
+          "frozenLayers is " + frozen + " but the model has only " + layers + " layers");
+    }
+    if (frozen == 0) {
+      return encoder.parameters();
+    }
+    Map<String, NDArray> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : encoder.parameters().entrySet()) {
+      if (!frozen(e.getKey(), frozen)) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  private static boolean frozen(String name, int frozenLayers) {
+    if (name.startsWith("embeddings.")) {
+      return true;
+    }
+    for (int layer = 0; layer < frozenLayers; layer++) {
+      if (name.startsWith("encoder.layer." + layer + ".")) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   /** Checks that every example fits the loss and that hard negatives are given for all or none. */
   public void validate(List<TrainingExample> examples) {
     if (examples.isEmpty()) {
@@ -163,7 +205,7 @@ public final class FineTuner {
       TwinEncoder encoder, List<TrainingExample> examples, TrainingListener listener)
       throws TrainingDivergedException {
     long started = System.nanoTime();
-    Map<String, NDArray> parameters = encoder.parameters();
+    Map<String, NDArray> parameters = trainable(encoder);
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     AdamW optimizer =
         new AdamW(parameters, options.weightDecay(), Set.of(WORD_EMBEDDINGS), options.baseDecay());
@@ -258,7 +300,9 @@ public final class FineTuner {
           }
           sum +=
               loss.compute(
-                      m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels(batch)))
+                      m,
+                      new BatchEmbeddings(
+                          embedded[0], embedded[1], embedded[2], labels(batch), weights(batch)))
                   .getFloat();
           batches++;
         }
@@ -287,7 +331,7 @@ public final class FineTuner {
    */
   Map<String, float[]> gradients(TwinEncoder encoder, List<TrainingExample> batch)
       throws TrainingDivergedException {
-    Map<String, NDArray> parameters = encoder.parameters();
+    Map<String, NDArray> parameters = trainable(encoder);
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     try {
       step(encoder, batch, 1);
@@ -314,6 +358,7 @@ public final class FineTuner {
       columns.add(List.of(encoder.tokens(texts)));
     }
     float[] labels = labels(batch);
+    float[] weights = weights(batch);
     long needed = 0;
     if (mergeColumns(columns)) {
       int widest = columns.stream().mapToInt(FineTuner::width).max().orElse(1);
@@ -327,11 +372,13 @@ public final class FineTuner {
         options.gradientCache() == GradientCache.ON
             || (options.gradientCache() == GradientCache.AUTO && needed > budgetBytes());
     double value =
-        cache ? cachedStep(encoder, columns, labels) : directStep(encoder, columns, labels);
+        cache
+            ? cachedStep(encoder, columns, labels, weights)
+            : directStep(encoder, columns, labels, weights);
     if (!Double.isFinite(value)) {
       throw new TrainingDivergedException(step, "the loss is " + value);
     }
-    double norm = gradientNorm(encoder);
+    double norm = gradientNorm(trainable(encoder));
     if (!Double.isFinite(norm)) {
       throw new TrainingDivergedException(step, "the gradient norm is " + norm);
     }
@@ -346,7 +393,8 @@ public final class FineTuner {
     return new StepResult(value, norm, cache, ids.stream().toArray());
   }
 
-  private double directStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
+  private double directStep(
+      TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels, float[] weights) {
     try (NDManager m = encoder.manager().newSubManager();
         GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       NDArray[] embedded = new NDArray[3];
@@ -365,7 +413,8 @@ public final class FineTuner {
         }
       }
       NDArray value =
-          loss.compute(m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels));
+          loss.compute(
+              m, new BatchEmbeddings(embedded[0], embedded[1], embedded[2], labels, weights));
       beforeBackward.run();
       collector.backward(value);
       return value.getFloat();
@@ -395,6 +444,18 @@ public final class FineTuner {
     return labels;
   }
 
+  /** The batch's example weights, or {@code null} when all weigh 1. */
+  private static float[] weights(List<TrainingExample> batch) {
+    if (batch.stream().allMatch(e -> e.weight() == 1f)) {
+      return null;
+    }
+    float[] weights = new float[batch.size()];
+    for (int i = 0; i < weights.length; i++) {
+      weights[i] = batch.get(i).weight();
+    }
+    return weights;
+  }
+
   /** The padded width of a column: its longest text in tokens. */
   private static int width(List<Tokenized> column) {
     return column.stream().mapToInt(Tokenized::length).max().orElse(1);
@@ -416,23 +477,39 @@ public final class FineTuner {
     return (long) widest * rows <= separate * 5 / 4;
   }
 
-  private double cachedStep(TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels) {
+  private double cachedStep(
+      TwinEncoder encoder, List<List<Tokenized>> columns, float[] labels, float[] weights) {
     int rows = columns.get(0).size();
     int dim = encoder.manifest().dimension();
+    int frozen = options.frozenLayers();
     // 1. Embed every column without graph, in mini-batches of similar length within the activation
     // budget.
     List<List<int[]>> chunks = new ArrayList<>();
+    // With frozen layers, each mini-batch's hidden state at their top, kept between the passes on
+    // the Java heap: long-lived native blocks among the step's temporaries fragmented the native
+    // heap (peak RSS 2.1x in TrainerBenchmark), the copy costs milliseconds.
+    List<List<FrozenState>> frozenStates = new ArrayList<>();
     float[][] vectors = new float[columns.size()][];
     long started = System.nanoTime();
     try (NoGrad ignored = NoGrad.enter()) {
       for (int c = 0; c < columns.size(); c++) {
         List<int[]> columnChunks = chunks(encoder, columns.get(c));
         chunks.add(columnChunks);
+        List<FrozenState> states = new ArrayList<>();
+        frozenStates.add(states);
         vectors[c] = new float[rows * dim];
         for (int[] chunk : columnChunks) {
           try (NDManager m = encoder.manager().newSubManager()) {
-            float[] out =
-                encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk))).toFloatArray();
+            TwinEncoder.TokenBatch tokens = encoder.batch(m, select(columns.get(c), chunk));
+            NDArray embedded;
+            if (frozen > 0) {
+              NDArray state = encoder.hiddenState(m, tokens, frozen);
+              states.add(new FrozenState(state.toFloatArray(), state.getShape()));
+              embedded = encoder.embedFrom(m, tokens, state, frozen);
+            } else {
+              embedded = encoder.embed(m, tokens);
+            }
+            float[] out = embedded.toFloatArray();
             for (int i = 0; i < chunk.length; i++) {
               System.arraycopy(out, i * dim, vectors[c], chunk[i] * dim, dim);
             }
@@ -452,7 +529,7 @@ public final class FineTuner {
         leaves[c].setRequiresGradient(true);
       }
       NDArray lossValue =
-          loss.compute(m, new BatchEmbeddings(leaves[0], leaves[1], leaves[2], labels));
+          loss.compute(m, new BatchEmbeddings(leaves[0], leaves[1], leaves[2], labels, weights));
       beforeBackward.run();
       collector.backward(lossValue);
       value = lossValue.getFloat();
@@ -464,13 +541,19 @@ public final class FineTuner {
     // accumulate.
     try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
       for (int c = 0; c < columns.size(); c++) {
-        for (int[] chunk : chunks.get(c)) {
+        List<int[]> columnChunks = chunks.get(c);
+        for (int k = 0; k < columnChunks.size(); k++) {
+          int[] chunk = columnChunks.get(k);
           try (NDManager m = encoder.manager().newSubManager()) {
             float[] slice = new float[chunk.length * dim];
             for (int i = 0; i < chunk.length; i++) {
               System.arraycopy(gradients[c], chunk[i] * dim, slice, i * dim, dim);
             }
-            NDArray embedded = encoder.embed(m, encoder.batch(m, select(columns.get(c), chunk)));
+            TwinEncoder.TokenBatch tokens = encoder.batch(m, select(columns.get(c), chunk));
+            NDArray embedded =
+                frozen > 0
+                    ? encoder.embedFrom(m, tokens, frozenStates.get(c).get(k).in(m), frozen)
+                    : encoder.embed(m, tokens);
             beforeBackward.run();
             collector.backward(embedded.mul(m.create(slice, new Shape(chunk.length, dim))).sum());
           }
@@ -480,11 +563,21 @@ public final class FineTuner {
     return value;
   }
 
+  /** A hidden state kept on the Java heap between the gradient cache's two passes. */
+  private record FrozenState(float[] values, Shape shape) {
+    NDArray in(NDManager m) {
+      return m.create(values, shape);
+    }
+  }
+
   /**
    * Estimated bytes of activations a forward pass with graph keeps for backward, for {@code rows}
    * texts padded to {@code width} tokens: per layer and token, about 12 hidden-size vectors
    * (projections, residuals, layer norms) and 2 intermediate-size ones (the feed-forward before and
    * after GELU), plus 4 attention rows per head (scores, scaled, masked, softmax), in float32.
+   * Frozen layers are counted too although they keep nothing for backward: sized for all layers,
+   * mini-batches stay as large as without freezing, which measured faster than twice as large ones
+   * (their attention tensors outgrow the caches) and needs less memory.
    */
   static long activationBytes(TwinEncoder encoder, int rows, int width) {
     var c = encoder.config();
@@ -534,14 +627,15 @@ public final class FineTuner {
     return out;
   }
 
-  private static double gradientNorm(TwinEncoder encoder) {
+  private static double gradientNorm(Map<String, NDArray> parameters) {
     double sum = 0;
-    try (NDManager m = encoder.manager().newSubManager();
-        NoGrad ignored = NoGrad.enter()) {
-      for (NDArray p : encoder.parameters().values()) {
-        NDArray g = p.getGradient();
-        g.attach(m);
-        sum += g.mul(g).sum().getFloat();
+    try (NoGrad ignored = NoGrad.enter()) {
+      for (NDArray p : parameters.values()) {
+        try (NDArray g = p.getGradient();
+            NDArray squares = g.mul(g);
+            NDArray total = squares.sum()) {
+          sum += total.getFloat();
+        }
       }
     }
     return Math.sqrt(sum);

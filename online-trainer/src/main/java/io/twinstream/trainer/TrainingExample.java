@@ -11,8 +11,11 @@ import java.util.Objects;
  * @param positive the positive, or the second sentence of a labelled pair
  * @param negative a hard negative for the anchor, or {@code null}
  * @param label similarity label (0/1, or a graded score), or {@code null}
+ * @param weight how much the example counts in its batch's loss (default 1): losses take the
+ *     weighted mean of their per-example terms, so a batch's loss keeps its scale
  */
-public record TrainingExample(String anchor, String positive, String negative, Float label) {
+public record TrainingExample(
+    String anchor, String positive, String negative, Float label, float weight) {
 
   public TrainingExample {
     Objects.requireNonNull(anchor, "anchor");
@@ -20,6 +23,19 @@ public record TrainingExample(String anchor, String positive, String negative, F
     if (label != null && !Float.isFinite(label)) {
       throw new IllegalArgumentException("label must be finite, got " + label);
     }
+    if (!(weight > 0f) || Float.isInfinite(weight)) {
+      throw new IllegalArgumentException("weight must be positive and finite, got " + weight);
+    }
+  }
+
+  /** An example of weight 1. */
+  public TrainingExample(String anchor, String positive, String negative, Float label) {
+    this(anchor, positive, negative, label, 1f);
+  }
+
+  /** This example counting {@code value} times in its batch's loss. */
+  public TrainingExample withWeight(float value) {
+    return new TrainingExample(anchor, positive, negative, label, value);
   }
 
   /** An (anchor, positive) pair. */

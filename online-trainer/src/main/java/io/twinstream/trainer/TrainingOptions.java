@@ -30,6 +30,10 @@ import java.util.Map;
  *     as AdamW's): each step moves every weight back by {@code lr · baseDecay · (w - w0)}, keeping
  *     the model near its base while it learns (default 0 = off; 0.01-1 are useful values). Costs a
  *     copy of the weights
+ * @param frozenLayers the embeddings and this many of the lowest transformer layers are not trained
+ *     (default 0 = train everything). Their output does not change, so the gradient cache's second
+ *     pass starts from the hidden state its first pass kept, and backward stops above them: less
+ *     computation and memory per example, fewer weights that can drift from the base model
  */
 public record TrainingOptions(
     int epochs,
@@ -41,7 +45,8 @@ public record TrainingOptions(
     long seed,
     GradientCache gradientCache,
     int activationBudgetMiB,
-    double baseDecay)
+    double baseDecay,
+    int frozenLayers)
     implements Serializable {
 
   public TrainingOptions {
@@ -64,6 +69,7 @@ public record TrainingOptions(
     require(
         activationBudgetMiB >= 1,
         "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
+    require(frozenLayers >= 0, "frozenLayers must be >= 0, got " + frozenLayers);
   }
 
   private static void require(boolean ok, String message) {
@@ -74,7 +80,7 @@ public record TrainingOptions(
 
   /** The defaults listed above. */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768, 0.0);
+    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768, 0.0, 0);
   }
 
   public TrainingOptions withEpochs(int value) {
@@ -88,7 +94,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withBatchSize(int value) {
@@ -102,7 +109,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withLearningRate(double value) {
@@ -116,7 +124,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withWarmupRatio(double value) {
@@ -130,7 +139,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withWeightDecay(double value) {
@@ -144,7 +154,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withMaxGradNorm(double value) {
@@ -158,7 +169,8 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withSeed(long value) {
@@ -172,7 +184,8 @@ public record TrainingOptions(
         value,
         gradientCache,
         activationBudgetMiB,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withGradientCache(GradientCache value, int budget) {
@@ -186,7 +199,8 @@ public record TrainingOptions(
         seed,
         value,
         budget,
-        baseDecay);
+        baseDecay,
+        frozenLayers);
   }
 
   public TrainingOptions withBaseDecay(double value) {
@@ -200,6 +214,22 @@ public record TrainingOptions(
         seed,
         gradientCache,
         activationBudgetMiB,
+        value,
+        frozenLayers);
+  }
+
+  public TrainingOptions withFrozenLayers(int value) {
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB,
+        baseDecay,
         value);
   }
 
@@ -216,6 +246,7 @@ public record TrainingOptions(
     m.put("gradientCache", gradientCache.name().toLowerCase(Locale.ROOT));
     m.put("activationBudgetMiB", activationBudgetMiB);
     m.put("baseDecay", baseDecay);
+    m.put("frozenLayers", frozenLayers);
     m.put("optimizer", "adamw(beta1=0.9, beta2=0.999, eps=1e-6)");
     m.put("schedule", "linear warm-up, linear decay");
     return m;

@@ -169,6 +169,37 @@ public final class TwinEncoder implements AutoCloseable {
    * to {@code m} (close it after the step).
    */
   public NDArray lastHiddenState(NDManager m, TokenBatch batch) {
+    return layers(m, batch, embeddings(m, batch), 0, config.layers(), true);
+  }
+
+  /**
+   * The hidden state after the embeddings and the first {@code count} layers {@code [batch, width,
+   * hidden]}, owned by {@code m}: a training step with frozen lower layers computes it once and
+   * continues from it with {@link #embedFrom}.
+   */
+  public NDArray hiddenState(NDManager m, TokenBatch batch, int count) {
+    checkLayer(count);
+    return layers(m, batch, embeddings(m, batch), 0, count, true);
+  }
+
+  /**
+   * Sentence vectors computed from {@code hidden}, the hidden state after the first {@code
+   * fromLayer} layers of the same {@code batch}: runs the remaining layers, pools and normalises as
+   * {@link #embed} does. {@code hidden} stays where it is (the caller may use it again).
+   */
+  public NDArray embedFrom(NDManager m, TokenBatch batch, NDArray hidden, int fromLayer) {
+    checkLayer(fromLayer);
+    return pool(m, batch, layers(m, batch, hidden, fromLayer, config.layers(), false));
+  }
+
+  private void checkLayer(int layer) {
+    if (layer < 0 || layer > config.layers()) {
+      throw new IllegalArgumentException(
+          "layer " + layer + " is outside the model's 0.." + config.layers());
+    }
+  }
+
+  private NDArray embeddings(NDManager m, TokenBatch batch) {
     long b = batch.ids().getShape().get(0);
     long t = batch.ids().getShape().get(1);
     int h = config.hidden();
@@ -176,7 +207,6 @@ public final class TwinEncoder implements AutoCloseable {
     // what backward needs autograd keeps by reference, the rest (pre-bias products, the raw and
     // masked attention scores, copies made by reshapes) is freed at once instead of at the end of
     // the step — it used to be most of a step's activation memory.
-    NDArray x;
     try (NDManager stage = m.newSubManager()) {
       NDArray flatIds = batch.ids().reshape(b * t);
       NDArray flatTypes = batch.typeIds().reshape(b * t);
@@ -191,16 +221,31 @@ public final class TwinEncoder implements AutoCloseable {
       types.attach(stage);
       NDArray positions = p("embeddings.position_embeddings.weight").get(new NDIndex("0:{}", t));
       positions.attach(stage);
-      x = layerNorm(words.add(types).reshape(b, t, h).add(positions), "embeddings.LayerNorm");
+      NDArray x =
+          layerNorm(words.add(types).reshape(b, t, h).add(positions), "embeddings.LayerNorm");
       x.attach(m);
+      return x;
     }
+  }
+
+  /**
+   * Layers {@code from} (inclusive) to {@code to} (exclusive) applied to {@code x}; with {@code
+   * consumeInput} the input is freed with the first layer's temporaries.
+   */
+  private NDArray layers(
+      NDManager m, TokenBatch batch, NDArray x, int from, int to, boolean consumeInput) {
+    long b = batch.ids().getShape().get(0);
+    long t = batch.ids().getShape().get(1);
+    int h = config.hidden();
     // Additive attention mask [b, 1, 1, t]: 0 for real tokens, a large negative number for padding.
     NDArray maskBias = batch.mask().reshape(b, 1, 1, t).sub(m.create(1f)).mul(m.create(1e9f));
     NDArray scale = m.create((float) (1.0 / Math.sqrt(config.headSize())));
-    for (int layer = 0; layer < config.layers(); layer++) {
+    for (int layer = from; layer < to; layer++) {
       String pre = "encoder.layer." + layer + ".";
       try (NDManager stage = m.newSubManager()) {
-        x.attach(stage);
+        if (consumeInput || layer > from) {
+          x.attach(stage);
+        }
         NDArray q = heads(linear(x, pre + "attention.self.query"), b, t);
         NDArray k = heads(linear(x, pre + "attention.self.key"), b, t);
         NDArray v = heads(linear(x, pre + "attention.self.value"), b, t);
@@ -223,7 +268,10 @@ public final class TwinEncoder implements AutoCloseable {
    * so.
    */
   public NDArray embed(NDManager m, TokenBatch batch) {
-    NDArray hidden = lastHiddenState(m, batch);
+    return pool(m, batch, lastHiddenState(m, batch));
+  }
+
+  private NDArray pool(NDManager m, TokenBatch batch, NDArray hidden) {
     NDArray mask = batch.mask().expandDims(2); // [b, t, 1]
     NDArray pooled;
     PoolingMode pooling = manifest.pooling();

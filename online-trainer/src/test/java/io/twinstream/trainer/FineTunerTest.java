@@ -2,6 +2,7 @@ package io.twinstream.trainer;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -20,6 +21,7 @@ import java.lang.ref.Cleaner;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -100,6 +102,79 @@ class FineTunerTest {
         assertEquals(w[i], p[i], 1e-4 * scale + 1e-7, name + "[" + i + "]");
       }
     }
+  }
+
+  @Test
+  void frozenLayersAndTheEmbeddingsKeepTheirWeightsWhileTheLayersAboveLearn() throws Exception {
+    TrainingOptions options =
+        TrainingOptions.defaults().withBatchSize(4).withLearningRate(1e-3).withFrozenLayers(4);
+    FineTuner.Result r =
+        new FineTuner(new MultipleNegativesRankingLoss(), options)
+            .fineTune(base, BATCH, TrainingListener.NONE);
+    try (TwinEncoder trained = r.encoder()) {
+      int unchanged = 0;
+      int changed = 0;
+      for (Map.Entry<String, NDArray> e : encoder.parameters().entrySet()) {
+        float[] before = e.getValue().toFloatArray();
+        float[] after = trained.parameters().get(e.getKey()).toFloatArray();
+        boolean frozen =
+            e.getKey().startsWith("embeddings.")
+                || e.getKey().matches("encoder\\.layer\\.[0-3]\\..*");
+        if (frozen) {
+          assertArrayEquals(before, after, 0f, e.getKey());
+          unchanged++;
+        } else {
+          assertFalse(Arrays.equals(before, after), e.getKey() + " did not learn");
+          changed++;
+        }
+      }
+      // MiniLM-L6: 5 embedding tensors + 4 x 16 frozen; 2 x 16 trained.
+      assertEquals(69, unchanged);
+      assertEquals(32, changed);
+    }
+  }
+
+  @Test
+  void withFrozenLayersTheGradientCacheStartsFromTheKeptHiddenStateAndGivesTheSameGradients()
+      throws Exception {
+    Loss loss = new MultipleNegativesRankingLoss(20f, true);
+    TrainingOptions direct =
+        TrainingOptions.defaults().withGradientCache(GradientCache.OFF, 768).withFrozenLayers(3);
+    TrainingOptions cached =
+        TrainingOptions.defaults().withGradientCache(GradientCache.ON, 1).withFrozenLayers(3);
+    Map<String, float[]> whole = new FineTuner(loss, direct).gradients(encoder, BATCH);
+    Map<String, float[]> pieces = new FineTuner(loss, cached).gradients(encoder, BATCH);
+    Map<String, float[]> unfrozen =
+        new FineTuner(loss, direct.withFrozenLayers(0)).gradients(encoder, BATCH);
+    assertEquals(whole.keySet(), pieces.keySet());
+    assertEquals(32 + 16, whole.size(), "layers 3-5 (16 tensors each), none below");
+    for (String name : whole.keySet()) {
+      float[] w = whole.get(name);
+      float[] p = pieces.get(name);
+      float[] u = unfrozen.get(name);
+      double scale = 0;
+      for (float v : w) {
+        scale = Math.max(scale, Math.abs(v));
+      }
+      assertTrue(scale > 0, name + " has no gradient");
+      for (int i = 0; i < w.length; i++) {
+        assertEquals(w[i], p[i], 1e-4 * scale + 1e-7, name + "[" + i + "]");
+        // Freezing lower layers does not change the gradient of the layers above them.
+        assertEquals(w[i], u[i], 1e-4 * scale + 1e-7, name + "[" + i + "] vs unfrozen");
+      }
+    }
+  }
+
+  @Test
+  void freezingMoreLayersThanTheModelHasIsRefused() {
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(), TrainingOptions.defaults().withFrozenLayers(7));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> tuner.fineTune(base, BATCH, TrainingListener.NONE));
+    assertEquals("frozenLayers is 7 but the model has only 6 layers", e.getMessage());
   }
 
   @Test

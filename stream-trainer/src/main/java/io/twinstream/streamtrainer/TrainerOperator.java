@@ -240,7 +240,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
             pair.getAnchor(),
             pair.getCandidate(),
             pair.getLabel(),
-            pair.getEventTime().toEpochMilli()));
+            pair.getEventTime().toEpochMilli(),
+            pair.getWeight()));
     trainer.maybeStart(getProcessingTimeService().getCurrentProcessingTime());
   }
 

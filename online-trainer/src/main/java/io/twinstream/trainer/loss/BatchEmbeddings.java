@@ -1,6 +1,7 @@
 package io.twinstream.trainer.loss;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import java.util.Objects;
 
 /**
@@ -11,9 +12,15 @@ import java.util.Objects;
  * @param positives {@code [batch, dim]}
  * @param negatives {@code [batch, dim]}, or {@code null} when the batch has no hard negatives
  * @param labels one label per example, or {@code null} for unlabelled pairs
+ * @param weights one weight per example, or {@code null} when all weigh 1
  */
 public record BatchEmbeddings(
-    NDArray anchors, NDArray positives, NDArray negatives, float[] labels) {
+    NDArray anchors, NDArray positives, NDArray negatives, float[] labels, float[] weights) {
+
+  /** A batch whose examples all weigh 1. */
+  public BatchEmbeddings(NDArray anchors, NDArray positives, NDArray negatives, float[] labels) {
+    this(anchors, positives, negatives, labels, null);
+  }
 
   public BatchEmbeddings {
     Objects.requireNonNull(anchors, "anchors");
@@ -31,6 +38,29 @@ public record BatchEmbeddings(
     if (labels != null && labels.length != n) {
       throw new IllegalArgumentException(labels.length + " labels for a batch of " + n);
     }
+    if (weights != null && weights.length != n) {
+      throw new IllegalArgumentException(weights.length + " weights for a batch of " + n);
+    }
+  }
+
+  /**
+   * The mean of per-example terms {@code [batch]}: weighted by the examples' weights ({@code Σ w·x
+   * / Σ w}) when the batch has them, plain otherwise.
+   */
+  NDArray mean(NDManager m, NDArray perExample) {
+    if (weights == null) {
+      return perExample.mean();
+    }
+    double total = 0;
+    for (float w : weights) {
+      total += w;
+    }
+    return perExample.mul(m.create(weights)).sum().div(m.create((float) total));
+  }
+
+  /** Per-example terms {@code [batch]} multiplied by the examples' weights (unchanged without). */
+  NDArray weighted(NDManager m, NDArray perExample) {
+    return weights == null ? perExample : perExample.mul(m.create(weights));
   }
 
   /** Examples in the batch. */

@@ -52,10 +52,15 @@ public final class CoSentLoss implements Loss {
     NDArray s = Similarity.pairCosine(m, batch.anchors(), batch.positives()).mul(m.create(scale));
     // diff[i, j] = s_i - s_j, kept where label_i < label_j and pushed to -inf elsewhere.
     NDArray diff = s.reshape(n, 1).sub(s.reshape(1, n));
+    // With example weights, term (i, j) counts w_i * w_j times: exp(t + log(w_i w_j)).
+    float[] weights = batch.weights();
     float[] off = new float[n * n];
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
-        off[i * n + j] = labels[i] < labels[j] ? 0f : -1e12f;
+        off[i * n + j] =
+            labels[i] < labels[j]
+                ? (weights == null ? 0f : (float) Math.log((double) weights[i] * weights[j]))
+                : -1e12f;
       }
     }
     NDArray terms =

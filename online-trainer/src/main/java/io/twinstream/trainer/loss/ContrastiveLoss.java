@@ -54,7 +54,7 @@ public final class ContrastiveLoss implements Loss {
     NDArray pull = d.mul(d).mul(labels);
     NDArray gap = m.create(margin).sub(d).maximum(m.create(0f));
     NDArray push = gap.mul(gap).mul(m.create(1f).sub(labels));
-    return pull.add(push).mul(m.create(0.5f)).mean();
+    return batch.mean(m, pull.add(push).mul(m.create(0.5f)));
   }
 
   @Override

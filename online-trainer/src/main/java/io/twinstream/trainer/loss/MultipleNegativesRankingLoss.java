@@ -62,13 +62,17 @@ public final class MultipleNegativesRankingLoss implements Loss {
     NDArray scale = m.create(this.scale);
     NDArray scores =
         Similarity.cosineMatrix(m, batch.anchors(), candidates).mul(scale); // [n, n or 2n]
-    NDArray forward = Similarity.diagonalMean(m, scores.logSoftmax(1)).neg();
+    NDArray forward = batch.mean(m, Similarity.diagonal(m, scores.logSoftmax(1))).neg();
     if (!symmetric) {
       return forward;
     }
     long n = batch.size();
     NDArray backward =
-        Similarity.diagonalMean(m, scores.get(new NDIndex(":, 0:{}", n)).transpose().logSoftmax(1))
+        batch
+            .mean(
+                m,
+                Similarity.diagonal(
+                    m, scores.get(new NDIndex(":, 0:{}", n)).transpose().logSoftmax(1)))
             .neg();
     return forward.add(backward).div(m.create(2f));
   }

@@ -81,7 +81,7 @@ public final class OnlineContrastiveLoss implements Loss {
     NDArray pull = d.mul(d).mul(m.create(hardPos));
     NDArray gap = m.create(margin).sub(d).maximum(m.create(0f));
     NDArray push = gap.mul(gap).mul(m.create(hardNeg));
-    return pull.add(push).sum();
+    return batch.weighted(m, pull.add(push)).sum();
   }
 
   @Override

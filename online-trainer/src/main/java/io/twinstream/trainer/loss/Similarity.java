@@ -42,11 +42,11 @@ final class Similarity {
     return sq.maximum(m.create(0f)).add(m.create(1e-12f)).sqrt();
   }
 
-  /** The mean of the diagonal of a {@code [n, k]} matrix ({@code n <= k}). */
-  static NDArray diagonalMean(NDManager m, NDArray x) {
+  /** The diagonal {@code [n]} of a {@code [n, k]} matrix ({@code n <= k}). */
+  static NDArray diagonal(NDManager m, NDArray x) {
     long n = x.getShape().get(0);
     long k = x.getShape().get(1);
     NDArray eye = m.eye((int) n, (int) k, 0, x.getDataType());
-    return x.mul(eye).sum().div(m.create((float) n));
+    return x.mul(eye).sum(new int[] {1});
   }
 }

@@ -83,7 +83,7 @@ public final class TripletLoss implements Loss {
       }
       dan = candidates.min(new int[] {1});
     }
-    return dap.sub(dan).add(m.create(margin)).maximum(m.create(0f)).mean();
+    return batch.mean(m, dap.sub(dan).add(m.create(margin)).maximum(m.create(0f)));
   }
 
   private NDArray pairDistance(NDManager m, NDArray a, NDArray b) {

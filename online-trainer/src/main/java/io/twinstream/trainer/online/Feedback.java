@@ -11,8 +11,15 @@ import java.util.Objects;
  * @param candidate the candidate text
  * @param label similarity label in [0, 1]
  * @param eventTime when the feedback happened (epoch millis)
+ * @param weight how much it counts in training (the feedback joiner's inverse propensity; 1 = plain
+ *     feedback)
  */
-public record Feedback(String anchor, String candidate, float label, long eventTime) {
+public record Feedback(String anchor, String candidate, float label, long eventTime, float weight) {
+
+  /** Feedback of weight 1. */
+  public Feedback(String anchor, String candidate, float label, long eventTime) {
+    this(anchor, candidate, label, eventTime, 1f);
+  }
 
   public Feedback {
     Objects.requireNonNull(anchor, "anchor");
@@ -22,6 +29,9 @@ public record Feedback(String anchor, String candidate, float label, long eventT
     }
     if (!(label >= 0f && label <= 1f)) {
       throw new IllegalArgumentException("label must be in [0, 1], got " + label);
+    }
+    if (!(weight > 0f) || Float.isInfinite(weight)) {
+      throw new IllegalArgumentException("weight must be positive and finite, got " + weight);
     }
   }
 

@@ -19,7 +19,7 @@ public final class FeedbackExamples {
    * Training examples for MNRL: every positive becomes (anchor, positive); when every positive's
    * anchor also has negative feedback, each example gets one of them as hard negative (round-robin
    * over the anchor's negatives), otherwise none do and the batch's other positives serve as
-   * negatives.
+   * negatives. Each example weighs what its positive weighs.
    */
   public static List<TrainingExample> training(List<Feedback> feedback) {
     return training(feedback, null);
@@ -68,13 +68,17 @@ public final class FeedbackExamples {
     List<TrainingExample> out = new ArrayList<>(positives.size());
     for (Feedback p : positives) {
       if (allHaveNegatives && mined.containsKey(p)) {
-        out.add(TrainingExample.triplet(p.anchor(), p.candidate(), mined.get(p)));
+        out.add(
+            TrainingExample.triplet(p.anchor(), p.candidate(), mined.get(p))
+                .withWeight(p.weight()));
       } else if (allHaveNegatives) {
         List<String> ns = negatives.get(p.anchor());
         int i = next.merge(p.anchor(), 1, Integer::sum) - 1;
-        out.add(TrainingExample.triplet(p.anchor(), p.candidate(), ns.get(i % ns.size())));
+        out.add(
+            TrainingExample.triplet(p.anchor(), p.candidate(), ns.get(i % ns.size()))
+                .withWeight(p.weight()));
       } else {
-        out.add(TrainingExample.pair(p.anchor(), p.candidate()));
+        out.add(TrainingExample.pair(p.anchor(), p.candidate()).withWeight(p.weight()));
       }
     }
     return out;

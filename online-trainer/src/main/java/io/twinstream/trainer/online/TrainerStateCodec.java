@@ -19,12 +19,13 @@ import java.util.zip.InflaterInputStream;
 /**
  * The trainer's checkpointed state: JSON, each distinct text once, compressed. The JSON holds the
  * counters, the promotions announced but not yet made current, the distinct texts ({@code texts}),
- * and the buffer as rows {@code [anchor, candidate, label, eventTime, sequence, heldOut]} where
- * anchor and candidate index {@code texts}: feedback repeats the same documents and queries many
- * times, and a document of 256 tokens is written once per checkpoint, not once per pair. The whole
- * is deflated behind a 4-byte mark ({@code TST2}). JSON keeps the state readable (inflate it) and
- * independent of Java class layouts; size and time are measured in docs/benchmarks.md §6. States
- * written before (plain JSON with texts in the rows) still decode.
+ * and the buffer as rows {@code [anchor, candidate, label, eventTime, sequence, heldOut, weight?]}
+ * (weight only when not 1) where anchor and candidate index {@code texts}: feedback repeats the
+ * same documents and queries many times, and a document of 256 tokens is written once per
+ * checkpoint, not once per pair. The whole is deflated behind a 4-byte mark ({@code TST2}). JSON
+ * keeps the state readable (inflate it) and independent of Java class layouts; size and time are
+ * measured in docs/benchmarks.md §6. States written before (plain JSON with texts in the rows)
+ * still decode.
  */
 public final class TrainerStateCodec {
 
@@ -73,6 +74,9 @@ public final class TrainerStateCodec {
         json.writeNumber(e.feedback().eventTime());
         json.writeNumber(e.sequence());
         json.writeBoolean(e.heldOut());
+        if (e.feedback().weight() != 1f) {
+          json.writeNumber(e.feedback().weight());
+        }
         json.writeEndArray();
       }
       json.writeEndArray();
@@ -111,7 +115,8 @@ public final class TrainerStateCodec {
                   text(row.get(0), texts),
                   text(row.get(1), texts),
                   (float) row.get(2).asDouble(),
-                  row.get(3).asLong()),
+                  row.get(3).asLong(),
+                  row.size() > 6 ? (float) row.get(6).asDouble() : 1f),
               row.get(4).asLong(),
               row.get(5).asBoolean()));
     }

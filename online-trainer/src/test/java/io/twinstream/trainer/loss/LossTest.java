@@ -38,6 +38,11 @@ class LossTest {
 
   private static Result autograd(
       Loss loss, double[][] a, double[][] p, double[][] n, float[] labels) {
+    return autograd(loss, a, p, n, labels, null);
+  }
+
+  private static Result autograd(
+      Loss loss, double[][] a, double[][] p, double[][] n, float[] labels, float[] weights) {
     try (NDManager m = manager.newSubManager()) {
       NDArray aa = array(m, a);
       NDArray pp = array(m, p);
@@ -48,7 +53,7 @@ class LossTest {
         nn.setRequiresGradient(true);
       }
       try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray value = loss.compute(m, new BatchEmbeddings(aa, pp, nn, labels));
+        NDArray value = loss.compute(m, new BatchEmbeddings(aa, pp, nn, labels, weights));
         System.gc(); // the constants of the graph must survive a collection before backward
         collector.backward(value);
         return new Result(
@@ -253,9 +258,62 @@ class LossTest {
     checkGradients(new CoSentLoss(), false, labels, x -> cosent(x, labels, 20));
   }
 
+  @Test
+  void everyLossTakesTheWeightedMeanOfItsExamplesAndItsGradient() {
+    float[] w = {3f, 1f, 0.5f, 2f, 1f, 0.25f};
+    float[] binary = {1, 0, 1, 0, 0, 1};
+    float[] graded = {0.1f, 0.9f, 0.5f, 0.5f, 0.3f, 1.0f};
+    checkGradients(new MultipleNegativesRankingLoss(), true, null, w, x -> mnrl(x, 20, false, w));
+    checkGradients(
+        new MultipleNegativesRankingLoss(20f, true), true, null, w, x -> mnrl(x, 20, true, w));
+    checkGradients(
+        new ContrastiveLoss(0.9f), false, binary, w, x -> contrastive(x, binary, 0.9, false, w));
+    checkGradients(
+        new OnlineContrastiveLoss(0.9f),
+        false,
+        binary,
+        w,
+        x -> contrastive(x, binary, 0.9, true, w));
+    checkGradients(
+        new TripletLoss(5f, TripletLoss.Distance.EUCLIDEAN, false),
+        true,
+        null,
+        w,
+        x -> triplet(x, 5, false, false, w));
+    checkGradients(new CoSentLoss(), false, graded, w, x -> cosent(x, graded, 20, w));
+  }
+
+  @Test
+  void equalWeightsChangeNothing() {
+    Random random = new Random(3);
+    double[][][] x = new double[3][6][5];
+    for (double[][] column : x) {
+      for (double[] row : column) {
+        for (int j = 0; j < row.length; j++) {
+          row[j] = random.nextGaussian();
+        }
+      }
+    }
+    float[] twos = {2, 2, 2, 2, 2, 2};
+    Loss mnrl = new MultipleNegativesRankingLoss();
+    assertEquals(
+        autograd(mnrl, x[0], x[1], x[2], null).loss(),
+        autograd(mnrl, x[0], x[1], x[2], null, twos).loss(),
+        1e-6);
+  }
+
   /** Columns: anchors, positives, negatives (possibly null). */
   private static void checkGradients(
       Loss loss, boolean negatives, float[] labels, ToDoubleFunction<double[][][]> reference) {
+    checkGradients(loss, negatives, labels, null, reference);
+  }
+
+  private static void checkGradients(
+      Loss loss,
+      boolean negatives,
+      float[] labels,
+      float[] weights,
+      ToDoubleFunction<double[][][]> reference) {
     Random random = new Random(7);
     int n = 6;
     int d = 5;
@@ -267,7 +325,7 @@ class LossTest {
         }
       }
     }
-    Result r = autograd(loss, x[0], x[1], negatives ? x[2] : null, labels);
+    Result r = autograd(loss, x[0], x[1], negatives ? x[2] : null, labels, weights);
     assertEquals(
         reference.applyAsDouble(x),
         r.loss(),
@@ -331,6 +389,23 @@ class LossTest {
   }
 
   private static double mnrl(double[][][] x, double scale, boolean symmetric) {
+    return mnrl(x, scale, symmetric, null);
+  }
+
+  /** Weight of example {@code i}: 1 without weights. */
+  private static double w(float[] weights, int i) {
+    return weights == null ? 1 : weights[i];
+  }
+
+  private static double total(float[] weights, int n) {
+    double t = 0;
+    for (int i = 0; i < n; i++) {
+      t += w(weights, i);
+    }
+    return t;
+  }
+
+  private static double mnrl(double[][][] x, double scale, boolean symmetric, float[] weights) {
     double[][] a = x[0];
     double[][] p = x[1];
     int n = a.length;
@@ -342,17 +417,23 @@ class LossTest {
       for (int j = 0; j < candidates; j++) {
         s[j] = scale * cos(a[i], j < n ? p[j] : x[2][j - n]);
       }
-      forward += crossEntropy(s, i);
+      forward += w(weights, i) * crossEntropy(s, i);
       double[] t = new double[n];
       for (int j = 0; j < n; j++) {
         t[j] = scale * cos(a[j], p[i]);
       }
-      backward += crossEntropy(t, i);
+      backward += w(weights, i) * crossEntropy(t, i);
     }
-    return symmetric ? (forward + backward) / (2 * n) : forward / n;
+    double t = total(weights, n);
+    return symmetric ? (forward + backward) / (2 * t) : forward / t;
   }
 
   private static double contrastive(double[][][] x, float[] labels, double margin, boolean online) {
+    return contrastive(x, labels, margin, online, null);
+  }
+
+  private static double contrastive(
+      double[][][] x, float[] labels, double margin, boolean online, float[] weights) {
     int n = labels.length;
     double[] d = new double[n];
     for (int i = 0; i < n; i++) {
@@ -362,9 +443,9 @@ class LossTest {
       double sum = 0;
       for (int i = 0; i < n; i++) {
         double gap = Math.max(0, margin - d[i]);
-        sum += 0.5 * (labels[i] * d[i] * d[i] + (1 - labels[i]) * gap * gap);
+        sum += w(weights, i) * 0.5 * (labels[i] * d[i] * d[i] + (1 - labels[i]) * gap * gap);
       }
-      return sum / n;
+      return sum / total(weights, n);
     }
     double posMax = Double.NEGATIVE_INFINITY;
     double negMin = Double.POSITIVE_INFINITY;
@@ -378,16 +459,21 @@ class LossTest {
     double sum = 0;
     for (int i = 0; i < n; i++) {
       if (labels[i] == 1 && d[i] > negMin) {
-        sum += d[i] * d[i];
+        sum += w(weights, i) * d[i] * d[i];
       } else if (labels[i] == 0 && d[i] < posMax) {
         double gap = Math.max(0, margin - d[i]);
-        sum += gap * gap;
+        sum += w(weights, i) * gap * gap;
       }
     }
     return sum;
   }
 
   private static double triplet(double[][][] x, double margin, boolean cosine, boolean batchHard) {
+    return triplet(x, margin, cosine, batchHard, null);
+  }
+
+  private static double triplet(
+      double[][][] x, double margin, boolean cosine, boolean batchHard, float[] weights) {
     int n = x[0].length;
     double sum = 0;
     for (int i = 0; i < n; i++) {
@@ -405,12 +491,16 @@ class LossTest {
           dan = Math.min(dan, euclid(a, x[2][j]));
         }
       }
-      sum += Math.max(0, dap - dan + margin);
+      sum += w(weights, i) * Math.max(0, dap - dan + margin);
     }
-    return sum / n;
+    return sum / total(weights, n);
   }
 
   private static double cosent(double[][][] x, float[] labels, double scale) {
+    return cosent(x, labels, scale, null);
+  }
+
+  private static double cosent(double[][][] x, float[] labels, double scale, float[] weights) {
     int n = labels.length;
     double[] s = new double[n];
     for (int i = 0; i < n; i++) {
@@ -420,7 +510,7 @@ class LossTest {
     for (int i = 0; i < n; i++) {
       for (int j = 0; j < n; j++) {
         if (labels[i] < labels[j]) {
-          sum += Math.exp(s[i] - s[j]);
+          sum += w(weights, i) * w(weights, j) * Math.exp(s[i] - s[j]);
         }
       }
     }

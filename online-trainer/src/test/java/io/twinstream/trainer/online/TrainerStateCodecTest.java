@@ -17,7 +17,8 @@ class TrainerStateCodecTest {
               "query \"" + (i % 13) + "\" ünïcode",
               "doc\t" + i,
               i % 3 == 0 ? 1f : 0.25f,
-              1000L + i));
+              1000L + i,
+              i % 4 == 0 ? 1f : 1f + i / 10f)); // joiner weights survive a restart
     }
     TrainerState state =
         new TrainerState(buffer.snapshot(), 7, 12, 123456789L, true, List.of("ft-0005", "ft-0006"));

@@ -1,6 +1,8 @@
 package io.twinstream.schemas.decode;
 
 import io.twinstream.records.FeedbackPair;
+import io.twinstream.records.Interaction;
+import io.twinstream.records.InteractionType;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.ModelUpdateKeys;
@@ -13,6 +15,12 @@ public final class RecordDecoders {
 
   /** Dead-letter stage of {@code feedback-pairs}. */
   public static final String FEEDBACK_STAGE = "decode-feedback";
+
+  /** Dead-letter stage of {@code interactions} (the feedback joiner). */
+  public static final String INTERACTIONS_STAGE = "decode-interaction";
+
+  /** Dead-letter stage of the feedback joiner's join (orphans, late events). */
+  public static final String JOIN_STAGE = "join";
 
   /** Dead-letter stage of {@code model-updates}. */
   public static final String MODEL_UPDATES_STAGE = "decode-model-update";
@@ -57,6 +65,49 @@ public final class RecordDecoders {
                     ? "Sentence " + s.getId() + " has an empty or whitespace-only text"
                     : null)
         .check((s, raw) -> s.getId().isEmpty() ? "Sentence has an empty id" : null);
+  }
+
+  /**
+   * {@code interactions}: an {@link Interaction} of a known type (IMPRESSION or CLICK) with a query
+   * id, a query text, a document id (ids within the id limit, the query within the text limit) and
+   * a rank of at least 0.
+   */
+  public static RecordDecoder<Interaction> interactions(InputLimits limits) {
+    return RecordDecoder.of(Interaction.class, INTERACTIONS_STAGE)
+        .check(
+            (i, raw) ->
+                i.getType() == InteractionType.IMPRESSION || i.getType() == InteractionType.CLICK
+                    ? null
+                    : "Interaction at " + raw.position() + " has type " + i.getType())
+        .check(
+            (i, raw) ->
+                i.getQueryId().length() == 0 || i.getDocId().length() == 0
+                    ? "Interaction at " + raw.position() + " has an empty query id or document id"
+                    : null)
+        .check(
+            (i, raw) ->
+                InputLimits.over(
+                    "Interaction at " + raw.position() + ": its document id",
+                    InputLimits.utf8Bytes(i.getDocId()),
+                    limits.idBytes(),
+                    "limits.id-bytes"))
+        .check(
+            (i, raw) ->
+                InputLimits.over(
+                    "Interaction at " + raw.position() + ": its query",
+                    InputLimits.utf8Bytes(i.getQueryText()),
+                    limits.textBytes(),
+                    "limits.text-bytes"))
+        .check(
+            (i, raw) ->
+                blank(i.getQueryText())
+                    ? "Interaction at " + raw.position() + " has an empty query text"
+                    : null)
+        .check(
+            (i, raw) ->
+                i.getPosition() < 0
+                    ? "Interaction at " + raw.position() + " has rank " + i.getPosition() + " < 0"
+                    : null);
   }
 
   /** {@link #feedbackPairs(InputLimits)} with {@link InputLimits#DEFAULTS}. */
