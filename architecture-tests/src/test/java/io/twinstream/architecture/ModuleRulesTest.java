@@ -69,6 +69,20 @@ class ModuleRulesTest {
           .resideInAPackage("org.apache.flink..");
 
   @ArchTest
+  static final ArchRule theJoinerIsKafkaStreamsWithoutFlinkOrAModel =
+      noClasses()
+          .that()
+          .resideInAPackage("io.twinstream.joiner..")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.apache.flink..",
+              "io.twinstream.encoder..",
+              "io.twinstream.trainer..",
+              "ai.djl..")
+          .because("the joiner's jar runs next to Kafka, without Flink or a model");
+
+  @ArchTest
   static final ArchRule theEmbeddingJobCarriesNoTrainer =
       noClasses()
           .that()
@@ -106,6 +120,8 @@ class ModuleRulesTest {
           .definedBy("io.twinstream.kafka..")
           .layer("testkit")
           .definedBy("io.twinstream.testkit..")
+          .layer("feedback-joiner")
+          .definedBy("io.twinstream.joiner..")
           .layer("stream-embedder")
           .definedBy("io.twinstream.embedder..")
           .layer("stream-trainer")
@@ -119,6 +135,8 @@ class ModuleRulesTest {
           .whereLayer("stream-embedder")
           .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
           .whereLayer("testkit")
+          .mayOnlyBeAccessedByLayers("runnables")
+          .whereLayer("feedback-joiner")
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("kafka-io")
           .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "runnables")

@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       TrainCommand.class,
       EvalCommand.class,
       DemoCommand.class,
+      JoinerCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class TwinstreamCli {

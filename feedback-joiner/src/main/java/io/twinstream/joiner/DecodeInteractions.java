@@ -1,0 +1,81 @@
+package io.twinstream.joiner;
+
+import io.twinstream.joiner.SearchLog.Origin;
+import io.twinstream.records.DeadLetter;
+import io.twinstream.records.Interaction;
+import io.twinstream.schemas.AvroCodec;
+import io.twinstream.schemas.decode.DeadLetters;
+import io.twinstream.schemas.decode.Decoded;
+import io.twinstream.schemas.decode.InputLimits;
+import io.twinstream.schemas.decode.RawRecord;
+import io.twinstream.schemas.decode.RecordDecoder;
+import io.twinstream.schemas.decode.RecordDecoders;
+import java.time.Instant;
+import org.apache.kafka.streams.processor.api.Processor;
+import org.apache.kafka.streams.processor.api.ProcessorContext;
+import org.apache.kafka.streams.processor.api.Record;
+import org.apache.kafka.streams.processor.api.RecordMetadata;
+
+/**
+ * First stage: decodes and checks each interaction; a good one goes on keyed by its search (see
+ * {@link SearchLog#searchKey}) with where it was read, a bad one becomes a dead letter that keeps
+ * its raw bytes and says why.
+ */
+final class DecodeInteractions implements Processor<byte[], byte[], String, byte[]> {
+
+  private final RecordDecoder<Interaction> decoder =
+      RecordDecoders.interactions(InputLimits.DEFAULTS);
+  private final AvroCodec<DeadLetter> deadLetters = AvroCodec.of(DeadLetter.class);
+  private final JoinerMetrics metrics;
+  private ProcessorContext<String, byte[]> context;
+
+  DecodeInteractions(JoinerMetrics metrics) {
+    this.metrics = metrics;
+  }
+
+  @Override
+  public void init(ProcessorContext<String, byte[]> context) {
+    this.context = context;
+  }
+
+  @Override
+  public void process(Record<byte[], byte[]> record) {
+    metrics.add("events_in", 1);
+    RecordMetadata meta = context.recordMetadata().orElseThrow();
+    RawRecord raw =
+        new RawRecord(
+            meta.topic(),
+            meta.partition(),
+            meta.offset(),
+            record.timestamp(),
+            record.key(),
+            record.value());
+    Decoded<Interaction> decoded;
+    if (record.value() == null) {
+      decoded =
+          Decoded.dead(
+              DeadLetters.of(
+                  raw,
+                  "Interaction at " + raw.position() + " has no value",
+                  RecordDecoders.INTERACTIONS_STAGE,
+                  Instant.now()));
+    } else {
+      decoded = decoder.decode(raw, Instant.now());
+    }
+    if (decoded.deadLetter() != null) {
+      metrics.add("undecodable", 1);
+      context.forward(
+          record
+              .withKey((String) null)
+              .withValue(Envelope.output(Envelope.DEAD, deadLetters.encode(decoded.deadLetter()))));
+      return;
+    }
+    Interaction event = decoded.value();
+    context.forward(
+        record
+            .withKey(SearchLog.searchKey(event))
+            .withValue(
+                Envelope.event(
+                    new Origin(meta.topic(), meta.partition(), meta.offset()), record.value())));
+  }
+}
