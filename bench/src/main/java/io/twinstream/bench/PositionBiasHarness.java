@@ -38,8 +38,8 @@ import java.util.stream.IntStream;
  * joiner's own rules ({@link SearchLog}, {@link PairRules}) twice — pairs weighted by inverse
  * propensity ({@code eta} 1, clipped at 10) and unweighted ({@code eta} 0) — and each arm runs the
  * same rounds: users search its current model (same seeds, same traffic), the round trains on all
- * pairs so far (MNRL, the job's learning rate and frozen layers), the candidate serves next. Test
- * nDCG@10 after every round, for both arms.
+ * pairs so far (MNRL, the job's learning rate; {@code -Dtwinstream.bench.frozenLayers=N}, default
+ * 0), the candidate serves next. Test nDCG@10 after every round, for both arms.
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.PositionBiasHarness [rounds=3]
  * [searches per round=96] [users' bias=1.0] [seeds=1] [arms as eta/maxWeight,...=0/1,1/10]}
@@ -131,7 +131,7 @@ public final class PositionBiasHarness {
               TrainingOptions.defaults()
                   .withBatchSize(16)
                   .withLearningRate(1e-4)
-                  .withFrozenLayers(3)
+                  .withFrozenLayers(Integer.getInteger("twinstream.bench.frozenLayers", 0))
                   .withSeed(seed + round));
       FineTuner.Result trained =
           tuner.fineTune(model, FeedbackExamples.training(feedback), TrainingListener.NONE);

@@ -10,6 +10,7 @@ import io.twinstream.schemas.decode.InputLimits;
 import io.twinstream.schemas.decode.RawRecord;
 import io.twinstream.schemas.decode.RecordDecoder;
 import io.twinstream.schemas.decode.RecordDecoders;
+import java.time.Duration;
 import java.time.Instant;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
@@ -22,6 +23,9 @@ import org.apache.kafka.streams.processor.api.RecordMetadata;
  * its raw bytes and says why.
  */
 final class DecodeInteractions implements Processor<byte[], byte[], String, byte[]> {
+
+  /** How far ahead of the wall clock an event's time may be. */
+  static final Duration MAX_FUTURE = Duration.ofMinutes(30);
 
   private final RecordDecoder<Interaction> decoder =
       RecordDecoders.interactions(InputLimits.DEFAULTS);
@@ -71,6 +75,31 @@ final class DecodeInteractions implements Processor<byte[], byte[], String, byte
       return;
     }
     Interaction event = decoded.value();
+    long ahead = event.getTs().toEpochMilli() - System.currentTimeMillis();
+    if (ahead > MAX_FUTURE.toMillis()) {
+      // Its timestamp would make the broker refuse the repartitioned record (Kafka's
+      // log.message.timestamp.after.max.ms, 1 h by default) and stop the joiner.
+      metrics.add("undecodable", 1);
+      context.forward(
+          record
+              .withKey((String) null)
+              .withValue(
+                  Envelope.output(
+                      Envelope.DEAD,
+                      deadLetters.encode(
+                          DeadLetters.of(
+                              raw,
+                              "Interaction at "
+                                  + raw.position()
+                                  + " has ts "
+                                  + event.getTs()
+                                  + ", more than "
+                                  + MAX_FUTURE
+                                  + " ahead of the clock",
+                              RecordDecoders.INTERACTIONS_STAGE,
+                              Instant.now())))));
+      return;
+    }
     context.forward(
         record
             .withKey(SearchLog.searchKey(event))

@@ -175,6 +175,7 @@ final class JoinSearches implements Processor<String, byte[], String, byte[]> {
   private void close(String key, SearchLog search, long streamTime) {
     Result result = rules.apply(search, this::text);
     for (FeedbackPair pair : result.pairs()) {
+      metrics.pair(pair.getSource().toString(), pair.getWeight());
       context.forward(
           new Record<>(
               search.queryId(), Envelope.output(Envelope.PAIR, pairs.encode(pair)), streamTime));
@@ -182,11 +183,12 @@ final class JoinSearches implements Processor<String, byte[], String, byte[]> {
     for (Orphan orphan : result.orphans()) {
       forwardDead(orphan.origin(), null, orphan.reason(), streamTime);
     }
-    metrics.add("searches_closed", 1);
     metrics.add("pairs_out", result.pairs().size());
     metrics.add("positives_out", result.positives());
     metrics.add("negatives_out", result.pairs().size() - result.positives());
     metrics.add("orphans", result.orphans().size());
+    // Last: whoever sees a search counted as closed sees its pairs counted too.
+    metrics.add("searches_closed", 1);
     metrics.joinLatency(Math.max(0, System.currentTimeMillis() - search.lastEventTime()));
     // Remember the closed search until its late events no longer matter.
     long forgetAt = streamTime + config.lateRetention().toMillis();

@@ -34,6 +34,9 @@ public record JoinerConfig(
     Duration satisfiedDwell,
     Duration idleAdvance) {
 
+  /** The shortest non-zero {@code --idle-advance}. */
+  public static final Duration MIN_IDLE_ADVANCE = Duration.ofSeconds(5);
+
   /** One documented option: its command-line name, default and meaning. */
   public record Option(String name, String defaultValue, String description) {}
 
@@ -62,7 +65,7 @@ public record JoinerConfig(
               "Also make the unclicked result right below a click a negative."),
           new Option(
               "--propensity-eta",
-              "1.0",
+              "0.5",
               "Position bias: examination probability (1/(rank+1))^eta; 0 = unweighted pairs."),
           new Option("--max-weight", "10", "Largest inverse-propensity weight of a pair."),
           new Option(
@@ -73,7 +76,7 @@ public record JoinerConfig(
               "--idle-advance",
               "PT30S",
               "With no event for this long (wall clock), event time follows the wall clock so the"
-                  + " last searches close; PT0S = never."));
+                  + " last searches close; PT0S = never, else at least PT5S."));
 
   public JoinerConfig {
     for (String topic :
@@ -88,8 +91,15 @@ public record JoinerConfig(
     }
     positive(lateRetention, "--late-retention");
     positive(satisfiedDwell, "--satisfied-dwell");
-    if (idleAdvance == null || idleAdvance.isNegative()) {
-      throw new IllegalArgumentException("--idle-advance must not be negative, got " + idleAdvance);
+    if (idleAdvance == null
+        || idleAdvance.isNegative()
+        || (!idleAdvance.isZero() && idleAdvance.compareTo(MIN_IDLE_ADVANCE) < 0)) {
+      throw new IllegalArgumentException(
+          "--idle-advance must be 0 or at least "
+              + MIN_IDLE_ADVANCE
+              + " (longer than the joiner's commit interval, 1 s: events still in an open"
+              + " transaction upstream must not be taken for late), got "
+              + idleAdvance);
     }
   }
 
@@ -110,7 +120,7 @@ public record JoinerConfig(
         Duration.ofMinutes(1),
         Duration.ofHours(24),
         false,
-        new Propensity(1.0, 10),
+        new Propensity(0.5, 10),
         Duration.ofSeconds(30),
         Duration.ofSeconds(30));
   }

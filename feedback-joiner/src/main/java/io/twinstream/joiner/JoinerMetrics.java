@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -15,6 +16,7 @@ public final class JoinerMetrics {
 
   private final Map<String, LongAdder> counters = new LinkedHashMap<>();
   private final Map<String, String> help = new LinkedHashMap<>();
+  private final DoubleAdder weights = new DoubleAdder();
   private final AtomicLong lastJoinLatencyMillis = new AtomicLong(-1);
   private final AtomicLong maxJoinLatencyMillis = new AtomicLong(0);
 
@@ -26,6 +28,9 @@ public final class JoinerMetrics {
     define("pairs_out", "Training pairs written");
     define("positives_out", "Pairs with label >= 0.5 (clicks)");
     define("negatives_out", "Pairs with label < 0.5 (skipped results, bounces)");
+    define("pairs_click", "Pairs from clicks");
+    define("pairs_skip_above", "Pairs from results skipped above a click");
+    define("pairs_skip_next", "Pairs from the result right below a click (--skip-next)");
     define("orphans", "Clicks without an impression and documents without a text, dead-lettered");
     define("late", "Events that came after their search closed, dead-lettered");
   }
@@ -51,6 +56,18 @@ public final class JoinerMetrics {
       throw new IllegalArgumentException("no joiner counter " + name);
     }
     return counter.sum();
+  }
+
+  /** Counts one pair written, by its source, and its weight. */
+  void pair(String source, float weight) {
+    add("pairs_" + source.replace('-', '_'), 1);
+    weights.add(weight);
+  }
+
+  /** The mean weight of the pairs written so far (NaN before the first). */
+  public double meanWeight() {
+    long pairs = get("pairs_out");
+    return pairs == 0 ? Double.NaN : weights.sum() / pairs;
   }
 
   /**

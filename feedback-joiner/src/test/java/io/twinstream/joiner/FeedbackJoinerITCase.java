@@ -56,7 +56,8 @@ class FeedbackJoinerITCase {
         "--progress", "0",
         "--session-gap", "2s",
         "--grace", "0s",
-        "--idle-advance", "2s"
+        "--idle-advance", "5s",
+        "--propensity-eta", "1"
       };
       PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
       try (TopicTail pairs = new TopicTail(bootstrap, "feedback-pairs");

@@ -56,5 +56,11 @@ class JoinerOptionsDocTest {
             IllegalArgumentException.class,
             () -> JoinerArguments.parse("--bootstrap", "x:1", "--propensity-eta", "-1"));
     assertEquals("--propensity-eta must be >= 0, got -1.0", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> JoinerArguments.parse("--bootstrap", "x:1", "--idle-advance", "1s"));
+    assertTrue(
+        e.getMessage().startsWith("--idle-advance must be 0 or at least PT5S"), e.getMessage());
   }
 }

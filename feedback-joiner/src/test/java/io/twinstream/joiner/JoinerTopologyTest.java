@@ -76,7 +76,8 @@ class JoinerTopologyTest {
 
   private static JoinerConfig defaults() {
     return JoinerConfig.defaults()
-        .withWindows(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofHours(1));
+        .withWindows(Duration.ofSeconds(60), Duration.ofSeconds(10), Duration.ofHours(1))
+        .withPairs(false, new Propensity(1.0, 10), Duration.ofSeconds(30));
   }
 
   @AfterEach
@@ -240,6 +241,43 @@ class JoinerTopologyTest {
     assertTrue(
         dead.get(1).getError().toString().endsWith("has rank -1 < 0"), dead.get(1).toString());
     assertEquals(2, metrics.get("undecodable"));
+  }
+
+  @Test
+  void anEventFarAheadOfTheClockIsDeadLetteredBeforeTheBrokerWouldRefuseIt() throws Exception {
+    start();
+    Interaction future = interaction("s1", "q1", "d1", InteractionType.CLICK, 1, 0, null);
+    future.setTs(Instant.now().plus(Duration.ofDays(2)));
+    interactions.pipeInput(null, INTERACTIONS.encode(future), Instant.now());
+    DeadLetter letter = singleDeadLetter();
+    assertTrue(letter.getError().toString().contains("ahead of the clock"), letter.toString());
+    assertEquals(1, metrics.get("undecodable"));
+  }
+
+  @Test
+  void searchesCloseOnlyAfterTheirLastEventWhenTheNextSearchComes() throws Exception {
+    start(
+        defaults()
+            .withWindows(Duration.ofMillis(250), Duration.ZERO, Duration.ofHours(1))
+            .withIdleAdvance(Duration.ofSeconds(5)));
+    for (int s = 0; s < 50; s++) {
+      Instant t = T0.plusMillis(500L * s);
+      for (int rank = 0; rank < 4; rank++) {
+        Interaction shown =
+            interaction("u", "q" + s, "d" + rank, InteractionType.IMPRESSION, rank, 0, null);
+        shown.setTs(t);
+        shown.setRequestId("search-" + s);
+        interactions.pipeInput(null, INTERACTIONS.encode(shown), t);
+      }
+      Interaction click = interaction("u", "q" + s, "d2", InteractionType.CLICK, 2, 0, null);
+      click.setTs(t.plusMillis(200));
+      click.setRequestId("search-" + s);
+      interactions.pipeInput(null, INTERACTIONS.encode(click), t.plusMillis(200));
+    }
+    driver.advanceWallClockTime(Duration.ofSeconds(10));
+    assertTrue(deadLetters.isEmpty(), allDeadLetters().toString());
+    assertEquals(150, pairs.readValuesToList().size());
+    assertEquals(50, metrics.get("searches_closed"));
   }
 
   @Test
