@@ -6,7 +6,6 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
@@ -45,17 +44,7 @@ final class JoinerCommand implements Callable<Integer> {
       err.println("Try 'twinstream joiner --help' for more information.");
       return TwinstreamCli.EXIT_USAGE;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    FeedbackJoiner joiner = FeedbackJoiner.start(arguments, System.err);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  joiner.close();
-                  stopped.countDown();
-                },
-                "joiner-shutdown"));
-    stopped.await();
+    FeedbackJoiner.runUntilStopped(arguments, System.err);
     return 0;
   }
 }

@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -101,6 +102,25 @@ public final class FeedbackJoiner implements AutoCloseable {
                 ? ""
                 : ", metrics on http://localhost:" + joiner.port() + "/metrics"));
     return joiner;
+  }
+
+  /**
+   * Starts the joiner and blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes
+   * it cleanly from the shutdown hook.
+   */
+  public static void runUntilStopped(JoinerArguments arguments, PrintStream log)
+      throws IOException, InterruptedException {
+    CountDownLatch stopped = new CountDownLatch(1);
+    FeedbackJoiner joiner = start(arguments, log);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  joiner.close();
+                  stopped.countDown();
+                },
+                "joiner-shutdown"));
+    stopped.await();
   }
 
   /** The bound metrics port (useful when started with an ephemeral one), or 0. */

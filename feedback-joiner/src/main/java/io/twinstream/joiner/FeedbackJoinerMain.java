@@ -1,7 +1,6 @@
 package io.twinstream.joiner;
 
 import java.util.Arrays;
-import java.util.concurrent.CountDownLatch;
 
 /**
  * {@code java -jar twinstream-feedback-joiner-*-app.jar --bootstrap HOST:PORT [options]}: runs the
@@ -28,17 +27,7 @@ public final class FeedbackJoinerMain {
       System.err.println("twinstream joiner: " + e.getMessage());
       return 64;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
-    FeedbackJoiner joiner = FeedbackJoiner.start(arguments, System.err);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  joiner.close();
-                  stopped.countDown();
-                },
-                "joiner-shutdown"));
-    stopped.await();
+    FeedbackJoiner.runUntilStopped(arguments, System.err);
     return 0;
   }
 }
