@@ -42,6 +42,14 @@ final class DecodeInteractions implements Processor<byte[], byte[], String, byte
     this.context = context;
   }
 
+  private void dead(Record<byte[], byte[]> record, DeadLetter letter) {
+    metrics.add("undecodable", 1);
+    context.forward(
+        record
+            .withKey((String) null)
+            .withValue(Envelope.output(Envelope.DEAD, deadLetters.encode(letter))));
+  }
+
   @Override
   public void process(Record<byte[], byte[]> record) {
     metrics.add("events_in", 1);
@@ -67,11 +75,7 @@ final class DecodeInteractions implements Processor<byte[], byte[], String, byte
       decoded = decoder.decode(raw, Instant.now());
     }
     if (decoded.deadLetter() != null) {
-      metrics.add("undecodable", 1);
-      context.forward(
-          record
-              .withKey((String) null)
-              .withValue(Envelope.output(Envelope.DEAD, deadLetters.encode(decoded.deadLetter()))));
+      dead(record, decoded.deadLetter());
       return;
     }
     Interaction event = decoded.value();
@@ -79,25 +83,19 @@ final class DecodeInteractions implements Processor<byte[], byte[], String, byte
     if (ahead > MAX_FUTURE.toMillis()) {
       // Its timestamp would make the broker refuse the repartitioned record (Kafka's
       // log.message.timestamp.after.max.ms, 1 h by default) and stop the joiner.
-      metrics.add("undecodable", 1);
-      context.forward(
-          record
-              .withKey((String) null)
-              .withValue(
-                  Envelope.output(
-                      Envelope.DEAD,
-                      deadLetters.encode(
-                          DeadLetters.of(
-                              raw,
-                              "Interaction at "
-                                  + raw.position()
-                                  + " has ts "
-                                  + event.getTs()
-                                  + ", more than "
-                                  + MAX_FUTURE
-                                  + " ahead of the clock",
-                              RecordDecoders.INTERACTIONS_STAGE,
-                              Instant.now())))));
+      dead(
+          record,
+          DeadLetters.of(
+              raw,
+              "Interaction at "
+                  + raw.position()
+                  + " has ts "
+                  + event.getTs()
+                  + ", more than "
+                  + MAX_FUTURE
+                  + " ahead of the clock",
+              RecordDecoders.INTERACTIONS_STAGE,
+              Instant.now()));
       return;
     }
     context.forward(

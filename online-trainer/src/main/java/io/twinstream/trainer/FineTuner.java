@@ -234,7 +234,7 @@ public final class FineTuner {
                   b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
           double lr = learningRate(step, warmup, total);
           long t0 = System.nanoTime();
-          StepResult r = step(encoder, batch, step);
+          StepResult r = step(encoder, parameters, batch, step);
           long t1 = System.nanoTime();
           forwardBackward += t1 - t0;
           if (r.cached()) {
@@ -334,7 +334,7 @@ public final class FineTuner {
     Map<String, NDArray> parameters = trainable(encoder);
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     try {
-      step(encoder, batch, 1);
+      step(encoder, parameters, batch, 1);
       Map<String, float[]> out = new LinkedHashMap<>();
       try (NDManager m = encoder.manager().newSubManager()) {
         for (Map.Entry<String, NDArray> e : parameters.entrySet()) {
@@ -351,7 +351,8 @@ public final class FineTuner {
   }
 
   /** Forward and backward for one batch; leaves the batch's gradients on the parameters. */
-  private StepResult step(TwinEncoder encoder, List<TrainingExample> batch, int step)
+  private StepResult step(
+      TwinEncoder encoder, Map<String, NDArray> parameters, List<TrainingExample> batch, int step)
       throws TrainingDivergedException {
     List<List<Tokenized>> columns = new ArrayList<>();
     for (List<String> texts : columnTexts(batch)) {
@@ -378,7 +379,7 @@ public final class FineTuner {
     if (!Double.isFinite(value)) {
       throw new TrainingDivergedException(step, "the loss is " + value);
     }
-    double norm = gradientNorm(trainable(encoder));
+    double norm = gradientNorm(parameters);
     if (!Double.isFinite(norm)) {
       throw new TrainingDivergedException(step, "the gradient norm is " + norm);
     }
