@@ -10,6 +10,7 @@ import io.twinstream.joiner.SearchLog;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Interaction;
 import io.twinstream.records.InteractionType;
+import io.twinstream.testkit.ClickModel;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
@@ -32,14 +33,15 @@ import java.util.stream.IntStream;
 
 /**
  * Does position-bias correction matter? On the demo's default task, simulated users search the
- * serving model's top 10 and click with a position bias (they examine rank {@code k} with
- * probability {@code (1/(k+1))^bias}; an examined relevant result is clicked with probability 0.95,
- * an examined irrelevant one with 0.02). Their impressions and clicks go through the feedback
- * joiner's own rules ({@link SearchLog}, {@link PairRules}) twice — pairs weighted by inverse
- * propensity ({@code eta} 1, clipped at 10) and unweighted ({@code eta} 0) — and each arm runs the
- * same rounds: users search its current model (same seeds, same traffic), the round trains on all
- * pairs so far (MNRL, the job's learning rate; {@code -Dtwinstream.bench.frozenLayers=N}, default
- * 0), the candidate serves next. Test nDCG@10 after every round, for both arms.
+ * serving model's top 10 and click with a position bias ({@link ClickModel#positionBiased}: they
+ * examine rank {@code k} with probability {@code (1/(k+1))^bias}; an examined relevant result is
+ * clicked with probability 0.95, an examined irrelevant one with 0.02). Their impressions and
+ * clicks go through the feedback joiner's own rules ({@link SearchLog}, {@link PairRules}) twice —
+ * pairs weighted by inverse propensity ({@code eta} 1, clipped at 10) and unweighted ({@code eta}
+ * 0) — and each arm runs the same rounds: users search its current model (same seeds, same
+ * traffic), the round trains on all pairs so far (MNRL, the job's learning rate; {@code
+ * -Dtwinstream.bench.frozenLayers=N}, default 0), the candidate serves next. Test nDCG@10 after
+ * every round, for both arms.
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.PositionBiasHarness [rounds=3]
  * [searches per round=96] [users' bias=1.0] [seeds=1] [arms as eta/maxWeight,...=0/1,1/10]}
@@ -145,47 +147,23 @@ public final class PositionBiasHarness {
   /** One search's impressions and clicks, as a front end would log them. */
   private static SearchLog search(
       RetrievalTask task, String queryId, List<String> shown, Random users, double bias, int n) {
-    SearchLog log = new SearchLog(queryId, task.queries().get(queryId), "user-" + n);
-    Instant t = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(n);
-    Map<String, Integer> relevant = task.relevance().getOrDefault(queryId, Map.of());
+    String user = "user-" + n;
+    ClickModel.Search search =
+        new ClickModel.Search(
+            user,
+            queryId,
+            task.queries().get(queryId),
+            user,
+            shown,
+            task.relevance().getOrDefault(queryId, Map.of()));
+    SearchLog log = new SearchLog(queryId, search.queryText(), user);
     SearchLog.Origin origin = new SearchLog.Origin("interactions", 0, n);
-    for (int rank = 0; rank < shown.size(); rank++) {
-      log.add(
-          event(task, queryId, shown.get(rank), InteractionType.IMPRESSION, rank, t, n),
-          task.corpus().get(shown.get(rank)),
-          origin);
-    }
-    for (int rank = 0; rank < shown.size(); rank++) {
-      boolean examined = users.nextDouble() < Math.pow(1.0 / (rank + 1), bias);
-      boolean isRelevant = relevant.getOrDefault(shown.get(rank), 0) > 0;
-      double roll = users.nextDouble();
-      if (examined && (isRelevant ? roll < 0.95 : roll < 0.02)) {
-        log.add(
-            event(task, queryId, shown.get(rank), InteractionType.CLICK, rank, t.plusSeconds(2), n),
-            null,
-            origin);
-      }
+    Instant t = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(n);
+    for (Interaction event : ClickModel.positionBiased(bias).interactions(search, t, users)) {
+      boolean impression = event.getType() == InteractionType.IMPRESSION;
+      log.add(event, impression ? task.corpus().get(event.getDocId().toString()) : null, origin);
     }
     return log;
-  }
-
-  private static Interaction event(
-      RetrievalTask task,
-      String queryId,
-      String docId,
-      InteractionType type,
-      int rank,
-      Instant t,
-      int n) {
-    return Interaction.newBuilder()
-        .setQueryId(queryId)
-        .setQueryText(task.queries().get(queryId))
-        .setDocId(docId)
-        .setType(type)
-        .setPosition(rank)
-        .setSessionId("user-" + n)
-        .setTs(t)
-        .build();
   }
 
   private static float[][] vectors(SentenceEncoder encoder, List<String> texts) {

@@ -3,6 +3,7 @@ package io.twinstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.cli.demo.CorpusVectors;
 import io.twinstream.cli.demo.DemoReport;
+import io.twinstream.cli.demo.RoundFeedback;
 import io.twinstream.cli.demo.SimulatedUsers;
 import io.twinstream.cli.demo.TestQueries;
 import io.twinstream.embedder.JobEnvironment;
@@ -12,9 +13,14 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.joiner.FeedbackJoiner;
+import io.twinstream.joiner.JoinerArguments;
+import io.twinstream.joiner.JoinerConfig;
+import io.twinstream.joiner.Propensity;
 import io.twinstream.kafka.KafkaModelUpdates;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.FeedbackPair;
+import io.twinstream.records.Interaction;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
@@ -23,6 +29,7 @@ import io.twinstream.schemas.AvroJson;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
+import io.twinstream.testkit.ClickModel;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.TopicTail;
 import io.twinstream.trainer.data.BeirDataset;
@@ -55,6 +62,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.streams.KafkaStreams;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -72,13 +80,16 @@ import picocli.CommandLine.Spec;
     name = "demo",
     mixinStandardHelpOptions = true,
     description = {
-      "Continuous learning end to end, embedded and self-contained: starts a Kafka broker and the "
-          + "Flink job (embedding + trainer), streams a corpus, simulates users who search, click the relevant "
-          + "shown result and skip the rest, and lets the job fine-tune, gate and hot-swap the encoder in rounds.",
+      "Continuous learning end to end, embedded and self-contained: starts a Kafka broker, the "
+          + "Flink job (embedding + trainer) and the feedback joiner, streams a corpus, simulates users "
+          + "who search and click with a position bias, and lets the joiner turn their impressions and "
+          + "clicks into training pairs and the job fine-tune, gate and hot-swap the encoder in rounds.",
       "Prints the base model's nDCG@10 on held-out test queries, then per round the gate decision and each "
           + "version's nDCG@10."
     })
 final class DemoCommand implements Callable<Integer> {
+
+  static final long DEFAULT_PAIRS_PER_ROUND = 320;
 
   @Spec CommandSpec spec;
 
@@ -151,20 +162,40 @@ final class DemoCommand implements Callable<Integer> {
   int gateQueries;
 
   @Option(
-      names = "--queries-per-round",
-      defaultValue = "96",
+      names = "--pairs-per-round",
+      defaultValue = "" + DEFAULT_PAIRS_PER_ROUND,
       paramLabel = "N",
-      description = "Searches simulated per round (default 96); each gives --shown feedback pairs.")
-  int queriesPerRound;
+      description =
+          "Training pairs that start a round (the trainer's trigger; default "
+              + DEFAULT_PAIRS_PER_ROUND
+              + "): users search until the joiner has written this many more.")
+  long pairsPerRound;
 
   @Option(
       names = "--shown",
       defaultValue = "10",
       paramLabel = "K",
-      description =
-          "Results shown per search "
-              + "(default 10): the relevant one among them is clicked, the others are skipped (hard negatives).")
+      description = "Results shown per search (default 10).")
   int shown;
+
+  @Option(
+      names = "--click-bias",
+      defaultValue = "1.0",
+      paramLabel = "B",
+      description =
+          "Users examine rank k (0-based) with probability (1/(k+1))^B and click an examined result"
+              + " with probability 0.95 if relevant, 0.02 if not (default 1.0; 0 = no position"
+              + " bias).")
+  double clickBias;
+
+  @Option(
+      names = "--propensity-eta",
+      defaultValue = "0.5",
+      paramLabel = "ETA",
+      description =
+          "The joiner's position-bias correction: a pair from a click at rank k weighs (k+1)^ETA,"
+              + " at most 10 (default 0.5, as twinstream joiner; 0 = unweighted).")
+  double propensityEta;
 
   @Option(
       names = "--learning-rate",
@@ -273,7 +304,18 @@ final class DemoCommand implements Callable<Integer> {
       throws Exception {
     String bootstrap = kafka.bootstrapServers();
     kafka.createTopics(
-        Map.of("sentences", 1, "embeddings", 1, "dead-letters", 1, "feedback-pairs", 1), Map.of());
+        Map.of(
+            "sentences",
+            1,
+            "embeddings",
+            1,
+            "dead-letters",
+            1,
+            "interactions",
+            1,
+            "feedback-pairs",
+            1),
+        Map.of());
     new KafkaModelUpdates(
             registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
         .ensureTopic();
@@ -286,9 +328,11 @@ final class DemoCommand implements Callable<Integer> {
     JobClient job = env.executeAsync("twinstream-demo");
     try (TopicTail embeddings = new TopicTail(bootstrap, "embeddings");
         TopicTail updates = new TopicTail(bootstrap, "model-updates");
+        TopicTail pairs = new TopicTail(bootstrap, "feedback-pairs");
         KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
-      Rounds rounds = new Rounds(retrieval, split, k, registry, producer, embeddings, updates, job);
-      DemoReport results = rounds.run();
+      Rounds rounds =
+          new Rounds(retrieval, split, k, registry, producer, embeddings, updates, pairs, job);
+      DemoReport results = rounds.run(() -> startJoiner(bootstrap, work));
       int deadLetters;
       try (TopicTail dead = new TopicTail(bootstrap, "dead-letters")) {
         deadLetters = dead.readToEnd();
@@ -297,7 +341,9 @@ final class DemoCommand implements Callable<Integer> {
       updates.readToEnd();
       Map<String, Object> topics = new LinkedHashMap<>();
       topics.put("sentences", Map.of("in", rounds.sentencesIn));
-      topics.put("feedback-pairs", Map.of("in", rounds.feedbackIn));
+      topics.put("interactions", Map.of("in", rounds.interactionsIn));
+      pairs.readToEnd();
+      topics.put("feedback-pairs", Map.of("in", pairs.records().size()));
       topics.put("embeddings", Map.of("out", embeddings.records().size()));
       topics.put("model-updates", Map.of("out", updates.records().size()));
       topics.put("dead-letters", Map.of("out", deadLetters));
@@ -308,7 +354,7 @@ final class DemoCommand implements Callable<Integer> {
       task.put("devQueries", split.dev().size());
       task.put("testQueries", split.test().size());
       Path html = chart != null ? chart : report != null ? DemoReport.chartBeside(report) : null;
-      results.write(report, html, task, topics, registry.root().toString());
+      results.write(report, html, task, topics, rounds.joinerSummary, registry.root().toString());
       if (report != null) {
         err.println("twinstream demo: report " + report + ", chart " + html);
       }
@@ -321,6 +367,27 @@ final class DemoCommand implements Callable<Integer> {
     if (registryDir != null) {
       err.println("twinstream demo: every published version is kept in " + registry.root());
     }
+  }
+
+  /**
+   * The feedback joiner, in this process, with windows to suit the simulated clock ({@link
+   * SimulatedUsers#SPACING} between searches) and no idle advance: only events move its clock, so
+   * what it joins does not depend on how long anything took.
+   */
+  private FeedbackJoiner startJoiner(String bootstrap, Path work) throws IOException {
+    JoinerConfig config =
+        JoinerConfig.defaults()
+            .withWindows(Duration.ofSeconds(2), Duration.ofSeconds(1), Duration.ofHours(24))
+            .withIdleAdvance(Duration.ZERO);
+    config =
+        config.withPairs(
+            config.skipNext(),
+            new Propensity(propensityEta, config.propensity().maxWeight()),
+            config.satisfiedDwell());
+    JoinerArguments arguments =
+        new JoinerArguments(
+            config, bootstrap, "twinstream-demo-joiner", work.resolve("joiner"), 0, 0);
+    return FeedbackJoiner.start(arguments, err::println);
   }
 
   /**
@@ -341,7 +408,7 @@ final class DemoCommand implements Callable<Integer> {
     Path checkpoints = (stateDir != null ? stateDir : work.resolve("state")).resolve("checkpoints");
     conf.set(JobOptions.CHECKPOINT_DIR, checkpoints.toString());
     conf.set(TrainerOptions.ENABLED, true);
-    conf.set(TrainerOptions.EVERY_PAIRS, (long) queriesPerRound * k);
+    conf.set(TrainerOptions.EVERY_PAIRS, pairsPerRound);
     conf.set(TrainerOptions.EVERY, Duration.ofHours(24));
     conf.set(TrainerOptions.LEARNING_RATE, learningRate);
     conf.set(TrainerOptions.BATCH_SIZE, 16);
@@ -383,19 +450,30 @@ final class DemoCommand implements Callable<Integer> {
     };
   }
 
-  /** The rounds: corpus in, then per round users' feedback in and the round's update out. */
+  /** Starts the joiner once the corpus is on its topic. */
+  private interface JoinerStart {
+    FeedbackJoiner start() throws IOException;
+  }
+
+  /**
+   * The rounds: corpus in, then per round users' interactions in, the joiner's pairs out, and the
+   * round's update out.
+   */
   private final class Rounds {
     private final RetrievalTask task;
     private final ModelRegistry registry;
     private final KafkaProducer<byte[], byte[]> producer;
     private final TopicTail embeddings;
     private final TopicTail updates;
+    private final TopicTail pairs;
     private final JobClient job;
     private final SimulatedUsers users;
     private final TestQueries test;
     private final DemoReport report = new DemoReport();
+    private FeedbackJoiner joiner;
     int sentencesIn;
-    int feedbackIn;
+    int interactionsIn;
+    Map<String, Object> joinerSummary = Map.of();
     private int probes;
 
     Rounds(
@@ -406,23 +484,38 @@ final class DemoCommand implements Callable<Integer> {
         KafkaProducer<byte[], byte[]> producer,
         TopicTail embeddings,
         TopicTail updates,
+        TopicTail pairs,
         JobClient job) {
       this.task = task;
       this.registry = registry;
       this.producer = producer;
       this.embeddings = embeddings;
       this.updates = updates;
+      this.pairs = pairs;
       this.job = job;
-      this.users = new SimulatedUsers(task, split.traffic(), k);
+      this.users =
+          new SimulatedUsers(
+              task, split.traffic(), k, ClickModel.positionBiased(clickBias), seed, Instant.now());
       this.test = new TestQueries(task, split.test());
     }
 
-    DemoReport run() throws Exception {
+    DemoReport run(JoinerStart startJoiner) throws Exception {
       ModelBundle base =
           registry.current().isPresent()
               ? registry.load(registry.current().get())
               : ModelBundle.builtin(ModelBundle.DEFAULT);
       streamCorpus();
+      joiner = startJoiner.start();
+      try {
+        rounds(base);
+        joinerSummary = joinerSummary();
+      } finally {
+        joiner.close();
+      }
+      return report;
+    }
+
+    private void rounds(ModelBundle base) throws Exception {
       CorpusVectors vectors = awaitCorpus(base.version());
       SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
       try {
@@ -433,30 +526,22 @@ final class DemoCommand implements Callable<Integer> {
         for (int round = 1; round <= rounds; round++) {
           err.printf(
               Locale.ROOT,
-              "twinstream demo: round %d/%d: %d searches by simulated users%n",
+              "twinstream demo: round %d/%d: users search until the joiner has written %d more"
+                  + " pairs%n",
               round,
               rounds,
-              queriesPerRound);
+              pairsPerRound);
           int before = updates.decoded(ModelUpdate.class).size();
-          List<FeedbackPair> feedback =
-              users.search(queriesPerRound, serving, vectors, Instant.now());
-          feedback.forEach(
-              p ->
-                  send(
-                      "feedback-pairs",
-                      p.getAnchorId(),
-                      AvroCodec.of(FeedbackPair.class).encode(p)));
-          producer.flush();
-          feedbackIn += feedback.size();
+          RoundFeedback feedback = searchUntil(round * pairsPerRound, serving, vectors);
           long sent = System.nanoTime();
+          out.println(feedback.line());
+          out.flush();
           err.printf(
               Locale.ROOT,
-              "twinstream demo: round %d/%d: %d feedback pairs sent (%d in all); the job is "
-                  + "fine-tuning...%n",
+              "twinstream demo: round %d/%d: %d pairs in all; the job is fine-tuning...%n",
               round,
               rounds,
-              feedback.size(),
-              feedbackIn);
+              pairs.records().size());
           ModelUpdate update = awaitUpdate(before);
           double roundSeconds = (System.nanoTime() - sent) / 1e9;
           ModelBundle candidate =
@@ -481,12 +566,84 @@ final class DemoCommand implements Callable<Integer> {
           }
           out.println(DemoReport.line(update, score, roundSeconds));
           out.flush();
-          report.round(update, score, roundSeconds);
+          report.round(update, score, roundSeconds, feedback);
         }
       } finally {
         serving.close();
       }
-      return report;
+    }
+
+    /**
+     * Lets users search in batches until the joiner has written {@code target} pairs in all. A
+     * search closes when a later search's events move the joiner's event time past its windows (the
+     * demo's joiner has no idle advance), so a batch is done when every search but its last is
+     * closed and their pairs are readable on {@code feedback-pairs}; the last one closes with the
+     * next batch, in this round or the next. How many searches a round takes thus depends only on
+     * the pairs they gave, never on timing, and a run repeats exactly.
+     */
+    private RoundFeedback searchUntil(long target, SentenceEncoder serving, CorpusVectors vectors)
+        throws Exception {
+      int firstPair = pairs.records().size();
+      int firstSearch = users.searches();
+      int events = 0;
+      AvroCodec<Interaction> codec = AvroCodec.of(Interaction.class);
+      while (pairs.records().size() < target) {
+        long closed = joiner.metrics().get("searches_closed");
+        double perSearch =
+            closed == 0 ? 1.0 : Math.max(0.1, pairs.records().size() / (double) closed);
+        long remaining = target - pairs.records().size();
+        int batch = (int) Math.max(4, Math.min(512, Math.ceil(remaining / perSearch) + 1));
+        List<Interaction> interactions = users.search(batch, serving, vectors);
+        for (Interaction event : interactions) {
+          send("interactions", event.getRequestId().toString(), codec.encode(event));
+        }
+        producer.flush();
+        events += interactions.size();
+        interactionsIn += interactions.size();
+        awaitJoined(users.searches() - 1);
+        err.printf(
+            Locale.ROOT,
+            "twinstream demo: ... %d searches so far, %d pairs of %d%n",
+            users.searches(),
+            pairs.records().size(),
+            target);
+      }
+      List<FeedbackPair> all = pairs.decoded(FeedbackPair.class);
+      return RoundFeedback.of(
+          users.searches() - firstSearch, events, all.subList(firstPair, all.size()));
+    }
+
+    /** Waits until the joiner has closed {@code searches} searches and their pairs are readable. */
+    private void awaitJoined(long searches) throws Exception {
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (joiner.metrics().get("searches_closed") < searches) {
+        checkJob();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "the feedback joiner closed only "
+                  + joiner.metrics().get("searches_closed")
+                  + " of "
+                  + searches
+                  + " searches within 2 minutes: "
+                  + joiner.summary());
+        }
+        pairs.poll(Duration.ofMillis(100));
+      }
+      long written = joiner.metrics().get("pairs_out");
+      pairs.await(
+          FeedbackPair.class,
+          Duration.ofMinutes(2),
+          list -> list.size() >= written,
+          this::checkJob);
+    }
+
+    private Map<String, Object> joinerSummary() {
+      Map<String, Object> m = new LinkedHashMap<>(joiner.metrics().snapshot());
+      // From simulated event time to the wall clock: meaningless here.
+      m.remove("join_latency_last_ms");
+      m.remove("join_latency_max_ms");
+      m.put("mean_weight", joiner.metrics().meanWeight());
+      return m;
     }
 
     private void streamCorpus() {
@@ -594,6 +751,11 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private void checkJob() throws Exception {
+      if (joiner != null
+          && (joiner.state() == KafkaStreams.State.ERROR
+              || joiner.state() == KafkaStreams.State.NOT_RUNNING)) {
+        throw new IllegalStateException("the feedback joiner stopped: " + joiner.summary());
+      }
       if (job.getJobStatus().get().isGloballyTerminalState()) {
         job.getJobExecutionResult().get();
         throw new IllegalStateException("the job ended");

@@ -44,7 +44,7 @@ final class JoinerCommand implements Callable<Integer> {
       err.println("Try 'twinstream joiner --help' for more information.");
       return TwinstreamCli.EXIT_USAGE;
     }
-    FeedbackJoiner.runUntilStopped(arguments, System.err);
+    FeedbackJoiner.runUntilStopped(arguments, System.err::println);
     return 0;
   }
 }

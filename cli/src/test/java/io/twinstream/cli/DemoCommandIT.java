@@ -15,9 +15,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code twinstream demo} end to end with its defaults, as the README runs it: three rounds,
- * report, chart, dump and registry consistent with each other, and the test nDCG@10 per version
- * that the README quotes.
+ * {@code twinstream demo} end to end with its defaults, as the README runs it: simulated users'
+ * impressions and clicks through the feedback joiner into the job's trainer, three rounds promoted
+ * on a real broker; report, chart, dump and registry consistent with each other, and the test
+ * nDCG@10 per version that the README quotes.
  */
 class DemoCommandIT {
 
@@ -82,11 +83,28 @@ class DemoCommandIT {
             "every candidate is kept in the registry");
       }
     }
+    // Events in, pairs only from the joiner: what the topic holds is what the joiner wrote, clicks
+    // and skipped-above results, at least one round's worth per round.
+    JsonNode topics = doc.get("topics");
+    JsonNode joiner = doc.get("joiner");
+    assertEquals(topics.get("interactions").get("in").asInt(), joiner.get("events_in").asInt());
+    assertEquals(topics.get("feedback-pairs").get("in").asInt(), joiner.get("pairs_out").asInt());
     assertEquals(
-        2_880,
-        doc.get("topics").get("feedback-pairs").get("in").asInt(),
-        "3 rounds x 96 searches x 10");
-    assertEquals(0, doc.get("topics").get("dead-letters").get("out").asInt());
+        joiner.get("pairs_out").asInt(),
+        joiner.get("pairs_click").asInt() + joiner.get("pairs_skip_above").asInt());
+    assertTrue(
+        joiner.get("pairs_out").asInt() >= 3 * DemoCommand.DEFAULT_PAIRS_PER_ROUND,
+        joiner.toString());
+    assertTrue(joiner.get("mean_weight").asDouble() > 1, "clicks below rank 0 weigh more");
+    for (String counter : List.of("undecodable", "duplicates", "orphans", "late")) {
+      assertEquals(0, joiner.get(counter).asInt(), counter);
+    }
+    assertEquals(0, topics.get("dead-letters").get("out").asInt());
+    for (int i = 1; i < versions.size(); i++) {
+      JsonNode feedback = versions.get(i).get("feedback");
+      assertTrue(feedback.get("pairs").asInt() >= 1, feedback.toString());
+      assertTrue(feedback.get("bySource").has("click"), feedback.toString());
+    }
 
     List<String> embeddings = Files.readAllLines(dump.resolve("embeddings.jsonl"));
     assertEquals(doc.get("topics").get("embeddings").get("out").asInt(), embeddings.size());

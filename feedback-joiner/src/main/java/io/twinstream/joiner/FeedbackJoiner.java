@@ -3,7 +3,6 @@ package io.twinstream.joiner;
 import com.sun.net.httpserver.HttpServer;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -18,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.NewTopic;
@@ -39,14 +39,14 @@ public final class FeedbackJoiner implements AutoCloseable {
   private final HttpServer http;
   private final ScheduledExecutorService progress;
 
-  private FeedbackJoiner(JoinerArguments arguments, PrintStream log) throws IOException {
+  private FeedbackJoiner(JoinerArguments arguments, Consumer<String> log) throws IOException {
     this.arguments = arguments;
     createTopics(arguments);
     this.streams =
         new KafkaStreams(JoinerTopology.build(arguments.config(), metrics), properties(arguments));
     streams.setUncaughtExceptionHandler(
         e -> {
-          log.println("twinstream joiner: stream thread failed: " + e);
+          log.accept("twinstream joiner: stream thread failed: " + e);
           return org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler
               .StreamThreadExceptionResponse.REPLACE_THREAD;
         });
@@ -69,7 +69,7 @@ public final class FeedbackJoiner implements AutoCloseable {
     if (arguments.progressSeconds() > 0) {
       progress = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, "joiner-progress"));
       progress.scheduleAtFixedRate(
-          () -> log.println("twinstream joiner: " + summary()),
+          () -> log.accept("twinstream joiner: " + summary()),
           arguments.progressSeconds(),
           arguments.progressSeconds(),
           TimeUnit.SECONDS);
@@ -84,11 +84,11 @@ public final class FeedbackJoiner implements AutoCloseable {
    * @throws IOException if the metrics port cannot be bound
    * @throws KafkaException naming the topic when a topic cannot be created
    */
-  public static FeedbackJoiner start(JoinerArguments arguments, PrintStream log)
+  public static FeedbackJoiner start(JoinerArguments arguments, Consumer<String> log)
       throws IOException {
     FeedbackJoiner joiner = new FeedbackJoiner(arguments, log);
     joiner.streams.start();
-    log.println(
+    log.accept(
         "twinstream joiner: "
             + arguments.config().interactionsTopic()
             + " + "
@@ -108,7 +108,7 @@ public final class FeedbackJoiner implements AutoCloseable {
    * Starts the joiner and blocks until the process is asked to stop (SIGTERM, Ctrl-C), then closes
    * it cleanly from the shutdown hook.
    */
-  public static void runUntilStopped(JoinerArguments arguments, PrintStream log)
+  public static void runUntilStopped(JoinerArguments arguments, Consumer<String> log)
       throws IOException, InterruptedException {
     CountDownLatch stopped = new CountDownLatch(1);
     FeedbackJoiner joiner = start(arguments, log);

@@ -27,7 +27,7 @@ public final class FeedbackJoinerMain {
       System.err.println("twinstream joiner: " + e.getMessage());
       return 64;
     }
-    FeedbackJoiner.runUntilStopped(arguments, System.err);
+    FeedbackJoiner.runUntilStopped(arguments, System.err::println);
     return 0;
   }
 }

@@ -10,8 +10,6 @@ import io.twinstream.records.InteractionType;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.KafkaRecords;
 import io.twinstream.testkit.TopicTail;
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -24,6 +22,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -59,7 +58,7 @@ class FeedbackJoinerITCase {
         "--idle-advance", "5s",
         "--propensity-eta", "1"
       };
-      PrintStream quiet = new PrintStream(OutputStream.nullOutputStream());
+      Consumer<String> quiet = line -> {};
       try (TopicTail pairs = new TopicTail(bootstrap, "feedback-pairs");
           TopicTail dead = new TopicTail(bootstrap, "dead-letters")) {
         try (FeedbackJoiner joiner = FeedbackJoiner.start(JoinerArguments.parse(args), quiet)) {

@@ -18,8 +18,9 @@ import java.util.Map;
 /**
  * What the demo reports, version by version: the base model's test nDCG@10, then each round's
  * update (status, gate reason, training facts, every metric) with the new version's test nDCG@10
- * and how long the round took; written as JSON and charted as an HTML page ({@link Chart}).
- * Non-finite numbers are written as null.
+ * and how long the round took, and the feedback the round's users gave ({@link RoundFeedback});
+ * written as JSON and charted as an HTML page ({@link Chart}). Non-finite numbers are written as
+ * null.
  */
 public final class DemoReport {
 
@@ -37,9 +38,11 @@ public final class DemoReport {
   }
 
   /**
-   * A round's row: its update, the new version's test nDCG@10, and feedback-sent-to-update seconds.
+   * A round's row: its update, the new version's test nDCG@10, feedback-sent-to-update seconds and
+   * the feedback its users gave.
    */
-  public Map<String, Object> round(ModelUpdate update, double testNdcg, double roundSeconds) {
+  public Map<String, Object> round(
+      ModelUpdate update, double testNdcg, double roundSeconds, RoundFeedback feedback) {
     Map<String, Object> row =
         row(
             update.getVersion(),
@@ -49,6 +52,7 @@ public final class DemoReport {
             update.getMetrics(),
             update.getReason());
     row.put("roundSeconds", roundSeconds);
+    row.put("feedback", feedback.toMap());
     versions.add(row);
     return row;
   }
@@ -86,12 +90,14 @@ public final class DemoReport {
    *
    * @param task what the task was (name, sizes)
    * @param topics records in and out per topic
+   * @param joiner the feedback joiner's counters at the end
    */
   public void write(
       Path report,
       Path chart,
       Map<String, Object> task,
       Map<String, Object> topics,
+      Map<String, Object> joiner,
       String registry)
       throws IOException {
     if (report != null) {
@@ -100,6 +106,7 @@ public final class DemoReport {
       doc.put("metric", METRIC);
       doc.put("versions", versions);
       doc.put("topics", topics);
+      doc.put("joiner", joiner);
       doc.put("registry", registry);
       createParent(report);
       new ObjectMapper()

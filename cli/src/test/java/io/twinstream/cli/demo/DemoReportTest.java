@@ -5,11 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -34,13 +36,31 @@ class DemoReportTest {
             .setCreatedAt(Instant.EPOCH)
             .setReason("fixed: worse")
             .build();
-    report.round(update, Double.NaN, 3.5);
+    FeedbackPair.Builder pair =
+        FeedbackPair.newBuilder()
+            .setAnchor("q")
+            .setCandidate("d")
+            .setLabel(1f)
+            .setSource("click")
+            .setEventTime(Instant.EPOCH);
+    report.round(
+        update,
+        Double.NaN,
+        3.5,
+        RoundFeedback.of(
+            2,
+            21,
+            List.of(
+                pair.setWeight(1f).build(),
+                pair.setSource("skip-above").setLabel(0f).setWeight(2f).build(),
+                pair.setWeight(4f).build())));
     Path json = tmp.resolve("out/report.json");
     report.write(
         json,
         DemoReport.chartBeside(json),
         Map.of("name", "t"),
         Map.of("dead-letters", Map.of("out", 0)),
+        Map.of("pairs_out", 3),
         "/r");
 
     JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -55,6 +75,14 @@ class DemoReportTest {
     assertEquals(3.5, round.get("roundSeconds").asDouble());
     assertEquals(0.2, round.get("metrics").get("fixed/ndcg@10").asDouble());
     assertEquals("fixed: worse", round.get("gate").asText());
+    JsonNode feedback = round.get("feedback");
+    assertEquals(2, feedback.get("searches").asInt());
+    assertEquals(21, feedback.get("events").asInt());
+    assertEquals(3, feedback.get("pairs").asInt());
+    assertEquals(1, feedback.get("bySource").get("click").get("pairs").asInt());
+    assertEquals(2, feedback.get("bySource").get("skip-above").get("pairs").asInt());
+    assertEquals(3.0, feedback.get("bySource").get("skip-above").get("meanWeight").asDouble());
+    assertEquals(3, doc.get("joiner").get("pairs_out").asInt());
     assertTrue(Files.readString(tmp.resolve("out/report.html")).contains("<svg"));
     assertTrue(
         DemoReport.line(update, Double.NaN, 3.5)

@@ -1,0 +1,79 @@
+package io.twinstream.cli.demo;
+
+import io.twinstream.records.FeedbackPair;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * What a round's simulated users produced and what the feedback joiner made of it: searches,
+ * interaction events, and the pairs written meanwhile, counted by source with their mean weight.
+ *
+ * @param searches searches made
+ * @param events impressions and clicks sent to {@code interactions}
+ * @param bySource pairs by {@code source} (click, skip-above, ...)
+ */
+public record RoundFeedback(int searches, int events, Map<String, Source> bySource) {
+
+  /** Pairs of one source and their mean weight. */
+  public record Source(int pairs, double meanWeight) {}
+
+  /** Counts {@code pairs} by source. */
+  public static RoundFeedback of(int searches, int events, List<FeedbackPair> pairs) {
+    Map<String, double[]> sums = new TreeMap<>();
+    for (FeedbackPair p : pairs) {
+      double[] s = sums.computeIfAbsent(p.getSource().toString(), k -> new double[2]);
+      s[0]++;
+      s[1] += p.getWeight();
+    }
+    Map<String, Source> bySource = new LinkedHashMap<>();
+    sums.forEach((source, s) -> bySource.put(source, new Source((int) s[0], s[1] / s[0])));
+    return new RoundFeedback(searches, events, Map.copyOf(bySource));
+  }
+
+  /** Pairs in all. */
+  public int pairs() {
+    return bySource.values().stream().mapToInt(Source::pairs).sum();
+  }
+
+  /**
+   * The console line, e.g. {@code feedback 212 searches, 2,331 events -> joiner -> 320 pairs: ...}.
+   */
+  public String line() {
+    StringBuilder sb =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "feedback %d searches, %d events -> joiner -> %d pairs:",
+                searches,
+                events,
+                pairs()));
+    new TreeMap<>(bySource)
+        .forEach(
+            (source, s) ->
+                sb.append(
+                    String.format(
+                        Locale.ROOT,
+                        " %d %s (mean weight %.2f)",
+                        s.pairs(),
+                        source,
+                        s.meanWeight())));
+    return sb.toString();
+  }
+
+  /** For the JSON report. */
+  public Map<String, Object> toMap() {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("searches", searches);
+    m.put("events", events);
+    m.put("pairs", pairs());
+    Map<String, Object> sources = new TreeMap<>();
+    bySource.forEach(
+        (source, s) ->
+            sources.put(source, Map.of("pairs", s.pairs(), "meanWeight", s.meanWeight())));
+    m.put("bySource", sources);
+    return m;
+  }
+}
