@@ -45,7 +45,8 @@ class ModuleRulesTest {
     "io.twinstream.schemas..",
     "io.twinstream.records..",
     "io.twinstream.encoder..",
-    "io.twinstream.trainer.."
+    "io.twinstream.trainer..",
+    "io.twinstream.store.."
   };
 
   @ArchTest
@@ -57,7 +58,8 @@ class ModuleRulesTest {
           .dependOnClassesThat()
           .resideInAnyPackage("org.apache.flink..", "org.apache.kafka..", "kafka..")
           .because(
-              "schemas, encoder and online-trainer are plain-Java cores that every runtime can use");
+              "schemas, encoder, online-trainer and vector-store are plain-Java cores that every runtime"
+                  + " can use");
 
   @ArchTest
   static final ArchRule kafkaClientsNeedNoFlink =
@@ -116,6 +118,8 @@ class ModuleRulesTest {
           .definedBy("io.twinstream.encoder..")
           .layer("online-trainer")
           .definedBy("io.twinstream.trainer..")
+          .layer("vector-store")
+          .definedBy("io.twinstream.store..")
           .layer("kafka-io")
           .definedBy("io.twinstream.kafka..")
           .layer("testkit")
@@ -142,6 +146,8 @@ class ModuleRulesTest {
           .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "runnables")
           .whereLayer("online-trainer")
           .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
+          .whereLayer("vector-store")
+          .mayOnlyBeAccessedByLayers("stream-embedder", "stream-trainer", "runnables")
           .whereLayer("encoder")
           .mayOnlyBeAccessedByLayers(
               "online-trainer", "kafka-io", "stream-embedder", "stream-trainer", "runnables");

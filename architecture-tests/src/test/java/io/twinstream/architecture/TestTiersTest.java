@@ -50,6 +50,9 @@ class TestTiersTest {
         .orShould()
         .dependOnClassesThat()
         .haveFullyQualifiedName("org.gaul.s3proxy.S3Proxy")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.twinstream.store.PgliteServer")
         .because(
             "tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
         .check(testClasses());

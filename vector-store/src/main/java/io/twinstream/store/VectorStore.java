@@ -1,0 +1,82 @@
+package io.twinstream.store;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * Where versioned vectors go downstream: one row per (document id, model version), search within
+ * one version, and one serving version switched atomically.
+ *
+ * <p>A promotion changes the vector space, so vectors of two versions never meet in a search: a new
+ * version is filled alongside the serving one (backfill, dual write) and {@link #cutOver} switches
+ * searches to it only once it is complete. Upserts are idempotent and ordered by {@link
+ * VectorRow#sequence}, so an at-least-once writer (a replay after a restart, a retry) leaves
+ * exactly one row per (id, version) holding the newest vector.
+ *
+ * <p>Implementations: {@link LuceneVectorStore} (embedded, on disk) and {@link PgVectorStore}
+ * (PostgreSQL + pgvector). They are safe for concurrent use.
+ */
+public interface VectorStore extends AutoCloseable {
+
+  /** Vector dimensions this store takes. */
+  int dimensions();
+
+  /**
+   * Writes {@code rows}: each replaces the stored row of its (id, version) unless that one has a
+   * higher sequence. Durable when this returns.
+   *
+   * @return how many rows were written (the others were older than what is stored)
+   * @throws IllegalArgumentException naming the row, when its vector has the wrong dimensions
+   * @throws VectorStoreException when the store fails; nothing of the call may be assumed written,
+   *     and retrying it is safe
+   */
+  int upsert(List<VectorRow> rows);
+
+  /** The stored row of (id, version), if there is one. */
+  Optional<VectorRow> get(String id, String version);
+
+  /** Deletes document {@code id} under every version; returns how many rows went. */
+  long delete(String id);
+
+  /**
+   * The {@code k} rows of {@code version} most similar to {@code query} (cosine), best first. An
+   * index search: approximate where the store's index is (HNSW).
+   */
+  List<Hit> search(String version, float[] query, int k);
+
+  /**
+   * {@link #search} on the serving version, reading which version serves and searching it as one
+   * step: a cut-over in between is seen entirely or not at all.
+   *
+   * @throws IllegalStateException when no version serves yet
+   */
+  ServedHits searchServing(float[] query, int k);
+
+  /** The version searches use, if one was cut over to. */
+  Optional<String> servingVersion();
+
+  /**
+   * Makes {@code version} the serving version, atomically and durably. The caller decides when a
+   * version is complete (after its backfill); a rollback is a cut-over to a version still kept.
+   *
+   * @throws IllegalArgumentException when the store holds no row of {@code version}
+   */
+  void cutOver(String version);
+
+  /** Rows of {@code version}. */
+  long count(String version);
+
+  /** Rows per version held. */
+  Map<String, Long> versions();
+
+  /**
+   * Drops every row of {@code version} (an old version past its grace period).
+   *
+   * @throws IllegalArgumentException when {@code version} is serving
+   */
+  long dropVersion(String version);
+
+  @Override
+  void close();
+}
