@@ -434,7 +434,12 @@ public final class PgVectorStore implements VectorStore {
         throw e;
       }
     } catch (SQLException e) {
-      if (e.getSQLState() == null || e.getSQLState().startsWith("08")) {
+      // Connection trouble (class 08, or no state: an I/O error) and a database starting up or
+      // shutting down (57P) may pass; refused credentials (28), a schema that does not fit (42) or
+      // bad data (22) will not.
+      String state = e.getSQLState();
+      boolean retriable = state == null || state.startsWith("08") || state.startsWith("57P");
+      if (state == null || state.startsWith("08")) {
         dropConnection(); // broken: the next call connects again
       }
       throw new VectorStoreException(
@@ -446,8 +451,9 @@ public final class PgVectorStore implements VectorStore {
               + what
               + " failed: "
               + e.getMessage()
-              + (e.getSQLState() == null ? "" : " (SQLState " + e.getSQLState() + ")"),
-          e);
+              + (state == null ? "" : " (SQLState " + state + ")"),
+          e,
+          retriable);
     }
   }
 

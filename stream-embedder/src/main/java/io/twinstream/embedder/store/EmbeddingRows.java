@@ -1,0 +1,96 @@
+package io.twinstream.embedder.store;
+
+import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.records.Embedding;
+import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.schemas.decode.Decoded;
+import io.twinstream.schemas.decode.RawRecord;
+import io.twinstream.schemas.decode.RecordDecoder;
+import io.twinstream.store.ModelVersions;
+import io.twinstream.store.VectorRow;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Turns {@code embeddings} records into store rows: the row's sequence is the record's offset (a
+ * document's embeddings share its key, hence its partition, so later offsets are later vectors).
+ * Records that cannot be stored — undecodable, a vector of other dimensions, a version name a store
+ * refuses — go to {@link DecodeFunction#DEAD_LETTERS} with the reason, so that one bad record never
+ * stops the sink.
+ */
+public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
+
+  private static final long serialVersionUID = 1L;
+
+  /** The dead letters' stage. */
+  public static final String STAGE = "store-rows";
+
+  private final RecordDecoder<Embedding> decoder;
+  private transient Counter rowsIn;
+  private transient Counter deadLetters;
+
+  public EmbeddingRows(int dimensions) {
+    this.decoder =
+        RecordDecoder.of(Embedding.class, STAGE)
+            .check(
+                (e, raw) ->
+                    e.getVector().size() == dimensions
+                        ? null
+                        : "Embedding at "
+                            + raw.position()
+                            + " ("
+                            + e.getId()
+                            + ") has "
+                            + e.getVector().size()
+                            + " dimensions, the store takes "
+                            + dimensions)
+            .check(
+                (e, raw) -> {
+                  try {
+                    ModelVersions.check(e.getModelVersion());
+                    return null;
+                  } catch (IllegalArgumentException bad) {
+                    return "Embedding at " + raw.position() + ": " + bad.getMessage();
+                  }
+                });
+  }
+
+  @Override
+  public void open(OpenContext context) {
+    TrustedRecords.install();
+    rowsIn = getRuntimeContext().getMetricGroup().counter("storeRowsIn");
+    deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
+  }
+
+  @Override
+  public void processElement(RawRecord raw, Context ctx, Collector<VectorRow> out) {
+    Decoded<Embedding> decoded = decoder.decode(raw, Instant.now());
+    if (decoded.value() != null) {
+      rowsIn.inc();
+      out.collect(row(decoded.value(), raw.offset));
+    } else if (decoded.deadLetter() != null) {
+      deadLetters.inc();
+      ctx.output(DecodeFunction.DEAD_LETTERS, decoded.deadLetter());
+    }
+  }
+
+  /** The row of embedding {@code e}, read at {@code offset}. */
+  static VectorRow row(Embedding e, long offset) {
+    List<Float> values = e.getVector();
+    float[] vector = new float[values.size()];
+    for (int i = 0; i < vector.length; i++) {
+      vector[i] = values.get(i);
+    }
+    Map<String, String> attributes = new HashMap<>(e.getAttributes());
+    attributes.put("tokenCount", Integer.toString(e.getTokenCount()));
+    attributes.put("truncated", Boolean.toString(e.getTruncated()));
+    attributes.put("embeddedAt", e.getEmbeddedAt().toString());
+    return new VectorRow(e.getId(), e.getModelVersion(), vector, attributes, offset);
+  }
+}

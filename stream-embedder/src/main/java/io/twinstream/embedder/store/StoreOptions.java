@@ -1,0 +1,111 @@
+package io.twinstream.embedder.store;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
+
+/** Settings of the store sink job ({@link StoreSinkJob}), with defaults and descriptions. */
+public final class StoreOptions {
+
+  private StoreOptions() {}
+
+  public static final ConfigOption<String> KIND =
+      ConfigOptions.key("store.kind")
+          .stringType()
+          .defaultValue("lucene")
+          .withDescription(
+              "lucene (the embedded store: a directory on the task manager's disk) or pgvector"
+                  + " (PostgreSQL with the pgvector extension).");
+
+  public static final ConfigOption<String> LOCATION =
+      ConfigOptions.key("store.location")
+          .stringType()
+          .noDefaultValue()
+          .withDescription(
+              "Required: the Lucene directory, or the jdbc:postgresql:// URL of the database.");
+
+  public static final ConfigOption<String> TABLE =
+      ConfigOptions.key("store.table")
+          .stringType()
+          .defaultValue("embeddings")
+          .withDescription("pgvector: the table (created with its serving table if missing).");
+
+  public static final ConfigOption<Integer> DIMENSIONS =
+      ConfigOptions.key("store.dimensions")
+          .intType()
+          .defaultValue(384)
+          .withDescription(
+              "Vector dimensions (384 for the default model); embeddings of other dimensions are"
+                  + " dead-lettered.");
+
+  public static final ConfigOption<String> USER =
+      ConfigOptions.key("store.user")
+          .stringType()
+          .defaultValue("")
+          .withDescription("pgvector: database user (empty = the driver's default).");
+
+  public static final ConfigOption<String> PASSWORD =
+      ConfigOptions.key("store.password")
+          .stringType()
+          .defaultValue("")
+          .withDescription("pgvector: database password.");
+
+  public static final ConfigOption<Integer> BATCH_SIZE =
+      ConfigOptions.key("store.batch-size")
+          .intType()
+          .defaultValue(500)
+          .withDescription("Rows per store write at most; a batch also goes at every checkpoint.");
+
+  public static final ConfigOption<Duration> BACKOFF_FIRST =
+      ConfigOptions.key("store.backoff.first")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(1))
+          .withDescription("First wait after a failed store write; it doubles per retry.");
+
+  public static final ConfigOption<Duration> BACKOFF_MAX =
+      ConfigOptions.key("store.backoff.max")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(30))
+          .withDescription(
+              "Longest wait between retries of a failed store write (retried until it succeeds).");
+
+  public static final ConfigOption<String> GROUP_ID =
+      ConfigOptions.key("store.group.id")
+          .stringType()
+          .defaultValue("twinstream-store-sink")
+          .withDescription("Consumer group of the sink job's embeddings source.");
+
+  /** Every option, for documentation. */
+  public static final List<ConfigOption<?>> ALL =
+      List.of(
+          KIND,
+          LOCATION,
+          TABLE,
+          DIMENSIONS,
+          USER,
+          PASSWORD,
+          BATCH_SIZE,
+          BACKOFF_FIRST,
+          BACKOFF_MAX,
+          GROUP_ID);
+
+  /** The store {@code conf} names. */
+  public static StoreSpec spec(Configuration conf) {
+    String location =
+        conf.getOptional(LOCATION)
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        "store.location is required: a directory for lucene, a"
+                            + " jdbc:postgresql:// URL for pgvector"));
+    return new StoreSpec(
+        conf.get(KIND),
+        location,
+        conf.get(TABLE),
+        conf.get(DIMENSIONS),
+        conf.get(USER),
+        conf.get(PASSWORD));
+  }
+}

@@ -1,0 +1,66 @@
+package io.twinstream.embedder.store;
+
+import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.embedder.KafkaSinks;
+import io.twinstream.embedder.KafkaSources;
+import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.records.DeadLetter;
+import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.store.VectorRow;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * {@code embeddings} (read committed) → {@link EmbeddingRows} → {@link VectorStoreSink}: every
+ * committed vector of every version into a store, exactly one row per (id, version) even across
+ * restarts; records that cannot be stored go to {@code dead-letters}. With {@code source.bounded}
+ * it stops at the offsets that were latest at its start.
+ */
+public final class StoreSinkJob {
+
+  private StoreSinkJob() {}
+
+  /** Adds the sink job's pipeline to {@code env}. */
+  public static void build(StreamExecutionEnvironment env, Configuration conf) {
+    TrustedRecords.install();
+    StoreSpec spec = StoreOptions.spec(conf);
+    SingleOutputStreamOperator<VectorRow> rows =
+        KafkaSources.raw(
+                env,
+                conf,
+                conf.get(EmbedderOptions.EMBEDDINGS_TOPIC),
+                conf.get(StoreOptions.GROUP_ID),
+                KafkaSources.startingOffsets(conf.get(JobOptions.START_POSITION)),
+                "embeddings")
+            .process(
+                new EmbeddingRows(conf.get(StoreOptions.DIMENSIONS)),
+                TypeInformation.of(VectorRow.class))
+            .name("store-rows")
+            .uid("store-rows");
+    var sink =
+        rows.sinkTo(
+                new VectorStoreSink(
+                    spec,
+                    conf.get(StoreOptions.BATCH_SIZE),
+                    conf.get(StoreOptions.BACKOFF_FIRST),
+                    conf.get(StoreOptions.BACKOFF_MAX)))
+            .name("vector-store")
+            .uid("vector-store");
+    if (spec.kind().equals("lucene")) {
+      sink.setParallelism(1); // one writer per Lucene directory
+    }
+    rows.getSideOutput(DecodeFunction.DEAD_LETTERS)
+        .sinkTo(
+            KafkaSinks.avro(
+                conf,
+                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
+                DeadLetter.class,
+                null,
+                "store-dead-letters"))
+        .name("dead-letters-sink")
+        .uid("dead-letters-sink");
+  }
+}
