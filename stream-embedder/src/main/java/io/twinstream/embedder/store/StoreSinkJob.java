@@ -1,6 +1,8 @@
 package io.twinstream.embedder.store;
 
 import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobArguments;
+import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.KafkaSinks;
 import io.twinstream.embedder.KafkaSources;
@@ -21,7 +23,23 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  */
 public final class StoreSinkJob {
 
+  /** The job's name. */
+  public static final String JOB_NAME = "twinstream-store-sink";
+
   private StoreSinkJob() {}
+
+  /**
+   * Entry point: {@code key=value} arguments or {@code --properties FILE}, as the embedding job
+   * takes them (on a cluster: {@code flink run -c io.twinstream.embedder.store.StoreSinkJob
+   * twinstream-stream-embedder-*-job.jar store.location=...}).
+   */
+  public static void main(String[] args) throws Exception {
+    Configuration conf = JobArguments.parse(args);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    JobEnvironment.configure(env, conf);
+    build(env, conf);
+    env.execute(JOB_NAME);
+  }
 
   /** Adds the sink job's pipeline to {@code env}. */
   public static void build(StreamExecutionEnvironment env, Configuration conf) {
