@@ -508,6 +508,7 @@ final class DemoCommand implements Callable<Integer> {
       joiner = startJoiner.start();
       try {
         rounds(base);
+        awaitEventsRead();
         joinerSummary = joinerSummary();
       } finally {
         joiner.close();
@@ -635,6 +636,24 @@ final class DemoCommand implements Callable<Integer> {
           Duration.ofMinutes(2),
           list -> list.size() >= written,
           this::checkJob);
+    }
+
+    /** Waits until the joiner has read every event sent, so that its counters are final. */
+    private void awaitEventsRead() throws Exception {
+      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
+      while (joiner.metrics().get("events_in") < interactionsIn) {
+        checkJob();
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "the feedback joiner read only "
+                  + joiner.metrics().get("events_in")
+                  + " of "
+                  + interactionsIn
+                  + " events within a minute: "
+                  + joiner.summary());
+        }
+        pairs.poll(Duration.ofMillis(100));
+      }
     }
 
     private Map<String, Object> joinerSummary() {
