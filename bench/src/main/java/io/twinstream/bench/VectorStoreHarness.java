@@ -94,17 +94,38 @@ public final class VectorStoreHarness {
       Path dir = Files.createTempDirectory("store-bench-");
       switch (store) {
         case "lucene" -> {
-          try (VectorStore s = LuceneVectorStore.open(dir.resolve("lucene"), DIM)) {
-            measure("Lucene 9.12 HNSW (embedded)", s, vectors, n, qs, exact, exactP50);
+          try (LuceneVectorStore s = LuceneVectorStore.open(dir.resolve("lucene"), DIM)) {
+            measure("Lucene 9.12 HNSW (embedded)", s, vectors, n, qs, exact, exactP50, true);
+            int segments = s.segments();
+            long t0 = System.nanoTime();
+            s.compact();
+            System.out.printf(
+                Locale.ROOT,
+                "| (compact(): %d segments merged into %d in %.1f s) | | | | | | |%n",
+                segments,
+                s.segments(),
+                (System.nanoTime() - t0) / 1e9);
+            measure("Lucene 9.12 HNSW, compacted", s, vectors, n, qs, exact, exactP50, false);
           }
         }
         case "pgvector" -> {
           List<Set<Integer>> exactPg = exact;
+          double exactPgP50 = exactP50;
           if (pgN != n) {
             exactPg = new ArrayList<>();
+            List<Double> ms = new ArrayList<>();
             for (float[] q : qs) {
+              long t0 = System.nanoTime();
               exactPg.add(bruteForce(vectors, pgN, q));
+              ms.add((System.nanoTime() - t0) / 1e6);
             }
+            exactPgP50 = Stats.median(ms);
+            System.out.printf(
+                Locale.ROOT,
+                "| exact (Java, 1 thread) | %,d | — | %.2f | %.2f | 1.000 | 1.00 |%n",
+                pgN,
+                exactPgP50,
+                Stats.percentile(ms, 99));
           }
           try (PgliteServer pg = PgliteServer.start();
               VectorStore s = PgVectorStore.open(pg.jdbcUrl(), pg.properties(), "bench", DIM)) {
@@ -115,7 +136,8 @@ public final class VectorStoreHarness {
                 pgN,
                 qs,
                 exactPg,
-                exactP50);
+                exactPgP50,
+                true);
           }
         }
         default -> throw new IllegalArgumentException("unknown store " + store);
@@ -130,9 +152,10 @@ public final class VectorStoreHarness {
       int n,
       float[][] qs,
       List<Set<Integer>> exact,
-      double exactP50) {
+      double exactP50,
+      boolean load) {
     long t0 = System.nanoTime();
-    for (int from = 0; from < n; from += BATCH) {
+    for (int from = 0; load && from < n; from += BATCH) {
       List<VectorRow> batch = new ArrayList<>(BATCH);
       for (int i = from; i < Math.min(n, from + BATCH); i++) {
         batch.add(new VectorRow("d" + i, "v1", vectors[i], i));
@@ -142,7 +165,7 @@ public final class VectorStoreHarness {
         System.err.printf(Locale.ROOT, "  %s: %,d of %,d rows%n", name, from + batch.size(), n);
       }
     }
-    double upsertsPerSecond = n / ((System.nanoTime() - t0) / 1e9);
+    double upsertsPerSecond = load ? n / ((System.nanoTime() - t0) / 1e9) : Double.NaN;
     for (int w = 0; w < Math.min(20, qs.length); w++) {
       store.search("v1", qs[w], K); // warm-up
     }
@@ -161,10 +184,10 @@ public final class VectorStoreHarness {
     double p50 = Stats.median(ms);
     System.out.printf(
         Locale.ROOT,
-        "| %s | %,d | %,.0f | %.2f | %.2f | %.3f | %.2f |%n",
+        "| %s | %,d | %s | %.2f | %.2f | %.3f | %.2f |%n",
         name,
         n,
-        upsertsPerSecond,
+        load ? String.format(Locale.ROOT, "%,.0f", upsertsPerSecond) : "—",
         p50,
         Stats.percentile(ms, 99),
         found / (double) (K * qs.length),

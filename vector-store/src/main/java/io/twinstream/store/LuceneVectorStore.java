@@ -182,16 +182,20 @@ public final class LuceneVectorStore implements VectorStore {
   public List<Hit> search(String version, float[] query, int k) {
     ModelVersions.check(version);
     checkDimensions(query, "the query");
+    VectorRow.checkVector(query, "the query");
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
     try {
       IndexSearcher searcher = searchers.acquire();
       try {
+        // Lucene's HNSW search keeps as many candidates as it is asked for: ask for at least 40
+        // (pgvector's default hnsw.ef_search) and keep the best k.
+        int candidates = Math.max(k, Math.max(40, 2 * k));
         TopDocs top =
             searcher.search(
                 new KnnFloatVectorQuery(
-                    VECTOR, query, k, new TermQuery(new Term(VERSION, version))),
+                    VECTOR, query, candidates, new TermQuery(new Term(VERSION, version))),
                 k);
         List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
         for (ScoreDoc d : top.scoreDocs) {
@@ -305,6 +309,36 @@ public final class LuceneVectorStore implements VectorStore {
     } catch (IOException e) {
       throw new VectorStoreException(
           "vector store " + path + ": drop of " + version + " failed", e);
+    }
+  }
+
+  /**
+   * Merges the index into one segment and commits. Each {@link #upsert} commits a segment of its
+   * own, and a search visits every segment's HNSW graph, so after a bulk load or a backfill (and
+   * after dropping a version) searches get faster once the segments are merged; merging rebuilds
+   * the graph, which takes time proportional to the rows (see docs/benchmarks.md).
+   */
+  public synchronized void compact() {
+    try {
+      writer.forceMerge(1);
+      writer.commit();
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new VectorStoreException("vector store " + path + ": compaction failed: " + e, e);
+    }
+  }
+
+  /** Index segments now (each has its own HNSW graph). */
+  public int segments() {
+    try {
+      IndexSearcher searcher = searchers.acquire();
+      try {
+        return searcher.getIndexReader().leaves().size();
+      } finally {
+        searchers.release(searcher);
+      }
+    } catch (IOException e) {
+      throw new VectorStoreException("vector store " + path + ": reading segments failed", e);
     }
   }
 

@@ -253,6 +253,7 @@ public final class PgVectorStore implements VectorStore {
   public synchronized List<Hit> search(String version, float[] query, int k) {
     ModelVersions.check(version);
     checkDimensions(query, "the query");
+    VectorRow.checkVector(query, "the query");
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
@@ -291,6 +292,7 @@ public final class PgVectorStore implements VectorStore {
   @Override
   public synchronized ServedHits searchServing(float[] query, int k) {
     checkDimensions(query, "the query");
+    VectorRow.checkVector(query, "the query");
     return run(
         "search the serving version",
         c -> {

@@ -29,12 +29,27 @@ public record VectorRow(
     if (vector.length == 0) {
       throw new IllegalArgumentException("row " + id + " has an empty vector");
     }
+    checkVector(vector, "row " + id);
+    attributes = Map.copyOf(attributes == null ? Map.of() : attributes);
+  }
+
+  /**
+   * Checks that {@code vector} can be compared by cosine: finite components, not all zero.
+   *
+   * @throws IllegalArgumentException naming {@code what}
+   */
+  public static void checkVector(float[] vector, String what) {
+    boolean direction = false;
     for (float x : vector) {
       if (!Float.isFinite(x)) {
-        throw new IllegalArgumentException("row " + id + " has a non-finite vector component");
+        throw new IllegalArgumentException(what + " has a non-finite vector component");
       }
+      direction |= x != 0;
     }
-    attributes = Map.copyOf(attributes == null ? Map.of() : attributes);
+    if (!direction) {
+      throw new IllegalArgumentException(
+          what + " is a zero vector: it has no direction to compare by cosine");
+    }
   }
 
   /** A row without attributes. */

@@ -1,10 +1,12 @@
 package io.twinstream.store;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,6 +28,23 @@ class LuceneVectorStoreTest extends VectorStoreContract {
   VectorStore reopen(VectorStore store) {
     store.close();
     return LuceneVectorStore.open(last, DIM);
+  }
+
+  @Test
+  void compactingMergesTheSegmentsOfManyUpsertsAndFindsTheSame() {
+    try (LuceneVectorStore store = LuceneVectorStore.open(tmp.resolve("compacted"), DIM)) {
+      List<VectorRow> rows = rows("v1", 300, 9);
+      for (int from = 0; from < rows.size(); from += 30) {
+        store.upsert(rows.subList(from, from + 30)); // a commit, hence a segment, each
+      }
+      float[] query = rows.get(17).vector();
+      List<Hit> before = store.search("v1", query, 5);
+      assertTrue(store.segments() > 1, "segments before: " + store.segments());
+      store.compact();
+      assertEquals(1, store.segments());
+      assertEquals(before, store.search("v1", query, 5));
+      assertEquals(300, store.count("v1"));
+    }
   }
 
   @Test

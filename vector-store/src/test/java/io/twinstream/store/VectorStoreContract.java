@@ -41,6 +41,13 @@ abstract class VectorStoreContract {
     return v;
   }
 
+  /** A query with a direction (a zero vector has none: cosine is undefined for it). */
+  static float[] ones() {
+    float[] v = new float[DIM];
+    java.util.Arrays.fill(v, 1f);
+    return v;
+  }
+
   static double cosine(float[] a, float[] b) {
     double dot = 0, na = 0, nb = 0;
     for (int i = 0; i < a.length; i++) {
@@ -121,7 +128,7 @@ abstract class VectorStoreContract {
     try {
       assertEquals(Optional.empty(), store.servingVersion());
       VectorStore empty = store;
-      assertThrows(IllegalStateException.class, () -> empty.searchServing(new float[DIM], 3));
+      assertThrows(IllegalStateException.class, () -> empty.searchServing(ones(), 3));
       store.upsert(rows("v1", 20, 1));
       store.upsert(rows("v2", 20, 2));
       store.cutOver("v1");
@@ -153,7 +160,7 @@ abstract class VectorStoreContract {
       assertTrue(serving.getMessage().contains("serving"), serving.getMessage());
       assertEquals(10, store.dropVersion("v1"));
       assertEquals(Map.of("v2", 10L), store.versions());
-      assertEquals(List.of(), store.search("v1", new float[DIM], 3));
+      assertEquals(List.of(), store.search("v1", ones(), 3));
     }
   }
 
@@ -177,12 +184,20 @@ abstract class VectorStoreContract {
               () ->
                   store.upsert(
                       List.of(
-                          rows("v1", 1, 1).get(0), new VectorRow("bad", "v1", new float[3], 1))));
+                          rows("v1", 1, 1).get(0),
+                          new VectorRow("bad", "v1", new float[] {1, 2, 3}, 1))));
       assertTrue(e.getMessage().contains("bad") && e.getMessage().contains("3"), e.getMessage());
       assertEquals(0, store.count("v1"), "nothing of a refused batch is written");
       assertThrows(
           IllegalArgumentException.class,
-          () -> new VectorRow("x", "v1'; DROP TABLE x; --", new float[DIM], 1));
+          () -> new VectorRow("x", "v1'; DROP TABLE x; --", ones(), 1));
+      IllegalArgumentException zero =
+          assertThrows(
+              IllegalArgumentException.class, () -> new VectorRow("z", "v1", new float[DIM], 1));
+      assertTrue(zero.getMessage().contains("z"), zero.getMessage());
+      IllegalArgumentException query =
+          assertThrows(IllegalArgumentException.class, () -> store.search("v1", new float[DIM], 3));
+      assertTrue(query.getMessage().contains("zero"), query.getMessage());
     }
   }
 
@@ -259,7 +274,7 @@ abstract class VectorStoreContract {
       store.cutOver("v1");
       store.cutOver("v2");
       while (seen.stream().filter("v2"::equals).count() < 5) {
-        store.search("v2", new float[DIM], 1); // let the searcher see the new version
+        store.search("v2", ones(), 1); // let the searcher see the new version
       }
       done.set(true);
       searcher.join();

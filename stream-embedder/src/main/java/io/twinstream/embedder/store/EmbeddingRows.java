@@ -54,6 +54,7 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
                 (e, raw) -> {
                   try {
                     ModelVersions.check(e.getModelVersion());
+                    VectorRow.checkVector(floats(e.getVector()), e.getId().toString());
                     return null;
                   } catch (IllegalArgumentException bad) {
                     return "Embedding at " + raw.position() + ": " + bad.getMessage();
@@ -80,13 +81,17 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
     }
   }
 
-  /** The row of embedding {@code e}, read at {@code offset}. */
-  static VectorRow row(Embedding e, long offset) {
-    List<Float> values = e.getVector();
+  private static float[] floats(List<Float> values) {
     float[] vector = new float[values.size()];
     for (int i = 0; i < vector.length; i++) {
       vector[i] = values.get(i);
     }
+    return vector;
+  }
+
+  /** The row of embedding {@code e}, read at {@code offset}. */
+  static VectorRow row(Embedding e, long offset) {
+    float[] vector = floats(e.getVector());
     Map<String, String> attributes = new HashMap<>(e.getAttributes());
     attributes.put("tokenCount", Integer.toString(e.getTokenCount()));
     attributes.put("truncated", Boolean.toString(e.getTruncated()));

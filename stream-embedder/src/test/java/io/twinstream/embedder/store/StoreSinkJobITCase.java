@@ -106,7 +106,8 @@ class StoreSinkJobITCase {
             embedding("b", "v1", 0, 1, 0, 0),
             embedding("a", "v1", 0, 0, 1, 0), // a's text changed: the newer vector
             embedding("a", "v2", 0, 0, 0, 1),
-            embedding("c", "v1", 1, 1)), // other dimensions: cannot be stored
+            embedding("c", "v1", 1, 1), // other dimensions: cannot be stored
+            embedding("e", "v1", 0, 0, 0, 0)), // no direction: cannot be compared by cosine
         Embedding::getId);
     KafkaRecords.produceRaw(
         kafka.bootstrapServers(),
@@ -133,12 +134,13 @@ class StoreSinkJobITCase {
     assertEquals("a", store.search("v1", new float[] {0, 0, 1, 0}, 1).get(0).id());
   }
 
-  /** Both runs dead-letter the two records that cannot be stored. */
-  private static void assertTwoDeadLettersPerRun(Configuration conf) throws Exception {
+  /** Both runs dead-letter the three records that cannot be stored. */
+  private static void assertThreeDeadLettersPerRun(Configuration conf) throws Exception {
     List<DeadLetter> dead =
         KafkaRecords.readCommitted(
             kafka.bootstrapServers(), conf.get(JobOptions.DEAD_LETTERS_TOPIC), DeadLetter.class);
-    assertEquals(4, dead.size(), dead.toString());
+    assertEquals(6, dead.size(), dead.toString());
+    assertTrue(dead.stream().anyMatch(d -> d.getError().contains("zero vector")), dead.toString());
     assertTrue(dead.stream().anyMatch(d -> d.getError().contains("2 dimensions")), dead.toString());
     assertTrue(dead.stream().allMatch(d -> d.getStage().equals(EmbeddingRows.STAGE)));
   }
@@ -156,7 +158,7 @@ class StoreSinkJobITCase {
     try (VectorStore store = StoreSpec.lucene(dir, DIM).open()) {
       assertTheNewestRowPerIdAndVersion(store);
     }
-    assertTwoDeadLettersPerRun(conf);
+    assertThreeDeadLettersPerRun(conf);
   }
 
   @Test
@@ -177,7 +179,7 @@ class StoreSinkJobITCase {
               .open()) {
         assertTheNewestRowPerIdAndVersion(store);
       }
-      assertTwoDeadLettersPerRun(conf);
+      assertThreeDeadLettersPerRun(conf);
     }
   }
 }
