@@ -616,20 +616,7 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Waits until the joiner has closed {@code searches} searches and their pairs are readable. */
     private void awaitJoined(long searches) throws Exception {
-      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-      while (joiner.metrics().get("searches_closed") < searches) {
-        checkJob();
-        if (System.nanoTime() > deadline) {
-          throw new IllegalStateException(
-              "the feedback joiner closed only "
-                  + joiner.metrics().get("searches_closed")
-                  + " of "
-                  + searches
-                  + " searches within 2 minutes: "
-                  + joiner.summary());
-        }
-        pairs.poll(Duration.ofMillis(100));
-      }
+      awaitJoinerCount("searches_closed", searches, "searches closed");
       long written = joiner.metrics().get("pairs_out");
       pairs.await(
           FeedbackPair.class,
@@ -640,16 +627,23 @@ final class DemoCommand implements Callable<Integer> {
 
     /** Waits until the joiner has read every event sent, so that its counters are final. */
     private void awaitEventsRead() throws Exception {
-      long deadline = System.nanoTime() + Duration.ofMinutes(1).toNanos();
-      while (joiner.metrics().get("events_in") < interactionsIn) {
+      awaitJoinerCount("events_in", interactionsIn, "events read");
+    }
+
+    /** Waits up to 2 minutes until the joiner's counter {@code name} reaches {@code target}. */
+    private void awaitJoinerCount(String name, long target, String what) throws Exception {
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      while (joiner.metrics().get(name) < target) {
         checkJob();
         if (System.nanoTime() > deadline) {
           throw new IllegalStateException(
-              "the feedback joiner read only "
-                  + joiner.metrics().get("events_in")
+              "the feedback joiner has "
+                  + joiner.metrics().get(name)
                   + " of "
-                  + interactionsIn
-                  + " events within a minute: "
+                  + target
+                  + " "
+                  + what
+                  + " after 2 minutes: "
                   + joiner.summary());
         }
         pairs.poll(Duration.ofMillis(100));

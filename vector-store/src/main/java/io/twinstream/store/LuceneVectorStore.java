@@ -191,7 +191,7 @@ public final class LuceneVectorStore implements VectorStore {
       try {
         // Lucene's HNSW search keeps as many candidates as it is asked for: ask for at least 40
         // (pgvector's default hnsw.ef_search) and keep the best k.
-        int candidates = Math.max(k, Math.max(40, 2 * k));
+        int candidates = Math.max(40, 2 * k);
         TopDocs top =
             searcher.search(
                 new KnnFloatVectorQuery(
@@ -343,10 +343,7 @@ public final class LuceneVectorStore implements VectorStore {
   }
 
   private void checkDimensions(float[] vector, String what) {
-    if (vector.length != dimensions) {
-      throw new IllegalArgumentException(
-          what + " has " + vector.length + " dimensions, the store takes " + dimensions);
-    }
+    VectorRow.checkDimensions(vector, dimensions, what);
   }
 
   private static String key(String id, String version) {

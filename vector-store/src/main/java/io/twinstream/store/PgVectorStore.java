@@ -413,10 +413,7 @@ public final class PgVectorStore implements VectorStore {
   }
 
   private void checkDimensions(float[] vector, String what) {
-    if (vector.length != dimensions) {
-      throw new IllegalArgumentException(
-          what + " has " + vector.length + " dimensions, the store takes " + dimensions);
-    }
+    VectorRow.checkDimensions(vector, dimensions, what);
   }
 
   private interface Work<T> {

@@ -52,6 +52,18 @@ public record VectorRow(
     }
   }
 
+  /**
+   * Checks that {@code vector} has the {@code dimensions} a store takes.
+   *
+   * @throws IllegalArgumentException naming {@code what}
+   */
+  static void checkDimensions(float[] vector, int dimensions, String what) {
+    if (vector.length != dimensions) {
+      throw new IllegalArgumentException(
+          what + " has " + vector.length + " dimensions, the store takes " + dimensions);
+    }
+  }
+
   /** A row without attributes. */
   public VectorRow(String id, String version, float[] vector, long sequence) {
     this(id, version, vector, Map.of(), sequence);

@@ -1,6 +1,7 @@
 package io.twinstream.cli.demo;
 
 import io.twinstream.records.FeedbackPair;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -17,6 +18,10 @@ import java.util.TreeMap;
  */
 public record RoundFeedback(int searches, int events, Map<String, Source> bySource) {
 
+  public RoundFeedback {
+    bySource = Collections.unmodifiableMap(new TreeMap<>(bySource)); // sources in name order
+  }
+
   /** Pairs of one source and their mean weight. */
   public record Source(int pairs, double meanWeight) {}
 
@@ -28,9 +33,9 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
       s[0]++;
       s[1] += p.getWeight();
     }
-    Map<String, Source> bySource = new LinkedHashMap<>();
+    Map<String, Source> bySource = new TreeMap<>();
     sums.forEach((source, s) -> bySource.put(source, new Source((int) s[0], s[1] / s[0])));
-    return new RoundFeedback(searches, events, Map.copyOf(bySource));
+    return new RoundFeedback(searches, events, bySource);
   }
 
   /** Pairs in all. */
@@ -50,16 +55,11 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
                 searches,
                 events,
                 pairs()));
-    new TreeMap<>(bySource)
-        .forEach(
-            (source, s) ->
-                sb.append(
-                    String.format(
-                        Locale.ROOT,
-                        " %d %s (mean weight %.2f)",
-                        s.pairs(),
-                        source,
-                        s.meanWeight())));
+    bySource.forEach(
+        (source, s) ->
+            sb.append(
+                String.format(
+                    Locale.ROOT, " %d %s (mean weight %.2f)", s.pairs(), source, s.meanWeight())));
     return sb.toString();
   }
 
@@ -69,7 +69,7 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
     m.put("searches", searches);
     m.put("events", events);
     m.put("pairs", pairs());
-    Map<String, Object> sources = new TreeMap<>();
+    Map<String, Object> sources = new LinkedHashMap<>();
     bySource.forEach(
         (source, s) ->
             sources.put(source, Map.of("pairs", s.pairs(), "meanWeight", s.meanWeight())));
