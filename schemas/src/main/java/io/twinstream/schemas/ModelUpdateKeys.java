@@ -1,6 +1,5 @@
 package io.twinstream.schemas;
 
-import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -10,7 +9,10 @@ import java.util.Arrays;
  * serves (PROMOTED, ROLLED_BACK) is keyed by the registry's name, so compaction keeps the last
  * serving decision of each registry, which a job started later reads first. A REJECTED announcement
  * is keyed {@code NAME/VERSION}: compaction keeps one per candidate and never lets a rejection push
- * the last promotion out.
+ * the last promotion out. A FULLY_SERVED announcement (a version's backfill is complete and the
+ * vector store searches it) is keyed {@code NAME/served}: compaction keeps the last one, next to
+ * the last serving decision, so a job started later knows both what to embed with and what the
+ * store serves.
  */
 public final class ModelUpdateKeys {
 
@@ -18,9 +20,26 @@ public final class ModelUpdateKeys {
 
   /** The key of {@code update} in registry {@code registryName}'s updates. */
   public static String of(String registryName, ModelUpdate update) {
-    return update.getStatus() == ModelStatus.REJECTED
-        ? registryName + "/" + update.getVersion()
-        : registryName;
+    return switch (update.getStatus()) {
+      case REJECTED -> registryName + "/" + update.getVersion();
+      case FULLY_SERVED -> servedKey(registryName);
+      default -> registryName;
+    };
+  }
+
+  /** The key of registry {@code registryName}'s FULLY_SERVED announcements. */
+  public static String servedKey(String registryName) {
+    return registryName + "/served";
+  }
+
+  /**
+   * Whether {@code key} is that of an update an embedding job acts on: a serving change (PROMOTED,
+   * ROLLED_BACK) or a FULLY_SERVED announcement of registry {@code registryName}.
+   */
+  public static boolean isEmbedderKey(byte[] key, String registryName) {
+    return isServingKey(key, registryName)
+        || (key != null
+            && Arrays.equals(key, servedKey(registryName).getBytes(StandardCharsets.UTF_8)));
   }
 
   /**

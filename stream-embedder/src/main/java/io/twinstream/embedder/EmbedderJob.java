@@ -105,7 +105,8 @@ public final class EmbedderJob {
                     conf.get(EmbedderOptions.BATCH_SIZE),
                     conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
                     conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
-                    conf.get(EmbedderOptions.ENCODER_THREADS)))
+                    conf.get(EmbedderOptions.ENCODER_THREADS),
+                    conf.get(EmbedderOptions.DUAL_WRITE)))
             .uid("embed");
 
     embeddings

@@ -50,6 +50,17 @@ public final class EmbedderOptions {
           .withDescription(
               "Longest time the first sentence of a micro-batch waits for the batch to fill.");
 
+  public static final ConfigOption<Boolean> DUAL_WRITE =
+      ConfigOptions.key("store.dual-write")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "While a promoted version is backfilled into a vector store, also embed every"
+                  + " sentence with the version the store still searches (the last FULLY_SERVED"
+                  + " one), so that new and changed documents reach both; a FULLY_SERVED update"
+                  + " stops it. Costs a second encoder pass during backfills; turn it on when a"
+                  + " store sink job consumes the embeddings.");
+
   public static final ConfigOption<Integer> ENCODER_THREADS =
       ConfigOptions.key("encoder.threads")
           .intType()
@@ -66,7 +77,8 @@ public final class EmbedderOptions {
         BATCH_SIZE,
         ENCODER_BATCH_SIZE,
         BATCH_MAX_WAIT,
-        ENCODER_THREADS);
+        ENCODER_THREADS,
+        DUAL_WRITE);
   }
 
   /**

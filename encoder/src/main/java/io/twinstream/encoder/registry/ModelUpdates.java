@@ -57,6 +57,27 @@ public final class ModelUpdates {
     return build(manifest, ModelStatus.ROLLED_BACK, manifest.metrics(), reason);
   }
 
+  /**
+   * FULLY_SERVED for {@code bundle}'s version: its backfill is complete and the vector store
+   * searches it. A bundle of the registry is named by its version URI and manifest SHA-256; a
+   * built-in one (the model a job started with) by its {@code builtin:} location.
+   */
+  public ModelUpdate fullyServed(ModelBundle bundle, Map<String, Double> metrics, String reason)
+      throws IOException {
+    boolean builtin = bundle.location().startsWith("builtin:");
+    String version = bundle.version();
+    return ModelUpdate.newBuilder()
+        .setVersion(version)
+        .setParentVersion(bundle.manifest().parentVersion())
+        .setUri(builtin ? bundle.location() : registry.uri(version).toString())
+        .setSha256(builtin ? "" : registry.manifestSha256(version))
+        .setStatus(ModelStatus.FULLY_SERVED)
+        .setMetrics(new HashMap<>(metrics))
+        .setCreatedAt(clock.instant())
+        .setReason(reason)
+        .build();
+  }
+
   private BundleManifest servable(String version) throws InvalidBundleException {
     ModelBundle bundle = registry.load(version);
     ServingCheck.check(bundle);

@@ -40,6 +40,12 @@ import org.slf4j.LoggerFactory;
  *   <li>The newest update that loaded and verified wins: a load that finishes after a newer one
  *       succeeded is discarded, and a refused update changes nothing, not even which older updates
  *       are still accepted.
+ *   <li>With {@linkplain #dualWrite dual writing} on, the version a vector store still searches
+ *       while a newer one is backfilled keeps an encoder of its own ({@link #dualEncoder()}): a
+ *       swap keeps the old model instead of closing it when the store serves it (or when no
+ *       FULLY_SERVED announcement was seen yet), and a FULLY_SERVED update closes it once the store
+ *       has cut over. A FULLY_SERVED version that is neither serving nor kept (a job started after
+ *       the promotion) is loaded for the purpose.
  * </ul>
  */
 public final class ModelSwitch implements AutoCloseable {
@@ -59,6 +65,13 @@ public final class ModelSwitch implements AutoCloseable {
   private volatile SentenceEncoder encoder;
   private volatile ServingModel serving;
   private volatile boolean closed;
+
+  private boolean dualWrite;
+  private volatile SentenceEncoder dualEncoder;
+  private volatile ServingModel dual;
+
+  /** The last FULLY_SERVED announcement seen: the version the vector store searches. */
+  private volatile ServingModel storeServes;
 
   /**
    * Creation time of the newest update that took effect: it serves, or its model loaded and waits
@@ -171,8 +184,30 @@ public final class ModelSwitch implements AutoCloseable {
 
   private void serve(SentenceEncoder next, ServingModel model) {
     SentenceEncoder old = encoder;
+    ServingModel oldModel = serving;
     encoder = next;
     serving = model;
+    if (dual != null && dual.version.equals(model.version)) {
+      dropDual("it serves again"); // a rollback to the version the store searches
+    }
+    if (old != null
+        && dualWrite
+        && dual == null
+        && !oldModel.version.equals(model.version)
+        && (storeServes == null || storeServes.version.equals(oldModel.version))) {
+      dualEncoder = old;
+      dual = oldModel;
+      LOG.info(
+          "Dual writing: {} keeps embedding next to {} until {} is fully served",
+          oldModel.version,
+          model.version,
+          model.version);
+      return;
+    }
+    close(old);
+  }
+
+  private void close(SentenceEncoder old) {
     if (old != null) {
       // No batch uses it any more (batches run on the operator's thread, which is here): free its
       // native
@@ -182,6 +217,81 @@ public final class ModelSwitch implements AutoCloseable {
       } catch (RejectedExecutionException e) {
         old.close();
       }
+    }
+  }
+
+  private void dropDual(String why) {
+    SentenceEncoder old = dualEncoder;
+    if (old != null) {
+      LOG.info("Dual writing of {} stops: {}", dual.version, why);
+    }
+    dualEncoder = null;
+    dual = null;
+    close(old);
+  }
+
+  /**
+   * Turns dual writing on or off (off by default): whether a swap keeps the model the vector store
+   * still searches, for {@link #dualEncoder()}. Call before {@link #start}.
+   */
+  public void dualWrite(boolean on) {
+    this.dualWrite = on;
+  }
+
+  /**
+   * The encoder of the version the vector store still searches while the serving one is backfilled,
+   * or null when there is none to write; valid until the next {@link #swapIfReady()} or {@link
+   * #onUpdate} on the same thread.
+   */
+  public SentenceEncoder dualEncoder() {
+    return dualEncoder;
+  }
+
+  /** The model of {@link #dualEncoder()}, or null. */
+  public ServingModel dual() {
+    return dual;
+  }
+
+  /** The version of the last FULLY_SERVED announcement seen (its time in updatedAt), or null. */
+  public ServingModel storeServes() {
+    return storeServes;
+  }
+
+  /**
+   * Restores dual writing after a restart, as it was at the checkpoint (after {@link #start}): what
+   * the store served, and the model kept for it, loaded again. A model that cannot load is logged
+   * and counted as a refusal; embedding goes on with the serving model only.
+   */
+  public void resumeDual(ServingModel restoredDual, ServingModel restoredStoreServes) {
+    storeServes = restoredStoreServes;
+    if (!dualWrite || restoredDual == null || restoredDual.version.equals(serving.version)) {
+      return;
+    }
+    openDual(restoredDual);
+  }
+
+  private void openDual(ServingModel model) {
+    try {
+      ModelBundle bundle = loadVerified(model.location, model.sha256, false);
+      SentenceEncoder next = SentenceEncoder.open(bundle, options);
+      if (next.dimension() != encoder.dimension()) {
+        next.close();
+        throw new InvalidBundleException(
+            InvalidBundleException.Problem.INVALID_MODEL,
+            model.location,
+            "dimension differs from the serving model's");
+      }
+      dualEncoder = next;
+      dual = model;
+      LOG.info("Dual writing: {} embeds next to {}", model.version, serving.version);
+    } catch (InvalidBundleException | RuntimeException e) {
+      refusals.incrementAndGet();
+      LOG.error(
+          "Cannot dual-write {} ({}): {}; only {} is written",
+          model.version,
+          model.location,
+          e.getMessage(),
+          serving.version);
     }
   }
 
@@ -231,6 +341,10 @@ public final class ModelSwitch implements AutoCloseable {
   /** Handles one model update (called on the operator's thread). */
   public void onUpdate(ModelUpdate update) {
     ModelStatus status = update.getStatus();
+    if (status == ModelStatus.FULLY_SERVED) {
+      fullyServed(update);
+      return;
+    }
     if (status != ModelStatus.PROMOTED && status != ModelStatus.ROLLED_BACK) {
       LOG.info("Ignoring {} update of {}", status, update.getVersion());
       return;
@@ -241,6 +355,22 @@ public final class ModelSwitch implements AutoCloseable {
         update.getUri(),
         update.getSha256(),
         update.getCreatedAt().toEpochMilli());
+  }
+
+  private void fullyServed(ModelUpdate update) {
+    long at = update.getCreatedAt().toEpochMilli();
+    if (storeServes != null && at <= storeServes.updatedAt) {
+      return; // replayed
+    }
+    String version = update.getVersion();
+    storeServes = new ServingModel(version, update.getUri(), update.getSha256(), at);
+    LOG.info("The vector store serves {} (fully backfilled)", version);
+    if (dual != null && !dual.version.equals(version)) {
+      dropDual(version + " is fully served");
+    }
+    if (dualWrite && dual == null && !version.equals(serving.version)) {
+      openDual(storeServes); // a job started after the promotion, or a store cut back
+    }
   }
 
   private void accept(ModelStatus status, String version, String uri, String sha, long at) {
@@ -470,6 +600,9 @@ public final class ModelSwitch implements AutoCloseable {
     }
     if (encoder != null) {
       encoder.close();
+    }
+    if (dualEncoder != null) {
+      dualEncoder.close();
     }
     closer.shutdown();
     try {

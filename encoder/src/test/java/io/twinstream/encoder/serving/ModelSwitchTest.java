@@ -295,4 +295,71 @@ class ModelSwitchTest {
       assertEquals("v2", switching.serving().version);
     }
   }
+
+  @Test
+  void withDualWritingTheVersionTheStoreSearchesKeepsEmbeddingUntilTheNewOneIsFullyServed()
+      throws Exception {
+    ModelSwitch dual = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
+    try {
+      dual.dualWrite(true);
+      dual.start(null, Path.of(registry.root()).resolve("v1").toString());
+      dual.onUpdate(update("v1", ModelStatus.FULLY_SERVED, 5)); // the store searches v1
+      assertNull(dual.dualEncoder(), "nothing to dual-write while v1 is both");
+      dual.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+      dual.awaitLoads(LOAD);
+      assertTrue(dual.swapIfReady());
+      assertEquals("v2", dual.serving().version);
+      assertEquals("v1", dual.dual().version, "v1 is still searched: it keeps being written");
+      assertEquals("v1", dual.dualEncoder().modelVersion());
+      dual.onUpdate(update("v1", ModelStatus.FULLY_SERVED, 5)); // replayed
+      assertEquals("v1", dual.dual().version);
+      dual.onUpdate(update("v2", ModelStatus.FULLY_SERVED, 20));
+      assertNull(dual.dualEncoder(), "v2's backfill is complete: dual writing stops");
+      assertEquals("v2", dual.storeServes().version);
+    } finally {
+      dual.close();
+    }
+  }
+
+  @Test
+  void aJobStartedAfterThePromotionLoadsTheVersionTheStoreSearchesAndARestoreKeepsIt()
+      throws Exception {
+    ModelSwitch fresh = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
+    ServingModel kept;
+    ServingModel storeServes;
+    try {
+      fresh.dualWrite(true);
+      fresh.start(null, Path.of(registry.root()).resolve("v2").toString());
+      fresh.onUpdate(update("v1", ModelStatus.FULLY_SERVED, 5));
+      assertEquals("v1", fresh.dualEncoder().modelVersion());
+      kept = fresh.dual();
+      storeServes = fresh.storeServes();
+    } finally {
+      fresh.close();
+    }
+    ModelSwitch restored = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
+    try {
+      restored.dualWrite(true);
+      restored.start(null, Path.of(registry.root()).resolve("v2").toString());
+      restored.resumeDual(kept, storeServes);
+      assertEquals("v1", restored.dualEncoder().modelVersion());
+      restored.onUpdate(update("v1", ModelStatus.ROLLED_BACK, 30));
+      restored.awaitLoads(LOAD);
+      assertTrue(restored.swapIfReady());
+      assertEquals("v1", restored.serving().version);
+      assertNull(restored.dualEncoder(), "rolled back to what the store searches: one version");
+    } finally {
+      restored.close();
+    }
+  }
+
+  @Test
+  void withoutDualWritingASwapClosesTheOldModel() throws Exception {
+    models.onUpdate(update("v2", ModelStatus.PROMOTED, 10));
+    models.awaitLoads(LOAD);
+    assertTrue(models.swapIfReady());
+    assertNull(models.dualEncoder());
+    models.onUpdate(update("v1", ModelStatus.FULLY_SERVED, 20));
+    assertNull(models.dualEncoder(), "off: a FULLY_SERVED announcement loads nothing");
+  }
 }

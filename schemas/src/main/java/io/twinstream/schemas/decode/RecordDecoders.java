@@ -158,12 +158,13 @@ public final class RecordDecoders {
 
   /**
    * {@code model-updates}: the updates that change what registry {@code registryName} serves
-   * (record key = the registry's name, see {@link ModelUpdateKeys}); other registries' records and
-   * the registry's own REJECTED announcements are skipped.
+   * (record key = the registry's name) and its FULLY_SERVED announcements (key {@code NAME/served},
+   * see {@link ModelUpdateKeys}); other registries' records and the registry's own REJECTED
+   * announcements are skipped.
    */
   public static RecordDecoder<ModelUpdate> modelUpdates(String registryName) {
     return RecordDecoder.of(ModelUpdate.class, MODEL_UPDATES_STAGE)
-        .onlyKeys(key -> ModelUpdateKeys.isServingKey(key, registryName));
+        .onlyKeys(key -> ModelUpdateKeys.isEmbedderKey(key, registryName));
   }
 
   /**

@@ -55,6 +55,11 @@ class ModelUpdateDecodingTest {
         decoder.decode(keyed("default", update("v3", ModelStatus.REJECTED)), NOW).isSkipped(),
         "a rejection changes nothing that serves");
     assertTrue(decoder.decode(raw(null, new byte[] {1}), NOW).isSkipped(), "no key: nobody's");
+    ModelUpdate served = update("v2", ModelStatus.FULLY_SERVED);
+    assertEquals(
+        served,
+        decoder.decode(keyed("default", served), NOW).value(),
+        "a finished backfill stops dual writing");
   }
 
   @Test
@@ -71,6 +76,8 @@ class ModelUpdateDecodingTest {
   void rejectionsAreKeyedPerVersionAndServingChangesByRegistry() {
     assertEquals("default", ModelUpdateKeys.of("default", update("v2", ModelStatus.ROLLED_BACK)));
     assertEquals("default/v3", ModelUpdateKeys.of("default", update("v3", ModelStatus.REJECTED)));
+    assertEquals(
+        "default/served", ModelUpdateKeys.of("default", update("v2", ModelStatus.FULLY_SERVED)));
     assertTrue(ModelUpdateKeys.belongsTo("default/v3".getBytes(StandardCharsets.UTF_8), "default"));
     assertTrue(!ModelUpdateKeys.belongsTo("defaults".getBytes(StandardCharsets.UTF_8), "default"));
   }

@@ -55,6 +55,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private final int encoderBatchSize;
   private final long maxWaitMillis;
   private final int threads;
+  private final boolean dualWrite;
 
   private transient ModelSwitch models;
   private transient MicroBatcher<Sentence> batcher;
@@ -63,6 +64,11 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private transient ServingModel restored;
   private transient ListState<ServingModel> pendingState;
   private transient ServingModel restoredPending;
+  private transient ListState<ServingModel> dualState;
+  private transient ServingModel restoredDual;
+  private transient ListState<ServingModel> storeServesState;
+  private transient ServingModel restoredStoreServes;
+  private transient Counter dualEmbeddingsOut;
   private transient Counter embeddingsOut;
   private transient Counter truncated;
   private transient Counter swaps;
@@ -87,6 +93,22 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       int encoderBatchSize,
       long maxWaitMillis,
       int threads) {
+    this(model, registryRoot, batchSize, encoderBatchSize, maxWaitMillis, threads, false);
+  }
+
+  /**
+   * @param dualWrite whether to embed with the version a vector store still searches too, while a
+   *     newer one is backfilled
+   */
+  public EmbedOperator(
+      String model,
+      String registryRoot,
+      int batchSize,
+      int encoderBatchSize,
+      long maxWaitMillis,
+      int threads,
+      boolean dualWrite) {
+    this.dualWrite = dualWrite;
     this.model = model;
     this.registryRoot = registryRoot == null ? "" : registryRoot;
     this.batchSize = batchSize;
@@ -106,12 +128,24 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
         context
             .getOperatorStateStore()
             .getUnionListState(new ListStateDescriptor<>("pending-model", ServingModel.class));
+    dualState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("dual-model", ServingModel.class));
+    storeServesState =
+        context
+            .getOperatorStateStore()
+            .getUnionListState(new ListStateDescriptor<>("store-serves", ServingModel.class));
     restored = null;
     restoredPending = null;
+    restoredDual = null;
+    restoredStoreServes = null;
     if (context.isRestored()) {
       // Union state: every instance sees what all instances stored; the newest update wins.
       restored = newest(servingState.get());
       restoredPending = newest(pendingState.get());
+      restoredDual = newest(dualState.get());
+      restoredStoreServes = newest(storeServesState.get());
     }
   }
 
@@ -139,12 +173,14 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
         new ModelSwitch(
             registry,
             EncoderOptions.defaults().withBatchSize(encoderBatchSize).withThreads(encoderThreads));
+    models.dualWrite(dualWrite);
     try {
       models.start(restored, model);
     } catch (InvalidBundleException e) {
       models.close();
       throw new IllegalStateException("Cannot serve model '" + model + "': " + e.getMessage(), e);
     }
+    models.resumeDual(restoredDual, restoredStoreServes);
     models.resume(restoredPending);
     batcher = new MicroBatcher<>(batchSize, maxWaitMillis);
     exportedVersions = new HashSet<>();
@@ -153,6 +189,8 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     embeddingsOut = metrics.counter("embeddingsOut");
     truncated = metrics.counter("truncatedSentences");
     swaps = metrics.counter("modelSwaps");
+    dualEmbeddingsOut = metrics.counter("dualEmbeddingsOut");
+    metrics.gauge("dualWriteVersion", () -> models.dual() == null ? "" : models.dual().version);
     metrics.meter("embeddingsPerSecond", new MeterView(embeddingsOut));
     batchSizes = metrics.histogram("batchSize", new DescriptiveStatisticsHistogram(1000));
     eventTimeToEmit =
@@ -242,6 +280,13 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       }
     }
     embeddingsOut.inc(embeddings.size());
+    var dualEncoder = models.dualEncoder();
+    if (dualEncoder != null) {
+      for (Embedding e : new BatchEmbedder(dualEncoder).embed(batch)) {
+        output.collect(new StreamRecord<>(e));
+      }
+      dualEmbeddingsOut.inc(batch.size());
+    }
   }
 
   /**
@@ -272,6 +317,10 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     servingState.update(List.of(models.serving()));
     ServingModel pending = models.pending();
     pendingState.update(pending == null ? List.of() : List.of(pending));
+    ServingModel dual = models.dual();
+    dualState.update(dual == null ? List.of() : List.of(dual));
+    ServingModel storeServes = models.storeServes();
+    storeServesState.update(storeServes == null ? List.of() : List.of(storeServes));
   }
 
   @Override

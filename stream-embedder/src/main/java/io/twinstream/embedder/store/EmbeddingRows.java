@@ -18,11 +18,12 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Turns {@code embeddings} records into store rows: the row's sequence is the record's offset (a
- * document's embeddings share its key, hence its partition, so later offsets are later vectors).
- * Records that cannot be stored — undecodable, a vector of other dimensions, a version name a store
- * refuses — go to {@link DecodeFunction#DEAD_LETTERS} with the reason, so that one bad record never
- * stops the sink.
+ * Turns {@code embeddings} records into store rows: the row's sequence is the sentence's event time
+ * in milliseconds, so a document's later text wins over an earlier one whichever arrives last — the
+ * same order a backfill ({@link BackfillJob}), which reads the sentences themselves, writes in. Of
+ * two texts of one document with the same event time the last written wins. Records that cannot be
+ * stored — undecodable, a vector of other dimensions, a version name a store refuses — go to {@link
+ * DecodeFunction#DEAD_LETTERS} with the reason, so that one bad record never stops the sink.
  */
 public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
 
@@ -74,7 +75,7 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
     Decoded<Embedding> decoded = decoder.decode(raw, Instant.now());
     if (decoded.value() != null) {
       rowsIn.inc();
-      out.collect(row(decoded.value(), raw.offset));
+      out.collect(row(decoded.value()));
     } else if (decoded.deadLetter() != null) {
       deadLetters.inc();
       ctx.output(DecodeFunction.DEAD_LETTERS, decoded.deadLetter());
@@ -89,13 +90,14 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
     return vector;
   }
 
-  /** The row of embedding {@code e}, read at {@code offset}. */
-  static VectorRow row(Embedding e, long offset) {
+  /** The row of embedding {@code e}: its sequence is the sentence's event time. */
+  static VectorRow row(Embedding e) {
     float[] vector = floats(e.getVector());
     Map<String, String> attributes = new HashMap<>(e.getAttributes());
     attributes.put("tokenCount", Integer.toString(e.getTokenCount()));
     attributes.put("truncated", Boolean.toString(e.getTruncated()));
     attributes.put("embeddedAt", e.getEmbeddedAt().toString());
-    return new VectorRow(e.getId(), e.getModelVersion(), vector, attributes, offset);
+    return new VectorRow(
+        e.getId(), e.getModelVersion(), vector, attributes, e.getEventTime().toEpochMilli());
   }
 }

@@ -1,7 +1,7 @@
 package io.twinstream.embedder.store;
 
-import io.twinstream.store.LuceneVectorStore;
 import io.twinstream.store.PgVectorStore;
+import io.twinstream.store.SharedLuceneStores;
 import io.twinstream.store.VectorStore;
 import java.io.Serializable;
 import java.nio.file.Path;
@@ -51,10 +51,14 @@ public record StoreSpec(
     return new StoreSpec("pgvector", jdbcUrl, table, dimensions, user, password);
   }
 
-  /** Opens the store. */
+  /**
+   * Opens the store: a connection of its own for pgvector; for Lucene a handle on the process's one
+   * store of that directory ({@link SharedLuceneStores}), so that a sink, a backfill and searches
+   * in one JVM share its writer.
+   */
   public VectorStore open() {
     if (kind.equals("lucene")) {
-      return LuceneVectorStore.open(Path.of(location), dimensions);
+      return SharedLuceneStores.open(Path.of(location), dimensions);
     }
     Properties p = new Properties();
     if (!user.isEmpty()) {

@@ -34,8 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The store sink job on a real broker and a Flink mini-cluster, into each real store: one row per
- * (id, version) holding the newest vector, also when the whole topic is replayed; records that
- * cannot be stored dead-lettered with the reason, the others written.
+ * (id, version) holding the vector of the latest event time, also when a stale one arrives later
+ * and when the whole topic is replayed; records that cannot be stored dead-lettered with the
+ * reason, the others written.
  */
 class StoreSinkJobITCase {
 
@@ -64,6 +65,10 @@ class StoreSinkJobITCase {
   }
 
   private static Embedding embedding(String id, String version, float... vector) {
+    return embedding(id, version, 1, vector);
+  }
+
+  private static Embedding embedding(String id, String version, long eventTime, float... vector) {
     List<Float> v = new ArrayList<>();
     for (float x : vector) {
       v.add(x);
@@ -74,7 +79,7 @@ class StoreSinkJobITCase {
         .setVector(v)
         .setTruncated(false)
         .setTokenCount(7)
-        .setEventTime(Instant.EPOCH)
+        .setEventTime(Instant.ofEpochMilli(eventTime))
         .setEmbeddedAt(Instant.EPOCH)
         .setAttributes(Map.of("lang", "en"))
         .build();
@@ -104,8 +109,9 @@ class StoreSinkJobITCase {
         List.of(
             embedding("a", "v1", 1, 0, 0, 0),
             embedding("b", "v1", 0, 1, 0, 0),
-            embedding("a", "v1", 0, 0, 1, 0), // a's text changed: the newer vector
-            embedding("a", "v2", 0, 0, 0, 1),
+            embedding("a", "v1", 2, 0, 0, 1, 0), // a's text changed: the newer vector
+            embedding("a", "v2", 2, 0, 0, 0, 1),
+            embedding("b", "v1", 0, 1, 0, 0, 0), // out of order: an older text of b, ignored
             embedding("c", "v1", 1, 1), // other dimensions: cannot be stored
             embedding("e", "v1", 0, 0, 0, 0)), // no direction: cannot be compared by cosine
         Embedding::getId);
@@ -131,6 +137,7 @@ class StoreSinkJobITCase {
     assertEquals("en", a.attributes().get("lang"));
     assertEquals("7", a.attributes().get("tokenCount"));
     assertArrayEquals(new float[] {0, 0, 0, 1}, store.get("a", "v2").orElseThrow().vector());
+    assertArrayEquals(new float[] {0, 1, 0, 0}, store.get("b", "v1").orElseThrow().vector());
     assertEquals("a", store.search("v1", new float[] {0, 0, 1, 0}, 1).get(0).id());
   }
 

@@ -1,0 +1,102 @@
+package io.twinstream.embedder.store;
+
+import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobEnvironment;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.store.VectorStore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Runs a {@link BackfillJob} on a local Flink mini-cluster and waits for it, reporting progress as
+ * rows of the version in the store against records in the documents topic. Cut-over is the
+ * caller's, once this returns: a backfill that failed or was cancelled throws, and nothing may cut
+ * over to its version (running it again completes it).
+ */
+public final class Backfill {
+
+  private Backfill() {}
+
+  /** What a backfill did. */
+  public record Result(String version, long records, long rows, Duration took) {
+    /** Documents topic records read per second. */
+    public double recordsPerSecond() {
+      return records / Math.max(1e-9, took.toNanos() / 1e9);
+    }
+  }
+
+  /** Told about progress about once a second. */
+  @FunctionalInterface
+  public interface Listener {
+    /**
+     * @param rows rows of the version in the store so far (documents, once each)
+     * @param records records of the documents topic to read (documents and their older texts)
+     */
+    void progress(long rows, long records);
+  }
+
+  /**
+   * Backfills {@code version}, embedded by {@code model}, into {@code store}.
+   *
+   * @throws Exception when the job fails, naming why; the store keeps what was written
+   */
+  public static Result run(
+      Configuration conf, String model, String version, StoreSpec store, Listener listener)
+      throws Exception {
+    long records = records(conf);
+    long started = System.nanoTime();
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    JobEnvironment.configure(env, conf);
+    BackfillJob.build(env, conf, model, store);
+    JobClient job = env.executeAsync(BackfillJob.JOB_NAME + " " + version);
+    try (VectorStore view = store.open()) {
+      while (!job.getJobStatus().get().isGloballyTerminalState()) {
+        listener.progress(view.count(version), records);
+        long until = System.nanoTime() + 1_000_000_000L;
+        while (System.nanoTime() < until && !job.getJobStatus().get().isTerminalState()) {
+          Thread.sleep(50);
+        }
+      }
+      job.getJobExecutionResult().get(); // throws with the cause when it failed
+      long rows = view.count(version);
+      listener.progress(rows, records);
+      return new Result(version, records, rows, Duration.ofNanos(System.nanoTime() - started));
+    } catch (Exception | Error e) {
+      if (!job.getJobStatus().get().isGloballyTerminalState()) {
+        job.cancel(); // interrupted, or the listener gave up: the job must not go on alone
+      }
+      throw e;
+    }
+  }
+
+  /** Records in the documents topic now: what the backfill reads. */
+  static long records(Configuration conf) {
+    Properties p = JobOptions.kafkaProperties(conf);
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, conf.get(JobOptions.BOOTSTRAP_SERVERS));
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    String topic = conf.get(EmbedderOptions.SENTENCES_TOPIC);
+    try (KafkaConsumer<byte[], byte[]> consumer =
+        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
+      Map<TopicPartition, Long> begin = consumer.beginningOffsets(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+      long n = 0;
+      for (TopicPartition tp : partitions) {
+        n += end.get(tp) - begin.get(tp);
+      }
+      return n;
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package io.twinstream.embedder.store;
+
+import io.twinstream.embedder.EmbedderOptions;
+import io.twinstream.embedder.JobOptions;
+import io.twinstream.embedder.KafkaSinks;
+import io.twinstream.embedder.KafkaSources;
+import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.operator.EmbedOperator;
+import io.twinstream.records.DeadLetter;
+import io.twinstream.records.Embedding;
+import io.twinstream.records.ModelUpdate;
+import io.twinstream.records.Sentence;
+import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.schemas.decode.RawRecord;
+import io.twinstream.schemas.decode.RecordDecoders;
+import io.twinstream.store.VectorRow;
+import org.apache.flink.api.common.functions.FlatMapFunction;
+import org.apache.flink.api.common.functions.MapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamSource;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+
+/**
+ * The backfill of one model version: a bounded job that reads the documents — the {@code sentences}
+ * topic, compacted with key = id, from its earliest offsets up to the offsets that were latest when
+ * the job started — embeds them with that version and upserts the vectors into the store. A
+ * document written twice before compaction is embedded twice and stored once: rows are ordered by
+ * the sentence's event time, so the later text wins whatever the order of the writes, and a
+ * backfill that is run again after a crash rewrites the same rows (no gap, no duplicate). Records
+ * that cannot be embedded go to {@code dead-letters}, as in the streaming job.
+ *
+ * <p>Everything after the end offsets is the streaming job's: with {@code store.dual-write} it
+ * writes new and changed documents with both the version the store searches and the new one, so the
+ * new version has no gaps when the backfill ends.
+ */
+public final class BackfillJob {
+
+  /** The job's name. */
+  public static final String JOB_NAME = "twinstream-backfill";
+
+  private BackfillJob() {}
+
+  /**
+   * Adds the backfill of {@code model} (a bundle directory, a registry version URI or a built-in
+   * name) into {@code store} to {@code env}. The source is bounded whatever {@code conf} says.
+   */
+  public static void build(
+      StreamExecutionEnvironment env, Configuration conf, String model, StoreSpec store) {
+    TrustedRecords.install();
+    Configuration bounded = new Configuration(conf);
+    bounded.set(JobOptions.BOUNDED, true);
+    DataStreamSource<RawRecord> raw =
+        KafkaSources.raw(
+            env,
+            bounded,
+            conf.get(EmbedderOptions.SENTENCES_TOPIC),
+            conf.get(JobOptions.GROUP_ID) + "-backfill",
+            OffsetsInitializer.earliest(),
+            "documents");
+    SingleOutputStreamOperator<Sentence> documents =
+        DecodeFunction.decode(
+            raw, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
+    DataStream<ModelUpdate> none =
+        raw.flatMap(new NoUpdates(), new AvroTypeInfo<>(ModelUpdate.class)).name("no-updates");
+    SingleOutputStreamOperator<VectorRow> rows =
+        documents
+            .connect(none.broadcast())
+            .transform(
+                "embed",
+                new AvroTypeInfo<>(Embedding.class),
+                new EmbedOperator(
+                    model,
+                    "",
+                    conf.get(EmbedderOptions.BATCH_SIZE),
+                    conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
+                    conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
+                    conf.get(EmbedderOptions.ENCODER_THREADS)))
+            .uid("embed")
+            .map(new ToRow(), TypeInformation.of(VectorRow.class))
+            .name("store-rows")
+            .uid("store-rows");
+    var sink =
+        rows.sinkTo(
+                new VectorStoreSink(
+                    store,
+                    conf.get(StoreOptions.BATCH_SIZE),
+                    conf.get(StoreOptions.BACKOFF_FIRST),
+                    conf.get(StoreOptions.BACKOFF_MAX)))
+            .name("vector-store")
+            .uid("vector-store");
+    if (store.kind().equals("lucene")) {
+      sink.setParallelism(1);
+    }
+    documents
+        .getSideOutput(DecodeFunction.DEAD_LETTERS)
+        .sinkTo(
+            KafkaSinks.avro(
+                conf,
+                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
+                DeadLetter.class,
+                null,
+                "backfill-dead-letters"))
+        .name("dead-letters-sink")
+        .uid("dead-letters-sink");
+  }
+
+  /** The model-update input of the embedding operator: a backfill embeds with one version. */
+  private static final class NoUpdates implements FlatMapFunction<RawRecord, ModelUpdate> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public void flatMap(RawRecord value, Collector<ModelUpdate> out) {
+      // no updates
+    }
+  }
+
+  /** An embedding as a store row, ordered by the sentence's event time. */
+  private static final class ToRow implements MapFunction<Embedding, VectorRow> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public VectorRow map(Embedding e) {
+      return EmbeddingRows.row(e);
+    }
+  }
+}
