@@ -3,16 +3,24 @@ package io.twinstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.cli.demo.CorpusVectors;
 import io.twinstream.cli.demo.DemoReport;
+import io.twinstream.cli.demo.Ranker;
 import io.twinstream.cli.demo.RoundFeedback;
 import io.twinstream.cli.demo.SimulatedUsers;
+import io.twinstream.cli.demo.StoreSearches;
 import io.twinstream.cli.demo.TestQueries;
+import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.SentenceStreamHook;
+import io.twinstream.embedder.store.Backfill;
+import io.twinstream.embedder.store.StoreOptions;
+import io.twinstream.embedder.store.StoreSinkJob;
+import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.joiner.FeedbackJoiner;
 import io.twinstream.joiner.JoinerArguments;
 import io.twinstream.joiner.JoinerConfig;
@@ -27,6 +35,7 @@ import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.AvroJson;
 import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.store.VectorStore;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
 import io.twinstream.testkit.ClickModel;
@@ -70,11 +79,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code twinstream demo}: orchestration only. It starts a broker and the job (embedding +
- * trainer), streams the task's corpus, lets {@link SimulatedUsers} search the serving version's
- * vectors and send their clicks as feedback, waits for each round's update (and, after a promotion,
- * for the new version to serve and re-embed the corpus), scores every version with {@link
- * TestQueries} and writes a {@link DemoReport}.
+ * {@code twinstream demo}: orchestration only. It starts a broker and the job (embedding + trainer,
+ * and the store sink with dual writing), streams the task's corpus once, lets {@link
+ * SimulatedUsers} search the vector store's serving version and send their clicks as feedback,
+ * waits for each round's update (and, after a promotion, backfills the new version into the store
+ * and cuts over to it), scores every version with {@link TestQueries} and writes a {@link
+ * DemoReport}.
  */
 @Command(
     name = "demo",
@@ -247,6 +257,30 @@ final class DemoCommand implements Callable<Integer> {
       description = "Write everything that came out of embeddings and model-updates as JSONL here.")
   Path dump;
 
+  @Option(
+      names = "--store",
+      defaultValue = "lucene",
+      paramLabel = "lucene|pgvector",
+      description =
+          "The vector store users search: lucene = the embedded store (in --store-dir), pgvector ="
+              + " PostgreSQL with pgvector at --jdbc-url (default: ${DEFAULT-VALUE}).")
+  String store;
+
+  @Option(
+      names = "--store-dir",
+      paramLabel = "DIR",
+      description =
+          "The embedded store's directory (default: a temporary directory, deleted at the end).")
+  Path storeDir;
+
+  @Option(
+      names = "--jdbc-url",
+      paramLabel = "URL",
+      description =
+          "For --store pgvector: jdbc:postgresql://HOST:PORT/DB?user=...&password=... (the table"
+              + " demo_embeddings is dropped and created again).")
+  String jdbcUrl;
+
   private PrintWriter err;
   private PrintWriter out;
 
@@ -315,7 +349,8 @@ final class DemoCommand implements Callable<Integer> {
             1,
             "feedback-pairs",
             1),
-        Map.of());
+        // The documents: a backfill reads the latest text per id from here.
+        Map.of("sentences", Map.of("cleanup.policy", "compact")));
     new KafkaModelUpdates(
             registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
         .ensureTopic();
@@ -325,13 +360,15 @@ final class DemoCommand implements Callable<Integer> {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(1, cluster);
     JobEnvironment.configure(env, conf);
     LearningJob.build(env, conf, SentenceStreamHook.NONE, null);
+    StoreSinkJob.build(env, conf);
     JobClient job = env.executeAsync("twinstream-demo");
     try (TopicTail embeddings = new TopicTail(bootstrap, "embeddings");
         TopicTail updates = new TopicTail(bootstrap, "model-updates");
         TopicTail pairs = new TopicTail(bootstrap, "feedback-pairs");
         KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
       Rounds rounds =
-          new Rounds(retrieval, split, k, registry, producer, embeddings, updates, pairs, job);
+          new Rounds(
+              retrieval, split, k, registry, producer, embeddings, updates, pairs, job, conf, work);
       DemoReport results = rounds.run(() -> startJoiner(bootstrap, work));
       int deadLetters;
       try (TopicTail dead = new TopicTail(bootstrap, "dead-letters")) {
@@ -354,6 +391,7 @@ final class DemoCommand implements Callable<Integer> {
       task.put("devQueries", split.dev().size());
       task.put("testQueries", split.test().size());
       Path html = chart != null ? chart : report != null ? DemoReport.chartBeside(report) : null;
+      results.store(rounds.storeSummary);
       results.write(report, html, task, topics, rounds.joinerSummary, registry.root().toString());
       if (report != null) {
         err.println("twinstream demo: report " + report + ", chart " + html);
@@ -415,7 +453,28 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(TrainerOptions.EVAL_CORPUS, work.resolve("dev/corpus.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QUERIES, work.resolve("dev/queries.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QRELS, work.resolve("dev/qrels.tsv").toString());
+    StoreSpec spec = storeSpec(work);
+    conf.set(StoreOptions.KIND, spec.kind());
+    conf.set(StoreOptions.LOCATION, spec.location());
+    conf.set(StoreOptions.TABLE, spec.table());
+    conf.set(StoreOptions.BATCH_SIZE, 100);
+    conf.set(EmbedderOptions.DUAL_WRITE, true);
     return conf;
+  }
+
+  private StoreSpec storeSpec(Path work) {
+    return switch (store) {
+      case "lucene" -> StoreSpec.lucene(storeDir != null ? storeDir : work.resolve("store"), 384);
+      case "pgvector" -> {
+        if (jdbcUrl == null) {
+          throw new IllegalArgumentException("--store pgvector needs --jdbc-url");
+        }
+        yield StoreSpec.pgvector(jdbcUrl, "demo_embeddings", 384, "", "");
+      }
+      default ->
+          throw new IllegalArgumentException(
+              "--store must be lucene or pgvector, got '" + store + "'");
+    };
   }
 
   private RetrievalTask loadTask() throws Exception {
@@ -470,11 +529,17 @@ final class DemoCommand implements Callable<Integer> {
     private final SimulatedUsers users;
     private final TestQueries test;
     private final DemoReport report = new DemoReport();
+    private final Configuration conf;
+    private final Path work;
+    private final StoreSpec storeSpec;
     private FeedbackJoiner joiner;
+    private VectorStore vectorStore;
+    private StoreSearches searches;
     int sentencesIn;
     int interactionsIn;
     Map<String, Object> joinerSummary = Map.of();
-    private int probes;
+    Map<String, Object> storeSummary = Map.of();
+    private final Map<String, Map<String, Object>> storeVersions = new LinkedHashMap<>();
 
     Rounds(
         RetrievalTask task,
@@ -485,8 +550,13 @@ final class DemoCommand implements Callable<Integer> {
         TopicTail embeddings,
         TopicTail updates,
         TopicTail pairs,
-        JobClient job) {
+        JobClient job,
+        Configuration conf,
+        Path work) {
       this.task = task;
+      this.conf = conf;
+      this.work = work;
+      this.storeSpec = StoreOptions.spec(conf);
       this.registry = registry;
       this.producer = producer;
       this.embeddings = embeddings;
@@ -504,20 +574,29 @@ final class DemoCommand implements Callable<Integer> {
           registry.current().isPresent()
               ? registry.load(registry.current().get())
               : ModelBundle.builtin(ModelBundle.DEFAULT);
+      if (storeSpec.kind().equals("pgvector")) {
+        dropDemoTable();
+      }
       streamCorpus();
       joiner = startJoiner.start();
+      vectorStore = storeSpec.open();
+      searches = new StoreSearches(vectorStore);
       try {
         rounds(base);
         awaitEventsRead();
         joinerSummary = joinerSummary();
+        storeSummary = storeSummary();
       } finally {
         joiner.close();
+        vectorStore.close();
       }
       return report;
     }
 
     private void rounds(ModelBundle base) throws Exception {
-      CorpusVectors vectors = awaitCorpus(base.version());
+      awaitStored(base.version());
+      cutOver(base, System.nanoTime());
+      CorpusVectors vectors = storedVectors(base.version());
       SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
       try {
         double baseScore = test.ndcgAt10(serving, vectors);
@@ -532,8 +611,10 @@ final class DemoCommand implements Callable<Integer> {
               round,
               rounds,
               pairsPerRound);
-          int before = updates.decoded(ModelUpdate.class).size();
-          RoundFeedback feedback = searchUntil(round * pairsPerRound, serving, vectors);
+          int before = decisions(updates.decoded(ModelUpdate.class)).size();
+          RoundFeedback feedback =
+              searchUntil(
+                  round * pairsPerRound, serving, searches.forQueriesOf(serving.modelVersion()));
           long sent = System.nanoTime();
           out.println(feedback.line());
           out.flush();
@@ -549,10 +630,10 @@ final class DemoCommand implements Callable<Integer> {
               update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
           double score;
           if (update.getStatus() == ModelStatus.PROMOTED) {
-            awaitServing(update.getVersion());
-            streamCorpus(); // the backfill stand-in: every served version's vectors cover the
-            // corpus
-            vectors = awaitCorpus(update.getVersion());
+            long promoted = System.nanoTime();
+            backfill(update.getVersion());
+            cutOver(candidate, promoted);
+            vectors = storedVectors(update.getVersion());
             SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
             serving.close();
             serving = next;
@@ -582,7 +663,7 @@ final class DemoCommand implements Callable<Integer> {
      * next batch, in this round or the next. How many searches a round takes thus depends only on
      * the pairs they gave, never on timing, and a run repeats exactly.
      */
-    private RoundFeedback searchUntil(long target, SentenceEncoder serving, CorpusVectors vectors)
+    private RoundFeedback searchUntil(long target, SentenceEncoder serving, Ranker ranker)
         throws Exception {
       int firstPair = pairs.records().size();
       int firstSearch = users.searches();
@@ -594,7 +675,7 @@ final class DemoCommand implements Callable<Integer> {
             closed == 0 ? 1.0 : Math.max(0.1, pairs.records().size() / (double) closed);
         long remaining = target - pairs.records().size();
         int batch = (int) Math.max(4, Math.min(512, Math.ceil(remaining / perSearch) + 1));
-        List<Interaction> interactions = users.search(batch, serving, vectors);
+        List<Interaction> interactions = users.search(batch, serving, ranker);
         for (Interaction event : interactions) {
           send("interactions", event.getRequestId().toString(), codec.encode(event));
         }
@@ -680,32 +761,155 @@ final class DemoCommand implements Callable<Integer> {
       producer.send(new ProducerRecord<>(topic, key.getBytes(StandardCharsets.UTF_8), value));
     }
 
-    /** Waits until every document has a vector of {@code version}; returns them. */
-    private CorpusVectors awaitCorpus(String version) throws Exception {
-      Progress bar = progress.create(err, "embedding " + version, task.corpus().size(), "docs");
-      CorpusVectors vectors = new CorpusVectors(List.copyOf(task.corpus().keySet()));
-      int[] indexed = {0};
-      embeddings.await(
-          Embedding.class,
-          Duration.ofMinutes(10),
-          all -> {
-            for (Embedding e : all.subList(indexed[0], all.size())) {
-              if (e.getModelVersion().equals(version) && task.corpus().containsKey(e.getId())) {
-                float[] v = new float[e.getVector().size()];
-                for (int i = 0; i < v.length; i++) {
-                  v[i] = e.getVector().get(i);
-                }
-                vectors.put(e.getId(), v);
-              }
-            }
-            indexed[0] = all.size();
-            bar.update(vectors.size(), vectors.size(), null);
-            return vectors.complete();
-          },
-          this::checkJob);
-      bar.complete(vectors.size(), vectors.size(), null);
+    /**
+     * Waits until the store holds a row of {@code version} for every document: the corpus streamed
+     * through the job and the store sink.
+     */
+    private void awaitStored(String version) throws Exception {
+      int documents = task.corpus().size();
+      Progress bar = progress.create(err, "embedding " + version, documents, "docs");
+      long started = System.nanoTime();
+      long deadline = started + Duration.ofMinutes(10).toNanos();
+      long rows;
+      while ((rows = vectorStore.count(version)) < documents) {
+        checkJob();
+        bar.update(rows, rows, "in the store");
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException(
+              "the store holds " + rows + " of " + documents + " vectors of " + version);
+        }
+        pairs.poll(Duration.ofMillis(200));
+      }
+      bar.complete(rows, rows, "in the store");
       bar.finish();
-      return vectors;
+      Map<String, Object> v = storeVersion(version);
+      v.put("filledBy", "stream");
+      v.put("fillSeconds", (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * Backfills {@code version} into the store: the bounded backfill job over the compacted
+     * sentences topic, as {@code twinstream backfill} runs it.
+     */
+    private void backfill(String version) throws Exception {
+      Configuration c = new Configuration(conf);
+      c.set(JobOptions.CHECKPOINT_DIR, work.resolve("backfill-" + version).toString());
+      c.set(JobOptions.PARALLELISM, 1);
+      Progress bar = progress.create(err, "backfill " + version, task.corpus().size(), "docs");
+      Backfill.Result result =
+          Backfill.run(
+              c,
+              registry.uri(version).toString(),
+              version,
+              storeSpec,
+              (rows, records) -> {
+                checkJobUnchecked();
+                bar.update(rows, rows, "backfilled");
+              });
+      bar.complete(result.rows(), result.rows(), "backfilled");
+      bar.finish();
+      if (result.rows() != task.corpus().size()) {
+        throw new IllegalStateException(
+            "the backfill of "
+                + version
+                + " left "
+                + result.rows()
+                + " rows for "
+                + task.corpus().size()
+                + " documents: no cut-over");
+      }
+      Map<String, Object> v = storeVersion(version);
+      v.put("filledBy", "backfill");
+      v.put("fillSeconds", result.took().toNanos() / 1e9);
+      v.put("backfillRecords", result.records());
+      v.put("backfillRecordsPerSecond", result.recordsPerSecond());
+      err.printf(
+          Locale.ROOT,
+          "twinstream demo: backfilled %s: %d documents in %.1f s (%.1f docs/s)%n",
+          version,
+          result.rows(),
+          result.took().toNanos() / 1e9,
+          result.recordsPerSecond());
+    }
+
+    /**
+     * Cuts the store over to {@code bundle}'s version (complete: every document has a row) and
+     * announces FULLY_SERVED, which stops the job's dual writing of the version served before.
+     */
+    private void cutOver(ModelBundle bundle, long since) throws Exception {
+      String version = bundle.version();
+      long started = System.nanoTime();
+      vectorStore.cutOver(version);
+      double cutOverMillis = (System.nanoTime() - started) / 1e6;
+      new KafkaModelUpdates(
+              registry,
+              "default",
+              Map.of("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS)),
+              "model-updates")
+          .send(
+              new ModelUpdates(registry)
+                  .fullyServed(bundle, Map.of(), "the demo's store holds every document"));
+      Map<String, Object> v = storeVersion(version);
+      v.put("cutOverMillis", cutOverMillis);
+      v.put("servedAfterSeconds", (System.nanoTime() - since) / 1e9);
+      err.printf(
+          Locale.ROOT,
+          "twinstream demo: the store serves %s (cut-over %.1f ms); FULLY_SERVED announced%n",
+          version,
+          cutOverMillis);
+    }
+
+    private Map<String, Object> storeVersion(String version) {
+      return storeVersions.computeIfAbsent(version, v -> new LinkedHashMap<>());
+    }
+
+    private CorpusVectors storedVectors(String version) {
+      return searches.vectors(version, List.copyOf(task.corpus().keySet()));
+    }
+
+    /** Rows per version at the end, and the searches per version; fails on a mixed search. */
+    private Map<String, Object> storeSummary() {
+      if (searches.mixed() > 0) {
+        throw new IllegalStateException(
+            searches.mixed() + " searches mixed versions, e.g. " + searches.lastMixed());
+      }
+      Map<String, Long> rows = vectorStore.versions();
+      for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
+        long n = rows.getOrDefault(v.getKey(), 0L);
+        v.getValue().put("rows", n);
+        v.getValue().put("searches", searches.perVersion().getOrDefault(v.getKey(), 0L));
+        if (n != task.corpus().size()) {
+          throw new IllegalStateException(
+              v.getKey() + " has " + n + " rows for " + task.corpus().size() + " documents");
+        }
+      }
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("store", storeSpec.kind());
+      m.put("serving", vectorStore.servingVersion().orElse(""));
+      m.put("mixedSearches", searches.mixed());
+      m.put("versions", storeVersions);
+      for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
+        out.println(DemoReport.storeLine(v.getKey(), v.getValue()));
+      }
+      out.printf(
+          Locale.ROOT,
+          "store %s: %d searches, none mixed versions%n",
+          storeSpec.kind(),
+          searches.perVersion().values().stream().mapToLong(Long::longValue).sum());
+      out.flush();
+      return m;
+    }
+
+    private void dropDemoTable() throws java.sql.SQLException {
+      try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeSpec.location());
+          java.sql.Statement st = c.createStatement()) {
+        st.execute("DROP TABLE IF EXISTS demo_embeddings, demo_embeddings_serving");
+      }
+    }
+
+    /** The rounds' decisions among {@code updates}: not the demo's own FULLY_SERVED ones. */
+    private static List<ModelUpdate> decisions(List<ModelUpdate> updates) {
+      return updates.stream().filter(u -> u.getStatus() != ModelStatus.FULLY_SERVED).toList();
     }
 
     private ModelUpdate awaitUpdate(int before) throws Exception {
@@ -715,7 +919,7 @@ final class DemoCommand implements Callable<Integer> {
           updates.await(
               ModelUpdate.class,
               Duration.ofMinutes(30),
-              list -> list.size() > before,
+              list -> decisions(list).size() > before,
               () -> {
                 checkJob();
                 if (System.nanoTime() - lastNote[0] > 15_000_000_000L) {
@@ -726,41 +930,18 @@ final class DemoCommand implements Callable<Integer> {
                       (lastNote[0] - started) / 1e9);
                 }
               });
-      return all.get(all.size() - 1);
+      List<ModelUpdate> decided = decisions(all);
+      return decided.get(decided.size() - 1);
     }
 
-    /**
-     * Sends a probe sentence and waits for its embedding, again until one comes back embedded by
-     * {@code version}.
-     */
-    private void awaitServing(String version) throws Exception {
-      long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
-      AvroCodec<Sentence> codec = AvroCodec.of(Sentence.class);
-      while (System.nanoTime() < deadline) {
-        String id = "probe-" + probes++;
-        send(
-            "sentences",
-            id,
-            codec.encode(
-                Sentence.newBuilder()
-                    .setId(id)
-                    .setText("Is the new model serving yet?")
-                    .setEventTime(Instant.now())
-                    .build()));
-        sentencesIn++;
-        producer.flush();
-        List<Embedding> all =
-            embeddings.await(
-                Embedding.class,
-                Duration.ofMinutes(5),
-                list -> list.stream().anyMatch(e -> e.getId().equals(id)),
-                this::checkJob);
-        if (all.stream()
-            .anyMatch(e -> e.getId().equals(id) && e.getModelVersion().equals(version))) {
-          return;
-        }
+    private void checkJobUnchecked() {
+      try {
+        checkJob();
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new IllegalStateException(e.getMessage(), e);
       }
-      throw new IllegalStateException("timed out waiting for " + version + " to serve");
     }
 
     private void checkJob() throws Exception {

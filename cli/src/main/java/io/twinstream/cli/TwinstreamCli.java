@@ -21,6 +21,8 @@ import picocli.CommandLine.Command;
       EvalCommand.class,
       DemoCommand.class,
       JoinerCommand.class,
+      BackfillCommand.class,
+      StoreCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class TwinstreamCli {

@@ -106,12 +106,30 @@ class DemoCommandIT {
       assertTrue(feedback.get("bySource").has("click"), feedback.toString());
     }
 
+    // The corpus is streamed once, under the base model; every promoted version reaches the store
+    // by a backfill, and the store cuts over to a version only when it holds every document.
+    int documents = doc.get("task").get("documents").asInt();
     List<String> embeddings = Files.readAllLines(dump.resolve("embeddings.jsonl"));
     assertEquals(doc.get("topics").get("embeddings").get("out").asInt(), embeddings.size());
-    assertTrue(embeddings.size() >= 4 * 240, "the corpus under each of the four versions");
+    assertEquals(documents, doc.get("topics").get("sentences").get("in").asInt(), "no re-stream");
+    JsonNode store = doc.get("store");
+    assertEquals("lucene", store.get("store").asText());
+    assertEquals(0, store.get("mixedSearches").asInt(), "no search compared two versions");
+    assertEquals("ft-0003", store.get("serving").asText());
+    JsonNode stored = store.get("versions");
+    assertEquals(4, stored.size(), store.toString());
+    for (int i = 0; i < versions.size(); i++) {
+      JsonNode v = stored.get(versions.get(i).get("version").asText());
+      assertEquals(documents, v.get("rows").asInt(), "one row per document and version: " + v);
+      assertEquals(i == 0 ? "stream" : "backfill", v.get("filledBy").asText(), v.toString());
+      assertTrue(v.get("cutOverMillis").asDouble() >= 0, v.toString());
+      assertTrue(i == 3 || v.get("searches").asInt() > 0, "users searched it: " + v);
+    }
     List<String> updates = Files.readAllLines(dump.resolve("model-updates.jsonl"));
-    assertEquals(3, updates.size(), "one update per round, each announced once");
-    assertTrue(updates.get(2).contains("\"ft-0003\""), updates.get(2));
+    List<String> decisions = updates.stream().filter(u -> !u.contains("FULLY_SERVED")).toList();
+    assertEquals(3, decisions.size(), "one update per round, each announced once");
+    assertTrue(decisions.get(2).contains("\"ft-0003\""), decisions.get(2));
+    assertEquals(4, updates.size() - decisions.size(), "FULLY_SERVED after each cut-over");
     assertTrue(Files.readString(tmp.resolve("out/report.html")).contains("<svg"));
   }
 }

@@ -58,6 +58,9 @@ public final class LuceneVectorStore implements VectorStore {
   private static final String SERVING = "twinstream.serving";
   private static final ObjectMapper JSON = new ObjectMapper();
 
+  /** Versions of at most this many rows are searched exactly (see {@link #search}). */
+  public static final int EXACT_UP_TO = 5_000;
+
   private final Path path;
   private final int dimensions;
   private final Directory directory;
@@ -190,13 +193,16 @@ public final class LuceneVectorStore implements VectorStore {
       IndexSearcher searcher = searchers.acquire();
       try {
         // Lucene's HNSW search keeps as many candidates as it is asked for: ask for at least 40
-        // (pgvector's default hnsw.ef_search) and keep the best k.
-        int candidates = Math.max(40, 2 * k);
+        // (pgvector's default hnsw.ef_search) and keep the best k. A version of at most
+        // EXACT_UP_TO rows is searched exactly: asked for as many candidates as the filter
+        // matches, Lucene scores every row of the version instead of walking the graph, which at
+        // that size costs about as much and returns the true top k, whatever the segments.
+        TermQuery filter = new TermQuery(new Term(VERSION, version));
+        int rows = searcher.count(filter);
+        int candidates = rows <= EXACT_UP_TO ? Math.max(rows, k) : Math.max(40, 2 * k);
         TopDocs top =
             searcher.search(
-                new KnnFloatVectorQuery(
-                    VECTOR, query, candidates, new TermQuery(new Term(VERSION, version))),
-                k);
+                new KnnFloatVectorQuery(VECTOR, query, Math.max(1, candidates), filter), k);
         List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
         for (ScoreDoc d : top.scoreDocs) {
           String id = searcher.storedFields().document(d.doc, Set.of(ID)).get(ID);

@@ -55,4 +55,36 @@ class LuceneVectorStoreTest extends VectorStoreContract {
       assertTrue(e.getMessage().contains(last.toString()), e.getMessage());
     }
   }
+
+  @Test
+  void aVersionOfAFewThousandRowsIsSearchedExactlyWhateverItsSegments() {
+    try (LuceneVectorStore store = LuceneVectorStore.open(tmp.resolve("exact"), DIM)) {
+      List<VectorRow> rows = rows("v1", 3_000, 11);
+      for (int from = 0; from < rows.size(); from += 100) {
+        store.upsert(rows.subList(from, from + 100)); // thirty segments
+      }
+      for (int q = 0; q < 20; q++) {
+        float[] query = rows.get(q * 97).vector().clone();
+        query[q % DIM] += 0.3f;
+        assertEquals(
+            bruteForce(rows, query, 10),
+            store.search("v1", query, 10).stream().map(Hit::id).toList());
+      }
+    }
+  }
+
+  @Test
+  void aSharedStoreIsOneWriterForEveryHandleOfTheProcess() {
+    Path dir = tmp.resolve("shared");
+    VectorStore first = SharedLuceneStores.open(dir, DIM);
+    VectorStore second = SharedLuceneStores.open(dir, DIM);
+    second.upsert(rows("v1", 3, 1));
+    assertEquals(3, first.count("v1"), "one store: what one handle writes the other sees");
+    second.close();
+    assertEquals(3, first.count("v1"), "open while a handle is");
+    first.close();
+    try (LuceneVectorStore reopened = LuceneVectorStore.open(dir, DIM)) {
+      assertEquals(3, reopened.count("v1"), "the last handle closed the writer: the lock is free");
+    }
+  }
 }

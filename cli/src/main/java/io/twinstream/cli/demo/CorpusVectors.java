@@ -10,7 +10,7 @@ import java.util.Map;
  * product (cosine: the vectors are normalised). Ties keep the corpus order, so a search is
  * deterministic.
  */
-public final class CorpusVectors {
+public final class CorpusVectors implements Ranker {
 
   private final List<String> order;
   private final Map<String, float[]> vectors = new HashMap<>();
@@ -41,6 +41,7 @@ public final class CorpusVectors {
   }
 
   /** The {@code k} documents most similar to {@code query}, best first. */
+  @Override
   public List<String> topK(float[] query, int k) {
     if (!complete()) {
       throw new IllegalStateException(

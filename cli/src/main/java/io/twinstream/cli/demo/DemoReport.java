@@ -29,6 +29,32 @@ public final class DemoReport {
       "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
 
   private final List<Map<String, Object>> versions = new ArrayList<>();
+  private Map<String, Object> store = Map.of();
+
+  /** The vector store's part: rows, fill and cut-over per version, searches, mixed searches. */
+  public void store(Map<String, Object> summary) {
+    this.store = summary;
+  }
+
+  /** The console line of one version in the store. */
+  public static String storeLine(String version, Map<String, Object> v) {
+    boolean backfilled = "backfill".equals(v.get("filledBy"));
+    return String.format(
+        Locale.ROOT,
+        "store   %-24s %6d rows  %s in %.1f s%s  cut over in %.1f ms  %d searches",
+        version,
+        ((Number) v.getOrDefault("rows", 0L)).longValue(),
+        backfilled ? "backfilled" : "streamed  ",
+        ((Number) v.getOrDefault("fillSeconds", Double.NaN)).doubleValue(),
+        backfilled
+            ? String.format(
+                Locale.ROOT,
+                " (%.1f docs/s)",
+                ((Number) v.getOrDefault("backfillRecordsPerSecond", Double.NaN)).doubleValue())
+            : "",
+        ((Number) v.getOrDefault("cutOverMillis", Double.NaN)).doubleValue(),
+        ((Number) v.getOrDefault("searches", 0L)).longValue());
+  }
 
   /** The base model's row. */
   public Map<String, Object> base(String version, double testNdcg) {
@@ -107,6 +133,7 @@ public final class DemoReport {
       doc.put("versions", versions);
       doc.put("topics", topics);
       doc.put("joiner", joiner);
+      doc.put("store", store);
       doc.put("registry", registry);
       createParent(report);
       new ObjectMapper()

@@ -73,14 +73,14 @@ public final class SimulatedUsers {
 
   /**
    * The next {@code searches} searches: queries embedded by {@code encoder} (the serving version),
-   * documents ranked by {@code vectors} (that version's vectors from the job).
+   * documents ranked by {@code ranker} (a search of that version's document vectors).
    *
    * @return the searches' interactions, searches in order, each search's impressions in rank order
    *     and then its clicks
    * @throws IllegalStateException when the simulated clock would pass the wall clock (more than
    *     {@code HEAD_START / SPACING} searches)
    */
-  public List<Interaction> search(int searches, SentenceEncoder encoder, CorpusVectors vectors) {
+  public List<Interaction> search(int searches, SentenceEncoder encoder, Ranker ranker) {
     List<String> queryIds = new ArrayList<>(searches);
     for (int i = 0; i < searches; i++) {
       queryIds.add(traffic.get((cursor + i) % traffic.size()));
@@ -108,7 +108,7 @@ public final class SimulatedUsers {
               queryId,
               task.queries().get(queryId),
               "user-" + cursor,
-              vectors.topK(embedded.get(i).vector(), shown),
+              ranker.topK(embedded.get(i).vector(), shown),
               task.relevance().getOrDefault(queryId, Map.of()));
       out.addAll(clicks.interactions(search, clock, random));
       cursor++;

@@ -123,8 +123,8 @@ public final class ModelSwitch implements AutoCloseable {
 
   /**
    * Starts serving synchronously: the restored model if given and loadable, else {@code fallback}
-   * ({@code default}, {@code default-int8}, a bundle directory, or {@code registry} for the
-   * registry's CURRENT version).
+   * ({@code default}, {@code default-int8}, a bundle directory, {@code registry} for the registry's
+   * CURRENT version, or a version URI of the registry).
    *
    * @throws InvalidBundleException if neither can be served
    */
@@ -174,6 +174,9 @@ public final class ModelSwitch implements AutoCloseable {
       }
       bundle = registry.load(current);
       location = registry.uri(current).toString();
+    } else if (registry != null && isUri(fallback)) {
+      bundle = loadVerified(fallback, "", true); // a version URI of the registry
+      location = fallback;
     } else {
       bundle = ModelBundle.resolve(fallback);
       location = bundle.location();

@@ -8,6 +8,11 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.flink.api.common.JobExecutionResult;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -58,21 +63,26 @@ public final class Backfill {
     JobEnvironment.configure(env, conf);
     BackfillJob.build(env, conf, model, store);
     JobClient job = env.executeAsync(BackfillJob.JOB_NAME + " " + version);
+    // A local cluster shuts down with its job: ask the result future, not the cluster.
+    CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
     try (VectorStore view = store.open()) {
-      while (!job.getJobStatus().get().isGloballyTerminalState()) {
+      while (!done.isDone()) {
         listener.progress(view.count(version), records);
-        long until = System.nanoTime() + 1_000_000_000L;
-        while (System.nanoTime() < until && !job.getJobStatus().get().isTerminalState()) {
-          Thread.sleep(50);
+        try {
+          done.get(1, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+          // still running
         }
       }
-      job.getJobExecutionResult().get(); // throws with the cause when it failed
+      done.get(); // throws with the cause when it failed
       long rows = view.count(version);
       listener.progress(rows, records);
       return new Result(version, records, rows, Duration.ofNanos(System.nanoTime() - started));
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof Exception cause ? cause : e;
     } catch (Exception | Error e) {
-      if (!job.getJobStatus().get().isGloballyTerminalState()) {
-        job.cancel(); // interrupted, or the listener gave up: the job must not go on alone
+      if (!done.isDone()) {
+        job.cancel().get(); // interrupted, or the listener gave up: the job must not go on alone
       }
       throw e;
     }

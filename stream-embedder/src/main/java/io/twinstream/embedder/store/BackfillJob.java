@@ -47,8 +47,9 @@ public final class BackfillJob {
   private BackfillJob() {}
 
   /**
-   * Adds the backfill of {@code model} (a bundle directory, a registry version URI or a built-in
-   * name) into {@code store} to {@code env}. The source is bounded whatever {@code conf} says.
+   * Adds the backfill of {@code model} (a bundle directory, a built-in name, or a version URI of
+   * the registry {@code model.registry} names) into {@code store} to {@code env}. The source is
+   * bounded whatever {@code conf} says.
    */
   public static void build(
       StreamExecutionEnvironment env, Configuration conf, String model, StoreSpec store) {
@@ -76,7 +77,7 @@ public final class BackfillJob {
                 new AvroTypeInfo<>(Embedding.class),
                 new EmbedOperator(
                     model,
-                    "",
+                    conf.get(JobOptions.MODEL_REGISTRY),
                     conf.get(EmbedderOptions.BATCH_SIZE),
                     conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
                     conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),

@@ -78,7 +78,7 @@ public final class StoreSinkJob {
                 DeadLetter.class,
                 null,
                 "store-dead-letters"))
-        .name("dead-letters-sink")
-        .uid("dead-letters-sink");
+        .name("store-dead-letters-sink")
+        .uid("store-dead-letters-sink"); // unique also next to the embedding job in one graph
   }
 }

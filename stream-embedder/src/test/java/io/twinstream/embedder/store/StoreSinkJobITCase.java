@@ -65,10 +65,10 @@ class StoreSinkJobITCase {
   }
 
   private static Embedding embedding(String id, String version, float... vector) {
-    return embedding(id, version, 1, vector);
+    return embeddingAt(1, id, version, vector);
   }
 
-  private static Embedding embedding(String id, String version, long eventTime, float... vector) {
+  private static Embedding embeddingAt(long eventTime, String id, String version, float... vector) {
     List<Float> v = new ArrayList<>();
     for (float x : vector) {
       v.add(x);
@@ -109,9 +109,9 @@ class StoreSinkJobITCase {
         List.of(
             embedding("a", "v1", 1, 0, 0, 0),
             embedding("b", "v1", 0, 1, 0, 0),
-            embedding("a", "v1", 2, 0, 0, 1, 0), // a's text changed: the newer vector
-            embedding("a", "v2", 2, 0, 0, 0, 1),
-            embedding("b", "v1", 0, 1, 0, 0, 0), // out of order: an older text of b, ignored
+            embeddingAt(2, "a", "v1", 0, 0, 1, 0), // a's text changed: the newer vector
+            embeddingAt(2, "a", "v2", 0, 0, 0, 1),
+            embeddingAt(0, "b", "v1", 1, 0, 0, 0), // out of order: an older text of b, ignored
             embedding("c", "v1", 1, 1), // other dimensions: cannot be stored
             embedding("e", "v1", 0, 0, 0, 0)), // no direction: cannot be compared by cosine
         Embedding::getId);
