@@ -7,6 +7,8 @@ import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.SentenceStreamHook;
 import io.twinstream.embedder.registry.RegistryLocations;
+import io.twinstream.embedder.store.StoreOptions;
+import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.kafka.Topics;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
@@ -47,7 +49,10 @@ import picocli.CommandLine.Spec;
       "Creates missing topics, prints bootstrap=HOST:PORT on a line of its own, and runs until Ctrl-C or",
       "SIGTERM, which stop the job and the embedded broker cleanly.",
       "Settings: --properties FILE, then --set KEY=VALUE, then the flags below (later wins); keys and",
-      "defaults are in README.md. Exit code: 0 after a clean stop, 1 if the job failed, 64 = usage."
+      "defaults are in README.md. With --set store.location=DIR|JDBC_URL (store.* options) the job also",
+      "writes every embedding into a vector store, and with --registry backfills each promoted version",
+      "and cuts the store over to it (store.auto-backfill). Exit code: 0 after a clean stop, 1 if the",
+      "job failed, 64 = usage."
     })
 final class RunCommand implements Callable<Integer> {
 
@@ -177,6 +182,7 @@ final class RunCommand implements Callable<Integer> {
 
   private volatile JobClient job;
   private volatile KafkaProcess kafka;
+  private volatile AutoBackfill autoBackfill;
   private boolean stopped;
 
   @Override
@@ -251,7 +257,22 @@ final class RunCommand implements Callable<Integer> {
         err.println("twinstream run: resuming from " + checkpoint.get());
       }
       LearningJob.build(env, conf, SentenceStreamHook.NONE, null);
+      boolean store = conf.contains(StoreOptions.LOCATION);
+      if (store) {
+        StoreSinkJob.build(env, conf);
+      }
       job = env.executeAsync(trainer ? LearningJob.JOB_NAME : EmbedderJob.JOB_NAME);
+      if (store
+          && conf.get(StoreOptions.AUTO_BACKFILL)
+          && !conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
+        autoBackfill =
+            new AutoBackfill(
+                conf,
+                StoreOptions.spec(conf),
+                Registries.open(conf.get(JobOptions.MODEL_REGISTRY)),
+                err);
+        autoBackfill.start();
+      }
       err.println(
           "twinstream run: job "
               + job.getJobID()
@@ -264,6 +285,7 @@ final class RunCommand implements Callable<Integer> {
               + ", parallelism "
               + p
               + (trainer ? ", trainer on" : "")
+              + (store ? ", into the " + StoreOptions.spec(conf) + " store" : "")
               + (metricsPort != null
                   ? ", metrics on http://localhost:" + metricsPort + "/metrics"
                   : "")
@@ -345,6 +367,13 @@ final class RunCommand implements Callable<Integer> {
     if (delivery != null) {
       conf.set(JobOptions.DELIVERY_GUARANTEE, delivery);
     }
+    if (conf.contains(StoreOptions.LOCATION)) {
+      StoreOptions.spec(conf); // names a bad store.* option now, not from the job
+      if (!conf.contains(EmbedderOptions.DUAL_WRITE)
+          && !conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
+        conf.set(EmbedderOptions.DUAL_WRITE, true); // a store and promotions: fill both versions
+      }
+    }
     EmbedderOptions.validate(conf);
     if (conf.get(TrainerOptions.ENABLED)) {
       TrainerOptions.validate(conf);
@@ -361,6 +390,10 @@ final class RunCommand implements Callable<Integer> {
     topics.put(conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), partitions);
     topics.put(conf.get(JobOptions.DEAD_LETTERS_TOPIC), 1);
     Map<String, Map<String, String>> configs = new LinkedHashMap<>();
+    if (conf.contains(StoreOptions.LOCATION)) {
+      // The documents a backfill reads: the latest text per id.
+      configs.put(conf.get(EmbedderOptions.SENTENCES_TOPIC), Map.of("cleanup.policy", "compact"));
+    }
     if (!conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
       topics.put(conf.get(JobOptions.MODEL_UPDATES_TOPIC), 1);
       configs.put(conf.get(JobOptions.MODEL_UPDATES_TOPIC), Topics.COMPACTED);
@@ -385,6 +418,10 @@ final class RunCommand implements Callable<Integer> {
       return;
     }
     stopped = true;
+    AutoBackfill a = autoBackfill;
+    if (a != null) {
+      a.close();
+    }
     JobClient j = job;
     if (j != null) {
       try {

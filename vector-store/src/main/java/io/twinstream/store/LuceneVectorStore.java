@@ -324,6 +324,7 @@ public final class LuceneVectorStore implements VectorStore {
    * after dropping a version) searches get faster once the segments are merged; merging rebuilds
    * the graph, which takes time proportional to the rows (see docs/benchmarks.md).
    */
+  @Override
   public synchronized void compact() {
     try {
       writer.forceMerge(1);

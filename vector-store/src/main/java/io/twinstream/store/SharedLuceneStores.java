@@ -131,6 +131,11 @@ public final class SharedLuceneStores {
     }
 
     @Override
+    public void compact() {
+      store.compact();
+    }
+
+    @Override
     public synchronized void close() {
       if (!closed) {
         closed = true;

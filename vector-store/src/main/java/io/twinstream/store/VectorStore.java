@@ -77,6 +77,14 @@ public interface VectorStore extends AutoCloseable {
    */
   long dropVersion(String version);
 
+  /**
+   * Makes searches fast after a bulk load (a backfill), before a cut-over: the embedded store
+   * merges its segments (each upsert made one, and a search visits each one's HNSW graph);
+   * PostgreSQL maintains its index as rows come and does nothing here. Takes time proportional to
+   * the rows; searches and writes wait meanwhile in the embedded store.
+   */
+  default void compact() {}
+
   @Override
   void close();
 }

@@ -23,16 +23,24 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Runs a {@link BackfillJob} on a local Flink mini-cluster and waits for it, reporting progress as
- * rows of the version in the store against records in the documents topic. Cut-over is the
- * caller's, once this returns: a backfill that failed or was cancelled throws, and nothing may cut
- * over to its version (running it again completes it).
+ * rows of the version in the store against records in the documents topic, then compacts the store
+ * ({@link VectorStore#compact()}: the embedded store merges its segments, so that searches of the
+ * version are fast from its cut-over on). Cut-over is the caller's, once this returns: a backfill
+ * that failed or was cancelled throws, and nothing may cut over to its version (running it again
+ * completes it).
  */
 public final class Backfill {
 
   private Backfill() {}
 
-  /** What a backfill did. */
-  public record Result(String version, long records, long rows, Duration took) {
+  /**
+   * What a backfill did.
+   *
+   * @param took from start to end, compaction included
+   * @param compaction the store's compaction at the end ({@link VectorStore#compact()})
+   */
+  public record Result(
+      String version, long records, long rows, Duration took, Duration compaction) {
     /** Documents topic records read per second. */
     public double recordsPerSecond() {
       return records / Math.max(1e-9, took.toNanos() / 1e9);
@@ -77,7 +85,14 @@ public final class Backfill {
       done.get(); // throws with the cause when it failed
       long rows = view.count(version);
       listener.progress(rows, records);
-      return new Result(version, records, rows, Duration.ofNanos(System.nanoTime() - started));
+      long compacting = System.nanoTime();
+      view.compact(); // searches of the version are fast from its cut-over on
+      return new Result(
+          version,
+          records,
+          rows,
+          Duration.ofNanos(System.nanoTime() - started),
+          Duration.ofNanos(System.nanoTime() - compacting));
     } catch (ExecutionException e) {
       throw e.getCause() instanceof Exception cause ? cause : e;
     } catch (Exception | Error e) {

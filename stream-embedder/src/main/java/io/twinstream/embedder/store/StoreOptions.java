@@ -77,6 +77,15 @@ public final class StoreOptions {
           .defaultValue("twinstream-store-sink")
           .withDescription("Consumer group of the sink job's embeddings source.");
 
+  public static final ConfigOption<Boolean> AUTO_BACKFILL =
+      ConfigOptions.key("store.auto-backfill")
+          .booleanType()
+          .defaultValue(true)
+          .withDescription(
+              "twinstream run with a store and a registry: backfill every version the registry"
+                  + " decides to serve (and the first model, into a store that serves nothing),"
+                  + " then cut over and announce FULLY_SERVED, from the run process itself.");
+
   /** Every option, for documentation. */
   public static final List<ConfigOption<?>> ALL =
       List.of(
@@ -89,7 +98,8 @@ public final class StoreOptions {
           BATCH_SIZE,
           BACKOFF_FIRST,
           BACKOFF_MAX,
-          GROUP_ID);
+          GROUP_ID,
+          AUTO_BACKFILL);
 
   /** The store {@code conf} names. */
   public static StoreSpec spec(Configuration conf) {

@@ -80,4 +80,66 @@ class EmbedOperatorRestoreTest {
       assertEquals("v2", version, "the promotion pending at the checkpoint serves after restore");
     }
   }
+
+  private static ModelUpdate update(
+      ModelRegistry registry, String version, ModelStatus status, long at) throws Exception {
+    return ModelUpdate.newBuilder()
+        .setVersion(version)
+        .setParentVersion(null)
+        .setUri(registry.uri(version).toString())
+        .setSha256(registry.manifestSha256(version))
+        .setStatus(status)
+        .setMetrics(Map.of())
+        .setCreatedAt(Instant.ofEpochMilli(at))
+        .setReason("test")
+        .build();
+  }
+
+  private static List<String> versions(List<Embedding> out, String id) {
+    return out.stream()
+        .filter(e -> e.getId().equals(id))
+        .map(e -> e.getModelVersion().toString())
+        .sorted()
+        .toList();
+  }
+
+  @Test
+  void whileANewVersionIsBackfilledEverySentenceIsEmbeddedByBothAlsoAfterARestore()
+      throws Exception {
+    TrustedRecords.install();
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
+    registry.publish(base.withVersion("v1", null));
+    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
+    registry.setCurrent("v1");
+    OperatorSubtaskState checkpoint;
+    EmbedOperator first =
+        new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1, true);
+    try (var before = new TwoInputStreamOperatorTestHarness<>(first)) {
+      before.open();
+      before.processElement2(update(registry, "v1", ModelStatus.FULLY_SERVED, 5), 0);
+      before.processElement2(update(registry, "v2", ModelStatus.PROMOTED, 10), 0);
+      first.awaitModelLoads(Duration.ofMinutes(2));
+      before.processElement1(sentence("a"), 0);
+      before.processElement1(sentence("b"), 0); // the batch boundary swaps to v2, v1 kept
+      List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(before.getOutput());
+      assertEquals(List.of("v1", "v2"), versions(out, "a"), "dual write: both versions");
+      checkpoint = before.snapshot(1, 1);
+    }
+    EmbedOperator restored =
+        new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1, true);
+    try (var after = new TwoInputStreamOperatorTestHarness<>(restored)) {
+      after.initializeState(checkpoint);
+      after.open();
+      after.processElement1(sentence("c"), 0);
+      after.processElement1(sentence("d"), 0);
+      List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
+      assertEquals(List.of("v1", "v2"), versions(out, "c"), "still both after the restore");
+      after.processElement2(update(registry, "v2", ModelStatus.FULLY_SERVED, 20), 0);
+      after.processElement1(sentence("e"), 0);
+      after.processElement1(sentence("f"), 0);
+      out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
+      assertEquals(List.of("v2"), versions(out, "e"), "v2 fully served: dual writing stopped");
+    }
+  }
 }

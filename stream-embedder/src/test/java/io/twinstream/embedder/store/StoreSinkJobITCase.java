@@ -189,4 +189,40 @@ class StoreSinkJobITCase {
       assertThreeDeadLettersPerRun(conf);
     }
   }
+
+  @Test
+  void aDatabaseThatIsDownHoldsTheJobBackAndItCatchesUpWhenItIsBackLosingNothing()
+      throws Exception {
+    Path data = tmp.resolve("pgdata-" + TOPICS.get());
+    int port = PgliteServer.freePort();
+    Configuration conf = topicWithEmbeddings();
+    conf.set(StoreOptions.KIND, "pgvector");
+    conf.set(StoreOptions.TABLE, "outage");
+    conf.set(StoreOptions.USER, "postgres");
+    conf.set(StoreOptions.PASSWORD, "postgres");
+    conf.set(StoreOptions.BACKOFF_FIRST, Duration.ofMillis(100));
+    conf.set(StoreOptions.BACKOFF_MAX, Duration.ofMillis(400));
+    String url;
+    try (PgliteServer pg = PgliteServer.start(data, port)) {
+      url = pg.jdbcUrl() + "&prepareThreshold=0";
+    }
+    conf.set(StoreOptions.LOCATION, url); // the database is down when the job starts
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    JobEnvironment.configure(env, conf);
+    StoreSinkJob.build(env, conf);
+    var job = env.executeAsync("store-sink-outage-it");
+    long downUntil = System.nanoTime() + Duration.ofSeconds(4).toNanos();
+    while (System.nanoTime() < downUntil) {
+      assertTrue(
+          !job.getJobExecutionResult().isDone(), "the job waits for the store, it does not end");
+      Thread.onSpinWait();
+    }
+    try (PgliteServer pg = PgliteServer.start(data, port)) {
+      job.getJobExecutionResult().get(2, java.util.concurrent.TimeUnit.MINUTES);
+      try (VectorStore store =
+          StoreSpec.pgvector(url, "outage", DIM, "postgres", "postgres").open()) {
+        assertTheNewestRowPerIdAndVersion(store);
+      }
+    }
+  }
 }
