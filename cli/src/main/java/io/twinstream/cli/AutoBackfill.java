@@ -2,6 +2,7 @@ package io.twinstream.cli;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.Backfill;
+import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
@@ -19,6 +20,9 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -45,6 +49,13 @@ final class AutoBackfill implements AutoCloseable {
   private final Map<String, Object> kafka;
   private final PrintWriter err;
   private final Thread thread;
+  private final ScheduledExecutorService drops =
+      Executors.newSingleThreadScheduledExecutor(
+          r -> {
+            Thread t = new Thread(r, "twinstream-store-grace");
+            t.setDaemon(true);
+            return t;
+          });
   private volatile boolean closed;
   private volatile int done;
 
@@ -181,8 +192,13 @@ final class AutoBackfill implements AutoCloseable {
                 err.flush();
               }
             });
+    String previous;
     try (VectorStore s = store.open()) {
+      previous = s.servingVersion().orElse(null);
       s.cutOver(version);
+    }
+    if (previous != null && !previous.equals(version)) {
+      conf.getOptional(StoreOptions.GRACE).ifPresent(grace -> dropLater(previous, grace));
     }
     ModelBundle bundle =
         registry.list().stream().anyMatch(m -> m.version().equals(version))
@@ -209,8 +225,28 @@ final class AutoBackfill implements AutoCloseable {
     err.flush();
   }
 
+  /** Drops {@code old}'s rows {@code grace} from now, unless it serves again by then. */
+  private void dropLater(String old, Duration grace) {
+    drops.schedule(
+        () -> {
+          try (VectorStore s = store.open()) {
+            if (s.servingVersion().map(old::equals).orElse(false)) {
+              err.println("twinstream run: kept " + old + ": it serves again");
+            } else {
+              err.println("twinstream run: dropped " + old + ": " + s.dropVersion(old) + " rows");
+            }
+          } catch (RuntimeException e) {
+            err.println("twinstream run: dropping " + old + " failed: " + e.getMessage());
+          }
+          err.flush();
+        },
+        grace.toMillis(),
+        TimeUnit.MILLISECONDS);
+  }
+
   @Override
   public void close() {
+    drops.shutdownNow();
     closed = true;
     thread.interrupt();
     try {

@@ -179,12 +179,13 @@ final class BackfillCommand implements Callable<Integer> {
     bar.finish();
     out.printf(
         Locale.ROOT,
-        "backfilled %s: %d rows from %d records in %.1f s (%.1f records/s)%n",
+        "backfilled %s: %d rows from %d records in %.1f s (%.1f records/s; compaction %.1f s)%n",
         name,
         result.rows(),
         result.records(),
         result.took().toNanos() / 1e9,
-        result.recordsPerSecond());
+        result.recordsPerSecond(),
+        result.compaction().toNanos() / 1e9);
     if (!cutOver) {
       return 0;
     }

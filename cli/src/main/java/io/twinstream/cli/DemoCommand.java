@@ -823,6 +823,7 @@ final class DemoCommand implements Callable<Integer> {
       v.put("fillSeconds", result.took().toNanos() / 1e9);
       v.put("backfillRecords", result.records());
       v.put("backfillRecordsPerSecond", result.recordsPerSecond());
+      v.put("compactSeconds", result.compaction().toNanos() / 1e9);
       err.printf(
           Locale.ROOT,
           "twinstream demo: backfilled %s: %d documents in %.1f s (%.1f docs/s)%n",

@@ -86,6 +86,15 @@ public final class StoreOptions {
                   + " decides to serve (and the first model, into a store that serves nothing),"
                   + " then cut over and announce FULLY_SERVED, from the run process itself.");
 
+  public static final ConfigOption<Duration> GRACE =
+      ConfigOptions.key("store.grace")
+          .durationType()
+          .noDefaultValue()
+          .withDescription(
+              "twinstream run's auto-backfill: how long after a cut-over the previous version's"
+                  + " rows are dropped (unless it serves again by then); unset = kept (a rollback"
+                  + " can cut back to them; twinstream store drop removes them).");
+
   /** Every option, for documentation. */
   public static final List<ConfigOption<?>> ALL =
       List.of(
@@ -99,7 +108,8 @@ public final class StoreOptions {
           BACKOFF_FIRST,
           BACKOFF_MAX,
           GROUP_ID,
-          AUTO_BACKFILL);
+          AUTO_BACKFILL,
+          GRACE);
 
   /** The store {@code conf} names. */
   public static StoreSpec spec(Configuration conf) {

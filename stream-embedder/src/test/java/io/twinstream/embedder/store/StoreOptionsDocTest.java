@@ -18,7 +18,7 @@ class StoreOptionsDocTest {
 
   private static String rendered(ConfigOption<?> o) {
     if (!o.hasDefaultValue()) {
-      return "(required)";
+      return o == StoreOptions.LOCATION ? "(required)" : "(none)";
     }
     Object d = o.defaultValue();
     if (d instanceof Duration duration) {
