@@ -126,6 +126,8 @@ class ModuleRulesTest {
           .definedBy("io.twinstream.testkit..")
           .layer("feedback-joiner")
           .definedBy("io.twinstream.joiner..")
+          .layer("query-server")
+          .definedBy("io.twinstream.serve..")
           .layer("stream-embedder")
           .definedBy("io.twinstream.embedder..")
           .layer("stream-trainer")
@@ -142,15 +144,23 @@ class ModuleRulesTest {
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("feedback-joiner")
           .mayOnlyBeAccessedByLayers("runnables")
+          .whereLayer("query-server")
+          .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("kafka-io")
-          .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "runnables")
+          .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "query-server", "runnables")
           .whereLayer("online-trainer")
           .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
           .whereLayer("vector-store")
-          .mayOnlyBeAccessedByLayers("stream-embedder", "stream-trainer", "runnables")
+          .mayOnlyBeAccessedByLayers(
+              "stream-embedder", "stream-trainer", "query-server", "runnables")
           .whereLayer("encoder")
           .mayOnlyBeAccessedByLayers(
-              "online-trainer", "kafka-io", "stream-embedder", "stream-trainer", "runnables");
+              "online-trainer",
+              "kafka-io",
+              "stream-embedder",
+              "stream-trainer",
+              "query-server",
+              "runnables");
 
   @ArchTest
   static final ArchRule noPackageCycles =

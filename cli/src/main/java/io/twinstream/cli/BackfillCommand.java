@@ -30,7 +30,6 @@ import picocli.CommandLine.Spec;
 /** {@code twinstream backfill --version V}: every document gets a vector of V, then cut-over. */
 @Command(
     name = "backfill",
-    mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
       "Gives every document a vector of a model version: a bounded Flink job (local mini-cluster)",
@@ -45,6 +44,8 @@ import picocli.CommandLine.Spec;
       "Exit code: 0 done, 1 the backfill failed (nothing cut over), 64 usage."
     })
 final class BackfillCommand implements Callable<Integer> {
+
+  @Mixin HelpOption help;
 
   @Spec CommandSpec spec;
 

@@ -3,10 +3,9 @@ package io.twinstream.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.cli.demo.CorpusVectors;
 import io.twinstream.cli.demo.DemoReport;
-import io.twinstream.cli.demo.Ranker;
+import io.twinstream.cli.demo.HttpSearches;
 import io.twinstream.cli.demo.RoundFeedback;
 import io.twinstream.cli.demo.SimulatedUsers;
-import io.twinstream.cli.demo.StoreSearches;
 import io.twinstream.cli.demo.TestQueries;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobEnvironment;
@@ -35,6 +34,10 @@ import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.AvroJson;
 import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.serve.EmbeddingService;
+import io.twinstream.serve.ModelUpdatesFollower;
+import io.twinstream.serve.QueryServer;
+import io.twinstream.serve.ServeOptions;
 import io.twinstream.store.VectorStore;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
@@ -534,7 +537,7 @@ final class DemoCommand implements Callable<Integer> {
     private final StoreSpec storeSpec;
     private FeedbackJoiner joiner;
     private VectorStore vectorStore;
-    private StoreSearches searches;
+    private HttpSearches frontEnd;
     int sentencesIn;
     int interactionsIn;
     Map<String, Object> joinerSummary = Map.of();
@@ -580,8 +583,22 @@ final class DemoCommand implements Callable<Integer> {
       streamCorpus();
       joiner = startJoiner.start();
       vectorStore = storeSpec.open();
-      searches = new StoreSearches(vectorStore);
-      try {
+      ServeOptions serveOptions = ServeOptions.defaults().withPort(0);
+      Map<String, Object> kafka =
+          Map.of("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS));
+      // The users' search application: twinstream serve, in this process, over HTTP.
+      try (EmbeddingService embeddings =
+              new EmbeddingService(
+                  registry, registry.current().isPresent() ? "registry" : "default", serveOptions);
+          ModelUpdatesFollower follower =
+              new ModelUpdatesFollower(kafka, "model-updates", "default", embeddings::onUpdate);
+          QueryServer server =
+              new QueryServer(embeddings, vectorStore, registry, follower, serveOptions)) {
+        frontEnd = new HttpSearches("http://localhost:" + server.port() + "/v1");
+        err.println(
+            "twinstream demo: users search through twinstream serve at http://localhost:"
+                + server.port()
+                + "/v1/search");
         rounds(base);
         awaitEventsRead();
         joinerSummary = joinerSummary();
@@ -612,9 +629,7 @@ final class DemoCommand implements Callable<Integer> {
               rounds,
               pairsPerRound);
           int before = decisions(updates.decoded(ModelUpdate.class)).size();
-          RoundFeedback feedback =
-              searchUntil(
-                  round * pairsPerRound, serving, searches.forQueriesOf(serving.modelVersion()));
+          RoundFeedback feedback = searchUntil(round * pairsPerRound);
           long sent = System.nanoTime();
           out.println(feedback.line());
           out.flush();
@@ -663,8 +678,7 @@ final class DemoCommand implements Callable<Integer> {
      * next batch, in this round or the next. How many searches a round takes thus depends only on
      * the pairs they gave, never on timing, and a run repeats exactly.
      */
-    private RoundFeedback searchUntil(long target, SentenceEncoder serving, Ranker ranker)
-        throws Exception {
+    private RoundFeedback searchUntil(long target) throws Exception {
       int firstPair = pairs.records().size();
       int firstSearch = users.searches();
       int events = 0;
@@ -675,7 +689,7 @@ final class DemoCommand implements Callable<Integer> {
             closed == 0 ? 1.0 : Math.max(0.1, pairs.records().size() / (double) closed);
         long remaining = target - pairs.records().size();
         int batch = (int) Math.max(4, Math.min(512, Math.ceil(remaining / perSearch) + 1));
-        List<Interaction> interactions = users.search(batch, serving, ranker);
+        List<Interaction> interactions = users.search(batch, frontEnd);
         for (Interaction event : interactions) {
           send("interactions", event.getRequestId().toString(), codec.encode(event));
         }
@@ -842,6 +856,7 @@ final class DemoCommand implements Callable<Integer> {
       long started = System.nanoTime();
       vectorStore.cutOver(version);
       double cutOverMillis = (System.nanoTime() - started) / 1e6;
+      frontEnd.expect(version);
       new KafkaModelUpdates(
               registry,
               "default",
@@ -865,20 +880,20 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     private CorpusVectors storedVectors(String version) {
-      return searches.vectors(version, List.copyOf(task.corpus().keySet()));
+      return CorpusVectors.fromStore(vectorStore, version, List.copyOf(task.corpus().keySet()));
     }
 
     /** Rows per version at the end, and the searches per version; fails on a mixed search. */
     private Map<String, Object> storeSummary() {
-      if (searches.mixed() > 0) {
+      if (frontEnd.mixed() > 0) {
         throw new IllegalStateException(
-            searches.mixed() + " searches mixed versions, e.g. " + searches.lastMixed());
+            frontEnd.mixed() + " searches mixed versions, e.g. " + frontEnd.lastMixed());
       }
       Map<String, Long> rows = vectorStore.versions();
       for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
         long n = rows.getOrDefault(v.getKey(), 0L);
         v.getValue().put("rows", n);
-        v.getValue().put("searches", searches.perVersion().getOrDefault(v.getKey(), 0L));
+        v.getValue().put("searches", frontEnd.perVersion().getOrDefault(v.getKey(), 0L));
         if (n != task.corpus().size()) {
           throw new IllegalStateException(
               v.getKey() + " has " + n + " rows for " + task.corpus().size() + " documents");
@@ -887,16 +902,16 @@ final class DemoCommand implements Callable<Integer> {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("store", storeSpec.kind());
       m.put("serving", vectorStore.servingVersion().orElse(""));
-      m.put("mixedSearches", searches.mixed());
+      m.put("mixedSearches", frontEnd.mixed());
       m.put("versions", storeVersions);
       for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
         out.println(DemoReport.storeLine(v.getKey(), v.getValue()));
       }
       out.printf(
           Locale.ROOT,
-          "store %s: %d searches, none mixed versions%n",
+          "store %s: %d searches through twinstream serve, none mixed versions%n",
           storeSpec.kind(),
-          searches.perVersion().values().stream().mapToLong(Long::longValue).sum());
+          frontEnd.perVersion().values().stream().mapToLong(Long::longValue).sum());
       out.flush();
       return m;
     }

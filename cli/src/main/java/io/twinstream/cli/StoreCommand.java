@@ -65,13 +65,14 @@ final class StoreCommand implements Runnable {
   /** {@code twinstream store cut-over --version V}: e.g. a rollback to a version still kept. */
   @Command(
       name = "cut-over",
-      mixinStandardHelpOptions = true,
       description = {
         "Switch the store's searches to a version it holds, atomically (a rollback cuts back to a",
         "version still kept). With --registry, FULLY_SERVED is announced for it on the model-updates",
         "topic, so that embedding jobs stop dual writing another version."
       })
   static final class CutOver implements Callable<Integer> {
+    @Mixin HelpOption help;
+
     @Spec CommandSpec spec;
 
     @Mixin StoreArguments store;
@@ -130,11 +131,10 @@ final class StoreCommand implements Runnable {
   }
 
   /** {@code twinstream store drop --version V}. */
-  @Command(
-      name = "drop",
-      mixinStandardHelpOptions = true,
-      description = "Delete every row of a version that does not serve.")
+  @Command(name = "drop", description = "Delete every row of a version that does not serve.")
   static final class Drop implements Callable<Integer> {
+    @Mixin HelpOption help;
+
     @Spec CommandSpec spec;
 
     @Mixin StoreArguments store;

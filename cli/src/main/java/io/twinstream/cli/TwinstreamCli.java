@@ -23,6 +23,7 @@ import picocli.CommandLine.Command;
       JoinerCommand.class,
       BackfillCommand.class,
       StoreCommand.class,
+      ServeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class TwinstreamCli {

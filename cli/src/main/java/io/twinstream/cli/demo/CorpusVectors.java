@@ -20,6 +20,16 @@ public final class CorpusVectors implements Ranker {
     this.order = List.copyOf(order);
   }
 
+  /** The vectors of {@code version} the store holds for the documents {@code ids}. */
+  public static CorpusVectors fromStore(
+      io.twinstream.store.VectorStore store, String version, List<String> ids) {
+    CorpusVectors vectors = new CorpusVectors(ids);
+    for (String id : ids) {
+      store.get(id, version).ifPresent(row -> vectors.put(id, row.vector()));
+    }
+    return vectors;
+  }
+
   /** Sets the vector of document {@code id}. */
   public void put(String id, float[] vector) {
     vectors.put(id, vector);

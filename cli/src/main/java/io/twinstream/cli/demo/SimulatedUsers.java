@@ -81,12 +81,28 @@ public final class SimulatedUsers {
    *     {@code HEAD_START / SPACING} searches)
    */
   public List<Interaction> search(int searches, SentenceEncoder encoder, Ranker ranker) {
+    return search(
+        searches,
+        (texts, k) -> {
+          List<List<String>> ranked = new ArrayList<>();
+          for (SentenceEmbedding e : encoder.encode(texts)) {
+            ranked.add(ranker.topK(e.vector(), k));
+          }
+          return ranked;
+        });
+  }
+
+  /**
+   * The next {@code searches} searches through {@code frontEnd} (e.g. {@code twinstream serve}'s
+   * {@code /v1/search}), which embeds and ranks.
+   */
+  public List<Interaction> search(int searches, SearchFrontEnd frontEnd) {
     List<String> queryIds = new ArrayList<>(searches);
     for (int i = 0; i < searches; i++) {
       queryIds.add(traffic.get((cursor + i) % traffic.size()));
     }
-    List<SentenceEmbedding> embedded =
-        encoder.encode(queryIds.stream().map(task.queries()::get).toList());
+    List<List<String>> results =
+        frontEnd.search(queryIds.stream().map(task.queries()::get).toList(), shown);
     List<Interaction> out = new ArrayList<>(searches * (shown + 1));
     for (int i = 0; i < queryIds.size(); i++) {
       clock = clock.plus(SPACING);
@@ -108,7 +124,7 @@ public final class SimulatedUsers {
               queryId,
               task.queries().get(queryId),
               "user-" + cursor,
-              ranker.topK(embedded.get(i).vector(), shown),
+              results.get(i),
               task.relevance().getOrDefault(queryId, Map.of()));
       out.addAll(clicks.interactions(search, clock, random));
       cursor++;
