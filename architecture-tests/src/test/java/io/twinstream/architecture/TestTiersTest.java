@@ -53,6 +53,9 @@ class TestTiersTest {
         .orShould()
         .dependOnClassesThat()
         .haveFullyQualifiedName("io.twinstream.store.PgliteServer")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.twinstream.serve.QueryServer")
         .because(
             "tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
         .check(testClasses());

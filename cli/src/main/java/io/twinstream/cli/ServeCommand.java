@@ -109,8 +109,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Option(
       names = "--max-wait",
-      defaultValue = "PT0.002S",
-      description = "Longest wait of a batch's first request for others (default: 2 ms).")
+      defaultValue = "PT0S",
+      description =
+          "Longest wait of a batch's first request for others; 0 = none, requests arriving while"
+              + " an encoder call runs form the next batch (default: ${DEFAULT-VALUE}).")
   Duration maxWait;
 
   @Option(

@@ -37,6 +37,9 @@ public final class TwinstreamCli {
   public static void main(String[] args) {
     // The run command stops Flink and Kafka from its own shutdown hook; Log4j must not stop first.
     System.setProperty("log4j.shutdownHookEnabled", "false");
+    // The JDK's HTTP servers (serve, the joiner's metrics) answer without Nagle's 40 ms stalls; set
+    // before any of them is created (docs/serve.md).
+    System.setProperty("sun.net.httpserver.nodelay", "true");
     // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per
     // core.
     TorchDefaults.apply();

@@ -49,6 +49,15 @@ public final class QueryServer implements AutoCloseable {
   private static final JsonFactory FACTORY = JSON.getFactory();
   private static final double[] BUCKETS_MS = {1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000};
 
+  static {
+    // The JDK's server writes a response's headers and body separately; with Nagle's algorithm on,
+    // a client's delayed ACK then holds the body back about 40 ms. Read once, when the server's
+    // configuration class loads: before the first server of the process is created.
+    if (System.getProperty("sun.net.httpserver.nodelay") == null) {
+      System.setProperty("sun.net.httpserver.nodelay", "true");
+    }
+  }
+
   private final EmbeddingService embeddings;
   private final VectorStore store;
   private final ModelRegistry registry;

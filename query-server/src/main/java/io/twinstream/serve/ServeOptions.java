@@ -13,7 +13,8 @@ import java.time.Duration;
  * @param batchTokens token budget of one encoder call: requests waiting together are embedded in
  *     one call until their estimated tokens reach it (default 16384, text-embeddings-inference's
  *     max-batch-tokens)
- * @param maxWait how long the first request of a batch waits for more to join it (default 2 ms)
+ * @param maxWait how long the first request of a batch waits for more to join it (default 0: none;
+ *     requests that arrive while an encoder call runs form the next batch)
  * @param queueLimit most requests waiting for the encoder; one more is answered 429 (default 1024)
  * @param httpThreads threads handling requests, each blocked while its request is embedded: the
  *     most requests in flight (default 128)
@@ -53,7 +54,7 @@ public record ServeOptions(
 
   /** The defaults. */
   public static ServeOptions defaults() {
-    return new ServeOptions(8080, 4 << 20, 2048, 16_384, Duration.ofMillis(2), 1024, 128, 0, 1000);
+    return new ServeOptions(8080, 4 << 20, 2048, 16_384, Duration.ZERO, 1024, 128, 0, 1000);
   }
 
   public ServeOptions withPort(int p) {

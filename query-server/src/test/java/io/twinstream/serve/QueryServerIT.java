@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
  * The HTTP server with real clients: LangChain4j's OpenAI embedding model pointed at it unchanged,
  * and raw HTTP for every request shape and every error the API names.
  */
-class QueryServerTest {
+class QueryServerIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static EmbeddingService service;
