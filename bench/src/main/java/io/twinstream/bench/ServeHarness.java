@@ -9,10 +9,6 @@ import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.serve.EmbeddingService;
 import io.twinstream.serve.QueryServer;
 import io.twinstream.serve.ServeOptions;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -22,10 +18,11 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * {@code twinstream serve} under load on loopback: requests/s, inputs/s and latency p50/p99 at 1, 8
- * and 64 concurrent clients sending 1 or 16 short query texts per request to {@code
- * /v1/embeddings}; in the same run, the bare encoder's rate in batches of 32 (the baseline) and
- * LangChain4j's in-process all-MiniLM-L6-v2 model doing the same work at the same concurrency. Each
- * cell runs {@code seconds} after a warm-up of 2 s.
+ * and 64 concurrent clients (each a kept-alive HTTP/1.1 connection, {@link RawHttpClient}) sending
+ * 1 or 16 short query texts per request to {@code /v1/embeddings}; in the same run, the bare
+ * encoder's rate in batches of 32 (the baseline) and LangChain4j's in-process all-MiniLM-L6-v2
+ * model doing the same work at the same concurrency. Each cell runs {@code seconds} after a warm-up
+ * of 2 s.
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.ServeHarness [seconds=10]}
  */
@@ -151,10 +148,17 @@ public final class ServeHarness {
     EmbeddingModel lc4j = new AllMiniLmL6V2EmbeddingModel();
     try (EmbeddingService service = new EmbeddingService(null, ModelBundle.DEFAULT, options);
         QueryServer server = new QueryServer(service, null, null, null, options)) {
-      HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-      URI uri = URI.create("http://localhost:" + server.port() + "/v1/embeddings");
       for (int clients : new int[] {1, 8, 64}) {
         for (int inputs : new int[] {1, 16}) {
+          ThreadLocal<RawHttpClient> connection =
+              ThreadLocal.withInitial(
+                  () -> {
+                    try {
+                      return new RawHttpClient("127.0.0.1", server.port());
+                    } catch (java.io.IOException e) {
+                      throw new java.io.UncheckedIOException(e);
+                    }
+                  });
           Cell s =
               load(
                   clients,
@@ -166,16 +170,13 @@ public final class ServeHarness {
                     for (int i = 0; i < batch.size(); i++) {
                       body.append(i == 0 ? "\"" : ",\"").append(batch.get(i)).append('"');
                     }
-                    HttpResponse<byte[]> r =
-                        http.send(
-                            HttpRequest.newBuilder(uri)
-                                .POST(
-                                    HttpRequest.BodyPublishers.ofString(
-                                        body.append("]}").toString()))
-                                .build(),
-                            HttpResponse.BodyHandlers.ofByteArray());
-                    if (r.statusCode() != 200) {
-                      throw new IllegalStateException("HTTP " + r.statusCode());
+                    byte[] bytes =
+                        body.append("]}")
+                            .toString()
+                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                    int status = connection.get().post("/v1/embeddings", bytes);
+                    if (status != 200) {
+                      throw new IllegalStateException("HTTP " + status);
                     }
                   });
           Cell l =

@@ -6,8 +6,6 @@ import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
-import io.twinstream.encoder.registry.ModelUpdates;
-import io.twinstream.kafka.KafkaModelUpdates;
 import io.twinstream.kafka.TopicReader;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
@@ -204,17 +202,8 @@ final class AutoBackfill implements AutoCloseable {
         registry.list().stream().anyMatch(m -> m.version().equals(version))
             ? registry.load(version)
             : ModelBundle.resolve(model);
-    new KafkaModelUpdates(registry, registryName, kafka, topic)
-        .send(
-            new ModelUpdates(registry)
-                .fullyServed(
-                    bundle,
-                    Map.of(
-                        "backfill_rows",
-                        (double) result.rows(),
-                        "backfill_seconds",
-                        result.took().toNanos() / 1e9),
-                    "auto-backfill complete"));
+    FullyServed.announce(
+        registry, registryName, kafka, topic, bundle, result, "auto-backfill complete");
     err.printf(
         Locale.ROOT,
         "twinstream run: backfilled %s (%d rows in %.1f s), the store serves it; FULLY_SERVED"
@@ -229,12 +218,8 @@ final class AutoBackfill implements AutoCloseable {
   private void dropLater(String old, Duration grace) {
     drops.schedule(
         () -> {
-          try (VectorStore s = store.open()) {
-            if (s.servingVersion().map(old::equals).orElse(false)) {
-              err.println("twinstream run: kept " + old + ": it serves again");
-            } else {
-              err.println("twinstream run: dropped " + old + ": " + s.dropVersion(old) + " rows");
-            }
+          try {
+            err.println("twinstream run: " + FullyServed.dropUnlessServing(store, old));
           } catch (RuntimeException e) {
             err.println("twinstream run: dropping " + old + " failed: " + e.getMessage());
           }

@@ -7,13 +7,9 @@ import io.twinstream.embedder.store.Backfill;
 import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
-import io.twinstream.encoder.registry.ModelUpdates;
-import io.twinstream.kafka.KafkaModelUpdates;
-import io.twinstream.records.ModelUpdate;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -62,17 +58,7 @@ final class BackfillCommand implements Callable<Integer> {
       description = "Model registry holding the version (required unless it is built in).")
   String registry;
 
-  @Option(
-      names = "--registry-name",
-      defaultValue = "default",
-      description = "Registry name: the key of its updates (default: ${DEFAULT-VALUE}).")
-  String registryName;
-
-  @Option(
-      names = "--updates-topic",
-      defaultValue = "model-updates",
-      description = "Where FULLY_SERVED is announced (default: ${DEFAULT-VALUE}).")
-  String updatesTopic;
+  @Mixin UpdatesTopic updates;
 
   @Option(
       names = "--topic",
@@ -213,20 +199,15 @@ final class BackfillCommand implements Callable<Integer> {
   private void announce(
       ModelRegistry announcer, ModelBundle bundle, Backfill.Result result, PrintWriter out)
       throws java.io.IOException {
-    ModelUpdate served =
-        new ModelUpdates(announcer, Clock.systemUTC())
-            .fullyServed(
-                bundle,
-                Map.of(
-                    "backfill_rows",
-                    (double) result.rows(),
-                    "backfill_seconds",
-                    result.took().toNanos() / 1e9),
-                "backfill complete");
-    new KafkaModelUpdates(announcer, registryName, kafka.clientConfig(), updatesTopic)
-        .ensureTopic()
-        .send(served);
-    out.println("announced FULLY_SERVED " + bundle.version() + " on " + updatesTopic);
+    FullyServed.announce(
+        announcer,
+        updates.registryName,
+        kafka.clientConfig(),
+        updates.topic,
+        bundle,
+        result,
+        "backfill complete");
+    out.println("announced FULLY_SERVED " + bundle.version() + " on " + updates.topic);
   }
 
   private void dropLater(
@@ -234,13 +215,7 @@ final class BackfillCommand implements Callable<Integer> {
       throws InterruptedException {
     err.println("twinstream backfill: dropping " + old + " after " + after + " (grace)");
     Thread.sleep(after.toMillis());
-    try (VectorStore s = target.open()) {
-      if (s.servingVersion().map(old::equals).orElse(false)) {
-        out.println("kept " + old + ": it serves again (rolled back during the grace period)");
-        return;
-      }
-      out.println("dropped " + old + ": " + s.dropVersion(old) + " rows");
-    }
+    out.println(FullyServed.dropUnlessServing(target, old));
   }
 
   private Configuration configuration() throws java.io.IOException {

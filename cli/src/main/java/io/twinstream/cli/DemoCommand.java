@@ -19,7 +19,6 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.registry.ModelRegistry;
-import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.joiner.FeedbackJoiner;
 import io.twinstream.joiner.JoinerArguments;
 import io.twinstream.joiner.JoinerConfig;
@@ -857,14 +856,14 @@ final class DemoCommand implements Callable<Integer> {
       vectorStore.cutOver(version);
       double cutOverMillis = (System.nanoTime() - started) / 1e6;
       frontEnd.expect(version);
-      new KafkaModelUpdates(
-              registry,
-              "default",
-              Map.of("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS)),
-              "model-updates")
-          .send(
-              new ModelUpdates(registry)
-                  .fullyServed(bundle, Map.of(), "the demo's store holds every document"));
+      FullyServed.announce(
+          registry,
+          "default",
+          Map.of("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS)),
+          "model-updates",
+          bundle,
+          null,
+          "the demo's store holds every document");
       Map<String, Object> v = storeVersion(version);
       v.put("cutOverMillis", cutOverMillis);
       v.put("servedAfterSeconds", (System.nanoTime() - since) / 1e9);

@@ -53,17 +53,7 @@ final class ServeCommand implements Callable<Integer> {
               + " one; else default).")
   String model;
 
-  @Option(
-      names = "--registry-name",
-      defaultValue = "default",
-      description = "Registry name: the key of its updates (default: ${DEFAULT-VALUE}).")
-  String registryName;
-
-  @Option(
-      names = "--updates-topic",
-      defaultValue = "model-updates",
-      description = "The model-updates topic followed (default: ${DEFAULT-VALUE}).")
-  String updatesTopic;
+  @Mixin UpdatesTopic updates;
 
   @Mixin KafkaClientOptions kafka;
 
@@ -183,7 +173,7 @@ final class ServeCommand implements Callable<Integer> {
       if (reg != null && kafka.given()) {
         follower =
             new ModelUpdatesFollower(
-                kafka.clientConfig(), updatesTopic, registryName, embeddings::onUpdate);
+                kafka.clientConfig(), updates.topic, updates.registryName, embeddings::onUpdate);
       }
       server = new QueryServer(embeddings, store, reg, follower, options);
       out.println("url=http://localhost:" + server.port() + "/v1");
@@ -191,7 +181,7 @@ final class ServeCommand implements Callable<Integer> {
       err.println(
           "twinstream serve: "
               + embeddings.serving().version
-              + (follower != null ? ", following " + updatesTopic : ", no model updates followed")
+              + (follower != null ? ", following " + updates.topic : ", no model updates followed")
               + (store != null ? ", searching " + storeSpec : "")
               + ". Ctrl-C stops it.");
       err.flush();

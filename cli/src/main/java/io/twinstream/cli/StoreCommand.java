@@ -2,8 +2,6 @@ package io.twinstream.cli;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
-import io.twinstream.encoder.registry.ModelUpdates;
-import io.twinstream.kafka.KafkaModelUpdates;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -86,17 +84,7 @@ final class StoreCommand implements Runnable {
         description = "Announce FULLY_SERVED through this registry's updates (default: do not).")
     String registry;
 
-    @Option(
-        names = "--registry-name",
-        defaultValue = "default",
-        description = "Registry name: the key of its updates (default: ${DEFAULT-VALUE}).")
-    String registryName;
-
-    @Option(
-        names = "--updates-topic",
-        defaultValue = "model-updates",
-        description = "Where FULLY_SERVED is announced (default: ${DEFAULT-VALUE}).")
-    String updatesTopic;
+    @Mixin UpdatesTopic updates;
 
     @Mixin KafkaClientOptions kafka;
 
@@ -121,10 +109,15 @@ final class StoreCommand implements Runnable {
             reg.list().stream().anyMatch(m -> m.version().equals(version))
                 ? reg.load(version)
                 : ModelBundle.resolve(version);
-        new KafkaModelUpdates(reg, registryName, kafka.clientConfig(), updatesTopic)
-            .ensureTopic()
-            .send(new ModelUpdates(reg).fullyServed(bundle, Map.of(), "cut over from the CLI"));
-        out.println("announced FULLY_SERVED " + version + " on " + updatesTopic);
+        FullyServed.announce(
+            reg,
+            updates.registryName,
+            kafka.clientConfig(),
+            updates.topic,
+            bundle,
+            null,
+            "cut over from the CLI");
+        out.println("announced FULLY_SERVED " + version + " on " + updates.topic);
       }
       return 0;
     }

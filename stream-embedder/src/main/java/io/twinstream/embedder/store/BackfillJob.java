@@ -2,11 +2,9 @@ package io.twinstream.embedder.store;
 
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobOptions;
-import io.twinstream.embedder.KafkaSinks;
 import io.twinstream.embedder.KafkaSources;
 import io.twinstream.embedder.decode.DecodeFunction;
 import io.twinstream.embedder.operator.EmbedOperator;
-import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
@@ -86,29 +84,9 @@ public final class BackfillJob {
             .map(new ToRow(), TypeInformation.of(VectorRow.class))
             .name("store-rows")
             .uid("store-rows");
-    var sink =
-        rows.sinkTo(
-                new VectorStoreSink(
-                    store,
-                    conf.get(StoreOptions.BATCH_SIZE),
-                    conf.get(StoreOptions.BACKOFF_FIRST),
-                    conf.get(StoreOptions.BACKOFF_MAX)))
-            .name("vector-store")
-            .uid("vector-store");
-    if (store.kind().equals("lucene")) {
-      sink.setParallelism(1);
-    }
-    documents
-        .getSideOutput(DecodeFunction.DEAD_LETTERS)
-        .sinkTo(
-            KafkaSinks.avro(
-                conf,
-                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
-                DeadLetter.class,
-                null,
-                "backfill-dead-letters"))
-        .name("dead-letters-sink")
-        .uid("dead-letters-sink");
+    StoreSinkJob.intoStore(rows, conf, store);
+    StoreSinkJob.deadLetters(
+        documents.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "backfill-dead-letters");
   }
 
   /** The model-update input of the embedding operator: a backfill embeds with one version. */

@@ -12,6 +12,7 @@ import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.store.VectorRow;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -58,6 +59,15 @@ public final class StoreSinkJob {
                 TypeInformation.of(VectorRow.class))
             .name("store-rows")
             .uid("store-rows");
+    intoStore(rows, conf, spec);
+    deadLetters(rows.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "store-dead-letters");
+  }
+
+  /**
+   * Writes {@code rows} into the store {@code spec} names, in batches of {@code store.batch-size}
+   * flushed at checkpoints (one writer for a Lucene directory).
+   */
+  static void intoStore(DataStream<VectorRow> rows, Configuration conf, StoreSpec spec) {
     var sink =
         rows.sinkTo(
                 new VectorStoreSink(
@@ -70,15 +80,18 @@ public final class StoreSinkJob {
     if (spec.kind().equals("lucene")) {
       sink.setParallelism(1); // one writer per Lucene directory
     }
-    rows.getSideOutput(DecodeFunction.DEAD_LETTERS)
+  }
+
+  /**
+   * Sends {@code deadLetters} to the dead-letter topic; {@code name} (its sink's transactional id
+   * and uid) must be unique in the job graph: the store sink may share one with the embedding job.
+   */
+  static void deadLetters(DataStream<DeadLetter> deadLetters, Configuration conf, String name) {
+    deadLetters
         .sinkTo(
             KafkaSinks.avro(
-                conf,
-                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
-                DeadLetter.class,
-                null,
-                "store-dead-letters"))
-        .name("store-dead-letters-sink")
-        .uid("store-dead-letters-sink"); // unique also next to the embedding job in one graph
+                conf, conf.get(JobOptions.DEAD_LETTERS_TOPIC), DeadLetter.class, null, name))
+        .name(name + "-sink")
+        .uid(name + "-sink");
   }
 }
