@@ -24,7 +24,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * model doing the same work at the same concurrency. Each cell runs {@code seconds} after a warm-up
  * of 2 s.
  *
- * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.ServeHarness [seconds=10]}
+ * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.ServeHarness [seconds=10]}, or
+ * {@code ServeHarness SECONDS repeat N} for the 8-client cell N times over.
  */
 public final class ServeHarness {
 
@@ -119,6 +120,10 @@ public final class ServeHarness {
   public static void main(String[] args) throws Exception {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 10;
     List<String> texts = queries(4_096);
+    if (args.length > 2 && args[1].equals("repeat")) {
+      repeat(seconds, Integer.parseInt(args[2]), texts);
+      return;
+    }
     ModelBundle bundle = ModelBundle.builtin(ModelBundle.DEFAULT);
     double bare;
     try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
@@ -202,5 +207,60 @@ public final class ServeHarness {
         }
       }
     }
+  }
+
+  /**
+   * The 8-client, single-input cell {@code times} times over, each on a fresh server: how much its
+   * p99 moves from run to run on this machine ({@code ServeHarness SECONDS repeat TIMES}).
+   */
+  static void repeat(double seconds, int times, List<String> texts) throws Exception {
+    ServeOptions options = ServeOptions.defaults().withPort(0);
+    List<Double> p99 = new ArrayList<>();
+    System.out.printf(
+        Locale.ROOT, "%s; 8 clients x 1 input, %d runs%n", MachineInfo.describe(), times);
+    System.out.println("| run | req/s | p50 ms | p99 ms |");
+    System.out.println("|---:|---:|---:|---:|");
+    for (int run = 1; run <= times; run++) {
+      try (EmbeddingService service = new EmbeddingService(null, ModelBundle.DEFAULT, options);
+          QueryServer server = new QueryServer(service, null, null, null, options)) {
+        ThreadLocal<RawHttpClient> connection =
+            ThreadLocal.withInitial(
+                () -> {
+                  try {
+                    return new RawHttpClient("127.0.0.1", server.port());
+                  } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                  }
+                });
+        Cell c =
+            load(
+                8,
+                1,
+                seconds,
+                texts,
+                batch -> {
+                  byte[] body =
+                      ("{\"input\": [\"" + batch.get(0) + "\"]}")
+                          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                  if (connection.get().post("/v1/embeddings", body) != 200) {
+                    throw new IllegalStateException("not 200");
+                  }
+                });
+        p99.add(c.p99Ms());
+        System.out.printf(
+            Locale.ROOT,
+            "| %d | %.0f | %.1f | %.1f |%n",
+            run,
+            c.requestsPerSecond(),
+            c.p50Ms(),
+            c.p99Ms());
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "p99: median %.1f ms, min %.1f, max %.1f%n",
+        Stats.median(p99),
+        p99.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN),
+        p99.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN));
   }
 }
