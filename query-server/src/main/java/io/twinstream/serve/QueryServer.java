@@ -370,8 +370,20 @@ public final class QueryServer implements AutoCloseable {
       }
       k = kn.asInt();
     }
-    if (req.has("filter") && !req.get("filter").isNull()) {
-      throw ServeException.badRequest("filter", "filters are not supported yet");
+    Map<String, String> filter = new LinkedHashMap<>();
+    JsonNode f = req.get("filter");
+    if (f != null && !f.isNull()) {
+      if (!f.isObject()) {
+        throw ServeException.badRequest(
+            "filter", "filter must be an object of attribute names to string values");
+      }
+      for (var field : (Iterable<Map.Entry<String, JsonNode>>) f::fields) {
+        if (!field.getValue().isTextual()) {
+          throw ServeException.badRequest(
+              "filter", "filter." + field.getKey() + " must be a string (attributes are strings)");
+        }
+        filter.put(field.getKey(), field.getValue().asText());
+      }
     }
     // Read which version the store searches, embed the query with that very version, search it.
     // A cut-over in between leaves the old version's rows in place (they are dropped only after a
@@ -398,7 +410,7 @@ public final class QueryServer implements AutoCloseable {
       if (!e.version().equals(version)) {
         throw new IllegalStateException("embedded by " + e.version() + ", not " + version);
       }
-      List<Hit> hits = store.search(version, e.vectors().get(0).vector(), k);
+      List<Hit> hits = store.search(version, e.vectors().get(0).vector(), k, filter);
       metrics.inputs(1, e.tokens());
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + hits.size() * 48);
       try (JsonGenerator g = FACTORY.createGenerator(bytes)) {

@@ -11,17 +11,22 @@ import dev.langchain4j.model.openai.OpenAiEmbeddingModel;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.store.LuceneVectorStore;
+import io.twinstream.store.VectorRow;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.file.Path;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The HTTP server with real clients: LangChain4j's OpenAI embedding model pointed at it unchanged,
@@ -177,5 +182,55 @@ class QueryServerIT {
         metrics);
     assertTrue(metrics.contains("twinstream_serve_request_seconds_bucket"), metrics);
     assertTrue(metrics.contains("twinstream_serve_batches_total"), metrics);
+  }
+
+  @Test
+  void aSearchWithAFilterAnswersOnlyMatchingDocumentsOfTheStoresVersion(@TempDir Path dir)
+      throws Exception {
+    String version = ModelBundle.builtin(ModelBundle.DEFAULT_INT8).version();
+    try (LuceneVectorStore store = LuceneVectorStore.open(dir.resolve("store"), 384)) {
+      List<String> docs = List.of("parcel lost", "parcel late", "refund please", "colis perdu");
+      List<String> langs = List.of("en", "en", "en", "fr");
+      List<VectorRow> rows = new java.util.ArrayList<>();
+      for (int i = 0; i < docs.size(); i++) {
+        rows.add(
+            new VectorRow(
+                "d" + i,
+                version,
+                direct.encode(docs.get(i)).vector(),
+                Map.of("lang", langs.get(i)),
+                1));
+      }
+      store.upsert(rows);
+      store.cutOver(version);
+      try (QueryServer searching =
+          new QueryServer(service, store, null, null, ServeOptions.defaults().withPort(0))) {
+        String url = "http://localhost:" + searching.port();
+        HttpResponse<String> r =
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create(url + "/v1/search"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"query\": \"my parcel is lost\", \"k\": 3,"
+                                + " \"filter\": {\"lang\": \"en\"}}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, r.statusCode(), r.body());
+        JsonNode doc = JSON.readTree(r.body());
+        assertEquals(version, doc.get("model").asText());
+        assertEquals(3, doc.get("data").size());
+        assertEquals("d0", doc.get("data").get(0).get("id").asText());
+        doc.get("data").forEach(hit -> assertTrue(!hit.get("id").asText().equals("d3"), r.body()));
+        HttpResponse<String> bad =
+            HTTP.send(
+                HttpRequest.newBuilder(URI.create(url + "/v1/search"))
+                    .POST(
+                        HttpRequest.BodyPublishers.ofString(
+                            "{\"query\": \"x\", \"filter\": {\"lang\": 1}}"))
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertEquals("filter", error(bad, 400).get("param").asText());
+      }
+    }
   }
 }

@@ -30,8 +30,11 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.index.Terms;
 import org.apache.lucene.index.TermsEnum;
 import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.BooleanClause;
+import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
@@ -55,6 +58,7 @@ public final class LuceneVectorStore implements VectorStore {
   private static final String VECTOR = "vector";
   private static final String SEQUENCE = "sequence";
   private static final String ATTRIBUTES = "attributes";
+  private static final String ATTRIBUTE = "a.";
   private static final String SERVING = "twinstream.serving";
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -158,6 +162,9 @@ public final class LuceneVectorStore implements VectorStore {
     doc.add(new StoredField(SEQUENCE, row.sequence()));
     if (!row.attributes().isEmpty()) {
       doc.add(new StoredField(ATTRIBUTES, JSON.writeValueAsString(row.attributes())));
+      for (Map.Entry<String, String> a : row.attributes().entrySet()) {
+        doc.add(new StringField(ATTRIBUTE + a.getKey(), a.getValue(), Field.Store.NO));
+      }
     }
     return doc;
   }
@@ -182,7 +189,7 @@ public final class LuceneVectorStore implements VectorStore {
   }
 
   @Override
-  public List<Hit> search(String version, float[] query, int k) {
+  public List<Hit> search(String version, float[] query, int k, Map<String, String> filter) {
     ModelVersions.check(version);
     checkDimensions(query, "the query");
     VectorRow.checkVector(query, "the query");
@@ -197,12 +204,22 @@ public final class LuceneVectorStore implements VectorStore {
         // EXACT_UP_TO rows is searched exactly: asked for as many candidates as the filter
         // matches, Lucene scores every row of the version instead of walking the graph, which at
         // that size costs about as much and returns the true top k, whatever the segments.
-        TermQuery filter = new TermQuery(new Term(VERSION, version));
-        int rows = searcher.count(filter);
+        // Attributes are indexed as terms: the k-NN query only visits rows that match them.
+        BooleanQuery.Builder rowsOf = new BooleanQuery.Builder();
+        rowsOf.add(new TermQuery(new Term(VERSION, version)), BooleanClause.Occur.FILTER);
+        for (Map.Entry<String, String> f : filter.entrySet()) {
+          rowsOf.add(
+              new TermQuery(new Term(ATTRIBUTE + f.getKey(), f.getValue())),
+              BooleanClause.Occur.FILTER);
+        }
+        Query rowFilter = rowsOf.build();
+        int rows = searcher.count(rowFilter);
+        if (rows == 0) {
+          return List.of();
+        }
         int candidates = rows <= EXACT_UP_TO ? Math.max(rows, k) : Math.max(40, 2 * k);
         TopDocs top =
-            searcher.search(
-                new KnnFloatVectorQuery(VECTOR, query, Math.max(1, candidates), filter), k);
+            searcher.search(new KnnFloatVectorQuery(VECTOR, query, candidates, rowFilter), k);
         List<Hit> hits = new ArrayList<>(top.scoreDocs.length);
         for (ScoreDoc d : top.scoreDocs) {
           String id = searcher.storedFields().document(d.doc, Set.of(ID)).get(ID);

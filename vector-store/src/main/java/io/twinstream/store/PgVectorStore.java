@@ -250,21 +250,32 @@ public final class PgVectorStore implements VectorStore {
   }
 
   @Override
-  public synchronized List<Hit> search(String version, float[] query, int k) {
+  public synchronized List<Hit> search(
+      String version, float[] query, int k, Map<String, String> filter) {
     ModelVersions.check(version);
     checkDimensions(query, "the query");
     VectorRow.checkVector(query, "the query");
     if (k < 1) {
       throw new IllegalArgumentException("k must be at least 1, got " + k);
     }
-    return run("search " + version, c -> searchIn(c, version, query, k));
+    return run("search " + version, c -> searchIn(c, version, query, k, filter));
   }
 
   private List<Hit> searchIn(Connection c, String version, float[] query, int k)
       throws SQLException {
+    return searchIn(c, version, query, k, Map.of());
+  }
+
+  private List<Hit> searchIn(
+      Connection c, String version, float[] query, int k, Map<String, String> filter)
+      throws SQLException {
     try (Statement s = c.createStatement()) {
       // The candidate list must hold at least k; pgvector's default is 40.
       s.execute("SET LOCAL hnsw.ef_search = " + Math.max(40, 2 * k));
+      if (!filter.isEmpty()) {
+        // A filter applies to the index's candidates: scan on until k rows match (pgvector 0.8).
+        s.execute("SET LOCAL hnsw.iterative_scan = strict_order");
+      }
     }
     // The version is a literal so that the planner picks that version's partial index.
     try (PreparedStatement ps =
@@ -273,11 +284,21 @@ public final class PgVectorStore implements VectorStore {
                 + table
                 + " WHERE model_version = '"
                 + version
-                + "' ORDER BY embedding <=> ? LIMIT ?")) {
+                + "'"
+                + (filter.isEmpty() ? "" : " AND attributes @> ?::jsonb")
+                + " ORDER BY embedding <=> ? LIMIT ?")) {
       PGvector q = new PGvector(query);
-      ps.setObject(1, q);
-      ps.setObject(2, q);
-      ps.setInt(3, k);
+      int at = 1;
+      ps.setObject(at++, q);
+      if (!filter.isEmpty()) {
+        try {
+          ps.setString(at++, JSON.writeValueAsString(filter));
+        } catch (JsonProcessingException e) {
+          throw new IllegalArgumentException("filter: " + e.getMessage(), e);
+        }
+      }
+      ps.setObject(at++, q);
+      ps.setInt(at, k);
       List<Hit> hits = new ArrayList<>(k);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

@@ -96,8 +96,8 @@ public final class SharedLuceneStores {
     }
 
     @Override
-    public List<Hit> search(String version, float[] query, int k) {
-      return store.search(version, query, k);
+    public List<Hit> search(String version, float[] query, int k, Map<String, String> filter) {
+      return store.search(version, query, k, filter);
     }
 
     @Override

@@ -43,7 +43,16 @@ public interface VectorStore extends AutoCloseable {
    * The {@code k} rows of {@code version} most similar to {@code query} (cosine), best first. An
    * index search: approximate where the store's index is (HNSW).
    */
-  List<Hit> search(String version, float[] query, int k);
+  default List<Hit> search(String version, float[] query, int k) {
+    return search(version, query, k, Map.of());
+  }
+
+  /**
+   * {@link #search} among the rows of {@code version} whose attributes hold every entry of {@code
+   * filter} (equality of strings), filtered before the k nearest are chosen: k hits when k rows
+   * match.
+   */
+  List<Hit> search(String version, float[] query, int k, Map<String, String> filter);
 
   /**
    * {@link #search} on the serving version, reading which version serves and searching it as one

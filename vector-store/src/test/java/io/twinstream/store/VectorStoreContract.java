@@ -77,6 +77,33 @@ abstract class VectorStoreContract {
   }
 
   @Test
+  void aFilteredSearchFindsTheNearestRowsWhoseAttributesMatchOnly() {
+    try (VectorStore store = open()) {
+      Random r = new Random(5);
+      List<VectorRow> rows = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        String lang = i % 4 == 0 ? "fr" : "en";
+        rows.add(new VectorRow("d" + i, "v1", random(r), Map.of("lang", lang), 1));
+      }
+      store.upsert(rows);
+      float[] query = rows.get(3).vector(); // an English row: the French ones are all further
+      List<VectorRow> french =
+          rows.stream().filter(row -> row.attributes().get("lang").equals("fr")).toList();
+      List<String> found =
+          store.search("v1", query, 10, Map.of("lang", "fr")).stream().map(Hit::id).toList();
+      assertEquals(10, found.size(), "k hits when k rows match: " + found);
+      Set<String> frenchIds = new HashSet<>();
+      french.forEach(row -> frenchIds.add(row.id()));
+      assertTrue(frenchIds.containsAll(found), "only French rows: " + found);
+      Set<String> overlap = new HashSet<>(bruteForce(french, query, 10));
+      overlap.retainAll(found);
+      assertTrue(overlap.size() >= 9, "the nearest French rows: " + found);
+      assertEquals(List.of(), store.search("v1", query, 10, Map.of("lang", "de")));
+      assertEquals("d3", store.search("v1", query, 1).get(0).id(), "unfiltered: itself");
+    }
+  }
+
+  @Test
   void aSearchFindsTheNearestRowsOfItsVersionOnlyWithTheirCosine() {
     try (VectorStore store = open()) {
       List<VectorRow> v1 = rows("v1", 50, 1);
