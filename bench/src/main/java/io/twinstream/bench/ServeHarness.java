@@ -155,35 +155,7 @@ public final class ServeHarness {
         QueryServer server = new QueryServer(service, null, null, null, options)) {
       for (int clients : new int[] {1, 8, 64}) {
         for (int inputs : new int[] {1, 16}) {
-          ThreadLocal<RawHttpClient> connection =
-              ThreadLocal.withInitial(
-                  () -> {
-                    try {
-                      return new RawHttpClient("127.0.0.1", server.port());
-                    } catch (java.io.IOException e) {
-                      throw new java.io.UncheckedIOException(e);
-                    }
-                  });
-          Cell s =
-              load(
-                  clients,
-                  inputs,
-                  seconds,
-                  texts,
-                  batch -> {
-                    StringBuilder body = new StringBuilder("{\"input\": [");
-                    for (int i = 0; i < batch.size(); i++) {
-                      body.append(i == 0 ? "\"" : ",\"").append(batch.get(i)).append('"');
-                    }
-                    byte[] bytes =
-                        body.append("]}")
-                            .toString()
-                            .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                    int status = connection.get().post("/v1/embeddings", bytes);
-                    if (status != 200) {
-                      throw new IllegalStateException("HTTP " + status);
-                    }
-                  });
+          Cell s = load(clients, inputs, seconds, texts, embeddingsCall(server.port()));
           Cell l =
               load(
                   clients,
@@ -210,6 +182,33 @@ public final class ServeHarness {
   }
 
   /**
+   * A POST of a batch's texts to {@code /v1/embeddings} on {@code port}, each load thread on a
+   * kept-alive connection of its own.
+   */
+  static Call embeddingsCall(int port) {
+    ThreadLocal<RawHttpClient> connection =
+        ThreadLocal.withInitial(
+            () -> {
+              try {
+                return new RawHttpClient("127.0.0.1", port);
+              } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+              }
+            });
+    return batch -> {
+      StringBuilder body = new StringBuilder("{\"input\": [");
+      for (int i = 0; i < batch.size(); i++) {
+        body.append(i == 0 ? "\"" : ",\"").append(batch.get(i)).append('"');
+      }
+      byte[] bytes = body.append("]}").toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      int status = connection.get().post("/v1/embeddings", bytes);
+      if (status != 200) {
+        throw new IllegalStateException("HTTP " + status);
+      }
+    };
+  }
+
+  /**
    * The 8-client, single-input cell {@code times} times over, each on a fresh server: how much its
    * p99 moves from run to run on this machine ({@code ServeHarness SECONDS repeat TIMES}).
    */
@@ -223,29 +222,7 @@ public final class ServeHarness {
     for (int run = 1; run <= times; run++) {
       try (EmbeddingService service = new EmbeddingService(null, ModelBundle.DEFAULT, options);
           QueryServer server = new QueryServer(service, null, null, null, options)) {
-        ThreadLocal<RawHttpClient> connection =
-            ThreadLocal.withInitial(
-                () -> {
-                  try {
-                    return new RawHttpClient("127.0.0.1", server.port());
-                  } catch (java.io.IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                  }
-                });
-        Cell c =
-            load(
-                8,
-                1,
-                seconds,
-                texts,
-                batch -> {
-                  byte[] body =
-                      ("{\"input\": [\"" + batch.get(0) + "\"]}")
-                          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
-                  if (connection.get().post("/v1/embeddings", body) != 200) {
-                    throw new IllegalStateException("not 200");
-                  }
-                });
+        Cell c = load(8, 1, seconds, texts, embeddingsCall(server.port()));
         p99.add(c.p99Ms());
         System.out.printf(
             Locale.ROOT,
