@@ -151,7 +151,9 @@ final class RunCommand implements Callable<Integer> {
   @Option(
       names = "--max-wait",
       paramLabel = "DURATION",
-      description = "Micro-batch wait, e.g. 20ms (batch.max-wait).")
+      description =
+          "Longest wait of a micro-batch for more sentences while the encoder is free, e.g. 5ms"
+              + " (batch.max-wait; default 0: embed at once).")
   String maxWait;
 
   @Option(

@@ -5,6 +5,7 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.TokenEstimate;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.serving.ModelSwitch;
 import io.twinstream.encoder.serving.ServingModel;
@@ -168,8 +169,7 @@ public final class EmbeddingService implements AutoCloseable {
     }
     int estimate = 0;
     for (String t : texts) {
-      // About four characters a token, at most the model's length: only to size batches.
-      estimate += Math.min(maxSequenceLength, t.length() / 4 + 2);
+      estimate += TokenEstimate.of(t, maxSequenceLength);
     }
     if (!queue.offer(new Job(texts, model, estimate, done))) {
       rejectedFull.incrementAndGet();

@@ -103,6 +103,7 @@ public final class EmbedderJob {
                     conf.get(JobOptions.MODEL),
                     registry,
                     conf.get(EmbedderOptions.BATCH_SIZE),
+                    conf.get(EmbedderOptions.BATCH_MAX_TOKENS),
                     conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
                     conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
                     conf.get(EmbedderOptions.ENCODER_THREADS),

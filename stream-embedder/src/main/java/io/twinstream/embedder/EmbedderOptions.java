@@ -1,5 +1,6 @@
 package io.twinstream.embedder;
 
+import io.twinstream.embedder.operator.EmbedOperator;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
@@ -35,7 +36,20 @@ public final class EmbedderOptions {
           .withDescription(
               "Maximum sentences per micro-batch. The encoder sorts a micro-batch by length and runs "
                   + "it as encoder batches of encoder.batch-size on its threads, so a large micro-batch costs little "
-                  + "padding under load; under light load batches are cut by batch.max-wait instead.");
+                  + "padding under load. Batches form while the previous one is on the encoder: under "
+                  + "light load they stay small, under heavy load they grow to this size or to "
+                  + "batch.max-tokens, whichever comes first.");
+
+  public static final ConfigOption<Integer> BATCH_MAX_TOKENS =
+      ConfigOptions.key("batch.max-tokens")
+          .intType()
+          .defaultValue(EmbedOperator.DEFAULT_MAX_TOKENS)
+          .withDescription(
+              "Maximum estimated tokens per micro-batch (about four characters a token, at most the "
+                  + "model's sequence length per sentence): batches of long documents are cut "
+                  + "sooner than batches of short sentences, so a batch's time on the encoder, "
+                  + "and the wait of the sentences behind it, stay bounded. The default is 32 "
+                  + "documents of 256 tokens.");
 
   public static final ConfigOption<Integer> ENCODER_BATCH_SIZE =
       ConfigOptions.key("encoder.batch-size")
@@ -46,9 +60,12 @@ public final class EmbedderOptions {
   public static final ConfigOption<Duration> BATCH_MAX_WAIT =
       ConfigOptions.key("batch.max-wait")
           .durationType()
-          .defaultValue(Duration.ofMillis(20))
+          .defaultValue(Duration.ZERO)
           .withDescription(
-              "Longest time the first sentence of a micro-batch waits for the batch to fill.");
+              "Longest time the first sentence of a micro-batch waits for more sentences while the "
+                  + "encoder is free. 0 hands a batch to a free encoder at once: under light load "
+                  + "sentences are embedded as they come, under heavy load the batch forms while the "
+                  + "previous one is embedded. A wait trades latency for fewer, larger batches.");
 
   public static final ConfigOption<Boolean> DUAL_WRITE =
       ConfigOptions.key("store.dual-write")
@@ -75,6 +92,7 @@ public final class EmbedderOptions {
         SENTENCES_TOPIC,
         EMBEDDINGS_TOPIC,
         BATCH_SIZE,
+        BATCH_MAX_TOKENS,
         ENCODER_BATCH_SIZE,
         BATCH_MAX_WAIT,
         ENCODER_THREADS,
@@ -89,6 +107,7 @@ public final class EmbedderOptions {
    */
   public static void validate(Configuration conf) {
     positive(conf, BATCH_SIZE);
+    positive(conf, BATCH_MAX_TOKENS);
     positive(conf, ENCODER_BATCH_SIZE);
     JobOptions.validate(conf);
     if (conf.get(ENCODER_THREADS) < 0) {

@@ -84,6 +84,9 @@ class EmbedderOptionsTest {
   }
 
   private static String human(Duration d) {
+    if (d.isZero()) {
+      return "0";
+    }
     if (d.toMillis() % 60_000 == 0) {
       return d.toMinutes() + " min";
     }

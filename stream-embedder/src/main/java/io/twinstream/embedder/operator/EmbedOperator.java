@@ -3,6 +3,7 @@ package io.twinstream.embedder.operator;
 import io.twinstream.embedder.registry.RegistryLocations;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
+import io.twinstream.encoder.TokenEstimate;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.serving.ModelSwitch;
 import io.twinstream.encoder.serving.ServingModel;
@@ -14,6 +15,8 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import org.apache.flink.api.common.operators.MailboxExecutor;
 import org.apache.flink.api.common.state.ListState;
 import org.apache.flink.api.common.state.ListStateDescriptor;
 import org.apache.flink.metrics.Counter;
@@ -36,12 +39,22 @@ import org.slf4j.LoggerFactory;
  * encoder call and emits one {@link Embedding} per sentence; model updates (input 2, broadcast to
  * every instance) switch the model between two batches ({@link ModelSwitch}).
  *
- * <p>A batch is flushed when it is full, when its first sentence has waited the maximum time (a
- * processing time timer), before every checkpoint barrier ({@link #prepareSnapshotPreBarrier}) and
- * at the end of input. Flushing before the barrier means no sentence is held across a checkpoint.
- * The only state is the serving model and the update still loading, if any (union list states), so
- * a restarted job serves the version it served at the checkpoint and loads again the update it was
- * loading — which it will not read again, as its offset is part of the same checkpoint.
+ * <p>Batches are embedded on a thread of their own ({@link EncodingLane}), one at a time, so that
+ * while one batch is on the encoder the next one forms from the sentences arriving meanwhile. The
+ * wait adapts to load: a batch goes to the encoder as soon as the encoder is free and the batch is
+ * due (its first sentence has waited {@code maxWaitMillis}, by default not at all), or when it is
+ * full ({@code batchSize} sentences or {@code maxTokens} estimated tokens) — and a full batch while
+ * the encoder is busy waits for it, which is the back pressure. Under light load batches are single
+ * sentences embedded at once; under heavy load they grow to the budget. Results are emitted on the
+ * operator's thread, in the order the batches were formed.
+ *
+ * <p>The model is swapped only while no batch is in flight, and a batch keeps the encoder it was
+ * handed, so no batch mixes versions. Before every checkpoint barrier ({@link
+ * #prepareSnapshotPreBarrier}) and at the end of input the batch in flight and the one forming are
+ * embedded and emitted: no sentence is held across a checkpoint. The only state is the serving
+ * model and the update still loading, if any (union list states), so a restarted job serves the
+ * version it served at the checkpoint and loads again the update it was loading — which it will not
+ * read again, as its offset is part of the same checkpoint.
  */
 public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     implements TwoInputStreamOperator<Sentence, ModelUpdate, Embedding>, BoundedMultiInput {
@@ -49,9 +62,17 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(EmbedOperator.class);
 
+  /** The token budget of a micro-batch when none is given: 32 documents of 256 tokens. */
+  public static final int DEFAULT_MAX_TOKENS = 8192;
+
+  /** What the lane gives back: a batch, its embeddings (and the dual version's), how long. */
+  private record EmbeddedBatch(
+      List<Sentence> batch, List<Embedding> embeddings, List<Embedding> dual, long nanos) {}
+
   private final String model;
   private final String registryRoot;
   private final int batchSize;
+  private final int maxTokens;
   private final int encoderBatchSize;
   private final long maxWaitMillis;
   private final int threads;
@@ -59,6 +80,9 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
 
   private transient ModelSwitch models;
   private transient MicroBatcher<Sentence> batcher;
+  private transient EncodingLane<EmbeddedBatch> lane;
+  private transient MailboxExecutor mailbox;
+  private transient int maxSequenceLength;
   private transient long timerAt;
   private transient ListState<ServingModel> servingState;
   private transient ServingModel restored;
@@ -72,9 +96,11 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   private transient Counter embeddingsOut;
   private transient Counter truncated;
   private transient Counter swaps;
+  private transient Counter batches;
   private transient Histogram batchSizes;
   private transient Histogram eventTimeToEmit;
   private transient Histogram batchMillis;
+  private transient Histogram batchTokens;
   private transient Set<String> exportedVersions;
 
   /**
@@ -108,10 +134,35 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
       long maxWaitMillis,
       int threads,
       boolean dualWrite) {
+    this(
+        model,
+        registryRoot,
+        batchSize,
+        DEFAULT_MAX_TOKENS,
+        encoderBatchSize,
+        maxWaitMillis,
+        threads,
+        dualWrite);
+  }
+
+  /**
+   * @param maxTokens estimated tokens per micro-batch at most (the sentence that crosses it is the
+   *     batch's last)
+   */
+  public EmbedOperator(
+      String model,
+      String registryRoot,
+      int batchSize,
+      int maxTokens,
+      int encoderBatchSize,
+      long maxWaitMillis,
+      int threads,
+      boolean dualWrite) {
     this.dualWrite = dualWrite;
     this.model = model;
     this.registryRoot = registryRoot == null ? "" : registryRoot;
     this.batchSize = batchSize;
+    this.maxTokens = maxTokens;
     this.encoderBatchSize = encoderBatchSize;
     this.maxWaitMillis = maxWaitMillis;
     this.threads = threads;
@@ -182,13 +233,22 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     }
     models.resumeDual(restoredDual, restoredStoreServes);
     models.resume(restoredPending);
-    batcher = new MicroBatcher<>(batchSize, maxWaitMillis);
+    batcher = new MicroBatcher<>(batchSize, maxTokens, maxWaitMillis);
+    maxSequenceLength = models.encoder().maxSequenceLength();
+    mailbox =
+        getContainingTask()
+            .getMailboxExecutorFactory()
+            .createExecutor(getOperatorConfig().getChainIndex());
+    lane =
+        new EncodingLane<>(
+            "embed-" + getRuntimeContext().getTaskInfo().getIndexOfThisSubtask() + "-encoder");
     exportedVersions = new HashSet<>();
     timerAt = Long.MAX_VALUE;
     MetricGroup metrics = getMetricGroup();
     embeddingsOut = metrics.counter("embeddingsOut");
     truncated = metrics.counter("truncatedSentences");
     swaps = metrics.counter("modelSwaps");
+    batches = metrics.counter("batchesEmbedded");
     dualEmbeddingsOut = metrics.counter("dualEmbeddingsOut");
     metrics.gauge("dualWriteVersion", () -> models.dual() == null ? "" : models.dual().version);
     metrics.meter("embeddingsPerSecond", new MeterView(embeddingsOut));
@@ -196,15 +256,18 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     eventTimeToEmit =
         metrics.histogram("eventTimeToEmitMillis", new DescriptiveStatisticsHistogram(10_000));
     batchMillis = metrics.histogram("batchEmbedMillis", new DescriptiveStatisticsHistogram(1000));
+    batchTokens = metrics.histogram("batchTokens", new DescriptiveStatisticsHistogram(1000));
     metrics.gauge("modelVersion", () -> models.serving().version);
     metrics.gauge("modelVersionTimestamp", (Gauge<Long>) () -> models.serving().updatedAt);
     metrics.gauge("modelRefusals", models::refusals);
     exportServingVersion();
     LOG.info(
-        "Embedding with {} ({} threads), micro-batches of {} or {} ms, encoder batches of {}",
+        "Embedding with {} ({} threads), micro-batches of at most {} sentences or {} tokens,"
+            + " waiting up to {} ms while the encoder is free, encoder batches of {}",
         models.serving().version,
         encoderThreads,
         batchSize,
+        maxTokens,
         maxWaitMillis,
         encoderBatchSize);
   }
@@ -212,11 +275,9 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   @Override
   public void processElement1(StreamRecord<Sentence> element) throws Exception {
     long now = getProcessingTimeService().getCurrentProcessingTime();
-    if (batcher.add(element.getValue(), now)) {
-      flush();
-    } else {
-      scheduleFlush();
-    }
+    Sentence sentence = element.getValue();
+    batcher.add(sentence, TokenEstimate.of(sentence.getText(), maxSequenceLength), now);
+    dispatchIfReady(now);
   }
 
   /** Waits until the model loads started so far have finished (loaded or refused); for tests. */
@@ -224,9 +285,37 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     models.awaitLoads(timeout);
   }
 
+  /** Batches embedded and emitted so far; for tests. */
+  long batchesEmbedded() {
+    return batches.getCount();
+  }
+
   @Override
-  public void processElement2(StreamRecord<ModelUpdate> element) {
+  public void processElement2(StreamRecord<ModelUpdate> element) throws Exception {
+    // An update may close the dual version's encoder: never while a batch uses it.
+    emit(lane.await());
     models.onUpdate(element.getValue());
+  }
+
+  /**
+   * Hands the forming batch to the encoder when the encoder is free and the batch is due or full; a
+   * full batch while the encoder is busy waits for the batch in flight (back pressure).
+   */
+  private void dispatchIfReady(long now) throws Exception {
+    if (batcher.isEmpty()) {
+      return;
+    }
+    if (lane.busy()) {
+      if (!batcher.isFull()) {
+        return; // forms further; the batch in flight hands it over when it ends
+      }
+      emit(lane.await());
+    }
+    if (batcher.isFull() || batcher.isDue(now)) {
+      dispatch();
+    } else {
+      scheduleFlush();
+    }
   }
 
   private void scheduleFlush() {
@@ -239,54 +328,101 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
 
   private void onTimer(long time) throws Exception {
     timerAt = Long.MAX_VALUE;
-    if (batcher.isDue(time)) {
-      flush();
-    } else if (!batcher.isEmpty()) {
-      scheduleFlush();
+    dispatchIfReady(time);
+  }
+
+  /** Runs on the operator's thread once the lane says its batch ended. */
+  private void onBatchDone() throws Exception {
+    EmbeddedBatch done = lane.takeIfDone();
+    if (done != null) {
+      emit(done);
+      dispatchIfReady(getProcessingTimeService().getCurrentProcessingTime());
     }
   }
 
-  /**
-   * Swaps in a newly loaded model if one is ready, then embeds and emits the current batch, if any.
-   */
-  private void flush() {
+  /** Swaps in a newly loaded model if one is ready; only while no batch is in flight. */
+  private void swapIfReady() {
     if (models.swapIfReady()) {
       swaps.inc();
       exportServingVersion();
     }
-    if (batcher.isEmpty()) {
+  }
+
+  /** Hands the forming batch to the lane, with the encoders it must use. The lane is free. */
+  private void dispatch() {
+    swapIfReady();
+    List<Sentence> batch = batcher.drain();
+    batchTokens.update(batchTokensOf(batch));
+    BatchEmbedder serving = new BatchEmbedder(models.encoder());
+    var dualEncoder = models.dualEncoder();
+    BatchEmbedder dual = dualEncoder == null ? null : new BatchEmbedder(dualEncoder);
+    lane.submit(
+        () -> {
+          long started = System.nanoTime();
+          List<Embedding> embeddings = serving.embed(batch);
+          List<Embedding> dualEmbeddings = dual == null ? List.of() : dual.embed(batch);
+          return new EmbeddedBatch(batch, embeddings, dualEmbeddings, System.nanoTime() - started);
+        },
+        () -> {
+          try {
+            mailbox.execute(this::onBatchDone, "emit an embedded batch");
+          } catch (RejectedExecutionException closing) {
+            // The task is ending: its last flush waits for the batch itself.
+          }
+        });
+  }
+
+  private long batchTokensOf(List<Sentence> batch) {
+    long tokens = 0;
+    for (Sentence s : batch) {
+      tokens += TokenEstimate.of(s.getText(), maxSequenceLength);
+    }
+    return tokens;
+  }
+
+  private void emit(EmbeddedBatch done) {
+    if (done == null) {
       return;
     }
-    List<Sentence> batch = batcher.drain();
-    long started = System.nanoTime();
-    List<Embedding> embeddings = new BatchEmbedder(models.encoder()).embed(batch);
-    long tookMillis = (System.nanoTime() - started) / 1_000_000;
+    long tookMillis = done.nanos() / 1_000_000;
     batchMillis.update(tookMillis);
-    batchSizes.update(batch.size());
+    batchSizes.update(done.batch().size());
+    batches.inc();
     if (LOG.isDebugEnabled()) {
       LOG.debug(
           "Embedded a batch of {} with {} in {} ms; oldest event time {} ms ago",
-          batch.size(),
-          models.serving().version,
+          done.batch().size(),
+          done.embeddings().get(0).getModelVersion(),
           tookMillis,
-          System.currentTimeMillis() - batch.get(0).getEventTime().toEpochMilli());
+          System.currentTimeMillis() - done.batch().get(0).getEventTime().toEpochMilli());
     }
     long emitMillis = System.currentTimeMillis();
-    for (Embedding e : embeddings) {
+    for (Embedding e : done.embeddings()) {
       output.collect(new StreamRecord<>(e));
       eventTimeToEmit.update(emitMillis - e.getEventTime().toEpochMilli());
       if (e.getTruncated()) {
         truncated.inc();
       }
     }
-    embeddingsOut.inc(embeddings.size());
-    var dualEncoder = models.dualEncoder();
-    if (dualEncoder != null) {
-      for (Embedding e : new BatchEmbedder(dualEncoder).embed(batch)) {
-        output.collect(new StreamRecord<>(e));
-      }
-      dualEmbeddingsOut.inc(batch.size());
+    embeddingsOut.inc(done.embeddings().size());
+    for (Embedding e : done.dual()) {
+      output.collect(new StreamRecord<>(e));
     }
+    dualEmbeddingsOut.inc(done.dual().size());
+  }
+
+  /**
+   * Embeds and emits everything held: the batch in flight, then the forming one. Swaps in a model
+   * that finished loading even when nothing is held.
+   */
+  private void flush() throws Exception {
+    emit(lane.await());
+    if (batcher.isEmpty()) {
+      swapIfReady();
+      return;
+    }
+    dispatch();
+    emit(lane.await());
   }
 
   /**
@@ -324,7 +460,7 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   }
 
   @Override
-  public void endInput(int inputId) {
+  public void endInput(int inputId) throws Exception {
     if (inputId == 1) {
       flush();
     }
@@ -341,8 +477,14 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
     try {
       super.close();
     } finally {
-      if (models != null) {
-        models.close();
+      try {
+        if (lane != null) {
+          lane.close();
+        }
+      } finally {
+        if (models != null) {
+          models.close();
+        }
       }
     }
   }

@@ -77,9 +77,11 @@ public final class BackfillJob {
                     model,
                     conf.get(JobOptions.MODEL_REGISTRY),
                     conf.get(EmbedderOptions.BATCH_SIZE),
+                    conf.get(EmbedderOptions.BATCH_MAX_TOKENS),
                     conf.get(EmbedderOptions.ENCODER_BATCH_SIZE),
                     conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
-                    conf.get(EmbedderOptions.ENCODER_THREADS)))
+                    conf.get(EmbedderOptions.ENCODER_THREADS),
+                    false))
             .uid("embed")
             .map(new ToRow(), TypeInformation.of(VectorRow.class))
             .name("store-rows")

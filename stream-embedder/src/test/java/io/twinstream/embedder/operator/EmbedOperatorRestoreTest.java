@@ -21,7 +21,10 @@ import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The embedding operator's state across a restore, in Flink's operator test harness. */
+/**
+ * The embedding operator with a model registry, in Flink's operator test harness: swaps between
+ * batches, and its state across a restore.
+ */
 class EmbedOperatorRestoreTest {
 
   @TempDir Path tmp;
@@ -75,6 +78,7 @@ class EmbedOperatorRestoreTest {
       restored.awaitModelLoads(Duration.ofMinutes(2));
       after.processElement1(sentence("a"), 0);
       after.processElement1(sentence("b"), 0); // a full batch: the batch boundary swaps
+      Mails.runUntil(after, () -> after.getOutput().size() >= 2);
       List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
       String version = out.get(out.size() - 1).getModelVersion();
       assertEquals("v2", version, "the promotion pending at the checkpoint serves after restore");
@@ -122,6 +126,7 @@ class EmbedOperatorRestoreTest {
       first.awaitModelLoads(Duration.ofMinutes(2));
       before.processElement1(sentence("a"), 0);
       before.processElement1(sentence("b"), 0); // the batch boundary swaps to v2, v1 kept
+      Mails.runUntil(before, () -> before.getOutput().size() >= 4);
       List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(before.getOutput());
       assertEquals(List.of("v1", "v2"), versions(out, "a"), "dual write: both versions");
       checkpoint = before.snapshot(1, 1);
@@ -133,13 +138,47 @@ class EmbedOperatorRestoreTest {
       after.open();
       after.processElement1(sentence("c"), 0);
       after.processElement1(sentence("d"), 0);
+      Mails.runUntil(after, () -> after.getOutput().size() >= 4);
       List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
       assertEquals(List.of("v1", "v2"), versions(out, "c"), "still both after the restore");
       after.processElement2(update(registry, "v2", ModelStatus.FULLY_SERVED, 20), 0);
       after.processElement1(sentence("e"), 0);
       after.processElement1(sentence("f"), 0);
+      Mails.runUntil(after, () -> after.getOutput().size() >= 6);
       out = TestHarnessUtil.getRawElementsFromOutput(after.getOutput());
       assertEquals(List.of("v2"), versions(out, "e"), "v2 fully served: dual writing stopped");
+    }
+  }
+
+  @Test
+  void aPromotionLoadedWhileABatchIsOnTheEncoderSwapsInAfterItNeverInsideIt() throws Exception {
+    TrustedRecords.install();
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
+    registry.publish(base.withVersion("v1", null));
+    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
+    registry.setCurrent("v1");
+    EmbedOperator operator =
+        new EmbedOperator("registry", registry.root().toString(), 256, 32, 0, 1);
+    try (var harness = new TwoInputStreamOperatorTestHarness<>(operator)) {
+      harness.open();
+      harness.processElement1(sentence("a"), 0); // on the encoder at once, with v1
+      harness.processElement2(update(registry, "v2", ModelStatus.PROMOTED, 10), 0);
+      operator.awaitModelLoads(Duration.ofMinutes(2));
+      harness.processElement1(sentence("b"), 0); // forms while a is (or was) in flight
+      harness.processElement1(sentence("c"), 0);
+      Mails.runUntil(harness, () -> harness.getOutput().size() >= 3);
+      List<Embedding> out = TestHarnessUtil.getRawElementsFromOutput(harness.getOutput());
+      assertEquals(List.of("a", "b", "c"), out.stream().map(e -> e.getId().toString()).toList());
+      assertEquals(List.of("v1"), versions(out, "a"), "the batch in flight keeps its model");
+      assertEquals(List.of("v2"), versions(out, "b"));
+      assertEquals(List.of("v2"), versions(out, "c"));
+      // The vectors are each version's own: v1's encoder was not closed under the batch in flight.
+      try (var v1 = io.twinstream.encoder.SentenceEncoder.open(registry.load("v1"));
+          var v2 = io.twinstream.encoder.SentenceEncoder.open(registry.load("v2"))) {
+        assertEquals(v1.encode("sentence a").vector()[0], out.get(0).getVector().get(0), 1e-5f);
+        assertEquals(v2.encode("sentence b").vector()[0], out.get(1).getVector().get(0), 1e-5f);
+      }
     }
   }
 }

@@ -21,6 +21,18 @@ class MicroBatcherTest {
   }
 
   @Test
+  void reportsFullWhenTheEstimatedTokensReachTheBudget() {
+    MicroBatcher<String> b = new MicroBatcher<>(100, 50, 1_000);
+    assertFalse(b.add("a", 20, 0));
+    assertFalse(b.add("b", 29, 0));
+    assertTrue(b.add("c", 30, 0), "the element that crosses the budget fills the batch");
+    assertEquals(79, b.tokens());
+    assertEquals(List.of("a", "b", "c"), b.drain());
+    assertEquals(0, b.tokens());
+    assertFalse(b.isFull());
+  }
+
+  @Test
   void deadlineIsSetByTheFirstElementOfABatch() {
     MicroBatcher<String> b = new MicroBatcher<>(10, 100);
     assertEquals(Long.MAX_VALUE, b.deadline());
@@ -64,5 +76,9 @@ class MicroBatcherTest {
     assertEquals(
         "maxWaitMillis must not be negative, got -1",
         assertThrows(IllegalArgumentException.class, () -> new MicroBatcher<>(1, -1)).getMessage());
+    assertEquals(
+        "maxTokens must be at least 1, got 0",
+        assertThrows(IllegalArgumentException.class, () -> new MicroBatcher<>(1, 0, 1))
+            .getMessage());
   }
 }
