@@ -161,7 +161,14 @@ public final class StreamBenchmark {
       md.append(
           "| guarantee | consumer isolation | records | emit p50 ms | emit p99 ms | visible p50 ms | visible p99 ms |\n");
       md.append("|---|---|---:|---:|---:|---:|---:|\n");
-      for (Guarantee g : latencySeconds > 0 ? Guarantee.values() : new Guarantee[0]) {
+      Guarantee[] guarantees =
+          Arrays.stream(
+                  System.getProperty("twinstream.bench.guarantees", "EXACTLY_ONCE,AT_LEAST_ONCE")
+                      .split(","))
+              .filter(g -> !g.isBlank())
+              .map(g -> Guarantee.valueOf(g.trim()))
+              .toArray(Guarantee[]::new);
+      for (Guarantee g : latencySeconds > 0 ? guarantees : new Guarantee[0]) {
         String isolation = g == Guarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted";
         double[] r =
             latency(
@@ -187,11 +194,83 @@ public final class StreamBenchmark {
                 r[3],
                 r[4]));
       }
+      String curve = System.getProperty("twinstream.bench.curve", "");
+      if (!curve.isBlank() && rateP1 > 0) {
+        latencyCurve(bootstrap, texts, rateP1, curve, latencySeconds, md);
+      }
     }
     System.out.println();
     System.out.println(md);
     Files.writeString(
         Path.of("bench-results", "stream-" + model + ".md"), md.toString(), StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Latency against offered load, by default at-least-once and read_uncommitted (what the operator
+   * adds, not the checkpoint interval; {@code -Dtwinstream.bench.curveGuarantee=EXACTLY_ONCE} for
+   * read_committed visibility): each point a fresh job at {@code percent}% of the parallelism-1
+   * rate measured in this run, one after the other in this JVM (the first job of a JVM runs cold:
+   * start the curve at a low load, or repeat its first point); a table and a chart ({@code
+   * bench-results/stream-latency-curve.png}).
+   */
+  private static void latencyCurve(
+      String bootstrap,
+      List<String> texts,
+      double maxRate,
+      String percents,
+      int seconds,
+      StringBuilder md)
+      throws Exception {
+    double[] load = Arrays.stream(percents.split(",")).mapToDouble(Double::parseDouble).toArray();
+    Guarantee guarantee =
+        Guarantee.valueOf(System.getProperty("twinstream.bench.curveGuarantee", "AT_LEAST_ONCE"));
+    String isolation = guarantee == Guarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted";
+    double[][] r = new double[load.length][];
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%nLatency against offered load (%s, %s, parallelism 1; 100%% ="
+                + " %.0f sentences/s, the parallelism-1 rate above), %d s per point:%n%n",
+            guarantee,
+            isolation,
+            maxRate,
+            seconds));
+    md.append(
+        "| load | offered/s | records | emit p50 ms | emit p99 ms | visible p50 ms | visible p99 ms |\n");
+    md.append("|---:|---:|---:|---:|---:|---:|---:|\n");
+    for (int i = 0; i < load.length; i++) {
+      double offered = maxRate * load[i] / 100;
+      r[i] = latency(bootstrap, "curve-" + i, guarantee, isolation, texts, offered, seconds);
+      log(
+          "%.0f%% (%.0f/s): emit p50 %.0f p99 %.0f ms, visible p50 %.0f p99 %.0f ms",
+          load[i], offered, r[i][1], r[i][2], r[i][3], r[i][4]);
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %.0f%% | %.0f | %,d | %.0f | %.0f | %.0f | %.0f |%n",
+              load[i],
+              offered,
+              (long) r[i][0],
+              r[i][1],
+              r[i][2],
+              r[i][3],
+              r[i][4]));
+    }
+    double[][] columns = new double[5][load.length];
+    for (int i = 0; i < load.length; i++) {
+      for (int c = 1; c < 5; c++) {
+        columns[c][i] = r[i][c];
+      }
+    }
+    LatencyChart.streamLatency(
+        String.format(
+            Locale.ROOT,
+            "Stream embedder latency, parallelism 1, %s (100%% = %.0f sentences/s)",
+            guarantee.name().toLowerCase(Locale.ROOT).replace('_', '-'),
+            maxRate),
+        load,
+        columns,
+        Path.of("bench-results", "stream-latency-curve.png"));
   }
 
   /** Sentences/s of the bare encoder called on consecutive slices of {@code callSize} sentences. */
@@ -233,6 +312,14 @@ public final class StreamBenchmark {
     String bufferTimeout = System.getProperty("twinstream.bench.bufferTimeoutMs");
     if (bufferTimeout != null) { // for A/B runs of the job's buffer.timeout
       conf.set(JobOptions.BUFFER_TIMEOUT, Duration.ofMillis(Long.parseLong(bufferTimeout)));
+    }
+    // Any job option for A/B runs: -Dtwinstream.bench.set=batch.max-wait=5ms,encoder.threads=1
+    String overrides = System.getProperty("twinstream.bench.set", "");
+    for (String pair : overrides.split(",")) {
+      if (!pair.isBlank()) {
+        int eq = pair.indexOf('=');
+        conf.setString(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+      }
     }
     return conf;
   }
@@ -338,7 +425,9 @@ public final class StreamBenchmark {
     List<Double> emit = Collections.synchronizedList(new ArrayList<>());
     List<Double> visible = Collections.synchronizedList(new ArrayList<>());
     AtomicBoolean consuming = new AtomicBoolean(true);
-    // Sentences sent in the first 3 s of the run warm up the path and are not counted.
+    // Sentences sent in the first seconds of the run warm up the path (JIT, a backlog built while
+    // cold) and are not counted.
+    long warmupMillis = Long.getLong("twinstream.bench.warmupSeconds", 10) * 1000;
     AtomicLong measureFrom = new AtomicLong(Long.MAX_VALUE);
     Thread consumerThread =
         new Thread(
@@ -375,9 +464,9 @@ public final class StreamBenchmark {
     try (KafkaProducer<byte[], byte[]> producer = producer(bootstrap)) {
       long intervalNanos = (long) (1e9 / rate);
       long start = System.nanoTime();
-      long warmup = start + 3_000_000_000L;
+      long warmup = start + warmupMillis * 1_000_000L;
       long end = warmup + seconds * 1_000_000_000L;
-      measureFrom.set(System.currentTimeMillis() + 3_000);
+      measureFrom.set(System.currentTimeMillis() + warmupMillis);
       int i = 0;
       for (long next = start; next < end; next += intervalNanos, i++) {
         long wait = next - System.nanoTime();
