@@ -3,6 +3,7 @@ package io.twinstream.embedder.operator;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.TestBundles;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.Embedding;
@@ -33,6 +34,17 @@ class EmbedOperatorRestoreTest {
     return new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1);
   }
 
+  /** A registry whose CURRENT is v1, with a v2 whose vectors differ from v1's. */
+  private ModelRegistry registryServingV1WithV2() throws Exception {
+    TrustedRecords.install();
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
+    registry.publish(base.withVersion("v1", null));
+    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
+    registry.setCurrent("v1");
+    return registry;
+  }
+
   private static Sentence sentence(String id) {
     return Sentence.newBuilder()
         .setId(id)
@@ -44,12 +56,7 @@ class EmbedOperatorRestoreTest {
 
   @Test
   void aPromotionStillLoadingAtTheCheckpointServesAfterTheRestore() throws Exception {
-    TrustedRecords.install();
-    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
-    registry.publish(base.withVersion("v1", null));
-    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
-    registry.setCurrent("v1");
+    ModelRegistry registry = registryServingV1WithV2();
     ModelUpdate promoted =
         ModelUpdate.newBuilder()
             .setVersion("v2")
@@ -110,12 +117,7 @@ class EmbedOperatorRestoreTest {
   @Test
   void whileANewVersionIsBackfilledEverySentenceIsEmbeddedByBothAlsoAfterARestore()
       throws Exception {
-    TrustedRecords.install();
-    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
-    registry.publish(base.withVersion("v1", null));
-    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
-    registry.setCurrent("v1");
+    ModelRegistry registry = registryServingV1WithV2();
     OperatorSubtaskState checkpoint;
     EmbedOperator first =
         new EmbedOperator("registry", registry.root().toString(), 2, 32, 50, 1, true);
@@ -152,12 +154,7 @@ class EmbedOperatorRestoreTest {
 
   @Test
   void aPromotionLoadedWhileABatchIsOnTheEncoderSwapsInAfterItNeverInsideIt() throws Exception {
-    TrustedRecords.install();
-    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
-    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
-    registry.publish(base.withVersion("v1", null));
-    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
-    registry.setCurrent("v1");
+    ModelRegistry registry = registryServingV1WithV2();
     EmbedOperator operator =
         new EmbedOperator("registry", registry.root().toString(), 256, 32, 0, 1);
     try (var harness = new TwoInputStreamOperatorTestHarness<>(operator)) {
@@ -174,8 +171,8 @@ class EmbedOperatorRestoreTest {
       assertEquals(List.of("v2"), versions(out, "b"));
       assertEquals(List.of("v2"), versions(out, "c"));
       // The vectors are each version's own: v1's encoder was not closed under the batch in flight.
-      try (var v1 = io.twinstream.encoder.SentenceEncoder.open(registry.load("v1"));
-          var v2 = io.twinstream.encoder.SentenceEncoder.open(registry.load("v2"))) {
+      try (var v1 = SentenceEncoder.open(registry.load("v1"));
+          var v2 = SentenceEncoder.open(registry.load("v2"))) {
         assertEquals(v1.encode("sentence a").vector()[0], out.get(0).getVector().get(0), 1e-5f);
         assertEquals(v2.encode("sentence b").vector()[0], out.get(1).getVector().get(0), 1e-5f);
       }
