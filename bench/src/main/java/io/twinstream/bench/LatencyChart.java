@@ -162,21 +162,22 @@ final class LatencyChart {
             });
       }
     }
-    double[][] columns = new double[5][rows.size()];
-    for (int i = 0; i < rows.size(); i++) {
-      for (int c = 0; c < 5; c++) {
-        columns[c][i] = rows.get(i)[c];
-      }
-    }
-    streamLatency(title, columns[0], columns, Path.of(args[1]));
+    double[] load = rows.stream().mapToDouble(row -> row[0]).toArray();
+    streamLatency(title, load, rows.toArray(double[][]::new), Path.of(args[1]));
   }
 
   /**
-   * The stream benchmark's chart: {@code columns[1..4]} are emit p50, emit p99, visible p50 and
-   * visible p99 at each {@code load} percentage, with the issue's targets.
+   * The stream benchmark's chart: {@code rows[i][1..4]} are emit p50, emit p99, visible p50 and
+   * visible p99 at {@code load[i]} percent, drawn with the issue's targets.
    */
-  static void streamLatency(String title, double[] load, double[][] columns, Path png)
+  static void streamLatency(String title, double[] load, double[][] rows, Path png)
       throws IOException {
+    double[][] columns = new double[5][rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      for (int c = 1; c < 5; c++) {
+        columns[c][i] = rows[i][c];
+      }
+    }
     new LatencyChart(title, load)
         .series("emit p50", new Color(120, 170, 230), columns[1])
         .series("emit p99", new Color(20, 80, 180), columns[2])

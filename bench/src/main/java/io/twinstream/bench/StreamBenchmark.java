@@ -256,12 +256,6 @@ public final class StreamBenchmark {
               r[i][3],
               r[i][4]));
     }
-    double[][] columns = new double[5][load.length];
-    for (int i = 0; i < load.length; i++) {
-      for (int c = 1; c < 5; c++) {
-        columns[c][i] = r[i][c];
-      }
-    }
     LatencyChart.streamLatency(
         String.format(
             Locale.ROOT,
@@ -269,7 +263,7 @@ public final class StreamBenchmark {
             guarantee.name().toLowerCase(Locale.ROOT).replace('_', '-'),
             maxRate),
         load,
-        columns,
+        r,
         Path.of("bench-results", "stream-latency-curve.png"));
   }
 

@@ -351,8 +351,8 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
   /** Hands the forming batch to the lane, with the encoders it must use. The lane is free. */
   private void dispatch() {
     swapIfReady();
+    batchTokens.update(batcher.tokens());
     List<Sentence> batch = batcher.drain();
-    batchTokens.update(batchTokensOf(batch));
     BatchEmbedder serving = new BatchEmbedder(models.encoder());
     var dualEncoder = models.dualEncoder();
     BatchEmbedder dual = dualEncoder == null ? null : new BatchEmbedder(dualEncoder);
@@ -370,14 +370,6 @@ public final class EmbedOperator extends AbstractStreamOperator<Embedding>
             // The task is ending: its last flush waits for the batch itself.
           }
         });
-  }
-
-  private long batchTokensOf(List<Sentence> batch) {
-    long tokens = 0;
-    for (Sentence s : batch) {
-      tokens += TokenEstimate.of(s.getText(), maxSequenceLength);
-    }
-    return tokens;
   }
 
   private void emit(EmbeddedBatch done) {
