@@ -9,8 +9,12 @@ import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.flink.streaming.runtime.tasks.mailbox.Mail;
+import org.apache.flink.streaming.runtime.tasks.mailbox.TaskMailbox;
 import org.apache.flink.streaming.util.TestHarnessUtil;
 import org.apache.flink.streaming.util.TwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
@@ -140,6 +144,31 @@ class EmbedOperatorTest {
     // No mail ran: the full batch could only go once a had been taken off the encoder and emitted.
     assertEquals(List.of("a"), ids(output()));
     assertEquals(List.of("a", "b", "c"), ids(awaitOutput(3)));
+  }
+
+  @Test
+  void sentencesOfEveryKeyLeaveInTheOrderTheyCameAcrossManyBatchesInFlight() throws Exception {
+    EmbedOperator operator = new EmbedOperator("default", "", 4, 32, 0, 1);
+    reopen(operator);
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 120; i++) {
+      String id = "key" + (i % 7) + "/" + i;
+      harness.processElement1(
+          sentence(id, "event " + i + " of its key" + " more".repeat(i % 11)), 0);
+      sent.add(id);
+      // As the task thread does: now and then it runs the lane's mails between records, so
+      // results come back while later batches are forming and in flight.
+      if (i % 3 == 0) {
+        Optional<Mail> mail = harness.getTaskMailbox().tryTake(TaskMailbox.MIN_PRIORITY);
+        if (mail.isPresent()) {
+          mail.get().run();
+        }
+      }
+    }
+    harness.endInput1();
+    assertEquals(sent, ids(output()), "one global order, so every key's order too");
+    assertTrue(
+        operator.batchesEmbedded() >= 30, "batches of at most 4: " + operator.batchesEmbedded());
   }
 
   @Test
