@@ -28,7 +28,8 @@ import org.apache.kafka.streams.StreamsConfig;
 
 /**
  * The joiner as a running application: creates its topics if they are missing, runs {@link
- * JoinerTopology} with {@code exactly_once_v2}, serves {@code /metrics} and prints a progress line
+ * JoinerTopology} with {@code exactly_once_v2}, serves {@code /metrics}, {@code /healthz} (alive
+ * unless Kafka Streams stopped) and {@code /readyz} (RUNNING) and prints a progress line
  * now and then. {@link #close()} stops it cleanly (state flushed, transactions committed).
  */
 public final class FeedbackJoiner implements AutoCloseable {
@@ -62,6 +63,9 @@ public final class FeedbackJoiner implements AutoCloseable {
               out.write(body);
             }
           });
+      http.createContext("/healthz", exchange -> probe(exchange, alive(streams.state())));
+      http.createContext(
+          "/readyz", exchange -> probe(exchange, streams.state() == KafkaStreams.State.RUNNING));
       http.start();
     } else {
       http = null;
@@ -162,6 +166,26 @@ public final class FeedbackJoiner implements AutoCloseable {
         + "twinstream_joiner_running "
         + (streams.state() == KafkaStreams.State.RUNNING ? 1 : 0)
         + "\n";
+  }
+
+  /**
+   * Alive unless Kafka Streams has stopped for good: a restart (liveness probe) is what helps then.
+   */
+  static boolean alive(KafkaStreams.State state) {
+    return switch (state) {
+      case PENDING_ERROR, ERROR, PENDING_SHUTDOWN, NOT_RUNNING -> false;
+      case CREATED, REBALANCING, RUNNING -> true;
+    };
+  }
+
+  /** 200 with the state, or 503 with it: the body says why a probe failed. */
+  private void probe(com.sun.net.httpserver.HttpExchange exchange, boolean ok) throws IOException {
+    byte[] body = (streams.state() + "\n").getBytes(StandardCharsets.UTF_8);
+    exchange.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
+    exchange.sendResponseHeaders(ok ? 200 : 503, body.length);
+    try (OutputStream out = exchange.getResponseBody()) {
+      out.write(body);
+    }
   }
 
   static Properties properties(JoinerArguments a) {

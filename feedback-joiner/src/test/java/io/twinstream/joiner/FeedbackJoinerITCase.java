@@ -82,6 +82,16 @@ class FeedbackJoinerITCase {
           assertTrue(metrics.contains("twinstream_joiner_pairs_out_total 3"), metrics);
           assertTrue(metrics.contains("twinstream_joiner_undecodable_total 1"), metrics);
           assertTrue(metrics.contains("twinstream_joiner_running 1"), metrics);
+          for (String probe : List.of("/healthz", "/readyz")) {
+            HttpResponse<String> answer =
+                HttpClient.newHttpClient()
+                    .send(
+                        HttpRequest.newBuilder(URI.create("http://localhost:" + port + probe))
+                            .build(),
+                        HttpResponse.BodyHandlers.ofString());
+            assertEquals(200, answer.statusCode(), probe + ": " + answer.body());
+            assertEquals("RUNNING\n", answer.body(), probe);
+          }
         }
         // Restarted on the same state: the next search joins, the first one's pairs do not repeat.
         try (FeedbackJoiner joiner = FeedbackJoiner.start(JoinerArguments.parse(args), quiet)) {
