@@ -2,6 +2,8 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.JobArguments;
+import io.twinstream.embedder.store.StoreOptions;
+import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.SentenceStreamHook;
 import io.twinstream.trainer.online.RoundObserver;
@@ -9,8 +11,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
- * The embedding job, with the trainer when {@link TrainerOptions#ENABLED}: one job that embeds and
- * keeps its encoder learning. The default main class of stream-trainer's job jar: {@code flink run
+ * The embedding job, with the trainer when {@link TrainerOptions#ENABLED} and the store sink when
+ * {@code store.location} is set: one job that embeds, keeps its encoder learning and feeds a vector
+ * store. The default main class of stream-trainer's job jar: {@code flink run
  * stream-trainer/target/twinstream-stream-trainer-*-job.jar trainer.enabled=true model.registry=…
  * …}.
  */
@@ -47,6 +50,10 @@ public final class LearningJob {
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     JobEnvironment.configure(env, conf);
     build(env, conf, SentenceStreamHook.NONE, null);
+    if (conf.contains(StoreOptions.LOCATION)) {
+      // The store sink in the same job, as `twinstream run` does: one application, one cluster.
+      StoreSinkJob.build(env, conf);
+    }
     env.execute(conf.get(TrainerOptions.ENABLED) ? JOB_NAME : EmbedderJob.JOB_NAME);
   }
 }

@@ -50,7 +50,9 @@ public final class StoreOptions {
       ConfigOptions.key("store.password")
           .stringType()
           .defaultValue("")
-          .withDescription("pgvector: database password.");
+          .withDescription(
+              "pgvector: database password; empty = the task manager's $TWINSTREAM_STORE_PASSWORD,"
+                  + " if set (keeps the secret out of the job's arguments, which the web UI shows).");
 
   public static final ConfigOption<Integer> BATCH_SIZE =
       ConfigOptions.key("store.batch-size")

@@ -17,11 +17,19 @@ import java.util.Properties;
  * @param table the pgvector table (ignored for Lucene)
  * @param dimensions vector dimensions
  * @param user database user (pgvector; may be empty)
- * @param password database password (pgvector; may be empty)
+ * @param password database password (pgvector; empty = {@value #PASSWORD_ENV} where the store is
+ *     opened, if set)
  */
 public record StoreSpec(
     String kind, String location, String table, int dimensions, String user, String password)
     implements Serializable {
+
+  /**
+   * The environment variable a task manager reads the database password from when {@code
+   * store.password} is empty: a secret that stays out of the job's arguments (which Flink's web UI
+   * shows).
+   */
+  public static final String PASSWORD_ENV = "TWINSTREAM_STORE_PASSWORD";
 
   public StoreSpec {
     kind = kind.toLowerCase(Locale.ROOT);
@@ -64,8 +72,9 @@ public record StoreSpec(
     if (!user.isEmpty()) {
       p.setProperty("user", user);
     }
-    if (!password.isEmpty()) {
-      p.setProperty("password", password);
+    String pw = password.isEmpty() ? System.getenv().getOrDefault(PASSWORD_ENV, "") : password;
+    if (!pw.isEmpty()) {
+      p.setProperty("password", pw);
     }
     return PgVectorStore.open(location, p, table, dimensions);
   }
