@@ -56,6 +56,9 @@ class TestTiersTest {
         .orShould()
         .dependOnClassesThat()
         .haveFullyQualifiedName("io.twinstream.serve.QueryServer")
+        .orShould()
+        .dependOnClassesThat()
+        .haveFullyQualifiedName("io.twinstream.deploy.StandaloneCluster")
         .because(
             "tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
         .check(testClasses());

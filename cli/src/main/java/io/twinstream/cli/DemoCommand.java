@@ -426,7 +426,7 @@ final class DemoCommand implements Callable<Integer> {
             config.satisfiedDwell());
     JoinerArguments arguments =
         new JoinerArguments(
-            config, bootstrap, "twinstream-demo-joiner", work.resolve("joiner"), 0, 0);
+            config, bootstrap, "twinstream-demo-joiner", work.resolve("joiner"), 0, 0, Map.of());
     return FeedbackJoiner.start(arguments, err::println);
   }
 

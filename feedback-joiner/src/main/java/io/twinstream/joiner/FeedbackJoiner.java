@@ -29,8 +29,8 @@ import org.apache.kafka.streams.StreamsConfig;
 /**
  * The joiner as a running application: creates its topics if they are missing, runs {@link
  * JoinerTopology} with {@code exactly_once_v2}, serves {@code /metrics}, {@code /healthz} (alive
- * unless Kafka Streams stopped) and {@code /readyz} (RUNNING) and prints a progress line
- * now and then. {@link #close()} stops it cleanly (state flushed, transactions committed).
+ * unless Kafka Streams stopped) and {@code /readyz} (RUNNING) and prints a progress line now and
+ * then. {@link #close()} stops it cleanly (state flushed, transactions committed).
  */
 public final class FeedbackJoiner implements AutoCloseable {
 
@@ -190,6 +190,7 @@ public final class FeedbackJoiner implements AutoCloseable {
 
   static Properties properties(JoinerArguments a) {
     Properties p = new Properties();
+    p.putAll(a.kafka());
     p.put(StreamsConfig.APPLICATION_ID_CONFIG, a.applicationId());
     p.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, a.bootstrap());
     p.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
@@ -202,6 +203,7 @@ public final class FeedbackJoiner implements AutoCloseable {
   private static void createTopics(JoinerArguments a) {
     JoinerConfig c = a.config();
     Properties p = new Properties();
+    p.putAll(a.kafka());
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, a.bootstrap());
     try (Admin admin = Admin.create(p)) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);

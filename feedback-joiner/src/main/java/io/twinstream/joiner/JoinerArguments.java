@@ -1,5 +1,8 @@
 package io.twinstream.joiner;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.format.DateTimeParseException;
@@ -8,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 
 /**
  * The joiner's command line ({@code twinstream joiner ...} and {@code java -jar
@@ -20,6 +24,8 @@ import java.util.Map;
  * @param stateDir where the state stores live
  * @param metricsPort port of {@code /metrics}; 0 = none
  * @param progressSeconds seconds between progress lines on stderr; 0 = none
+ * @param kafka Kafka client properties for every client of the joiner (security.protocol, sasl.*,
+ *     ssl.*, config.providers...), from {@code --kafka-config}; empty = none
  */
 public record JoinerArguments(
     JoinerConfig config,
@@ -27,7 +33,15 @@ public record JoinerArguments(
     String applicationId,
     Path stateDir,
     int metricsPort,
-    int progressSeconds) {
+    int progressSeconds,
+    Map<String, String> kafka) {
+
+  /** Environment variable naming the default {@code --kafka-config} file, as for every command. */
+  public static final String KAFKA_CONFIG_ENV = "TWINSTREAM_KAFKA_CONFIG";
+
+  public JoinerArguments {
+    kafka = Map.copyOf(kafka);
+  }
 
   /** The options that say where and how the joiner runs, after the join's own. */
   public static final List<JoinerConfig.Option> RUNTIME_OPTIONS =
@@ -44,7 +58,12 @@ public record JoinerArguments(
           new JoinerConfig.Option(
               "--metrics-port", "9404", "Port of the Prometheus /metrics endpoint; 0 = none."),
           new JoinerConfig.Option(
-              "--progress", "10", "Seconds between progress lines on stderr; 0 = none."));
+              "--progress", "10", "Seconds between progress lines on stderr; 0 = none."),
+          new JoinerConfig.Option(
+              "--kafka-config",
+              "$" + KAFKA_CONFIG_ENV + ", if set",
+              "Kafka client properties file (security.protocol, sasl.*, ssl.*, config.providers"
+                  + "...) for every client; secrets through Kafka's config providers."));
 
   /**
    * Parses {@code --name value} arguments.
@@ -106,7 +125,29 @@ public record JoinerArguments(
         values.get("--application-id"),
         Path.of(values.get("--state-dir")),
         port,
-        progress);
+        progress,
+        kafkaConfig(values.get("--kafka-config")));
+  }
+
+  /** The properties of the {@code --kafka-config} file, or of {@value #KAFKA_CONFIG_ENV}'s. */
+  private static Map<String, String> kafkaConfig(String option) {
+    String file = option;
+    if (file.startsWith("$")) {
+      file = System.getenv().getOrDefault(KAFKA_CONFIG_ENV, "");
+    }
+    if (file.isBlank()) {
+      return Map.of();
+    }
+    Properties p = new Properties();
+    try (InputStream in = Files.newInputStream(Path.of(file))) {
+      p.load(in);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          "option --kafka-config: cannot read " + file + ": " + e.getMessage());
+    }
+    Map<String, String> out = new LinkedHashMap<>();
+    p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k).trim()));
+    return out;
   }
 
   /** Every option with its default and meaning, for {@code --help}. */

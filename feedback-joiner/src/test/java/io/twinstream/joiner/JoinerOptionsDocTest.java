@@ -42,6 +42,25 @@ class JoinerOptionsDocTest {
   }
 
   @Test
+  void aKafkaConfigFileReachesTheJoinersClients(@org.junit.jupiter.api.io.TempDir Path dir)
+      throws Exception {
+    Path file = dir.resolve("client.properties");
+    Files.writeString(file, "security.protocol=SASL_SSL\nsasl.mechanism=PLAIN\n");
+    JoinerArguments a =
+        JoinerArguments.parse("--bootstrap", "x:1", "--kafka-config", file.toString());
+    assertEquals("SASL_SSL", FeedbackJoiner.properties(a).get("security.protocol"));
+    assertEquals("PLAIN", FeedbackJoiner.properties(a).get("sasl.mechanism"));
+    assertEquals("x:1", FeedbackJoiner.properties(a).get("bootstrap.servers"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                JoinerArguments.parse(
+                    "--bootstrap", "x:1", "--kafka-config", dir.resolve("none").toString()));
+    assertTrue(e.getMessage().startsWith("option --kafka-config: cannot read "), e.getMessage());
+  }
+
+  @Test
   void badOptionsAreNamed() {
     IllegalArgumentException e =
         assertThrows(

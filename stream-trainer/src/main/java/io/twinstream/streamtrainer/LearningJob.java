@@ -2,10 +2,10 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.EmbedderJob;
 import io.twinstream.embedder.JobArguments;
-import io.twinstream.embedder.store.StoreOptions;
-import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.SentenceStreamHook;
+import io.twinstream.embedder.store.StoreOptions;
+import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.trainer.online.RoundObserver;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
