@@ -40,17 +40,30 @@ class ModelSwitchTest {
   private ModelRegistry registry;
   private ModelSwitch models;
 
+  /**
+   * A registry with v1 and v2 published, copied for each test (publishing verifies each bundle).
+   */
+  @TempDir static Path published;
+
   @BeforeAll
   static void loadBase() throws Exception {
     TrustedRecords.install(); // the tests copy records with generated builders
     base = ModelBundle.builtin(ModelBundle.DEFAULT_INT8);
+    ModelRegistry template = ModelRegistry.open(published.resolve("registry"));
+    template.publish(base.withVersion("v1", null));
+    template.publish(TestBundles.perturbed(base, "v2", 1.5f));
   }
 
   @BeforeEach
   void open() throws Exception {
-    registry = ModelRegistry.open(tmp.resolve("registry"));
-    registry.publish(base.withVersion("v1", null));
-    registry.publish(TestBundles.perturbed(base, "v2", 1.5f));
+    Path from = published.resolve("registry");
+    Path to = tmp.resolve("registry");
+    try (var files = Files.walk(from)) {
+      for (Path f : files.toList()) {
+        Files.copy(f, to.resolve(from.relativize(f).toString()));
+      }
+    }
+    registry = ModelRegistry.open(to);
     models = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
     models.start(null, Path.of(registry.root()).resolve("v1").toString());
   }
