@@ -155,6 +155,37 @@ class DeploymentOptionsTest {
   }
 
   @Test
+  void theTaskManagersHaveASlotForEveryEmbeddingSubtaskAndOneForTheTrainer() throws Exception {
+    // compose: one TaskManager; the job's parallelism is Flink's parallelism.default there.
+    Map<String, String> compose = flinkProperties("taskmanager");
+    Configuration composeJob =
+        JobArguments.parse(
+            jobArguments(DeployFiles.strings(service("jobmanager").path("command")))
+                .toArray(String[]::new));
+    assertTrue(
+        Integer.parseInt(compose.get("taskmanager.numberOfTaskSlots"))
+            >= Integer.parseInt(compose.get("parallelism.default"))
+                + (composeJob.get(TrainerOptions.ENABLED) ? 1 : 0),
+        "docker-compose.yml: too few slots for " + compose);
+    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    JsonNode spec = flink.object().path("spec");
+    Configuration k8sJob =
+        JobArguments.parse(
+            DeployFiles.strings(spec.path("job").path("args")).toArray(String[]::new));
+    int slots =
+        spec.path("taskManager").path("replicas").asInt(1)
+            * Integer.parseInt(
+                spec.path("flinkConfiguration").path("taskmanager.numberOfTaskSlots").asString());
+    int needed =
+        spec.path("job").path("parallelism").asInt() + (k8sJob.get(TrainerOptions.ENABLED) ? 1 : 0);
+    assertTrue(slots >= needed, flink + ": " + slots + " slots for " + needed + " subtasks");
+  }
+
+  private static List<String> jobArguments(List<String> command) {
+    return command.subList(3, command.size());
+  }
+
+  @Test
   void theJobClassesTheDeploymentsStartAreInTheJarTheImageCopies() throws Exception {
     Path jar = ImageSourcesTest.flinkImageJobJar();
     Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
