@@ -6,8 +6,11 @@ import picocli.CommandLine.Option;
 /** Which vector store a command works on: {@code --store}, {@code --store-location} and co. */
 final class StoreArguments {
 
-  /** Environment variable with the database password, instead of {@code --store-password}. */
-  static final String PASSWORD_ENV = "TWINSTREAM_STORE_PASSWORD";
+  /**
+   * Environment variable with the database password, instead of {@code --store-password}: the one
+   * the job's store sink reads too.
+   */
+  static final String PASSWORD_ENV = StoreSpec.PASSWORD_ENV;
 
   @Option(
       names = "--store",

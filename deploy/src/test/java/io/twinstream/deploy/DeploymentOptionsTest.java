@@ -48,7 +48,7 @@ class DeploymentOptionsTest {
     List<String> command = DeployFiles.strings(service("jobmanager").path("command"));
     assertEquals("standalone-job", command.get(0));
     assertEquals("--job-classname", command.get(1));
-    jobs.put("docker-compose.yml jobmanager", command.subList(3, command.size()));
+    jobs.put("docker-compose.yml jobmanager", jobArguments(command));
     Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
     jobs.put(
         flink.toString(),
@@ -181,6 +181,7 @@ class DeploymentOptionsTest {
     assertTrue(slots >= needed, flink + ": " + slots + " slots for " + needed + " subtasks");
   }
 
+  /** The job's arguments in a {@code standalone-job --job-classname CLASS ...} command. */
   private static List<String> jobArguments(List<String> command) {
     return command.subList(3, command.size());
   }
