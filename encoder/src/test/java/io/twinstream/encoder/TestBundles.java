@@ -42,6 +42,31 @@ public final class TestBundles {
   }
 
   /**
+   * The base model with the float initializer {@code initializer} (e.g. a layer norm's scale of one
+   * transformer layer) multiplied by {@code factor}: other vectors, the same everything else.
+   */
+  public static ModelBundle scaled(
+      ModelBundle base, String version, String initializer, float factor) {
+    OnnxModel model = OnnxModel.parse(bytes(base.modelBuffer()));
+    GraphTensor t = model.initializers().get(initializer);
+    if (t == null) {
+      throw new IllegalArgumentException(base.location() + " has no initializer " + initializer);
+    }
+    float[] values = t.floats();
+    for (int i = 0; i < values.length; i++) {
+      values[i] *= factor;
+    }
+    ByteBuffer raw = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+    raw.asFloatBuffer().put(values);
+    t.setRawData(raw.array());
+    return ModelBundle.of(
+        manifest(base.manifest(), version, base.manifest().dimension()),
+        model.toByteArray(),
+        bytes(base.tokenizerBuffer()),
+        "test:" + version);
+  }
+
+  /**
    * The base model cut to the first {@code dimension} components of each token vector: another
    * dimension.
    */

@@ -246,6 +246,18 @@ public final class TrainerOptions {
                   + "for 384 dimensions), so that only the candidate embeds the evaluation texts; a "
                   + "promoted candidate's become the serving version's. 0 = keep none.");
 
+  public static final ConfigOption<Integer> EVAL_HIDDEN_STATES =
+      ConfigOptions.key("trainer.eval.hidden-states")
+          .intType()
+          .defaultValue(4_096)
+          .withDescription(
+              "With trainer.frozen-layers > 0: evaluation texts whose hidden states at the top of the"
+                  + " frozen layers are kept from round to round in a file under java.io.tmpdir"
+                  + " (hidden size x 4 bytes per token: 393 KB for a 256-token text of MiniLM, 1.6"
+                  + " GB at most by default), so that a candidate computes only the layers it"
+                  + " trained. Measured (docs/benchmarks.md §9): 3 frozen of 6 halve a candidate's"
+                  + " evaluation. 0 = keep none.");
+
   public static final ConfigOption<String> VERSION_PREFIX =
       ConfigOptions.key("trainer.version-prefix")
           .stringType()
@@ -314,6 +326,7 @@ public final class TrainerOptions {
         EVAL_LEXICAL_TOP_K,
         EVAL_RANDOM_DOCUMENTS,
         EVAL_CACHE_SIZE,
+        EVAL_HIDDEN_STATES,
         VERSION_PREFIX,
         TRAINER_ID,
         RETRY_ATTEMPTS,
@@ -350,7 +363,8 @@ public final class TrainerOptions {
         trainerId(conf),
         new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)),
         conf.get(EVAL_CACHE_SIZE),
-        conf.get(NEGATIVE_GUARD));
+        conf.get(NEGATIVE_GUARD),
+        conf.get(EVAL_HIDDEN_STATES));
   }
 
   /** How the fixed evaluation set's corpus is sampled; null = the whole corpus. */
@@ -400,7 +414,12 @@ public final class TrainerOptions {
       }
     }
     for (ConfigOption<Integer> o :
-        List.of(EVAL_LEXICAL_TOP_K, EVAL_RANDOM_DOCUMENTS, EVAL_CACHE_SIZE, FROZEN_LAYERS)) {
+        List.of(
+            EVAL_LEXICAL_TOP_K,
+            EVAL_RANDOM_DOCUMENTS,
+            EVAL_CACHE_SIZE,
+            EVAL_HIDDEN_STATES,
+            FROZEN_LAYERS)) {
       if (conf.get(o) < 0) {
         throw new IllegalArgumentException(
             "Option " + o.key() + " must be at least 0, got " + conf.get(o));

@@ -1,6 +1,7 @@
 package io.twinstream.trainer.online;
 
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
@@ -16,6 +17,7 @@ import io.twinstream.trainer.loss.Losses;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -28,6 +30,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -133,6 +136,12 @@ public final class ContinuousTrainer implements AutoCloseable {
    * thread only); the promoted candidate's replace them.
    */
   private VectorCache servingVectors;
+
+  /**
+   * Hidden states of evaluation texts at the top of the frozen layers, kept from round to round
+   * (made by the round's worker on first use; closed once the worker has stopped).
+   */
+  private volatile HiddenStateStore hiddenStates;
 
   /**
    * @param fixedTask an evaluation every candidate must also pass, or null
@@ -550,6 +559,7 @@ public final class ContinuousTrainer implements AutoCloseable {
         };
     FineTuningRound.Outcome outcome =
         new FineTuningRound(tuner, settings.gate(), settings.trainerId(), settings.negativeGuard())
+            .withHiddenStates(hiddenStates())
             .run(serving, sample, tasks, version, cancellation, facts, vectorsOf(serving));
     checkOpen(version);
     long publishing = System.nanoTime();
@@ -611,6 +621,18 @@ public final class ContinuousTrainer implements AutoCloseable {
       servingVectors = new VectorCache(serving.version(), settings.vectorCacheSize());
     }
     return servingVectors;
+  }
+
+  /** The store of hidden states, made on first use; null when none are kept. */
+  private HiddenStateStore hiddenStates() {
+    if (hiddenStates == null
+        && settings.training().frozenLayers() > 0
+        && settings.hiddenStateCacheSize() > 0) {
+      hiddenStates =
+          HiddenStateStore.create(
+              Path.of(System.getProperty("java.io.tmpdir")), settings.hiddenStateCacheSize());
+    }
+    return hiddenStates;
   }
 
   private void checkOpen(String version) {
@@ -741,5 +763,23 @@ public final class ContinuousTrainer implements AutoCloseable {
     }
     closed = true;
     worker.shutdownNow();
+    HiddenStateStore store = hiddenStates;
+    if (store != null) {
+      // A round still running may be reading the store: it goes once the worker has stopped.
+      Thread cleanup =
+          new Thread(
+              () -> {
+                try {
+                  worker.awaitTermination(1, TimeUnit.HOURS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                } finally {
+                  store.close();
+                }
+              },
+              "twinstream-trainer-cleanup");
+      cleanup.setDaemon(true);
+      cleanup.start();
+    }
   }
 }

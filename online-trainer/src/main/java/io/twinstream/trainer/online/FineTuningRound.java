@@ -1,10 +1,12 @@
 package io.twinstream.trainer.online;
 
 import io.twinstream.encoder.EncoderOptions;
+import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.SplitEncoder;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingDivergedException;
@@ -83,10 +85,17 @@ public final class FineTuningRound {
   /** Texts the serving model embedded to mine them (those not cached already). */
   public static final String MINE_EMBEDDED = "round/mine-embedded";
 
+  /**
+   * Evaluation texts whose frozen lower layers were computed this round (the others' hidden states
+   * were read from the {@link #withHiddenStates store}).
+   */
+  public static final String LOWER_COMPUTED = "round/lower-layers-computed";
+
   private final FineTuner tuner;
   private final PromotionGate gate;
   private final String trainerId;
   private final double negativeGuard;
+  private final HiddenStateStore hiddenStates;
 
   public FineTuningRound(FineTuner tuner, PromotionGate gate) {
     this(tuner, gate, "");
@@ -105,6 +114,15 @@ public final class FineTuningRound {
    */
   public FineTuningRound(
       FineTuner tuner, PromotionGate gate, String trainerId, double negativeGuard) {
+    this(tuner, gate, trainerId, negativeGuard, null);
+  }
+
+  private FineTuningRound(
+      FineTuner tuner,
+      PromotionGate gate,
+      String trainerId,
+      double negativeGuard,
+      HiddenStateStore hiddenStates) {
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
     }
@@ -112,6 +130,18 @@ public final class FineTuningRound {
     this.gate = gate;
     this.trainerId = trainerId;
     this.negativeGuard = negativeGuard;
+    this.hiddenStates = hiddenStates;
+  }
+
+  /**
+   * This round, evaluating through {@code store} when the tuner freezes lower layers: serving model
+   * and candidate run as {@link SplitEncoder}s split above the frozen layers, so the layers they
+   * share are computed once per evaluation text and kept in the store from round to round (the
+   * store checks that the lower layers are the same; a serving model that cannot be split, e.g. a
+   * quantised one, is evaluated whole). The caller owns the store.
+   */
+  public FineTuningRound withHiddenStates(HiddenStateStore store) {
+    return new FineTuningRound(tuner, gate, trainerId, negativeGuard, store);
   }
 
   /**
@@ -188,14 +218,17 @@ public final class FineTuningRound {
     Map<String, Double> metrics = new LinkedHashMap<>();
     metrics.putAll(facts);
     // One copy of the model: scored as it serves, then trained in place into the candidate.
+    int split = tuner.options().frozenLayers();
+    HiddenStateStore store = split > 0 ? hiddenStates : null;
     try (TwinEncoder model = TwinEncoder.load(serving);
-        LazyEncoder servingEncoder = new LazyEncoder(serving)) {
+        LazyEncoder minerEncoder = new LazyEncoder(serving, 0, null);
+        LazyEncoder servingEncoder = new LazyEncoder(serving, split, store)) {
       List<TrainingExample> examples;
       if (negativeGuard > 0) {
         long mining = System.nanoTime();
         long missesBefore = servingCache.misses();
         HardNegativeMiner miner =
-            new HardNegativeMiner(servingCache.over(servingEncoder), negativeGuard);
+            new HardNegativeMiner(servingCache.over(minerEncoder), negativeGuard);
         try {
           examples = FeedbackExamples.training(feedback, miner);
         } catch (LazyEncoder.OpenFailed e) {
@@ -261,9 +294,14 @@ public final class FineTuningRound {
       VectorCache candidateCache = new VectorCache(version, capacity);
       evaluating = System.nanoTime();
       Map<String, Evaluation> candidateEvaluations;
-      try (LazyEncoder candidateEncoder = new LazyEncoder(exported)) {
+      try (LazyEncoder candidateEncoder = new LazyEncoder(exported, split, store)) {
         candidateEvaluations =
             evaluate(tasks, candidateEncoder, candidateCache, "candidate", metrics);
+        if (store != null) {
+          metrics.put(
+              LOWER_COMPUTED,
+              (double) (servingEncoder.lowerComputed() + candidateEncoder.lowerComputed()));
+        }
       }
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
       metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
@@ -352,31 +390,62 @@ public final class FineTuningRound {
     return n;
   }
 
-  /** A serving encoder opened on the first text it has to embed. */
+  /**
+   * A serving encoder opened on the first text it has to embed: split above layer {@code split}
+   * through {@code store} when both are given and the model can be split, else whole.
+   */
   private static final class LazyEncoder implements Embedder, AutoCloseable {
     private final ModelBundle bundle;
+    private final int split;
+    private final HiddenStateStore store;
     private SentenceEncoder encoder;
+    private SplitEncoder splitEncoder;
 
-    LazyEncoder(ModelBundle bundle) {
+    LazyEncoder(ModelBundle bundle, int split, HiddenStateStore store) {
       this.bundle = bundle;
+      this.split = split;
+      this.store = store;
     }
 
     @Override
     public float[][] embed(List<String> texts) {
-      if (encoder == null) {
-        try {
-          encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults());
-        } catch (InvalidBundleException e) {
-          throw new OpenFailed(e);
-        }
+      if (encoder == null && splitEncoder == null) {
+        open();
+      }
+      if (splitEncoder != null) {
+        return splitEncoder.embed(texts);
       }
       return encoder.encode(texts).stream().map(SentenceEmbedding::vector).toArray(float[][]::new);
+    }
+
+    private void open() {
+      if (store != null && split > 0) {
+        try {
+          splitEncoder = SplitEncoder.open(bundle, split, store, EncoderOptions.defaults());
+          return;
+        } catch (InvalidBundleException e) {
+          // e.g. a quantised serving model: evaluated whole, as it serves
+        }
+      }
+      try {
+        encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults());
+      } catch (InvalidBundleException e) {
+        throw new OpenFailed(e);
+      }
+    }
+
+    /** Texts whose lower layers this encoder computed (0 unless split). */
+    long lowerComputed() {
+      return splitEncoder == null ? 0 : splitEncoder.lowerComputed();
     }
 
     @Override
     public void close() {
       if (encoder != null) {
         encoder.close();
+      }
+      if (splitEncoder != null) {
+        splitEncoder.close();
       }
     }
 

@@ -26,6 +26,9 @@ import java.io.Serializable;
  *     round (0 = none: every round embeds every evaluation text with both models)
  * @param negativeGuard clicks without a skipped result get a hard negative mined from the serving
  *     model, scoring below this share of the click's cosine ({@link HardNegativeMiner}); 0 = none
+ * @param hiddenStateCacheSize with frozen lower layers, the most evaluation texts whose hidden
+ *     states at the top of those layers are kept on disk from round to round, so that a candidate
+ *     computes only the layers it trained ({@link FineTuningRound#withHiddenStates}); 0 = none
  */
 public record TrainerSettings(
     int capacity,
@@ -42,14 +45,19 @@ public record TrainerSettings(
     String trainerId,
     RoundRetry retry,
     int vectorCacheSize,
-    double negativeGuard)
+    double negativeGuard,
+    int hiddenStateCacheSize)
     implements Serializable {
 
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 
   public TrainerSettings {
     if (vectorCacheSize < 0) {
       throw new IllegalArgumentException("vectorCacheSize must be >= 0, got " + vectorCacheSize);
+    }
+    if (hiddenStateCacheSize < 0) {
+      throw new IllegalArgumentException(
+          "hiddenStateCacheSize must be >= 0, got " + hiddenStateCacheSize);
     }
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);

@@ -92,7 +92,8 @@ class ContinuousTrainerTest {
         trainerId,
         new RoundRetry(2, Duration.ofMillis(100)),
         10_000,
-        HardNegativeMiner.DEFAULT_GUARD);
+        HardNegativeMiner.DEFAULT_GUARD,
+        1_000);
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */

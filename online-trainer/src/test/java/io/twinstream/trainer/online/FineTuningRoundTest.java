@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingListener;
@@ -13,11 +14,13 @@ import io.twinstream.trainer.eval.Evaluator;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class FineTuningRoundTest {
 
@@ -196,5 +199,67 @@ class FineTuningRoundTest {
         round.run(
             serving, feedback(false), tasks, "cache-4", TrainingListener.NONE, Map.of(), promoted);
     assertEquals(texts, other.metrics().get(FineTuningRound.servingEmbedded("heldout")));
+  }
+
+  @Test
+  void withFrozenLayersTheSharedLowerLayersAreComputedOnceAcrossModelsAndRounds(@TempDir Path dir)
+      throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    Map<String, Evaluator> tasks =
+        Map.of("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
+    double texts = 2 * DOCS.length;
+    FineTuner tuner =
+        new FineTuner(
+            new MultipleNegativesRankingLoss(),
+            TrainingOptions.defaults()
+                .withBatchSize(8)
+                .withEpochs(1)
+                .withLearningRate(5e-5)
+                .withFrozenLayers(3));
+    FineTuningRound whole = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    try (HiddenStateStore store = HiddenStateStore.create(dir, 100)) {
+      FineTuningRound split = whole.withHiddenStates(store);
+      FineTuningRound.Outcome reference = whole.run(serving, feedback(false), tasks, "whole-1");
+      assertFalse(reference.metrics().containsKey(FineTuningRound.LOWER_COMPUTED));
+
+      VectorCache servingVectors = new VectorCache(serving.version(), 1_000);
+      FineTuningRound.Outcome first =
+          split.run(
+              serving,
+              feedback(false),
+              tasks,
+              "split-1",
+              TrainingListener.NONE,
+              Map.of(),
+              servingVectors);
+      // The serving model computed every text's lower layers; the candidate, trained above them,
+      // read them all.
+      assertEquals(texts, first.metrics().get(FineTuningRound.LOWER_COMPUTED));
+      assertEquals(texts, first.metrics().get(FineTuningRound.candidateEmbedded("heldout")));
+      assertEquals(
+          reference.candidateEvaluation().primaryValue(),
+          first.candidateEvaluation().primaryValue(),
+          1e-9,
+          "the split candidate scores as the whole one");
+      assertEquals(
+          reference.servingEvaluation().primaryValue(),
+          first.servingEvaluation().primaryValue(),
+          1e-9);
+
+      // Next round: the serving vectors are cached, and the candidate still computes no lower
+      // layer.
+      FineTuningRound.Outcome second =
+          split.run(
+              serving,
+              feedback(false),
+              tasks,
+              "split-2",
+              TrainingListener.NONE,
+              Map.of(),
+              servingVectors);
+      assertEquals(0.0, second.metrics().get(FineTuningRound.servingEmbedded("heldout")));
+      assertEquals(texts, second.metrics().get(FineTuningRound.candidateEmbedded("heldout")));
+      assertEquals(0.0, second.metrics().get(FineTuningRound.LOWER_COMPUTED));
+    }
   }
 }
