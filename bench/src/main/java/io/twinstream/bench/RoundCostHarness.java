@@ -1,5 +1,6 @@
 package io.twinstream.bench;
 
+import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.GradientCache;
@@ -16,6 +17,7 @@ import io.twinstream.trainer.online.FineTuningRound;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -37,7 +39,9 @@ import java.util.Random;
  * [corpus sizes, comma-separated=5760,57600] [evaluation queries=100] [whole-corpus baseline at the
  * first size=true]}; {@code -Dtwinstream.bench.activationBudgetMiB=N} sets the training's
  * activation budget (default: the trainer's), {@code -Dtwinstream.bench.frozenLayers=N} its frozen
- * layers (default 0).
+ * layers (default 0). With {@code -Dtwinstream.bench.hiddenStates=true} (and frozen layers) the
+ * first two rounds keep the frozen layers' hidden states ({@link FineTuningRound#withHiddenStates})
+ * and a third round, serving cached, evaluates the candidate whole: the baseline of the same run.
  */
 public final class RoundCostHarness {
 
@@ -67,8 +71,9 @@ public final class RoundCostHarness {
     System.out.println();
     System.out.println(
         "| documents | fixed set ranks | round | sample fixed set | train | pairs/s | export |"
-            + " evaluate serving | evaluate candidate | texts embedded | round total | peak RSS |");
-    System.out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            + " evaluate serving | evaluate candidate | texts embedded | lower layers computed |"
+            + " round total | peak RSS |");
+    System.out.println("|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     rows.forEach(System.out::println);
   }
 
@@ -114,10 +119,45 @@ public final class RoundCostHarness {
                         TrainingOptions.defaults().activationBudgetMiB()))
                 .withFrozenLayers(Integer.getInteger("twinstream.bench.frozenLayers", 0)));
     // Tolerance 1: the rounds are about cost; the candidate is promoted whatever it scores.
-    FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    FineTuningRound whole = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    boolean keepStates = Boolean.getBoolean("twinstream.bench.hiddenStates");
     VectorCache servingVectors = new VectorCache(base.version(), 100_000);
     List<String> rows = new ArrayList<>();
-    for (int r = 1; r <= 2; r++) {
+    try (HiddenStateStore store =
+        HiddenStateStore.create(Path.of(System.getProperty("java.io.tmpdir")), 100_000)) {
+      for (int r = 1; r <= (keepStates ? 3 : 2); r++) {
+        boolean splitRound = keepStates && r < 3;
+        FineTuningRound round = splitRound ? whole.withHiddenStates(store) : whole;
+        rows.add(
+            measureRound(
+                task,
+                ranks,
+                sampleSeconds,
+                round,
+                base,
+                feedback,
+                tasks,
+                r,
+                splitRound,
+                servingVectors));
+      }
+    }
+    return rows;
+  }
+
+  private static String measureRound(
+      RetrievalTask task,
+      String ranks,
+      double sampleSeconds,
+      FineTuningRound round,
+      ModelBundle base,
+      List<Feedback> feedback,
+      Map<String, Evaluator> tasks,
+      int r,
+      boolean split,
+      VectorCache servingVectors)
+      throws Exception {
+    {
       TrainerBenchmark.resetPeak();
       FineTuningRound.Outcome o =
           round.run(
@@ -132,11 +172,12 @@ public final class RoundCostHarness {
       String row =
           String.format(
               Locale.ROOT,
-              "| %,d | %s | %s | %.1f s | %.1f s | %.2f | %.1f s | %.1f s | %.1f s | %,.0f | %.1f s |"
-                  + " %,d MiB |",
+              "| %,d | %s | %s | %.1f s | %.1f s | %.2f | %.1f s | %.1f s | %.1f s | %,.0f | %s |"
+                  + " %.1f s | %,d MiB |",
               task.corpus().size(),
               ranks,
-              r == 1 ? "1st (nothing cached)" : "2nd (serving cached)",
+              (r == 1 ? "1st (nothing cached)" : r + (r == 2 ? "nd" : "rd") + " (serving cached)")
+                  + (split ? ", split" : ", whole"),
               sampleSeconds,
               m.get(FineTuningRound.TRAIN_SECONDS),
               m.get(FineTuningRound.PAIRS_PER_SECOND),
@@ -144,12 +185,14 @@ public final class RoundCostHarness {
               serving,
               candidate,
               m.get(FineTuningRound.TEXTS_EMBEDDED),
+              m.containsKey(FineTuningRound.LOWER_COMPUTED)
+                  ? String.format(Locale.ROOT, "%,.0f", m.get(FineTuningRound.LOWER_COMPUTED))
+                  : "all",
               o.seconds(),
               TrainerBenchmark.peakRssMiB());
       System.out.println(row);
-      rows.add(row);
+      return row;
     }
-    return rows;
   }
 
   /**

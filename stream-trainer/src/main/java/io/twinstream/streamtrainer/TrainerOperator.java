@@ -168,6 +168,8 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     metrics.gauge(
         "lastPublishSeconds", (Gauge<Double>) () -> last(ContinuousTrainer.PUBLISH_SECONDS));
     metrics.gauge("lastTextsEmbedded", (Gauge<Double>) () -> last(FineTuningRound.TEXTS_EMBEDDED));
+    metrics.gauge(
+        "lastLowerLayersComputed", (Gauge<Double>) () -> last(FineTuningRound.LOWER_COMPUTED));
     getProcessingTimeService().registerTimer(now + POLL_MILLIS, this);
   }
 

@@ -582,7 +582,8 @@ public final class ContinuousTrainer implements AutoCloseable {
               : updates.rejected(version, outcome.metrics(), reason);
     }
     LOG.info(
-        "Round {}: trained in {} s, evaluated in {} s, the whole round {} s; published in {} s",
+        "Round {}: trained in {} s, evaluated in {} s ({} texts embedded{}), the whole round {} s;"
+            + " published in {} s",
         version,
         String.format(
             Locale.ROOT,
@@ -592,6 +593,16 @@ public final class ContinuousTrainer implements AutoCloseable {
             Locale.ROOT,
             "%.1f",
             outcome.metrics().getOrDefault(FineTuningRound.EVALUATE_SECONDS, 0.0)),
+        String.format(
+            Locale.ROOT,
+            "%.0f",
+            outcome.metrics().getOrDefault(FineTuningRound.TEXTS_EMBEDDED, 0.0)),
+        outcome.metrics().containsKey(FineTuningRound.LOWER_COMPUTED)
+            ? String.format(
+                Locale.ROOT,
+                ", frozen layers run for %.0f",
+                outcome.metrics().get(FineTuningRound.LOWER_COMPUTED))
+            : "",
         String.format(Locale.ROOT, "%.1f", outcome.seconds()),
         String.format(Locale.ROOT, "%.1f", (System.nanoTime() - publishing) / 1e9));
     if (outcome.decision().promote() && outcome.candidateVectors() != null) {
@@ -764,7 +775,9 @@ public final class ContinuousTrainer implements AutoCloseable {
     closed = true;
     worker.shutdownNow();
     HiddenStateStore store = hiddenStates;
-    if (store != null) {
+    if (store != null && (running == null || running.isDone())) {
+      store.close();
+    } else if (store != null) {
       // A round still running may be reading the store: it goes once the worker has stopped.
       Thread cleanup =
           new Thread(

@@ -234,6 +234,8 @@ public final class FineTuningRound {
         } catch (LazyEncoder.OpenFailed e) {
           throw e.getCause();
         }
+        // Its ONNX Runtime session is not needed again this round: its memory goes before training.
+        minerEncoder.close();
         metrics.put(MINED_NEGATIVES, (double) miner.mined());
         metrics.put(MINE_SECONDS, seconds(mining));
         metrics.put(MINE_EMBEDDED, (double) (servingCache.misses() - missesBefore));
@@ -244,6 +246,8 @@ public final class FineTuningRound {
       Map<String, Evaluation> servingEvaluations =
           evaluate(tasks, servingEncoder, servingCache, "serving", metrics);
       double evaluateSeconds = seconds(evaluating);
+      long servingLowerComputed = servingEncoder.lowerComputed();
+      servingEncoder.close();
       Evaluation firstServing = servingEvaluations.values().iterator().next();
       servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
       metrics.put(PAIRS, (double) examples.size());
@@ -299,8 +303,7 @@ public final class FineTuningRound {
             evaluate(tasks, candidateEncoder, candidateCache, "candidate", metrics);
         if (store != null) {
           metrics.put(
-              LOWER_COMPUTED,
-              (double) (servingEncoder.lowerComputed() + candidateEncoder.lowerComputed()));
+              LOWER_COMPUTED, (double) (servingLowerComputed + candidateEncoder.lowerComputed()));
         }
       }
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
@@ -439,13 +442,16 @@ public final class FineTuningRound {
       return splitEncoder == null ? 0 : splitEncoder.lowerComputed();
     }
 
+    /** Releases the sessions; a later text opens them again. Idempotent. */
     @Override
     public void close() {
       if (encoder != null) {
         encoder.close();
+        encoder = null;
       }
       if (splitEncoder != null) {
         splitEncoder.close();
+        splitEncoder = null;
       }
     }
 

@@ -16,9 +16,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -77,6 +81,10 @@ class ContinuousTrainerTest {
   }
 
   private static TrainerSettings settings(long everyPairs, String trainerId) {
+    return settings(everyPairs, trainerId, 0);
+  }
+
+  private static TrainerSettings settings(long everyPairs, String trainerId, int frozenLayers) {
     return new TrainerSettings(
         1_000,
         0.2,
@@ -84,7 +92,11 @@ class ContinuousTrainerTest {
         400,
         new TrainingTrigger(everyPairs, Duration.ofHours(1), 1),
         "mnrl",
-        TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5),
+        TrainingOptions.defaults()
+            .withBatchSize(8)
+            .withEpochs(2)
+            .withLearningRate(5e-5)
+            .withFrozenLayers(frozenLayers),
         new PromotionGate(0.02, 0.0),
         "ft",
         42,
@@ -160,6 +172,44 @@ class ContinuousTrainerTest {
       assertEquals("ft-0001", trainer.version(1));
       assertTrue(trainer.snapshot(1).roundRunning(), "a checkpoint now would redo the round");
       assertEquals(0, trainer.snapshot(1).newPairs());
+    }
+  }
+
+  @Test
+  void withFrozenLayersARoundReadsTheirKeptStatesAndClosingTheTrainerDeletesTheirFile()
+      throws Exception {
+    ModelRegistry registry = ModelRegistry.open(tmp.resolve("registry"));
+    Set<Path> before = hiddenStateFiles();
+    ContinuousTrainer trainer =
+        new ContinuousTrainer(
+            settings(clicks().size(), "trainer-a", 3),
+            registry,
+            FeedbackExamples.evaluator(clicks(), Map.of()),
+            new TransactionalLog(),
+            null,
+            null,
+            0L);
+    try (trainer) {
+      clicks().forEach(trainer::offer);
+      assertTrue(trainer.maybeStart(1));
+      RoundReport report = finish(trainer);
+      assertTrue(
+          report.metrics().containsKey(FineTuningRound.LOWER_COMPUTED),
+          report.metrics().keySet().toString());
+      Set<Path> during = hiddenStateFiles();
+      during.removeAll(before);
+      assertEquals(1, during.size(), "the trainer keeps one file of hidden states");
+    }
+    Set<Path> after = hiddenStateFiles();
+    after.removeAll(before);
+    assertEquals(Set.of(), after, "closed with no round running, the trainer deleted its file");
+  }
+
+  private static Set<Path> hiddenStateFiles() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+      return files
+          .filter(f -> f.getFileName().toString().startsWith("twinstream-hidden-states-"))
+          .collect(Collectors.toCollection(HashSet::new));
     }
   }
 
