@@ -450,7 +450,11 @@ public final class SentenceEncoder implements AutoCloseable {
     return out;
   }
 
-  private static void awaitAll(List<Future<?>> pending) {
+  /**
+   * Waits for every batch; rethrows the first failure (a runtime exception as it is, anything else
+   * as an {@link EncodingException}) with the others suppressed.
+   */
+  static void awaitAll(List<Future<?>> pending) {
     RuntimeException failure = null;
     for (Future<?> f : pending) {
       try {
@@ -479,27 +483,16 @@ public final class SentenceEncoder implements AutoCloseable {
   /** Runs the texts {@code order[from..to)} as one batch and stores their results. */
   private void runBatch(
       Tokenized[] tokenized, Integer[] order, int from, int to, SentenceEmbedding[] results) {
-    int rows = to - from;
-    int seqLen = 0;
-    for (int r = 0; r < rows; r++) {
-      seqLen = Math.max(seqLen, tokenized[order[from + r]].length());
-    }
-    long[] ids = new long[rows * seqLen];
-    long[] mask = new long[rows * seqLen];
-    long[] types = new long[rows * seqLen];
-    for (int r = 0; r < rows; r++) {
-      Tokenized t = tokenized[order[from + r]];
-      System.arraycopy(t.ids(), 0, ids, r * seqLen, t.length());
-      System.arraycopy(t.typeIds(), 0, types, r * seqLen, t.length());
-      Arrays.fill(mask, r * seqLen, r * seqLen + t.length(), 1L);
-    }
-    long[] shape = {rows, seqLen};
+    PaddedBatch batch = PaddedBatch.of(tokenized, order, from, to);
+    int rows = batch.rows();
+    int seqLen = batch.seqLen();
+    long[] shape = batch.shape();
     Map<String, OnnxTensor> feed = new HashMap<>();
     try {
-      feed.put(INPUT_IDS, tensor(ids, shape, inputs.get(INPUT_IDS)));
-      feed.put(ATTENTION_MASK, tensor(mask, shape, inputs.get(ATTENTION_MASK)));
+      feed.put(INPUT_IDS, tensor(batch.ids(), shape, inputs.get(INPUT_IDS)));
+      feed.put(ATTENTION_MASK, tensor(batch.mask(), shape, inputs.get(ATTENTION_MASK)));
       if (inputs.containsKey(TOKEN_TYPE_IDS)) {
-        feed.put(TOKEN_TYPE_IDS, tensor(types, shape, inputs.get(TOKEN_TYPE_IDS)));
+        feed.put(TOKEN_TYPE_IDS, tensor(batch.types(), shape, inputs.get(TOKEN_TYPE_IDS)));
       }
       try (OrtSession.Result result = session.run(feed, Set.of(output))) {
         OnnxTensor out = (OnnxTensor) result.get(0);

@@ -25,7 +25,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -252,36 +251,19 @@ public final class SplitEncoder implements AutoCloseable {
       pending.add(
           lanes.submit(
               () -> {
-                slice.run(start, end);
-                return null;
+                try {
+                  slice.run(start, end);
+                } catch (OrtException e) {
+                  throw new EncodingException(
+                      "ONNX Runtime failed on a batch of split model "
+                          + manifest.version()
+                          + ": "
+                          + e.getMessage(),
+                      e);
+                }
               }));
     }
-    RuntimeException failure = null;
-    for (Future<?> f : pending) {
-      try {
-        f.get();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        pending.forEach(p -> p.cancel(true));
-        throw new EncodingException("interrupted while waiting for a batch", e);
-      } catch (ExecutionException e) {
-        RuntimeException cause =
-            new EncodingException(
-                "split model "
-                    + manifest.version()
-                    + " failed on a batch: "
-                    + e.getCause().getMessage(),
-                e.getCause());
-        if (failure == null) {
-          failure = cause;
-        } else {
-          failure.addSuppressed(cause);
-        }
-      }
-    }
-    if (failure != null) {
-      throw failure;
-    }
+    SentenceEncoder.awaitAll(pending);
   }
 
   private void runLower(
@@ -292,21 +274,13 @@ public final class SplitEncoder implements AutoCloseable {
       int to,
       Map<String, float[]> unstored)
       throws OrtException {
-    int rows = to - from;
-    int seqLen = tokenized[order[to - 1]].length();
-    long[] ids = new long[rows * seqLen];
-    long[] mask = new long[rows * seqLen];
-    long[] types = new long[rows * seqLen];
-    for (int r = 0; r < rows; r++) {
-      Tokenized t = tokenized[order[from + r]];
-      System.arraycopy(t.ids(), 0, ids, r * seqLen, t.length());
-      System.arraycopy(t.typeIds(), 0, types, r * seqLen, t.length());
-      Arrays.fill(mask, r * seqLen, r * seqLen + t.length(), 1L);
-    }
-    long[] shape = {rows, seqLen};
-    try (OnnxTensor idT = OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape);
-        OnnxTensor maskT = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-        OnnxTensor typeT = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
+    PaddedBatch batch = PaddedBatch.of(tokenized, order, from, to);
+    int rows = batch.rows();
+    int seqLen = batch.seqLen();
+    long[] shape = batch.shape();
+    try (OnnxTensor idT = OnnxTensor.createTensor(env, LongBuffer.wrap(batch.ids()), shape);
+        OnnxTensor maskT = OnnxTensor.createTensor(env, LongBuffer.wrap(batch.mask()), shape);
+        OnnxTensor typeT = OnnxTensor.createTensor(env, LongBuffer.wrap(batch.types()), shape);
         OrtSession.Result result =
             lower.run(Map.of("input_ids", idT, "attention_mask", maskT, "token_type_ids", typeT))) {
       FloatBuffer values = ((OnnxTensor) result.get(0)).getFloatBuffer();
