@@ -11,7 +11,6 @@ import io.twinstream.encoder.onnx.FusedBertGraph;
 import io.twinstream.encoder.onnx.GraphTensor;
 import io.twinstream.encoder.onnx.OnnxModel;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
-import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.charset.StandardCharsets;
@@ -24,6 +23,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -105,7 +105,7 @@ public final class SplitEncoder implements AutoCloseable {
     byte[] lowerGraph;
     byte[] upperGraph;
     try {
-      weights = BertWeights.extract(OnnxModel.parse(bytes(bundle.modelBuffer())));
+      weights = BertWeights.extract(OnnxModel.parse(bundle.modelBytes()));
       lowerGraph = FusedBertGraph.lower(weights, split);
       upperGraph = FusedBertGraph.upper(weights, split);
     } catch (UnsupportedGraphException | IllegalArgumentException e) {
@@ -115,7 +115,7 @@ public final class SplitEncoder implements AutoCloseable {
           "cannot split the model above layer " + split + ": " + e.getMessage(),
           e);
     }
-    byte[] tokenizerBytes = bytes(bundle.tokenizerBuffer());
+    byte[] tokenizerBytes = bundle.tokenizerBytes();
     String fingerprint = fingerprint(weights, split, tokenizerBytes, maxLength);
     TextTokenizer tokenizer =
         new TextTokenizer(
@@ -332,7 +332,7 @@ public final class SplitEncoder implements AutoCloseable {
         OrtSession.Result result =
             upper.run(
                 Map.of(FusedBertGraph.HIDDEN_INPUT, stateT, "attention_mask", maskT),
-                java.util.Set.of(LAST_HIDDEN_STATE))) {
+                Set.of(LAST_HIDDEN_STATE))) {
       FloatBuffer values = ((OnnxTensor) result.get(0)).getFloatBuffer();
       for (int r = 0; r < rows; r++) {
         int i = order[from + r];
@@ -344,13 +344,6 @@ public final class SplitEncoder implements AutoCloseable {
         results[i] = vector;
       }
     }
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    ByteBuffer b = buffer.duplicate();
-    byte[] out = new byte[b.remaining()];
-    b.get(out);
-    return out;
   }
 
   private static void closeQuietly(OrtSession session) {
