@@ -1,6 +1,8 @@
 package io.twinstream.trainer.eval;
 
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.function.IntConsumer;
 
@@ -16,16 +18,33 @@ public interface Embedder {
 
   /**
    * Embeds {@code texts} in slices of {@code batchSize}, telling {@code progress} how many are done
-   * after each.
+   * after each; the vectors come back in the order of {@code texts}. The slices are cut from the
+   * texts sorted by length, so that each slice's texts pad to about the same length: on a corpus of
+   * paragraphs of 20-650 words this embeds 1.5x faster than slices in corpus order
+   * (docs/benchmarks.md §9).
    */
   default float[][] embedAll(List<String> texts, int batchSize, IntConsumer progress) {
-    List<float[]> out = new ArrayList<>(texts.size());
-    for (int start = 0; start < texts.size(); start += batchSize) {
-      float[][] slice = embed(texts.subList(start, Math.min(texts.size(), start + batchSize)));
-      out.addAll(List.of(slice));
-      progress.accept(out.size());
+    Integer[] order = new Integer[texts.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
     }
-    return out.toArray(new float[0][]);
+    Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+    float[][] out = new float[texts.size()][];
+    int done = 0;
+    for (int start = 0; start < order.length; start += batchSize) {
+      int end = Math.min(order.length, start + batchSize);
+      List<String> slice = new ArrayList<>(end - start);
+      for (int i = start; i < end; i++) {
+        slice.add(texts.get(order[i]));
+      }
+      float[][] vectors = embed(slice);
+      for (int i = start; i < end; i++) {
+        out[order[i]] = vectors[i - start];
+      }
+      done = end;
+      progress.accept(done);
+    }
+    return out;
   }
 
   /** Cosine similarity of two vectors. */

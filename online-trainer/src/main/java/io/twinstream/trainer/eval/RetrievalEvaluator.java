@@ -2,9 +2,12 @@ package io.twinstream.trainer.eval;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.IntConsumer;
 
 /**
@@ -83,6 +86,27 @@ public final class RetrievalEvaluator implements Evaluator {
     return docIds.size() + queryIds.size();
   }
 
+  /**
+   * The evaluated queries none of whose relevant documents has a text among {@code texts} (e.g. the
+   * documents a round trained on): the queries a model can only answer from what it knew before.
+   */
+  public Set<String> queriesWithoutRelevantAmong(Set<String> texts) {
+    Map<String, String> textOf = new HashMap<>();
+    for (int i = 0; i < docIds.size(); i++) {
+      textOf.put(docIds.get(i), docTexts.get(i));
+    }
+    Set<String> out = new LinkedHashSet<>();
+    for (String query : queryIds) {
+      boolean touched =
+          relevance.get(query).entrySet().stream()
+              .anyMatch(r -> r.getValue() > 0 && texts.contains(textOf.get(r.getKey())));
+      if (!touched) {
+        out.add(query);
+      }
+    }
+    return out;
+  }
+
   /** Queries evaluated (those with a relevant document). */
   public int queryCount() {
     return queryIds.size();
@@ -108,6 +132,7 @@ public final class RetrievalEvaluator implements Evaluator {
     double mrr = 0;
     double map = 0;
     double[] recall = new double[RECALL_AT.length];
+    Map<String, Double> perQuery = new LinkedHashMap<>();
     for (int qi = 0; qi < queryIds.size(); qi++) {
       Map<String, Integer> judged = relevance.get(queryIds.get(qi));
       List<String> ranking = rankings.get(qi);
@@ -131,6 +156,7 @@ public final class RetrievalEvaluator implements Evaluator {
         idcg += ideal[r] / log2(r + 2);
       }
       ndcg += dcg / idcg;
+      perQuery.put(queryIds.get(qi), dcg / idcg);
       for (int r = 0; r < Math.min(10, ranking.size()); r++) {
         if (judged.getOrDefault(ranking.get(r), 0) > 0) {
           mrr += 1.0 / (r + 1);
@@ -166,7 +192,7 @@ public final class RetrievalEvaluator implements Evaluator {
       m.put("recall@" + RECALL_AT[k], recall[k] / n);
     }
     m.put("map@100", map / n);
-    return new Evaluation("ndcg@10", m);
+    return new Evaluation("ndcg@10", m, perQuery);
   }
 
   private List<String> top(float[] query, float[][] docs, int k) {
