@@ -1,6 +1,7 @@
 package io.twinstream.trainer.task;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.twinstream.trainer.data.BadLine;
 import io.twinstream.trainer.data.BeirDataset;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.SampledCorpus;
@@ -8,6 +9,7 @@ import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -15,6 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * A retrieval task: documents, queries and which documents are relevant to each query, with the
@@ -71,8 +75,122 @@ public record RetrievalTask(
     return new RetrievalTask(name, data.corpus(), queries, data.relevance(), Map.of());
   }
 
-  /** The query split: traffic, dev and test ids, in that order. */
-  public record Split(List<String> traffic, List<String> dev, List<String> test) {}
+  /**
+   * The query split: traffic, dev and test ids, in that order; {@code testSets} names the parts of
+   * {@code test} a task comes with (e.g. {@code test-seen}, {@code test-unseen}), each reported on
+   * its own; a random split has one, {@code test}.
+   */
+  public record Split(
+      List<String> traffic,
+      List<String> dev,
+      List<String> test,
+      Map<String, List<String>> testSets) {
+
+    public Split {
+      traffic = List.copyOf(traffic);
+      dev = List.copyOf(dev);
+      test = List.copyOf(test);
+      testSets = Collections.unmodifiableMap(new LinkedHashMap<>(testSets));
+    }
+
+    /** A split with one test set, {@code test}. */
+    public Split(List<String> traffic, List<String> dev, List<String> test) {
+      this(traffic, dev, test, Map.of("test", test));
+    }
+  }
+
+  /** A task and the split it comes with. */
+  public record WithSplit(RetrievalTask task, Split split) {
+
+    /** The same, with the traffic queries in a seeded random order (the order users search). */
+    public WithSplit withTrafficShuffled(long seed) {
+      List<String> traffic = new ArrayList<>(split.traffic());
+      Collections.shuffle(traffic, new Random(seed));
+      return new WithSplit(task, new Split(traffic, split.dev(), split.test(), split.testSets()));
+    }
+  }
+
+  /**
+   * A task laid out as a folder with its own split: {@code corpus.jsonl} and {@code queries.jsonl}
+   * (BEIR), and under {@code qrels/} the judgements of each part, {@code traffic.tsv}, {@code
+   * dev.tsv} and one or more {@code test*.tsv} (e.g. {@code test-seen.tsv}, {@code
+   * test-unseen.tsv}), each a test set of its own. The shipped SQuAD task ({@code
+   * data/squad-retrieval-small}) is such a folder.
+   *
+   * @throws IOException when a file cannot be read, or the folder lacks one (named in the message)
+   * @throws IllegalArgumentException when a part judges no query, or a query is in two parts
+   */
+  public static WithSplit readSplit(String name, Path dir, Consumer<BadLine> badLines)
+      throws IOException {
+    Path qrels = dir.resolve("qrels");
+    for (Path required :
+        List.of(
+            dir.resolve("corpus.jsonl"),
+            dir.resolve("queries.jsonl"),
+            qrels.resolve("traffic.tsv"),
+            qrels.resolve("dev.tsv"))) {
+      if (!Files.isRegularFile(required)) {
+        throw new NoSuchFileException(
+            required.toString(),
+            null,
+            "a task folder needs corpus.jsonl, queries.jsonl and qrels/traffic.tsv, dev.tsv and"
+                + " test*.tsv");
+      }
+    }
+    List<Path> testFiles;
+    try (Stream<Path> files = Files.list(qrels)) {
+      testFiles =
+          files.filter(f -> f.getFileName().toString().matches("test.*\\.tsv")).sorted().toList();
+    }
+    if (testFiles.isEmpty()) {
+      throw new NoSuchFileException(
+          qrels.toString(), null, "no test*.tsv: a task folder needs at least one test set");
+    }
+    Map<String, String> corpus = null;
+    Map<String, String> queries = new LinkedHashMap<>();
+    Map<String, Map<String, Integer>> relevance = new LinkedHashMap<>();
+    Map<String, List<String>> parts = new LinkedHashMap<>();
+    List<Path> partFiles =
+        new ArrayList<>(List.of(qrels.resolve("traffic.tsv"), qrels.resolve("dev.tsv")));
+    partFiles.addAll(testFiles);
+    Map<String, String> partOf = new LinkedHashMap<>();
+    for (Path file : partFiles) {
+      BeirDataset data =
+          BeirDataset.read(dir.resolve("corpus.jsonl"), dir.resolve("queries.jsonl"), file);
+      data.badLines().forEach(badLines);
+      if (corpus == null) {
+        corpus = data.corpus();
+      }
+      String part = file.getFileName().toString().replaceFirst("\\.tsv$", "");
+      if (data.relevance().isEmpty()) {
+        throw new IllegalArgumentException(file + ": judges no query of " + dir);
+      }
+      for (Map.Entry<String, Map<String, Integer>> q : data.relevance().entrySet()) {
+        String other = partOf.putIfAbsent(q.getKey(), part);
+        if (other != null) {
+          throw new IllegalArgumentException(
+              file
+                  + ": query "
+                  + q.getKey()
+                  + " is in "
+                  + other
+                  + " too: the parts must not share queries");
+        }
+        queries.put(q.getKey(), data.queries().get(q.getKey()));
+        relevance.put(q.getKey(), q.getValue());
+      }
+      parts.put(part, List.copyOf(data.relevance().keySet()));
+    }
+    Map<String, List<String>> testSets = new LinkedHashMap<>();
+    List<String> test = new ArrayList<>();
+    for (Path file : testFiles) {
+      String part = file.getFileName().toString().replaceFirst("\\.tsv$", "");
+      testSets.put(part, parts.get(part));
+      test.addAll(parts.get(part));
+    }
+    RetrievalTask task = new RetrievalTask(name, corpus, queries, relevance, Map.of());
+    return new WithSplit(task, new Split(parts.get("traffic"), parts.get("dev"), test, testSets));
+  }
 
   /**
    * Splits the judged queries at random (seeded) into traffic, dev and test, dev and test each

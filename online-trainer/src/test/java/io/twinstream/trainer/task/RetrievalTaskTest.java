@@ -100,4 +100,44 @@ class RetrievalTaskTest {
     IOException e = assertThrows(IOException.class, () -> StsTask.read(sts, 4.0, 100));
     assertTrue(e.getMessage().contains("sts.tsv:2: score 'four'"), e.getMessage());
   }
+
+  @Test
+  void theShippedSquadTaskComesWithItsOwnSplit() throws IOException {
+    List<String> bad = new java.util.ArrayList<>();
+    RetrievalTask.WithSplit squad =
+        RetrievalTask.readSplit(
+            "squad", Path.of("../data/squad-retrieval-small"), b -> bad.add(b.toString()));
+    assertEquals(List.of(), bad);
+    assertEquals(5_026, squad.task().corpus().size());
+    RetrievalTask.Split split = squad.split();
+    assertEquals(8_551, split.traffic().size());
+    assertEquals(157, split.dev().size());
+    assertEquals(List.of("test-seen", "test-unseen"), List.copyOf(split.testSets().keySet()));
+    assertEquals(328, split.testSets().get("test-seen").size());
+    assertEquals(2_000, split.testSets().get("test-unseen").size());
+    assertEquals(2_328, split.test().size());
+    // Every query has its one paragraph, a title and a text joined as BEIR does.
+    assertTrue(squad.task().corpus().get("tr-p1-0").startsWith("Beyoncé Beyoncé Giselle"));
+    RetrievalTask.WithSplit shuffled = squad.withTrafficShuffled(42);
+    assertEquals(Set.copyOf(split.traffic()), Set.copyOf(shuffled.split().traffic()));
+    assertNotEquals(split.traffic(), shuffled.split().traffic());
+    assertEquals(shuffled.split().traffic(), squad.withTrafficShuffled(42).split().traffic());
+  }
+
+  @Test
+  void aTaskFolderWithoutItsPartsOrWithAQueryInTwoPartsIsRefusedNamingTheFile() throws IOException {
+    Files.writeString(dir.resolve("corpus.jsonl"), "{\"_id\":\"d1\",\"text\":\"a paragraph\"}\n");
+    Files.writeString(dir.resolve("queries.jsonl"), "{\"_id\":\"q1\",\"text\":\"a question\"}\n");
+    Files.createDirectories(dir.resolve("qrels"));
+    Files.writeString(dir.resolve("qrels/traffic.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+    IOException missing =
+        assertThrows(IOException.class, () -> RetrievalTask.readSplit("t", dir, b -> {}));
+    assertTrue(missing.getMessage().contains("dev.tsv"), missing.getMessage());
+    Files.writeString(dir.resolve("qrels/dev.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+    Files.writeString(dir.resolve("qrels/test.tsv"), "query-id\tcorpus-id\tscore\nq1\td1\t1\n");
+    IllegalArgumentException twice =
+        assertThrows(
+            IllegalArgumentException.class, () -> RetrievalTask.readSplit("t", dir, b -> {}));
+    assertTrue(twice.getMessage().contains("query q1 is in traffic too"), twice.getMessage());
+  }
 }
