@@ -6,6 +6,7 @@ import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
+import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingDivergedException;
@@ -34,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -207,6 +209,26 @@ final class TrainCommand implements Callable<Integer> {
       description = "Also write a sentence-transformers folder (safetensors) that Python can load.")
   Path exportHf;
 
+  @Option(
+      names = "--batch-sampler",
+      defaultValue = "shuffle",
+      paramLabel = "shuffle|no-duplicates",
+      converter = BatchSamplerConverter.class,
+      description =
+          "How shuffled pairs are cut into batches: no-duplicates = a batch never holds the same"
+              + " text twice (with in-batch negatives a repeated document is otherwise a negative"
+              + " of its own query), as sentence-transformers' NO_DUPLICATES (default:"
+              + " ${DEFAULT-VALUE}).")
+  BatchSampler batchSampler;
+
+  /** {@code shuffle} or {@code no-duplicates}. */
+  static final class BatchSamplerConverter implements CommandLine.ITypeConverter<BatchSampler> {
+    @Override
+    public BatchSampler convert(String value) {
+      return BatchSampler.parse(value);
+    }
+  }
+
   @Mixin ProgressOption progress;
 
   @Override
@@ -228,7 +250,8 @@ final class TrainCommand implements Callable<Integer> {
               gradientCache,
               activationBudget,
               baseDecay,
-              frozenLayers);
+              frozenLayers,
+              batchSampler);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;

@@ -209,11 +209,15 @@ public final class FineTuner {
     parameters.values().forEach(p -> p.setRequiresGradient(true));
     AdamW optimizer =
         new AdamW(parameters, options.weightDecay(), Set.of(WORD_EMBEDDINGS), options.baseDecay());
-    int perEpoch = (examples.size() + options.batchSize() - 1) / options.batchSize();
-    int total = perEpoch * options.epochs();
-    int warmup = (int) Math.ceil(options.warmupRatio() * total);
     Random random = new Random(options.seed());
     List<TrainingExample> order = new ArrayList<>(examples);
+    List<List<List<TrainingExample>>> epochs = new ArrayList<>();
+    for (int epoch = 1; epoch <= options.epochs(); epoch++) {
+      Collections.shuffle(order, random);
+      epochs.add(options.batchSampler().batches(new ArrayList<>(order), options.batchSize()));
+    }
+    int total = epochs.stream().mapToInt(List::size).sum();
+    int warmup = (int) Math.ceil(options.warmupRatio() * total);
     List<Double> epochLosses = new ArrayList<>();
     double first = Double.NaN;
     double last = Double.NaN;
@@ -225,13 +229,10 @@ public final class FineTuner {
     long checking = 0;
     try {
       for (int epoch = 1; epoch <= options.epochs(); epoch++) {
-        Collections.shuffle(order, random);
+        List<List<TrainingExample>> batches = epochs.get(epoch - 1);
         double sum = 0;
-        for (int b = 0; b < perEpoch; b++) {
+        for (List<TrainingExample> batch : batches) {
           step++;
-          List<TrainingExample> batch =
-              order.subList(
-                  b * options.batchSize(), Math.min(order.size(), (b + 1) * options.batchSize()));
           double lr = learningRate(step, warmup, total);
           long t0 = System.nanoTime();
           StepResult r = step(encoder, parameters, batch, step);
@@ -259,9 +260,9 @@ public final class FineTuner {
           last = r.loss();
           listener.stepCompleted(epoch, step, total, r.loss(), lr, r.gradNorm());
         }
-        epochLosses.add(sum / perEpoch);
+        epochLosses.add(sum / batches.size());
         long listening = System.nanoTime();
-        listener.epochCompleted(epoch, sum / perEpoch, encoder);
+        listener.epochCompleted(epoch, sum / batches.size(), encoder);
         started += System.nanoTime() - listening; // evaluation is not training time
       }
     } finally {

@@ -34,6 +34,8 @@ import java.util.Map;
  *     (default 0 = train everything). Their output does not change, so the gradient cache's second
  *     pass starts from the hidden state its first pass kept, and backward stops above them: less
  *     computation and memory per example, fewer weights that can drift from the base model
+ * @param batchSampler how each epoch's shuffled examples are cut into batches (default {@link
+ *     BatchSampler#SHUFFLE})
  */
 public record TrainingOptions(
     int epochs,
@@ -46,7 +48,8 @@ public record TrainingOptions(
     GradientCache gradientCache,
     int activationBudgetMiB,
     double baseDecay,
-    int frozenLayers)
+    int frozenLayers,
+    BatchSampler batchSampler)
     implements Serializable {
 
   public TrainingOptions {
@@ -70,6 +73,7 @@ public record TrainingOptions(
         activationBudgetMiB >= 1,
         "activationBudgetMiB must be at least 1, got " + activationBudgetMiB);
     require(frozenLayers >= 0, "frozenLayers must be >= 0, got " + frozenLayers);
+    require(batchSampler != null, "batchSampler must be set");
   }
 
   private static void require(boolean ok, String message) {
@@ -80,7 +84,8 @@ public record TrainingOptions(
 
   /** The defaults listed above. */
   public static TrainingOptions defaults() {
-    return new TrainingOptions(1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768, 0.0, 0);
+    return new TrainingOptions(
+        1, 32, 2e-5, 0.1, 0.01, 1.0, 42, GradientCache.AUTO, 768, 0.0, 0, BatchSampler.SHUFFLE);
   }
 
   public TrainingOptions withEpochs(int value) {
@@ -95,7 +100,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withBatchSize(int value) {
@@ -110,7 +116,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withLearningRate(double value) {
@@ -125,7 +132,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withWarmupRatio(double value) {
@@ -140,7 +148,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withWeightDecay(double value) {
@@ -155,7 +164,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withMaxGradNorm(double value) {
@@ -170,7 +180,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withSeed(long value) {
@@ -185,7 +196,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withGradientCache(GradientCache value, int budget) {
@@ -200,7 +212,8 @@ public record TrainingOptions(
         value,
         budget,
         baseDecay,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withBaseDecay(double value) {
@@ -215,7 +228,8 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         value,
-        frozenLayers);
+        frozenLayers,
+        batchSampler);
   }
 
   public TrainingOptions withFrozenLayers(int value) {
@@ -230,6 +244,23 @@ public record TrainingOptions(
         gradientCache,
         activationBudgetMiB,
         baseDecay,
+        value,
+        batchSampler);
+  }
+
+  public TrainingOptions withBatchSampler(BatchSampler value) {
+    return new TrainingOptions(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupRatio,
+        weightDecay,
+        maxGradNorm,
+        seed,
+        gradientCache,
+        activationBudgetMiB,
+        baseDecay,
+        frozenLayers,
         value);
   }
 
@@ -247,6 +278,7 @@ public record TrainingOptions(
     m.put("activationBudgetMiB", activationBudgetMiB);
     m.put("baseDecay", baseDecay);
     m.put("frozenLayers", frozenLayers);
+    m.put("noDuplicateTexts", batchSampler);
     m.put("optimizer", "adamw(beta1=0.9, beta2=0.999, eps=1e-6)");
     m.put("schedule", "linear warm-up, linear decay");
     return m;
