@@ -152,6 +152,14 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     metrics.gauge("lastLoss", (Gauge<Double>) () -> last("round/last-loss"));
     metrics.gauge("lastCandidateMetric", (Gauge<Double>) () -> last(firstTask("")));
     metrics.gauge("lastServingMetric", (Gauge<Double>) () -> last(firstTask("parent/")));
+    // The gate's evidence: mean per-query nDCG@10 difference and its interval, overall and on the
+    // unseen-document probe.
+    metrics.gauge("lastGateDifference", (Gauge<Double>) () -> last("gate/difference"));
+    metrics.gauge("lastGateCiLow", (Gauge<Double>) () -> last("gate/ci-low"));
+    metrics.gauge("lastGateCiHigh", (Gauge<Double>) () -> last("gate/ci-high"));
+    metrics.gauge("lastGateQueries", (Gauge<Double>) () -> last("gate/queries"));
+    metrics.gauge("lastProbeDifference", (Gauge<Double>) () -> last("gate/probe/difference"));
+    metrics.gauge("lastProbeQueries", (Gauge<Double>) () -> last("gate/probe/queries"));
     metrics.gauge(
         "lastRoundSeconds",
         (Gauge<Double>)

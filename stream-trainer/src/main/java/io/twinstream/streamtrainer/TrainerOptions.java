@@ -2,6 +2,7 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.eval.SampledCorpus;
@@ -123,6 +124,15 @@ public final class TrainerOptions {
           .defaultValue(32)
           .withDescription("Examples per optimiser step (MNRL: in-batch negatives).");
 
+  public static final ConfigOption<String> BATCH_SAMPLER =
+      ConfigOptions.key("trainer.batch-sampler")
+          .stringType()
+          .defaultValue("shuffle")
+          .withDescription(
+              "How a round's shuffled examples are cut into batches: shuffle, or no-duplicates (a"
+                  + " batch never holds the same text twice: with in-batch negatives a document"
+                  + " clicked for two queries is otherwise a negative of its own).");
+
   public static final ConfigOption<Double> LEARNING_RATE =
       ConfigOptions.key("trainer.learning-rate")
           .doubleType()
@@ -174,20 +184,42 @@ public final class TrainerOptions {
                   + "and scores below this share of the clicked one's cosine (a guard against false "
                   + "negatives); 0 = mine none (such clicks then train with in-batch negatives only).");
 
-  public static final ConfigOption<Double> GATE_TOLERANCE =
-      ConfigOptions.key("trainer.gate.tolerance")
-          .doubleType()
-          .defaultValue(0.0)
+  public static final ConfigOption<PromotionGate.Policy> GATE_POLICY =
+      ConfigOptions.key("trainer.gate.policy")
+          .enumType(PromotionGate.Policy.class)
+          .defaultValue(PromotionGate.Policy.BETTER)
           .withDescription(
-              "How much lower (absolute nDCG@10) than the serving model a candidate may score on each "
-                  + "evaluation task and still be promoted.");
+              "What a candidate must show over all evaluation queries to be promoted: BETTER ="
+                  + " significantly better (its confidence interval above zero), NOT_WORSE = not"
+                  + " significantly worse. Either way a candidate that forgets (see"
+                  + " trainer.gate.max-forgetting) is not promoted.");
+
+  public static final ConfigOption<Double> GATE_CONFIDENCE =
+      ConfigOptions.key("trainer.gate.confidence")
+          .doubleType()
+          .defaultValue(PromotionGate.DEFAULT_CONFIDENCE)
+          .withDescription(
+              "Two-sided confidence of the gate's paired bootstrap intervals over the per-query"
+                  + " nDCG@10 differences (candidate minus serving, on the held-out feedback and the"
+                  + " fixed set): a candidate is promoted only when the whole interval is above"
+                  + " zero; a difference inside it is 'no change'.");
 
   public static final ConfigOption<Double> GATE_MIN_IMPROVEMENT =
       ConfigOptions.key("trainer.gate.min-improvement")
           .doubleType()
           .defaultValue(0.0)
           .withDescription(
-              "How much higher a candidate must score on each task; 0 = equal is enough.");
+              "The least mean nDCG@10 improvement worth a promotion, on top of its significance;"
+                  + " 0 = any significant improvement.");
+
+  public static final ConfigOption<Double> GATE_MAX_FORGETTING =
+      ConfigOptions.key("trainer.gate.max-forgetting")
+          .doubleType()
+          .defaultValue(PromotionGate.DEFAULT_MAX_FORGETTING)
+          .withDescription(
+              "The largest mean nDCG@10 loss on the unseen-document probe (evaluation queries whose"
+                  + " documents no training pair of the round touched) that still lets a candidate"
+                  + " through; a significant loss there always blocks it.");
 
   public static final ConfigOption<String> EVAL_CORPUS =
       ConfigOptions.key("trainer.eval.corpus")
@@ -315,13 +347,16 @@ public final class TrainerOptions {
         LOSS,
         EPOCHS,
         BATCH_SIZE,
+        BATCH_SAMPLER,
         LEARNING_RATE,
         ACTIVATION_BUDGET,
         FROZEN_LAYERS,
         BASE_DECAY,
         NEGATIVE_GUARD,
-        GATE_TOLERANCE,
+        GATE_POLICY,
+        GATE_CONFIDENCE,
         GATE_MIN_IMPROVEMENT,
+        GATE_MAX_FORGETTING,
         EVAL_CORPUS,
         EVAL_QUERIES,
         EVAL_QRELS,
@@ -355,11 +390,16 @@ public final class TrainerOptions {
         TrainingOptions.defaults()
             .withEpochs(conf.get(EPOCHS))
             .withBatchSize(conf.get(BATCH_SIZE))
+            .withBatchSampler(BatchSampler.parse(conf.get(BATCH_SAMPLER)))
             .withLearningRate(conf.get(LEARNING_RATE))
             .withGradientCache(GradientCache.AUTO, conf.get(ACTIVATION_BUDGET))
             .withBaseDecay(conf.get(BASE_DECAY))
             .withFrozenLayers(conf.get(FROZEN_LAYERS)),
-        new PromotionGate(conf.get(GATE_TOLERANCE), conf.get(GATE_MIN_IMPROVEMENT)),
+        new PromotionGate(
+            conf.get(GATE_POLICY),
+            conf.get(GATE_CONFIDENCE),
+            conf.get(GATE_MIN_IMPROVEMENT),
+            conf.get(GATE_MAX_FORGETTING)),
         conf.get(VERSION_PREFIX),
         conf.get(SEED),
         conf.get(JobOptions.MODEL),
@@ -454,11 +494,21 @@ public final class TrainerOptions {
             "Option " + o.key() + " must be positive, got " + conf.get(o));
       }
     }
-    for (ConfigOption<Double> o : List.of(GATE_TOLERANCE, GATE_MIN_IMPROVEMENT)) {
+    for (ConfigOption<Double> o : List.of(GATE_MIN_IMPROVEMENT, GATE_MAX_FORGETTING)) {
       if (!(conf.get(o) >= 0)) {
         throw new IllegalArgumentException(
             "Option " + o.key() + " must be >= 0, got " + conf.get(o));
       }
+    }
+    double confidence = conf.get(GATE_CONFIDENCE);
+    if (!(confidence > 0 && confidence < 1)) {
+      throw new IllegalArgumentException(
+          "Option " + GATE_CONFIDENCE.key() + " must be in (0, 1), got " + confidence);
+    }
+    try {
+      BatchSampler.parse(conf.get(BATCH_SAMPLER));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Option " + BATCH_SAMPLER.key() + ": " + e.getMessage());
     }
     if (conf.get(EVERY).isNegative() || conf.get(EVERY).isZero()) {
       throw new IllegalArgumentException("Option " + EVERY.key() + " must be positive");

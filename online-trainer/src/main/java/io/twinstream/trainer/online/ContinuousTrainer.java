@@ -619,7 +619,8 @@ public final class ContinuousTrainer implements AutoCloseable {
             reason,
             metrics,
             outcome.seconds(),
-            update),
+            update,
+            outcome.decision()),
         update);
   }
 
@@ -707,7 +708,8 @@ public final class ContinuousTrainer implements AutoCloseable {
             round.gate(),
             manifest.metrics(),
             0,
-            update),
+            update,
+            null),
         update);
   }
 

@@ -16,17 +16,21 @@ import io.twinstream.trainer.TwinEncoder;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.Evaluation;
 import io.twinstream.trainer.eval.Evaluator;
+import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * One continuous-learning round, plain Java: fine-tune a copy of the serving bundle on feedback,
  * evaluate candidate and serving model on the same evaluation tasks, and let the gate decide on
- * each (all must pass). The caller ({@link ContinuousTrainer}, a test) publishes the bundle and
- * announces the decision; the candidate's manifest carries the decision as a {@link RoundRecord}.
+ * their per-query differences. The caller ({@link ContinuousTrainer}, a test) publishes the bundle
+ * and announces the decision; the candidate's manifest carries the decision as a {@link
+ * RoundRecord}.
  */
 public final class FineTuningRound {
 
@@ -185,7 +189,9 @@ public final class FineTuningRound {
    * @param serving the bundle now serving
    * @param feedback training feedback (e.g. a sample of the replay buffer)
    * @param tasks evaluation tasks by name, at least one, in order (the first is the one summarised
-   *     in the decision's numbers); the gate must pass on every one
+   *     in the decision's candidate and serving numbers); the gate compares candidate and serving
+   *     on the queries of all of them, and on those whose documents {@code feedback} does not touch
+   *     (its unseen-document probe)
    * @param version the candidate's version
    * @param listener hears the training steps (it may stop the round by throwing, e.g. on
    *     cancellation)
@@ -255,8 +261,8 @@ public final class FineTuningRound {
       metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
       if (examples.isEmpty()) {
         return new Outcome(
-            new PromotionGate.Decision(
-                false, "no positive feedback to train on", Double.NaN, firstServing.primaryValue()),
+            PromotionGate.Decision.invalid(
+                "no positive feedback to train on", firstServing.primaryValue()),
             null,
             null,
             firstServing,
@@ -271,8 +277,7 @@ public final class FineTuningRound {
         summary = tuner.train(model, examples, listener);
       } catch (TrainingDivergedException e) {
         return new Outcome(
-            new PromotionGate.Decision(
-                false, e.getMessage(), Double.NaN, firstServing.primaryValue()),
+            PromotionGate.Decision.invalid(e.getMessage(), firstServing.primaryValue()),
             null,
             null,
             firstServing,
@@ -308,30 +313,19 @@ public final class FineTuningRound {
       }
       metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
       metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
-      PromotionGate.Decision decision = null;
-      for (Map.Entry<String, Evaluation> task : candidateEvaluations.entrySet()) {
-        PromotionGate.Decision d =
-            gate.decide(task.getValue(), servingEvaluations.get(task.getKey()));
-        String reason = task.getKey() + ": " + d.reason();
-        if (decision == null) {
-          decision = new PromotionGate.Decision(d.promote(), reason, d.candidate(), d.serving());
-        } else if (decision.promote() && !d.promote()) {
-          decision =
-              new PromotionGate.Decision(false, reason, decision.candidate(), decision.serving());
-        } else if (decision.promote() == d.promote()) {
-          decision =
-              new PromotionGate.Decision(
-                  decision.promote(),
-                  decision.reason() + "; " + reason,
-                  decision.candidate(),
-                  decision.serving());
-        }
-        metrics.putAll(task.getValue().prefixed(task.getKey() + "/"));
-      }
+      PromotionGate.Decision decision =
+          gate.decide(
+              candidateEvaluations,
+              servingEvaluations,
+              unseenProbe(tasks, feedback),
+              tuner.options().seed());
+      candidateEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed(name + "/")));
+      metrics.putAll(decision.metrics());
       RoundRecord record =
           new RoundRecord(
               decision.promote(),
               decision.reason(),
+              decision.outcome().name(),
               tuner.loss().name(),
               tuner.loss().config(),
               tuner.options().toMap(),
@@ -380,6 +374,26 @@ public final class FineTuningRound {
           serving ? servingEmbedded(name) : candidateEmbedded(name),
           (double) (cache.misses() - missesBefore));
     }
+    return out;
+  }
+
+  /**
+   * The unseen-document probe: per retrieval task, the queries whose relevant documents are not
+   * among the texts of {@code feedback} (the round trained on none of them).
+   */
+  private static Map<String, Set<String>> unseenProbe(
+      Map<String, Evaluator> tasks, List<Feedback> feedback) {
+    Set<String> touched = new HashSet<>();
+    for (Feedback f : feedback) {
+      touched.add(f.candidate());
+    }
+    Map<String, Set<String>> out = new LinkedHashMap<>();
+    tasks.forEach(
+        (name, task) -> {
+          if (task instanceof RetrievalEvaluator retrieval) {
+            out.put(name, retrieval.queriesWithoutRelevantAmong(touched));
+          }
+        });
     return out;
   }
 

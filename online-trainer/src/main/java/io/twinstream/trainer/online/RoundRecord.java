@@ -11,7 +11,9 @@ import java.util.Optional;
  * read back from here instead of being trained again.
  *
  * @param promote whether the gate let the candidate serve
- * @param gate the gate's reason, per evaluation task
+ * @param gate the gate's reason, with its numbers
+ * @param outcome the gate's {@link PromotionGate.Outcome} by name (empty for rounds recorded before
+ *     the gate had outcomes)
  * @param loss the loss's name
  * @param lossConfig the loss's hyper-parameters
  * @param options the training options
@@ -22,6 +24,7 @@ import java.util.Optional;
 public record RoundRecord(
     boolean promote,
     String gate,
+    String outcome,
     String loss,
     Map<String, Object> lossConfig,
     Map<String, Object> options,
@@ -30,6 +33,7 @@ public record RoundRecord(
 
   private static final String PROMOTE = "promote";
   private static final String GATE = "gate";
+  private static final String OUTCOME = "outcome";
   private static final String LOSS = "loss";
   private static final String LOSS_CONFIG = "lossConfig";
   private static final String OPTIONS = "options";
@@ -40,11 +44,12 @@ public record RoundRecord(
     lossConfig = Map.copyOf(lossConfig);
     options = Map.copyOf(options);
     trainer = trainer == null ? "" : trainer;
+    outcome = outcome == null ? "" : outcome;
   }
 
   /** This record, made by trainer {@code id}. */
   public RoundRecord byTrainer(String id) {
-    return new RoundRecord(promote, gate, loss, lossConfig, options, pairs, id);
+    return new RoundRecord(promote, gate, outcome, loss, lossConfig, options, pairs, id);
   }
 
   /** The {@code training} object of the candidate's manifest. */
@@ -55,6 +60,7 @@ public record RoundRecord(
     out.put(OPTIONS, options);
     out.put(PAIRS, pairs);
     out.put(GATE, gate);
+    out.put(OUTCOME, outcome);
     out.put(PROMOTE, promote);
     out.put(TRAINER, trainer);
     return out;
@@ -76,6 +82,7 @@ public record RoundRecord(
         new RoundRecord(
             promote,
             String.valueOf(t.getOrDefault(GATE, "")),
+            String.valueOf(t.getOrDefault(OUTCOME, "")),
             String.valueOf(t.getOrDefault(LOSS, "")),
             lossConfig instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),
             options instanceof Map<?, ?> m ? (Map<String, Object>) m : Map.of(),

@@ -16,6 +16,8 @@ import java.util.Map;
  * @param seconds how long the round took (0 when recovered)
  * @param update the model update published for it, or null when it had been published before the
  *     restart
+ * @param decision the gate's decision with its evidence, or null when the round was recovered (its
+ *     numbers are then in {@code metrics})
  */
 public record RoundReport(
     String version,
@@ -25,4 +27,5 @@ public record RoundReport(
     String reason,
     Map<String, Double> metrics,
     double seconds,
-    ModelUpdate update) {}
+    ModelUpdate update,
+    PromotionGate.Decision decision) {}

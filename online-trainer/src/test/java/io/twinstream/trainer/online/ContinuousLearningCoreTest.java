@@ -4,11 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.trainer.TrainingExample;
-import io.twinstream.trainer.eval.Evaluation;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
@@ -120,27 +118,6 @@ class ContinuousLearningCoreTest {
     assertEquals(2, evaluator.queryCount());
     assertEquals(6, evaluator.textCount()); // 4 documents + 2 queries
     assertNull(FeedbackExamples.evaluator(List.of(fb("q", "d", 0)), Map.of()));
-  }
-
-  @Test
-  void theGatePromotesOnlyFiniteNotWorseCandidates() {
-    Evaluation serving = new Evaluation("ndcg@10", Map.of("ndcg@10", 0.50));
-    PromotionGate gate = new PromotionGate(0.01, 0.0);
-    assertTrue(gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.495)), serving).promote());
-    PromotionGate.Decision worse =
-        gate.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.48)), serving);
-    assertFalse(worse.promote());
-    assertEquals("ndcg@10 0.4800 is worse than serving 0.5000 by more than 0.0100", worse.reason());
-    assertFalse(
-        gate.decide(
-                new Evaluation("ndcg@10", Map.of("ndcg@10", 0.9, "mrr@10", Double.NaN)), serving)
-            .promote());
-    PromotionGate demanding = new PromotionGate(0.0, 0.02);
-    assertFalse(
-        demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.51)), serving).promote());
-    assertTrue(
-        demanding.decide(new Evaluation("ndcg@10", Map.of("ndcg@10", 0.53)), serving).promote());
-    assertThrows(IllegalArgumentException.class, () -> new PromotionGate(-1, 0));
   }
 
   @Test

@@ -49,78 +49,126 @@ class FineTuningRoundTest {
     return out;
   }
 
+  /** Feedback that learnt hard makes a candidate that ranks its (shuffled) documents first. */
+  private static FineTuner hard() {
+    return new FineTuner(
+        new MultipleNegativesRankingLoss(),
+        TrainingOptions.defaults()
+            .withBatchSize(8)
+            .withEpochs(4)
+            .withLearningRate(2e-4)
+            .withWarmupRatio(0));
+  }
+
   @Test
-  void aHarmfulRoundIsRejectedWithBothEvaluationsAndTheReason() throws Exception {
+  void aHarmfulRoundIsRejectedWithBothEvaluationsAndTheGatesEvidence() throws Exception {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(feedback(false), Map.of());
     assertNotNull(heldOut);
-    // Labels pointing at the wrong documents, learnt hard: the candidate must get worse and never
-    // pass.
-    FineTuner harmful =
-        new FineTuner(
-            new MultipleNegativesRankingLoss(),
-            TrainingOptions.defaults()
-                .withBatchSize(8)
-                .withEpochs(4)
-                .withLearningRate(2e-4)
-                .withWarmupRatio(0));
-    FineTuningRound round = new FineTuningRound(harmful, PromotionGate.defaults());
+    // Labels pointing at the wrong documents, learnt hard: the candidate gets worse on every query
+    // and must never pass.
+    FineTuningRound round = new FineTuningRound(hard(), PromotionGate.defaults());
     FineTuningRound.Outcome outcome = round.run(serving, feedback(true), heldOut, "harmful-1");
     double before = outcome.servingEvaluation().primaryValue();
     double after = outcome.candidateEvaluation().primaryValue();
     assertTrue(after < before, "ndcg@10 " + before + " -> " + after);
     assertFalse(outcome.decision().promote());
+    assertEquals(PromotionGate.Outcome.WORSE, outcome.decision().outcome());
     assertTrue(
-        outcome.decision().reason().startsWith("heldout: ndcg@10 "), outcome.decision().reason());
+        outcome.decision().reason().startsWith("worse: nDCG@10 all -"),
+        outcome.decision().reason());
     assertEquals(8, outcome.pairsUsed());
     assertEquals("harmful-1", outcome.candidate().version());
     assertEquals(serving.version(), outcome.candidate().manifest().parentVersion());
-    assertEquals(after, outcome.candidate().manifest().metrics().get("heldout/ndcg@10"), 1e-12);
-    assertEquals(
-        before, outcome.candidate().manifest().metrics().get("parent/heldout/ndcg@10"), 1e-12);
+    Map<String, Double> recorded = outcome.candidate().manifest().metrics();
+    assertEquals(after, recorded.get("heldout/ndcg@10"), 1e-12);
+    assertEquals(before, recorded.get("parent/heldout/ndcg@10"), 1e-12);
+    assertEquals(after - before, recorded.get("gate/difference"), 1e-9);
+    assertEquals(8.0, recorded.get("gate/queries"));
+    assertTrue(recorded.get("gate/ci-high") < 0, recorded.toString());
+    assertEquals(0.0, recorded.get("gate/promoted"));
     assertEquals(8.0, outcome.metrics().get(FineTuningRound.PAIRS));
     assertTrue(Double.isFinite(outcome.metrics().get(FineTuningRound.LAST_LOSS)));
     assertEquals(Boolean.FALSE, outcome.candidate().manifest().training().get("promote"));
+    assertEquals("WORSE", outcome.candidate().manifest().training().get("outcome"));
   }
 
   @Test
-  void aRoundOnCorrectFeedbackDoesNotGetWorseAndIsPromoted() throws Exception {
+  void aCandidateKnownToBeBetterIsPromoted() throws Exception {
+    // The same hard round, judged on the documents it learnt: better on every query.
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    RetrievalEvaluator shuffled = FeedbackExamples.evaluator(feedback(true), Map.of());
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(hard(), PromotionGate.defaults())
+            .run(serving, feedback(true), shuffled, "better-1");
+    assertTrue(outcome.decision().promote(), outcome.decision().reason());
+    assertEquals(PromotionGate.Outcome.BETTER, outcome.decision().outcome());
+    assertTrue(outcome.decision().all().low() > 0, outcome.decision().reason());
+    assertEquals(Boolean.TRUE, outcome.candidate().manifest().training().get("promote"));
+  }
+
+  @Test
+  void aRoundThatChangesNothingMeasurableIsNoChangeAndNotPromoted() throws Exception {
+    // Correct feedback the base model already ranks right: nothing to gain, nothing to show.
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(feedback(false), Map.of());
-    FineTuner tuner =
+    FineTuner gentle =
         new FineTuner(
             new MultipleNegativesRankingLoss(),
-            TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
+            TrainingOptions.defaults().withBatchSize(8).withEpochs(1).withLearningRate(1e-5));
     FineTuningRound.Outcome outcome =
-        new FineTuningRound(tuner, new PromotionGate(0.0, 0.0))
-            .run(serving, feedback(false), heldOut, "good-1");
-    assertTrue(outcome.decision().promote(), outcome.decision().reason());
-    assertTrue(
-        outcome.candidateEvaluation().primaryValue() >= outcome.servingEvaluation().primaryValue());
+        new FineTuningRound(gentle, PromotionGate.defaults())
+            .run(serving, feedback(false), heldOut, "same-1");
+    assertEquals(
+        outcome.servingEvaluation().primaryValue(),
+        outcome.candidateEvaluation().primaryValue(),
+        0.01);
+    assertFalse(outcome.decision().promote(), outcome.decision().reason());
+    assertEquals(PromotionGate.Outcome.NO_CHANGE, outcome.decision().outcome());
   }
 
   @Test
-  void everyTaskMustPassTheGate() throws Exception {
+  void theGateWeighsEveryTasksQueriesTogether() throws Exception {
     ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
     Map<String, Evaluator> tasks = new LinkedHashMap<>();
-    tasks.put("heldout", FeedbackExamples.evaluator(feedback(false), Map.of()));
-    // A second task that calls the wrong documents relevant: learning the right ones must make it
-    // worse.
-    tasks.put("contrary", FeedbackExamples.evaluator(feedback(true), Map.of()));
-    FineTuner tuner =
-        new FineTuner(
-            new MultipleNegativesRankingLoss(),
-            TrainingOptions.defaults().withBatchSize(8).withEpochs(2).withLearningRate(5e-5));
+    tasks.put("heldout", FeedbackExamples.evaluator(feedback(true), Map.of()));
+    // A second task that calls the right documents relevant: learning the shuffled ones makes it
+    // worse; the gate compares the queries of both.
+    tasks.put("contrary", FeedbackExamples.evaluator(feedback(false), Map.of()));
     FineTuningRound.Outcome outcome =
-        new FineTuningRound(tuner, PromotionGate.defaults())
-            .run(serving, feedback(false), tasks, "two-tasks-1");
-    assertFalse(outcome.decision().promote(), outcome.decision().reason());
+        new FineTuningRound(hard(), PromotionGate.defaults())
+            .run(serving, feedback(true), tasks, "two-tasks-1");
+    assertEquals(16, outcome.decision().all().queries());
+    assertEquals(16.0, outcome.metrics().get("gate/queries"));
     assertTrue(
-        outcome.decision().reason().startsWith("contrary: ndcg@10"), outcome.decision().reason());
-    assertTrue(outcome.metrics().containsKey("heldout/ndcg@10"));
+        outcome.metrics().get("heldout/ndcg@10") > outcome.metrics().get("parent/heldout/ndcg@10"));
     assertTrue(
         outcome.metrics().get("contrary/ndcg@10")
             < outcome.metrics().get("parent/contrary/ndcg@10"));
+  }
+
+  @Test
+  void theUnseenDocumentProbeIsTheQueriesWhoseDocumentsTheRoundDidNotTrainOn() throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    // Feedback about queries 0-3 only: it shows documents 1-6 (clicked (q + 3) % 8, skipped
+    // (q + 1) % 8), so the queries about documents 0 and 7 are the probe.
+    List<Feedback> half = feedback(true).stream().filter(f -> queryIndex(f) < 4).toList();
+    RetrievalEvaluator right = FeedbackExamples.evaluator(feedback(false), Map.of());
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(hard(), PromotionGate.defaults()).run(serving, half, right, "probe-1");
+    assertEquals(8, outcome.decision().all().queries());
+    assertEquals(2, outcome.decision().probe().queries(), outcome.decision().reason());
+    assertEquals(2.0, outcome.metrics().get("gate/probe/queries"));
+    assertTrue(outcome.decision().reason().contains("unseen-document probe"));
+  }
+
+  private static int queryIndex(Feedback f) {
+    for (int q = 0; q < DOCS.length; q++) {
+      if (DOCS[q][0].equals(f.anchor())) {
+        return q;
+      }
+    }
+    throw new IllegalArgumentException(f.anchor());
   }
 
   @Test
@@ -134,7 +182,7 @@ class FineTuningRoundTest {
         new FineTuner(
             new MultipleNegativesRankingLoss(),
             TrainingOptions.defaults().withBatchSize(8).withEpochs(1).withLearningRate(5e-5));
-    FineTuningRound round = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    FineTuningRound round = new FineTuningRound(tuner, PromotionGate.defaults());
     VectorCache servingVectors = new VectorCache(serving.version(), 1_000);
 
     FineTuningRound.Outcome first =
@@ -166,8 +214,7 @@ class FineTuningRoundTest {
         "the cached vectors score as the model does");
     assertEquals(texts, second.metrics().get(FineTuningRound.TEXTS_EMBEDDED));
 
-    // Promoted (the gate takes anything within 1.0): the candidate serves next, from its vectors.
-    assertTrue(second.decision().promote(), second.decision().reason());
+    // Were it promoted, the candidate would serve next, from its vectors.
     VectorCache promoted = second.candidateVectors();
     assertEquals("cache-2", promoted.version());
     FineTuningRound.Outcome third =
@@ -216,7 +263,7 @@ class FineTuningRoundTest {
                 .withEpochs(1)
                 .withLearningRate(5e-5)
                 .withFrozenLayers(3));
-    FineTuningRound whole = new FineTuningRound(tuner, new PromotionGate(1.0, 0.0));
+    FineTuningRound whole = new FineTuningRound(tuner, PromotionGate.defaults());
     try (HiddenStateStore store = HiddenStateStore.create(dir, 100)) {
       FineTuningRound split = whole.withHiddenStates(store);
       FineTuningRound.Outcome reference = whole.run(serving, feedback(false), tasks, "whole-1");
