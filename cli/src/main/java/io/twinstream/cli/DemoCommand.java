@@ -7,6 +7,7 @@ import io.twinstream.cli.demo.HttpSearches;
 import io.twinstream.cli.demo.RoundFeedback;
 import io.twinstream.cli.demo.SimulatedUsers;
 import io.twinstream.cli.demo.TestQueries;
+import io.twinstream.cli.demo.TestScores;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
@@ -59,9 +60,11 @@ import java.time.Instant;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.apache.avro.specific.SpecificRecord;
@@ -115,13 +118,25 @@ final class DemoCommand implements Callable<Integer> {
   @Option(
       names = "--task",
       defaultValue = "domain",
-      paramLabel = "domain|incidents|sts",
+      paramLabel = "domain|incidents|sts|squad",
       description =
           "Built-in task: 'domain' (generated on-call dialect whose code words the base model does not "
               + "know; short documents; default), 'incidents' (the same dialect in 5,760 incident "
-              + "reports of 200-300 tokens) or 'sts' (queries and documents from STS-benchmark pairs "
-              + "scored >= 4).")
+              + "reports of 200-300 tokens), 'sts' (queries and documents from STS-benchmark pairs "
+              + "scored >= 4) or 'squad' (real data: 5,026 Wikipedia paragraphs and crowd-written "
+              + "questions from SQuAD v1.1, with its own traffic, dev, test-seen and test-unseen "
+              + "split; data/squad-retrieval-small of the installation).")
   String task;
+
+  @Option(
+      names = "--task-dir",
+      paramLabel = "DIR",
+      description =
+          "A task folder with its own split, instead of a built-in task: corpus.jsonl,"
+              + " queries.jsonl, qrels/traffic.tsv (what users search), qrels/dev.tsv (the gate's"
+              + " fixed set) and qrels/test*.tsv (each a test set of the report), as"
+              + " data/squad-retrieval-small.")
+  Path taskDir;
 
   @Option(
       names = "--corpus",
@@ -302,8 +317,9 @@ final class DemoCommand implements Callable<Integer> {
     err = spec.commandLine().getErr();
     out = spec.commandLine().getOut();
     TrustedRecords.install();
-    RetrievalTask retrieval = loadTask();
-    RetrievalTask.Split split = retrieval.split(0.2, seed);
+    RetrievalTask.WithSplit loaded = loadTask();
+    RetrievalTask retrieval = loaded.task();
+    RetrievalTask.Split split = loaded.split();
     if (split.traffic().isEmpty() || split.test().isEmpty()) {
       throw new IllegalArgumentException(
           "the task has too few judged queries ("
@@ -495,7 +511,31 @@ final class DemoCommand implements Callable<Integer> {
     };
   }
 
-  private RetrievalTask loadTask() throws Exception {
+  /**
+   * The task and its query split: a task folder's own (its traffic shuffled by the seed), or a
+   * seeded random 60/20/20 one.
+   */
+  private RetrievalTask.WithSplit loadTask() throws Exception {
+    Path dir =
+        taskDir != null
+            ? taskDir
+            : task.equals("squad")
+                ? Path.of(System.getProperty("twinstream.home", "."))
+                    .resolve("data/squad-retrieval-small")
+                : null;
+    if (dir != null) {
+      RetrievalTask.WithSplit own =
+          RetrievalTask.readSplit(
+              taskDir != null ? dir.getFileName().toString() : "squad",
+              dir,
+              b -> err.println("twinstream demo: " + b + " (skipped)"));
+      return own.withTrafficShuffled(seed);
+    }
+    RetrievalTask retrieval = builtInOrFiles();
+    return new RetrievalTask.WithSplit(retrieval, retrieval.split(0.2, seed));
+  }
+
+  private RetrievalTask builtInOrFiles() throws Exception {
     if (corpus != null || queries != null || qrels != null) {
       if (corpus == null || queries == null || qrels == null) {
         throw new IllegalArgumentException("--corpus, --queries and --qrels go together");
@@ -523,7 +563,7 @@ final class DemoCommand implements Callable<Integer> {
               1_000);
       default ->
           throw new IllegalArgumentException(
-              "--task must be domain, incidents or sts, got '" + task + "'");
+              "--task must be domain, incidents, sts or squad, got '" + task + "'");
     };
   }
 
@@ -546,6 +586,7 @@ final class DemoCommand implements Callable<Integer> {
     private final JobClient job;
     private final SimulatedUsers users;
     private final TestQueries test;
+    private final RetrievalTask.Split split;
     private final DemoReport report = new DemoReport();
     private final Configuration conf;
     private final Path work;
@@ -585,6 +626,7 @@ final class DemoCommand implements Callable<Integer> {
           new SimulatedUsers(
               task, split.traffic(), k, ClickModel.positionBiased(clickBias), seed, Instant.now());
       this.test = new TestQueries(task, split.test());
+      this.split = split;
     }
 
     DemoReport run(JoinerStart startJoiner) throws Exception {
@@ -616,6 +658,14 @@ final class DemoCommand implements Callable<Integer> {
                 + "/v1/search");
         rounds(base);
         awaitEventsRead();
+        Set<String> clicked = new LinkedHashSet<>();
+        for (FeedbackPair p : pairs.decoded(FeedbackPair.class)) {
+          if (p.getLabel() >= 0.5f && p.getCandidateId() != null) {
+            clicked.add(p.getCandidateId().toString());
+          }
+        }
+        report.byClicks(clicked, task.relevance(), split.testSets()).forEach(out::println);
+        out.flush();
         joinerSummary = joinerSummary();
         storeSummary = storeSummary();
       } finally {
@@ -631,10 +681,10 @@ final class DemoCommand implements Callable<Integer> {
       CorpusVectors vectors = storedVectors(base.version());
       SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
       try {
-        double baseScore = test.ndcgAt10(serving, vectors);
-        out.println(DemoReport.baseLine(base.version(), baseScore));
+        TestScores baseScores = test.scores(serving, vectors);
+        out.println(DemoReport.baseLine(base.version(), baseScores.mean()));
         out.flush();
-        report.base(base.version(), baseScore);
+        report.base(base.version(), baseScores);
         for (int round = 1; round <= rounds; round++) {
           err.printf(
               Locale.ROOT,
@@ -658,7 +708,7 @@ final class DemoCommand implements Callable<Integer> {
           double roundSeconds = (System.nanoTime() - sent) / 1e9;
           ModelBundle candidate =
               update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
-          double score;
+          TestScores score;
           if (update.getStatus() == ModelStatus.PROMOTED) {
             long promoted = System.nanoTime();
             backfill(update.getVersion());
@@ -667,16 +717,17 @@ final class DemoCommand implements Callable<Integer> {
             SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
             serving.close();
             serving = next;
-            score = test.ndcgAt10(serving, vectors);
+            score = test.scores(serving, vectors);
           } else if (candidate == null) {
-            score = Double.NaN;
+            score = null;
           } else {
             try (SentenceEncoder rejected =
                 SentenceEncoder.open(candidate, EncoderOptions.defaults())) {
-              score = test.ndcgAt10(rejected, null);
+              score = test.scores(rejected, null);
             }
           }
-          out.println(DemoReport.line(update, score, roundSeconds));
+          out.println(
+              DemoReport.line(update, score == null ? Double.NaN : score.mean(), roundSeconds));
           out.flush();
           report.round(update, score, roundSeconds, feedback);
         }

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What the demo reports, version by version: the base model's test nDCG@10, then each round's
@@ -29,7 +30,9 @@ public final class DemoReport {
       "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
 
   private final List<Map<String, Object>> versions = new ArrayList<>();
+  private final Map<String, TestScores> scores = new LinkedHashMap<>();
   private Map<String, Object> store = Map.of();
+  private Map<String, Object> byClicks = Map.of();
 
   /** The vector store's part: rows, fill and cut-over per version, searches, mixed searches. */
   public void store(Map<String, Object> summary) {
@@ -57,9 +60,10 @@ public final class DemoReport {
   }
 
   /** The base model's row. */
-  public Map<String, Object> base(String version, double testNdcg) {
-    Map<String, Object> row = row(version, "BASE", null, testNdcg, Map.of(), null);
+  public Map<String, Object> base(String version, TestScores test) {
+    Map<String, Object> row = row(version, "BASE", null, test.mean(), Map.of(), null);
     versions.add(row);
+    scores.put(version, test);
     return row;
   }
 
@@ -68,19 +72,90 @@ public final class DemoReport {
    * the feedback its users gave.
    */
   public Map<String, Object> round(
-      ModelUpdate update, double testNdcg, double roundSeconds, RoundFeedback feedback) {
+      ModelUpdate update, TestScores test, double roundSeconds, RoundFeedback feedback) {
     Map<String, Object> row =
         row(
             update.getVersion(),
             update.getStatus().name(),
             update.getParentVersion(),
-            testNdcg,
+            test == null ? Double.NaN : test.mean(),
             update.getMetrics(),
             update.getReason());
+    if (test != null) {
+      scores.put(update.getVersion(), test);
+    }
     row.put("roundSeconds", roundSeconds);
     row.put("feedback", feedback.toMap());
     versions.add(row);
     return row;
+  }
+
+  /**
+   * Every version scored again on one split of the test queries made at the end of the run:
+   * <i>seen</i>, the queries one of whose relevant documents users clicked during the run, and
+   * <i>unseen</i>, the others — where learning from clicks shows, and where forgetting would — and
+   * each of the task's test sets. Returns the console lines; the JSON report gets the same.
+   *
+   * @param clicked the documents users clicked during the run
+   * @param relevance the task's judgements
+   * @param testSets the task's test sets by name (one, {@code test}, for a random split)
+   */
+  public List<String> byClicks(
+      Set<String> clicked,
+      Map<String, Map<String, Integer>> relevance,
+      Map<String, List<String>> testSets) {
+    List<String> all = new ArrayList<>();
+    testSets.values().forEach(all::addAll);
+    List<String> seen = new ArrayList<>();
+    List<String> unseen = new ArrayList<>();
+    for (String q : all) {
+      boolean touched =
+          relevance.getOrDefault(q, Map.of()).entrySet().stream()
+              .anyMatch(r -> r.getValue() > 0 && clicked.contains(r.getKey()));
+      (touched ? seen : unseen).add(q);
+    }
+    Map<String, List<String>> parts = new LinkedHashMap<>();
+    parts.put("all", all);
+    parts.put("seen", seen);
+    parts.put("unseen", unseen);
+    if (testSets.size() > 1) {
+      parts.putAll(testSets);
+    }
+    List<String> lines = new ArrayList<>();
+    StringBuilder header =
+        new StringBuilder(String.format(Locale.ROOT, "%-32s %-9s", "test nDCG@10", ""));
+    parts.forEach(
+        (name, ids) ->
+            header.append(String.format(Locale.ROOT, " %16s", name + " (" + ids.size() + ")")));
+    lines.add(header.toString());
+    List<Map<String, Object>> rows = new ArrayList<>();
+    for (Map<String, Object> v : versions) {
+      TestScores t = scores.get((String) v.get("version"));
+      if (t == null) {
+        continue;
+      }
+      StringBuilder line =
+          new StringBuilder(
+              String.format(Locale.ROOT, "%-32s %-9s", v.get("version"), v.get("status")));
+      Map<String, Object> row = new LinkedHashMap<>();
+      row.put("version", v.get("version"));
+      row.put("status", v.get("status"));
+      parts.forEach(
+          (name, ids) -> {
+            double mean = t.mean(ids);
+            line.append(String.format(Locale.ROOT, " %16.4f", mean));
+            row.put(name, finite(mean));
+          });
+      lines.add(line.toString());
+      rows.add(row);
+    }
+    Map<String, Object> counts = new LinkedHashMap<>();
+    parts.forEach((name, ids) -> counts.put(name, ids.size()));
+    byClicks = new LinkedHashMap<>();
+    byClicks.put("clickedDocuments", clicked.size());
+    byClicks.put("queries", counts);
+    byClicks.put("versions", rows);
+    return lines;
   }
 
   /** The rows so far. */
@@ -131,6 +206,7 @@ public final class DemoReport {
       doc.put("task", task);
       doc.put("metric", METRIC);
       doc.put("versions", versions);
+      doc.put("testByClicks", byClicks);
       doc.put("topics", topics);
       doc.put("joiner", joiner);
       doc.put("store", store);

@@ -31,30 +31,35 @@ public final class TestQueries {
    * them).
    */
   public double ndcgAt10(SentenceEncoder encoder, CorpusVectors vectors) {
-    return evaluator
-        .evaluate(
-            texts -> {
-              float[][] out = new float[texts.size()][];
-              List<String> toEncode = new ArrayList<>();
-              List<Integer> where = new ArrayList<>();
-              for (int i = 0; i < texts.size(); i++) {
-                String id = idOfText.get(texts.get(i));
-                float[] emitted = vectors == null || id == null ? null : vectors.get(id);
-                if (emitted != null) {
-                  out[i] = emitted;
-                } else {
-                  toEncode.add(texts.get(i));
-                  where.add(i);
-                }
-              }
-              List<SentenceEmbedding> encoded = encoder.encode(toEncode);
-              for (int j = 0; j < encoded.size(); j++) {
-                out[where.get(j)] = encoded.get(j).vector();
-              }
-              return out;
-            })
-        .metrics()
-        .get("ndcg@10");
+    return scores(encoder, vectors).mean();
+  }
+
+  /** The same, per test query. */
+  public TestScores scores(SentenceEncoder encoder, CorpusVectors vectors) {
+    return new TestScores(
+        evaluator
+            .evaluate(
+                texts -> {
+                  float[][] out = new float[texts.size()][];
+                  List<String> toEncode = new ArrayList<>();
+                  List<Integer> where = new ArrayList<>();
+                  for (int i = 0; i < texts.size(); i++) {
+                    String id = idOfText.get(texts.get(i));
+                    float[] emitted = vectors == null || id == null ? null : vectors.get(id);
+                    if (emitted != null) {
+                      out[i] = emitted;
+                    } else {
+                      toEncode.add(texts.get(i));
+                      where.add(i);
+                    }
+                  }
+                  List<SentenceEmbedding> encoded = encoder.encode(toEncode);
+                  for (int j = 0; j < encoded.size(); j++) {
+                    out[where.get(j)] = encoded.get(j).vector();
+                  }
+                  return out;
+                })
+            .perQuery());
   }
 
   /** The task. */

@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -23,7 +24,7 @@ class DemoReportTest {
   @Test
   void theReportHasARowPerVersionWithNullForWhatIsNotANumberAndAChartBesideIt() throws Exception {
     DemoReport report = new DemoReport();
-    report.base("base-v", 0.25);
+    report.base("base-v", new TestScores(Map.of("t1", 0.5, "t2", 0.0)));
     ModelUpdate update =
         ModelUpdate.newBuilder()
             .setVersion("ft-0001")
@@ -45,7 +46,7 @@ class DemoReportTest {
             .setEventTime(Instant.EPOCH);
     report.round(
         update,
-        Double.NaN,
+        null,
         3.5,
         RoundFeedback.of(
             2,
@@ -55,6 +56,7 @@ class DemoReportTest {
                 pair.setSource("skip-above").setLabel(0f).setWeight(2f).build(),
                 pair.setWeight(4f).build())));
     Path json = tmp.resolve("out/report.json");
+    report.byClicks(Set.of(), Map.of(), Map.of("test", List.of("t1", "t2")));
     report.write(
         json,
         DemoReport.chartBeside(json),
@@ -87,5 +89,47 @@ class DemoReportTest {
     assertTrue(
         DemoReport.line(update, Double.NaN, 3.5)
             .startsWith("version ft-0001                  REJECTED "));
+  }
+
+  @Test
+  void everyVersionIsScoredOnTheQueriesWhoseDocumentsUsersClickedAndOnTheOthers() throws Exception {
+    DemoReport report = new DemoReport();
+    // Test queries: s1 and s2 about the clicked document d1, u1 about d2 that nobody clicked; two
+    // test sets of the task.
+    report.base("base-v", new TestScores(Map.of("s1", 0.5, "s2", 0.5, "u1", 1.0)));
+    ModelUpdate update =
+        ModelUpdate.newBuilder()
+            .setVersion("ft-0001")
+            .setParentVersion("base-v")
+            .setUri("file:/r")
+            .setSha256("x")
+            .setStatus(ModelStatus.PROMOTED)
+            .setMetrics(Map.of())
+            .setCreatedAt(Instant.EPOCH)
+            .setReason("better")
+            .build();
+    report.round(
+        update,
+        new TestScores(Map.of("s1", 1.0, "s2", 0.0, "u1", 0.25)),
+        1.0,
+        RoundFeedback.of(1, 2, List.of()));
+    List<String> lines =
+        report.byClicks(
+            Set.of("d1"),
+            Map.of("s1", Map.of("d1", 1), "s2", Map.of("d1", 1, "d3", 0), "u1", Map.of("d2", 1)),
+            Map.of("test-a", List.of("s1", "u1"), "test-b", List.of("s2")));
+    assertEquals(3, lines.size(), String.join("\n", lines));
+    assertTrue(
+        lines.get(0).contains("seen (2)") && lines.get(0).contains("unseen (1)"), lines.get(0));
+    Path json = tmp.resolve("report.json");
+    report.write(json, null, Map.of(), Map.of(), Map.of(), "/r");
+    JsonNode byClicks = new ObjectMapper().readTree(json.toFile()).get("testByClicks");
+    assertEquals(1, byClicks.get("clickedDocuments").asInt());
+    JsonNode ft = byClicks.get("versions").get(1);
+    assertEquals("ft-0001", ft.get("version").asText());
+    assertEquals(0.5, ft.get("seen").asDouble(), 1e-12);
+    assertEquals(0.25, ft.get("unseen").asDouble(), 1e-12);
+    assertEquals((1.0 + 0.25) / 2, ft.get("test-a").asDouble(), 1e-12);
+    assertEquals(0.5, byClicks.get("versions").get(0).get("seen").asDouble(), 1e-12);
   }
 }
