@@ -111,7 +111,7 @@ class RetrievalTaskTest {
     assertEquals(5_026, squad.task().corpus().size());
     RetrievalTask.Split split = squad.split();
     assertEquals(8_551, split.traffic().size());
-    assertEquals(157, split.dev().size());
+    assertEquals(1_000, split.dev().size());
     assertEquals(List.of("test-seen", "test-unseen"), List.copyOf(split.testSets().keySet()));
     assertEquals(328, split.testSets().get("test-seen").size());
     assertEquals(2_000, split.testSets().get("test-unseen").size());
