@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
 import io.twinstream.encoder.EncoderOptions;
+import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.SplitEncoder;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.joiner.PairRules;
 import io.twinstream.joiner.Propensity;
@@ -56,10 +58,12 @@ import org.apache.flink.configuration.Configuration;
  * verdict (a confusion table).
  *
  * <p>{@code java -cp bench/target/benchmarks.jar io.twinstream.bench.LearningHarness [--task DIR
- * (data/squad-retrieval-small)] [--seeds N (1)] [--first-seed S (42)] [--rounds R (3)]
- * [--pairs-per-round P (500)] [--arm NAME:trainer.key=value,... (repeatable; default: one arm of
- * the job's defaults)] [--jsonl FILE (rows appended)] [--vectors DIR (corpus vectors per version,
- * kept between runs)]}
+ * (data/squad-retrieval-small)] [--gate-queries N (all dev queries)] [--seeds N (1)] [--first-seed
+ * S (42)] [--rounds R (3)] [--pairs-per-round P (500)] [--arm NAME:trainer.key=value,...
+ * (repeatable; default: one arm of the job's defaults)] [--arm-per-seed (the arms take turns by
+ * seed instead of each running every seed)] [--jsonl FILE (rows appended)] [--vectors DIR (corpus
+ * vectors per version, kept between runs)]}; {@code --summarise FILE} prints the tables of rows
+ * appended to FILE by earlier runs.
  */
 public final class LearningHarness {
 
@@ -85,8 +89,11 @@ public final class LearningHarness {
     }
   }
 
-  /** The test scores of one version: per query, and the means the tables show. */
-  record Scores(Map<String, Double> perQuery) {
+  /**
+   * The scores of one version over the whole corpus: per test query, and per gate (dev) query — the
+   * gate's own verdict without its sample, for comparison.
+   */
+  record Scores(Map<String, Double> perQuery, Map<String, Double> gatePerQuery) {
     double mean(Iterable<String> queries) {
       double sum = 0;
       int n = 0;
@@ -100,16 +107,38 @@ public final class LearningHarness {
 
   private final RetrievalTask task;
   private final RetrievalTask.Split split;
+  private final List<String> gate;
+  private final RetrievalEvaluator gateFull;
   private final List<String> docIds;
   private final RetrievalEvaluator test;
   private final Path vectorDir;
   private final PrintStream out = System.out;
   private final Map<String, float[][]> corpusVectors = new HashMap<>();
+
+  /**
+   * Per frozen-layer count, the corpus's hidden states at the top of the frozen layers: a
+   * candidate's lower layers are its parent's, so it embeds the corpus with the layers it trained.
+   */
+  private final Map<Integer, HiddenStateStore> hiddenStates = new HashMap<>();
+
+  private int frozenLayers;
   private final Map<String, Scores> testScores = new HashMap<>();
 
-  LearningHarness(RetrievalTask.WithSplit task, Path vectorDir) {
+  LearningHarness(RetrievalTask.WithSplit task, Path vectorDir, int gateQueries) {
+    if (task == null) { // only to summarise rows
+      this.task = null;
+      this.split = null;
+      this.gate = List.of();
+      this.gateFull = null;
+      this.docIds = List.of();
+      this.test = null;
+      this.vectorDir = null;
+      return;
+    }
     this.task = task.task();
     this.split = task.split();
+    this.gate = split.dev().subList(0, Math.min(gateQueries, split.dev().size()));
+    this.gateFull = this.task.evaluator(gate);
     this.docIds = List.copyOf(this.task.corpus().keySet());
     this.test = this.task.evaluator(split.test());
     this.vectorDir = vectorDir;
@@ -124,6 +153,8 @@ public final class LearningHarness {
     List<Arm> arms = new ArrayList<>();
     Path jsonl = null;
     Path vectors = null;
+    int gateQueries = Integer.MAX_VALUE;
+    boolean armPerSeed = false;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -135,6 +166,15 @@ public final class LearningHarness {
         case "--arm" -> arms.add(Arm.parse(value));
         case "--jsonl" -> jsonl = Path.of(value);
         case "--vectors" -> vectors = Path.of(value);
+        case "--summarise" -> {
+          summariseOnly(Path.of(value));
+          return;
+        }
+        case "--gate-queries" -> gateQueries = Integer.parseInt(value);
+        case "--arm-per-seed" -> {
+          armPerSeed = true;
+          i--; // a flag: no value
+        }
         default -> throw new IllegalArgumentException("unknown argument " + args[i]);
       }
       i++;
@@ -145,25 +185,33 @@ public final class LearningHarness {
     RetrievalTask.WithSplit task =
         RetrievalTask.readSplit(
             taskDir.getFileName().toString(), taskDir, b -> System.err.println("skipped: " + b));
-    LearningHarness harness = new LearningHarness(task, vectors);
+    LearningHarness harness = new LearningHarness(task, vectors, gateQueries);
     harness.out.printf(
         Locale.ROOT,
-        "%s; task %s: %d documents, %d traffic, %d dev, test %s; %d rounds of %d pairs%n",
+        "%s; task %s: %d documents, %d traffic, %d dev (%d for the gate), test %s; %d rounds of"
+            + " %d pairs%n",
         MachineInfo.describe(),
         taskDir,
         task.task().corpus().size(),
         task.split().traffic().size(),
         task.split().dev().size(),
+        harness.gate.size(),
         sizes(task.split().testSets()),
         rounds,
         pairsPerRound);
     List<Map<String, Object>> rows = new ArrayList<>();
     for (long seed = firstSeed; seed < firstSeed + seeds; seed++) {
+      if (armPerSeed) { // the arms take turns: seed i runs arm i mod arms
+        Arm arm = arms.get((int) ((seed - firstSeed) % arms.size()));
+        rows.addAll(harness.run(arm, seed, rounds, pairsPerRound, jsonl));
+        continue;
+      }
       for (Arm arm : arms) {
         rows.addAll(harness.run(arm, seed, rounds, pairsPerRound, jsonl));
       }
     }
     harness.summarise(rows, arms);
+    harness.hiddenStates.values().forEach(HiddenStateStore::close);
   }
 
   private static String sizes(Map<String, List<String>> sets) {
@@ -187,7 +235,8 @@ public final class LearningHarness {
       conf.set(TrainerOptions.SEED, seed);
       arm.options().forEach(conf::setString);
       TrainerSettings settings = TrainerOptions.settings(conf);
-      RetrievalEvaluator dev = task.evaluator(split.dev(), TrainerOptions.evalSampling(conf));
+      frozenLayers = settings.training().frozenLayers();
+      RetrievalEvaluator dev = task.evaluator(gate, TrainerOptions.evalSampling(conf));
       List<ModelUpdate> updates = new ArrayList<>();
       ModelUpdatePublisher publisher =
           new ModelUpdatePublisher() {
@@ -220,11 +269,14 @@ public final class LearningHarness {
         Scores base = scores(serving);
         out.printf(
             Locale.ROOT,
-            "seed %d, arm %s %s: base test nDCG@10 %.4f%n",
+            "seed %d, arm %s %s: base test nDCG@10 %.4f; the gate ranks %d documents for %d dev"
+                + " queries%n",
             seed,
             arm.name(),
             arm.options(),
-            base.mean(split.test()));
+            base.mean(split.test()),
+            dev.documentCount(),
+            dev.queryCount());
         int cursor = 0;
         for (int round = 1; round <= rounds; round++) {
           int searchesBefore = searches.searches();
@@ -301,7 +353,15 @@ public final class LearningHarness {
           if (candidate != null) {
             row.put("test/difference", candidate.mean(split.test()) - before.mean(split.test()));
             row.putAll(pairedTest(candidate, before, split.test()));
-            row.put("rules", rules(report));
+            Map<String, Boolean> rules = rules(report);
+            PairedComparison full =
+                PairedComparison.of(candidate.gatePerQuery(), before.gatePerQuery(), 0.9, 1);
+            rules.put(
+                RULES.get(RULES.size() - 1), full.verdict() == PairedComparison.Verdict.BETTER);
+            row.put("gate-full/difference", full.meanDifference());
+            row.put("gate-full/ci-low", full.low());
+            row.put("gate-full/ci-high", full.high());
+            row.put("rules", rules);
           }
           rows.add(row);
           print(row);
@@ -350,7 +410,8 @@ public final class LearningHarness {
           "paired 0.95, probe 0.01",
           "paired 0.9, no probe",
           "paired 0.9, probe significance only",
-          "not-worse 0.9, probe 0.01");
+          "not-worse 0.9, probe 0.01",
+          "paired 0.9 on the dev queries over the whole corpus (reference)");
 
   /** What each of {@link #RULES} decides about the round's candidate. */
   private static Map<String, Boolean> rules(RoundReport report) {
@@ -488,31 +549,33 @@ public final class LearningHarness {
       byText.putIfAbsent(task.corpus().get(docIds.get(i)), docs[i]);
     }
     Evaluation e;
+    Evaluation g;
     try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
-      e =
-          test.evaluate(
-              texts -> {
-                float[][] v = new float[texts.size()][];
-                List<String> rest = new ArrayList<>();
-                for (int i = 0; i < v.length; i++) {
-                  v[i] = byText.get(texts.get(i));
-                  if (v[i] == null) {
-                    rest.add(texts.get(i));
-                  }
+      io.twinstream.trainer.eval.Embedder embedder =
+          texts -> {
+            float[][] v = new float[texts.size()][];
+            List<String> rest = new ArrayList<>();
+            for (int i = 0; i < v.length; i++) {
+              v[i] = byText.get(texts.get(i));
+              if (v[i] == null) {
+                rest.add(texts.get(i));
+              }
+            }
+            if (!rest.isEmpty()) {
+              var encoded = encoder.encode(rest);
+              int j = 0;
+              for (int i = 0; i < v.length; i++) {
+                if (v[i] == null) {
+                  v[i] = encoded.get(j++).vector();
                 }
-                if (!rest.isEmpty()) {
-                  var encoded = encoder.encode(rest);
-                  int j = 0;
-                  for (int i = 0; i < v.length; i++) {
-                    if (v[i] == null) {
-                      v[i] = encoded.get(j++).vector();
-                    }
-                  }
-                }
-                return v;
-              });
+              }
+            }
+            return v;
+          };
+      e = test.evaluate(embedder);
+      g = gateFull.evaluate(embedder);
     }
-    s = new Scores(e.perQuery());
+    s = new Scores(e.perQuery(), g.perQuery());
     testScores.put(key(bundle), s);
     return s;
   }
@@ -533,11 +596,23 @@ public final class LearningHarness {
       v = read(file);
     } else {
       long started = System.nanoTime();
-      try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
-        List<String> texts = docIds.stream().map(task.corpus()::get).toList();
-        io.twinstream.trainer.eval.Embedder embedder =
-            t -> encoder.encode(t).stream().map(e -> e.vector()).toArray(float[][]::new);
-        v = embedder.embedAll(texts, 64, done -> {});
+      List<String> texts = docIds.stream().map(task.corpus()::get).toList();
+      if (frozenLayers > 0 && !bundle.version().equals(ModelBundle.DEFAULT)) {
+        HiddenStateStore store =
+            hiddenStates.computeIfAbsent(
+                frozenLayers,
+                n -> HiddenStateStore.create(Path.of(System.getProperty("java.io.tmpdir")), 6_000));
+        try (SplitEncoder encoder =
+            SplitEncoder.open(bundle, frozenLayers, store, EncoderOptions.defaults())) {
+          io.twinstream.trainer.eval.Embedder embedder = encoder::embed;
+          v = embedder.embedAll(texts, 64, done -> {});
+        }
+      } else {
+        try (SentenceEncoder encoder = SentenceEncoder.open(bundle, EncoderOptions.defaults())) {
+          io.twinstream.trainer.eval.Embedder embedder =
+              t -> encoder.encode(t).stream().map(e -> e.vector()).toArray(float[][]::new);
+          v = embedder.embedAll(texts, 64, done -> {});
+        }
       }
       System.err.printf(
           Locale.ROOT,
@@ -589,6 +664,29 @@ public final class LearningHarness {
       }
     }
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
+  /**
+   * The tables of {@link #summarise} over rows written earlier with {@code --jsonl} (runs of
+   * several seeds appended to one file).
+   */
+  @SuppressWarnings("unchecked")
+  private static void summariseOnly(Path jsonl) throws IOException {
+    List<Map<String, Object>> rows = new ArrayList<>();
+    Map<String, Arm> arms = new LinkedHashMap<>();
+    for (String line : Files.readAllLines(jsonl)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      Map<String, Object> row = JSON.readValue(line, Map.class);
+      row.replaceAll(
+          (k, v) -> v instanceof Number n && !(v instanceof Integer) ? n.doubleValue() : v);
+      rows.add(row);
+      arms.putIfAbsent(
+          (String) row.get("arm"),
+          new Arm((String) row.get("arm"), (Map<String, String>) row.get("options")));
+    }
+    new LearningHarness(null, null, 0).summarise(rows, List.copyOf(arms.values()));
   }
 
   /** Per arm: test scores after each round, and the gate's decisions against the test verdict. */

@@ -5,6 +5,7 @@ import io.twinstream.cli.demo.CorpusVectors;
 import io.twinstream.cli.demo.DemoReport;
 import io.twinstream.cli.demo.HttpSearches;
 import io.twinstream.cli.demo.RoundFeedback;
+import io.twinstream.cli.demo.RoundSettings;
 import io.twinstream.cli.demo.SimulatedUsers;
 import io.twinstream.cli.demo.TestQueries;
 import io.twinstream.cli.demo.TestScores;
@@ -226,22 +227,20 @@ final class DemoCommand implements Callable<Integer> {
 
   @Option(
       names = "--learning-rate",
-      defaultValue = "1e-4",
       paramLabel = "LR",
       description =
-          "Peak learning rate of a round (default 1e-4, as the job's trainer.learning-rate).")
-  double learningRate;
+          "Peak learning rate of a round, the job's trainer.learning-rate (default: the job's,"
+              + " 5e-5; 1e-4 on the generated tasks domain and incidents).")
+  Double learningRate;
 
   @Option(
       names = "--frozen-layers",
-      defaultValue = "0",
       paramLabel = "N",
       description =
-          "Transformer layers (with the embeddings) the rounds do not train, as the job's"
-              + " trainer.frozen-layers (default 0 = train all). 4 of MiniLM's 6 make a 500-click"
-              + " round on 256-token documents ~1.4x faster: training runs above them and the"
-              + " candidate's evaluation reuses their hidden states (docs/benchmarks.md §9).")
-  int frozenLayers;
+          "Transformer layers (with the embeddings) the rounds do not train, the job's"
+              + " trainer.frozen-layers (default: the job's, 2; 0 on the generated tasks domain and"
+              + " incidents, whose made-up words only the embeddings can learn).")
+  Integer frozenLayers;
 
   @Option(
       names = "--seed",
@@ -332,10 +331,6 @@ final class DemoCommand implements Callable<Integer> {
       Path registryRoot = registryDir != null ? registryDir : work.resolve("registry");
       if (gateQueries < 1) {
         throw new IllegalArgumentException("--gate-queries must be at least 1, got " + gateQueries);
-      }
-      if (frozenLayers < 0) {
-        throw new IllegalArgumentException(
-            "--frozen-layers must be at least 0, got " + frozenLayers);
       }
       List<String> gate = split.dev().subList(0, Math.min(gateQueries, split.dev().size()));
       retrieval.writeBeir(work.resolve("dev"), gate);
@@ -481,9 +476,14 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(TrainerOptions.ENABLED, true);
     conf.set(TrainerOptions.EVERY_PAIRS, pairsPerRound);
     conf.set(TrainerOptions.EVERY, Duration.ofHours(24));
-    conf.set(TrainerOptions.LEARNING_RATE, learningRate);
-    conf.set(TrainerOptions.FROZEN_LAYERS, frozenLayers);
-    conf.set(TrainerOptions.BATCH_SIZE, 16);
+    RoundSettings training =
+        (taskDir == null && corpus == null && (task.equals("domain") || task.equals("incidents"))
+                ? RoundSettings.generatedDialect()
+                : RoundSettings.jobDefaults())
+            .with(frozenLayers, learningRate);
+    conf.set(TrainerOptions.LEARNING_RATE, training.learningRate());
+    conf.set(TrainerOptions.FROZEN_LAYERS, training.frozenLayers());
+    conf.set(TrainerOptions.BATCH_SIZE, training.batchSize());
     conf.set(TrainerOptions.EVAL_CORPUS, work.resolve("dev/corpus.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QUERIES, work.resolve("dev/queries.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QRELS, work.resolve("dev/qrels.tsv").toString());

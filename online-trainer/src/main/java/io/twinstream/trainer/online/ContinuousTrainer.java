@@ -298,7 +298,8 @@ public final class ContinuousTrainer implements AutoCloseable {
   private void start() {
     String version = version(round);
     long sampling = System.nanoTime();
-    List<Feedback> sample = buffer.sample(settings.sampleSize(), settings.seed() + round);
+    List<Feedback> sample =
+        buffer.sample(settings.sampleSize(), settings.newestInSample(), settings.seed() + round);
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(buffer.heldOut(), Map.of());
     Map<String, Double> facts = new LinkedHashMap<>();
     facts.put(SAMPLE_SECONDS, (System.nanoTime() - sampling) / 1e9);

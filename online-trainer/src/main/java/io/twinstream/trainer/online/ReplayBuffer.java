@@ -5,10 +5,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 
 /**
  * The trainer's memory of feedback: bounded, de-duplicated, recency-weighted, with a fixed share
@@ -131,9 +133,36 @@ public final class ReplayBuffer {
 
   /** Up to {@code n} training entries, recency-weighted, without replacement, in a seeded order. */
   public List<Feedback> sample(int n, long seed) {
+    return sample(n, 0, seed);
+  }
+
+  /**
+   * Up to {@code n} training entries: the {@code newest} most recent as they are (what arrived
+   * since the last round, typically), then {@code n - newest} replayed from the older ones,
+   * recency-weighted, without replacement, in a seeded order. A round thus always trains on its new
+   * feedback and mixes in a bounded share of what earlier rounds learnt from.
+   */
+  public List<Feedback> sample(int n, int newest, long seed) {
+    if (newest < 0 || newest > n) {
+      throw new IllegalArgumentException("newest must be in [0, " + n + "], got " + newest);
+    }
+    List<Entry> byAge = new ArrayList<>(training.values());
+    byAge.sort(Comparator.comparingLong(Entry::sequence).reversed());
+    Set<Entry> fresh = new HashSet<>(byAge.subList(0, Math.min(newest, byAge.size())));
+    List<Feedback> out = new ArrayList<>(Math.min(n, byAge.size()));
+    fresh.stream()
+        .sorted(Comparator.comparingLong(Entry::sequence).reversed())
+        .forEach(e -> out.add(e.feedback()));
+    List<Entry> older =
+        training.values().stream().filter(e -> !fresh.contains(e)).toList(); // arrival order
+    out.addAll(weighted(older, n - fresh.size(), seed));
+    return out;
+  }
+
+  private List<Feedback> weighted(List<Entry> entries, int n, long seed) {
     Random random = new Random(seed);
-    List<Map.Entry<Double, Feedback>> keyed = new ArrayList<>(training.size());
-    for (Entry e : training.values()) {
+    List<Map.Entry<Double, Feedback>> keyed = new ArrayList<>(entries.size());
+    for (Entry e : entries) {
       double weight = Math.pow(0.5, (sequence - e.sequence()) / halfLife);
       double u = random.nextDouble();
       // Efraimidis-Spirakis: key = u^(1/w); the n largest keys are a weighted sample without

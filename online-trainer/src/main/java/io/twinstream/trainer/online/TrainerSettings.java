@@ -11,6 +11,9 @@ import java.io.Serializable;
  * @param holdoutShare share of anchors held out for evaluation
  * @param halfLife recency half-life of sampling, in pairs received
  * @param sampleSize pairs drawn from the buffer per round
+ * @param replayShare the share of them replayed from before the newest: the newest {@code
+ *     sampleSize × (1 - replayShare)} training pairs are always in the sample, the rest is drawn
+ *     recency-weighted from the older ones ({@link ReplayBuffer#sample(int, int, long)})
  * @param trigger when a round starts
  * @param loss the loss's name ({@code mnrl}, {@code mnrl-symmetric})
  * @param training optimiser options of a round
@@ -35,6 +38,7 @@ public record TrainerSettings(
     double holdoutShare,
     double halfLife,
     int sampleSize,
+    double replayShare,
     TrainingTrigger trigger,
     String loss,
     TrainingOptions training,
@@ -49,9 +53,12 @@ public record TrainerSettings(
     int hiddenStateCacheSize)
     implements Serializable {
 
-  private static final long serialVersionUID = 3L;
+  private static final long serialVersionUID = 4L;
 
   public TrainerSettings {
+    if (!(replayShare >= 0 && replayShare <= 1)) {
+      throw new IllegalArgumentException("replayShare must be in [0, 1], got " + replayShare);
+    }
     if (vectorCacheSize < 0) {
       throw new IllegalArgumentException("vectorCacheSize must be >= 0, got " + vectorCacheSize);
     }
@@ -62,5 +69,10 @@ public record TrainerSettings(
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
     }
+  }
+
+  /** The newest training pairs a round's sample always holds. */
+  public int newestInSample() {
+    return (int) Math.round(sampleSize * (1 - replayShare));
   }
 }

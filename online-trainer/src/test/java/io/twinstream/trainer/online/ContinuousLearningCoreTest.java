@@ -2,8 +2,10 @@ package io.twinstream.trainer.online;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.trainer.TrainingExample;
@@ -72,6 +74,27 @@ class ContinuousLearningCoreTest {
   }
 
   @Test
+  void aRoundsSampleHoldsTheNewestPairsAndReplaysABoundedShareOfTheOlder() {
+    ReplayBuffer buffer = new ReplayBuffer(1000, 0.0, 5_000);
+    for (int i = 0; i < 900; i++) {
+      buffer.offer(fb("q" + i, "d" + i, 1));
+    }
+    // 600 pairs, of which the newest 400 (what came since the last round) as they are.
+    List<Feedback> sample = buffer.sample(600, 400, 9);
+    assertEquals(600, sample.size());
+    assertEquals(600, Set.copyOf(sample).size(), "without replacement");
+    for (int i = 500; i < 900; i++) {
+      assertTrue(sample.contains(fb("q" + i, "d" + i, 1)), "new pair " + i);
+    }
+    assertEquals(fb("q899", "d899", 1), sample.get(0), "newest first");
+    assertEquals(sample, buffer.sample(600, 400, 9));
+    assertNotEquals(sample.subList(400, 600), buffer.sample(600, 400, 10).subList(400, 600));
+    // Fewer pairs than asked for: all of them.
+    assertEquals(900, buffer.sample(1000, 700, 9).size());
+    assertThrows(IllegalArgumentException.class, () -> buffer.sample(10, 11, 1));
+  }
+
+  @Test
   void aRestoredBufferSamplesAsTheOriginal() {
     ReplayBuffer buffer = new ReplayBuffer(50, 0.25, 20);
     for (int i = 0; i < 120; i++) {
@@ -81,6 +104,7 @@ class ContinuousLearningCoreTest {
     assertEquals(buffer.trainingSize(), restored.trainingSize());
     assertEquals(buffer.heldOut(), restored.heldOut());
     assertEquals(buffer.sample(20, 3), restored.sample(20, 3));
+    assertEquals(buffer.sample(20, 12, 3), restored.sample(20, 12, 3));
   }
 
   @Test

@@ -90,6 +90,7 @@ class ContinuousTrainerTest {
         0.2,
         5_000,
         400,
+        1.0,
         new TrainingTrigger(everyPairs, Duration.ofHours(1), 1),
         "mnrl",
         TrainingOptions.defaults()
