@@ -14,9 +14,16 @@ import io.twinstream.joiner.Propensity;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.streamtrainer.TrainerOptions;
 import io.twinstream.testkit.ClickModel;
+import io.twinstream.trainer.FineTuner;
+import io.twinstream.trainer.TrainingExample;
+import io.twinstream.trainer.TrainingListener;
+import io.twinstream.trainer.TrainingOptions;
+import io.twinstream.trainer.TwinEncoder;
 import io.twinstream.trainer.eval.Evaluation;
 import io.twinstream.trainer.eval.PairedComparison;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
+import io.twinstream.trainer.export.BundleExporter;
+import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
 import io.twinstream.trainer.online.ModelUpdatePublisher;
@@ -61,9 +68,10 @@ import org.apache.flink.configuration.Configuration;
  * (data/squad-retrieval-small)] [--gate-queries N (all dev queries)] [--seeds N (1)] [--first-seed
  * S (42)] [--rounds R (3)] [--pairs-per-round P (500)] [--arm NAME:trainer.key=value,...
  * (repeatable; default: one arm of the job's defaults)] [--arm-per-seed (the arms take turns by
- * seed instead of each running every seed)] [--jsonl FILE (rows appended)] [--vectors DIR (corpus
- * vectors per version, kept between runs)]}; {@code --summarise FILE} prints the tables of rows
- * appended to FILE by earlier runs.
+ * seed instead of each running every seed)] [--offline-pass ARM (repeatable: after the last round
+ * of ARM's runs, one offline pass of twinstream train over the run's clicks, the target to beat)]
+ * [--jsonl FILE (rows appended)] [--vectors DIR (corpus vectors per version, kept between runs)]};
+ * {@code --summarise FILE} prints the tables of rows appended to FILE by earlier runs.
  */
 public final class LearningHarness {
 
@@ -122,6 +130,7 @@ public final class LearningHarness {
   private final Map<Integer, HiddenStateStore> hiddenStates = new HashMap<>();
 
   private int frozenLayers;
+  private final Set<String> offlineArms = new LinkedHashSet<>();
   private final Map<String, Scores> testScores = new HashMap<>();
 
   LearningHarness(RetrievalTask.WithSplit task, Path vectorDir, int gateQueries) {
@@ -155,6 +164,7 @@ public final class LearningHarness {
     Path vectors = null;
     int gateQueries = Integer.MAX_VALUE;
     boolean armPerSeed = false;
+    Set<String> offlineArms = new LinkedHashSet<>();
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
@@ -171,6 +181,7 @@ public final class LearningHarness {
           return;
         }
         case "--gate-queries" -> gateQueries = Integer.parseInt(value);
+        case "--offline-pass" -> offlineArms.add(value);
         case "--arm-per-seed" -> {
           armPerSeed = true;
           i--; // a flag: no value
@@ -186,6 +197,7 @@ public final class LearningHarness {
         RetrievalTask.readSplit(
             taskDir.getFileName().toString(), taskDir, b -> System.err.println("skipped: " + b));
     LearningHarness harness = new LearningHarness(task, vectors, gateQueries);
+    harness.offlineArms.addAll(offlineArms);
     harness.out.printf(
         Locale.ROOT,
         "%s; task %s: %d documents, %d traffic, %d dev (%d for the gate), test %s; %d rounds of"
@@ -261,6 +273,7 @@ public final class LearningHarness {
               new PairRules(false, new Propensity(0.5, 10), Duration.ofSeconds(30)),
               SHOWN);
       Set<String> clickedDocs = new LinkedHashSet<>();
+      List<TrainingExample> allClicks = new ArrayList<>();
       Map<String, String> idOfText = new HashMap<>();
       task.corpus().forEach((id, text) -> idOfText.putIfAbsent(text, id));
       long checkpoint = 0;
@@ -302,6 +315,7 @@ public final class LearningHarness {
                   if (f.positive()) {
                     clicks++;
                     clickedDocs.add(idOfText.get(f.candidate()));
+                    allClicks.add(TrainingExample.pair(f.anchor(), f.candidate()));
                   }
                   if (trainer.maybeStart(0)) {
                     break;
@@ -365,6 +379,10 @@ public final class LearningHarness {
           }
           rows.add(row);
           print(row);
+          if (round == rounds && offlineArms.contains(arm.name())) {
+            row.putAll(offlinePass(allClicks, sets));
+            print(row);
+          }
           if (jsonl != null) {
             Files.writeString(
                 jsonl,
@@ -399,6 +417,42 @@ public final class LearningHarness {
     report.metrics().forEach((k, v) -> metrics.put(k, Double.isFinite(v) ? v : null));
     row.put("metrics", metrics);
     return row;
+  }
+
+  /**
+   * The target the loop must reach: one offline pass of {@code twinstream train} (its defaults:
+   * MNRL, learning rate 2e-5, batches of 32, every layer) from the base model over every click the
+   * users gave during the run (the held-out ones too), scored like the versions.
+   */
+  private Map<String, Object> offlinePass(
+      List<TrainingExample> clicks, Map<String, List<String>> sets) throws Exception {
+    long started = System.nanoTime();
+    FineTuner tuner = new FineTuner(new MultipleNegativesRankingLoss(), TrainingOptions.defaults());
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
+    ModelBundle offline;
+    try (TwinEncoder trained = tuner.fineTune(base, clicks, TrainingListener.NONE).encoder()) {
+      offline =
+          new BundleExporter()
+              .export(
+                  base,
+                  trained,
+                  "offline-" + clicks.size() + "-" + clicks.hashCode(),
+                  Map.of(),
+                  Map.of());
+    }
+    int frozen = frozenLayers;
+    frozenLayers = 0; // its lower layers are not the base model's
+    Scores s;
+    try {
+      s = scores(offline);
+    } finally {
+      frozenLayers = frozen;
+    }
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("offline/clicks", clicks.size());
+    out.put("offline/seconds", (System.nanoTime() - started) / 1e9);
+    sets.forEach((name, ids) -> out.put("offline/" + name, s.mean(ids)));
+    return out;
   }
 
   /** Gate rules compared on the same candidates: what each would have decided. */
@@ -508,6 +562,17 @@ public final class LearningHarness {
         f(row.get("candidate/unseen")),
         setsLine(row),
         row.get("reason"));
+    if (row.containsKey("offline/all")) {
+      out.printf(
+          Locale.ROOT,
+          "  one offline pass of twinstream train over the run's %s clicks (%.0f s): test all %s,"
+              + " seen %s, unseen %s%n",
+          row.get("offline/clicks"),
+          (Double) row.get("offline/seconds"),
+          f(row.get("offline/all")),
+          f(row.get("offline/seen")),
+          f(row.get("offline/unseen")));
+    }
     out.flush();
   }
 
