@@ -85,7 +85,7 @@ public class TrainerStateBenchmark {
   }
 
   private TrainerState state() {
-    return new TrainerState(buffer.snapshot(), 12, 345, 1_700_000_000_000L, false, List.of());
+    return new TrainerState(buffer.snapshot(), 12, 345, 1_700_000_000_000L, false, List.of(), 0);
   }
 
   @Benchmark

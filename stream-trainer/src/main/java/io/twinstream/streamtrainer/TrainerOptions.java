@@ -79,23 +79,23 @@ public final class TrainerOptions {
   public static final ConfigOption<Integer> SAMPLE_SIZE =
       ConfigOptions.key("trainer.sample-size")
           .intType()
-          .defaultValue(600)
+          .defaultValue(1_200)
           .withDescription(
-              "Feedback pairs drawn (recency-weighted, without replacement) from the buffer for one"
-                  + " round; positives among them become training examples, negatives their hard"
-                  + " negatives. It bounds a round's training time: with trainer.every-pairs 500 and"
-                  + " trainer.replay-share 0.3 a round trains on its 400 new training pairs and 200"
-                  + " replayed ones (docs/continuous-learning.md, the SQuAD task).");
+              "The most feedback pairs a round trains on (its time follows them): every training"
+                  + " pair that arrived since the serving version was trained, and a replayed share"
+                  + " of older ones (trainer.replay-share). With trainer.every-pairs 500 a round"
+                  + " after a promotion trains on 400 new pairs and 171 replayed; after a rejection"
+                  + " the next one also on the rejected round's pairs, up to this many.");
 
   public static final ConfigOption<Double> REPLAY_SHARE =
       ConfigOptions.key("trainer.replay-share")
           .doubleType()
           .defaultValue(0.3)
           .withDescription(
-              "Share of a round's sample replayed from before its newest pairs: the newest"
-                  + " trainer.sample-size × (1 − this) training pairs are always in it, the rest is"
-                  + " drawn recency-weighted from the older ones; 0 = the newest only, 1 = a"
-                  + " recency-weighted draw from the whole buffer.");
+              "Share of a round's sample replayed from what earlier versions learnt, drawn"
+                  + " recency-weighted (trainer.half-life); the rest are the pairs the serving"
+                  + " version has not learnt from. 0 = those only, 1 = a recency-weighted draw of"
+                  + " trainer.sample-size from the whole buffer.");
 
   public static final ConfigOption<Long> EVERY_PAIRS =
       ConfigOptions.key("trainer.every-pairs")

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.embedder.JobOptions;
+import io.twinstream.trainer.BatchSampler;
+import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.TrainerSettings;
 import java.time.Duration;
 import org.apache.flink.configuration.Configuration;
@@ -43,9 +45,23 @@ class TrainerOptionsTest {
     conf.set(TrainerOptions.EVERY, Duration.ofMinutes(3));
     TrainerSettings settings = TrainerOptions.settings(conf);
     assertEquals(Duration.ofMinutes(3), settings.trigger().every());
-    assertEquals(1000L, settings.trigger().everyPairs());
+    assertEquals(500L, settings.trigger().everyPairs());
     assertEquals("default", settings.initialModel());
     assertEquals(384, settings.training().activationBudgetMiB());
-    assertEquals(1e-4, settings.training().learningRate());
+    assertEquals(5e-5, settings.training().learningRate());
+    assertEquals(2, settings.training().frozenLayers());
+    assertEquals(BatchSampler.NO_DUPLICATES, settings.training().batchSampler());
+    assertEquals(PromotionGate.Policy.BETTER, settings.gate().policy());
+    conf.setString("trainer.batch-sampler", "random");
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().startsWith("Option trainer.batch-sampler: "), e.getMessage());
+    conf.setString("trainer.batch-sampler", "shuffle");
+    conf.set(TrainerOptions.GATE_CONFIDENCE, 1.0);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("trainer.gate.confidence"), e.getMessage());
+    conf.set(TrainerOptions.GATE_CONFIDENCE, 0.8);
+    conf.set(TrainerOptions.REPLAY_SHARE, 1.5);
+    e = assertThrows(IllegalArgumentException.class, () -> TrainerOptions.settings(conf));
+    assertTrue(e.getMessage().contains("trainer.replay-share"), e.getMessage());
   }
 }

@@ -112,6 +112,10 @@ public final class ContinuousTrainer implements AutoCloseable {
 
   private long round;
   private long newPairs;
+  // the buffer's sequence when the round that made the serving version started (0: initial model),
+  // and when the running round started
+  private long servingSince;
+  private long runningSince;
   private long lastRoundMillis;
   private Future<Finished> running;
   private String runningVersion;
@@ -184,6 +188,7 @@ public final class ContinuousTrainer implements AutoCloseable {
               restored.buffer(), settings.capacity(), settings.holdoutShare(), settings.halfLife());
       round = restored.round();
       newPairs = restored.newPairs();
+      servingSince = restored.servingSince();
       lastRoundMillis = restored.lastRoundMillis();
       // Announced before the checkpoint we restore from, so committed with it: make them current
       // now.
@@ -298,8 +303,9 @@ public final class ContinuousTrainer implements AutoCloseable {
   private void start() {
     String version = version(round);
     long sampling = System.nanoTime();
-    List<Feedback> sample =
-        buffer.sample(settings.sampleSize(), settings.newestInSample(), settings.seed() + round);
+    TrainerSettings.Sample drawn = settings.sampleFor(buffer.trainingSince(servingSince));
+    List<Feedback> sample = buffer.sample(drawn.size(), drawn.newest(), settings.seed() + round);
+    runningSince = buffer.received();
     RetrievalEvaluator heldOut = FeedbackExamples.evaluator(buffer.heldOut(), Map.of());
     Map<String, Double> facts = new LinkedHashMap<>();
     facts.put(SAMPLE_SECONDS, (System.nanoTime() - sampling) / 1e9);
@@ -398,6 +404,7 @@ public final class ContinuousTrainer implements AutoCloseable {
     RoundReport report = finished.report();
     lastReport = report;
     if (report.promoted()) {
+      servingSince = runningSince;
       roundsPromoted++;
     } else {
       roundsRejected++;
@@ -458,7 +465,8 @@ public final class ContinuousTrainer implements AutoCloseable {
         newPairs,
         lastRoundMillis,
         running != null || retryPending,
-        promotions);
+        promotions,
+        servingSince);
   }
 
   /**

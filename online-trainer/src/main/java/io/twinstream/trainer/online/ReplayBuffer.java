@@ -121,6 +121,17 @@ public final class ReplayBuffer {
     return heldOut.size();
   }
 
+  /** Training entries that arrived after sequence number {@code sequence}. */
+  public int trainingSince(long sequence) {
+    int n = 0;
+    for (Entry e : training.values()) {
+      if (e.sequence() > sequence) {
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Pieces of feedback offered so far (the age clock). */
   public long received() {
     return sequence;

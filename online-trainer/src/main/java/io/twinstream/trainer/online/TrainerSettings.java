@@ -10,10 +10,12 @@ import java.io.Serializable;
  * @param capacity replay buffer capacity (training side)
  * @param holdoutShare share of anchors held out for evaluation
  * @param halfLife recency half-life of sampling, in pairs received
- * @param sampleSize pairs drawn from the buffer per round
- * @param replayShare the share of them replayed from before the newest: the newest {@code
- *     sampleSize × (1 - replayShare)} training pairs are always in the sample, the rest is drawn
- *     recency-weighted from the older ones ({@link ReplayBuffer#sample(int, int, long)})
+ * @param sampleSize the most pairs a round trains on (its time follows them)
+ * @param replayShare the share of a round's sample replayed from what earlier versions learnt: a
+ *     round trains on every training pair that arrived since the serving version was trained (at
+ *     most {@code sampleSize × (1 - replayShare)}, the newest) and on as many older ones drawn
+ *     recency-weighted as make them {@code replayShare} of the sample ({@link #sampleFor}); 1 = a
+ *     recency-weighted draw of {@code sampleSize} from the whole buffer
  * @param trigger when a round starts
  * @param loss the loss's name ({@code mnrl}, {@code mnrl-symmetric})
  * @param training optimiser options of a round
@@ -71,8 +73,21 @@ public record TrainerSettings(
     }
   }
 
-  /** The newest training pairs a round's sample always holds. */
-  public int newestInSample() {
-    return (int) Math.round(sampleSize * (1 - replayShare));
+  /**
+   * A round's sample when {@code fresh} training pairs arrived since the serving version was
+   * trained: its size and how many of the newest pairs it holds as they are (the rest is replayed).
+   * After a rejection the serving version has still not learnt from the last round's pairs, so the
+   * next sample holds them too and grows, up to {@code sampleSize}.
+   */
+  public Sample sampleFor(int fresh) {
+    if (replayShare >= 1) {
+      return new Sample(sampleSize, 0);
+    }
+    int newest = (int) Math.min(fresh, Math.round(sampleSize * (1 - replayShare)));
+    int size = (int) Math.min(sampleSize, Math.round(newest / (1 - replayShare)));
+    return new Sample(size, newest);
   }
+
+  /** How many pairs a round draws, and how many of them are the newest, taken as they are. */
+  public record Sample(int size, int newest) {}
 }

@@ -12,6 +12,8 @@ import java.util.List;
  * @param roundRunning whether round {@code round} was running
  * @param announcedPromotions promotions announced before this state was taken whose {@code CURRENT}
  *     move waits for the announcement to be committed (oldest first)
+ * @param servingSince the buffer's sequence number when the round that made the serving version
+ *     started (0: the initial model, which learnt from nothing in the buffer)
  */
 public record TrainerState(
     List<ReplayBuffer.Entry> buffer,
@@ -19,7 +21,8 @@ public record TrainerState(
     long newPairs,
     long lastRoundMillis,
     boolean roundRunning,
-    List<String> announcedPromotions) {
+    List<String> announcedPromotions,
+    long servingSince) {
 
   public TrainerState {
     buffer = List.copyOf(buffer);

@@ -54,6 +54,7 @@ public final class TrainerStateCodec {
       json.writeNumberField("newPairs", s.newPairs());
       json.writeNumberField("lastRoundMillis", s.lastRoundMillis());
       json.writeBooleanField("roundRunning", s.roundRunning());
+      json.writeNumberField("servingSince", s.servingSince());
       json.writeArrayFieldStart("announcedPromotions");
       for (String v : s.announcedPromotions()) {
         json.writeString(v);
@@ -131,7 +132,8 @@ public final class TrainerStateCodec {
         root.get("newPairs").asLong(),
         root.get("lastRoundMillis").asLong(),
         root.get("roundRunning").asBoolean(),
-        promotions);
+        promotions,
+        root.has("servingSince") ? root.get("servingSince").asLong() : 0); // absent before 12-07
   }
 
   private static String text(JsonNode cell, JsonNode texts) {

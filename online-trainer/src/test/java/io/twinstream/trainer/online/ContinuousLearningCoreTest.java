@@ -95,6 +95,36 @@ class ContinuousLearningCoreTest {
   }
 
   @Test
+  void aRoundTrainsOnWhatTheServingVersionHasNotLearntPlusAReplayedShareWithinTheCap() {
+    TrainerSettings settings =
+        new TrainerSettings(
+            20_000,
+            0.2,
+            5_000,
+            1_200,
+            0.3,
+            new TrainingTrigger(500, Duration.ofHours(1), 1),
+            "mnrl",
+            io.twinstream.trainer.TrainingOptions.defaults(),
+            PromotionGate.defaults(),
+            "ft",
+            42,
+            "default",
+            "",
+            new RoundRetry(0, Duration.ofSeconds(1)),
+            0,
+            0,
+            0);
+    // A round after a promotion: the 400 new training pairs, and 171 replayed (30% of 571).
+    assertEquals(new TrainerSettings.Sample(571, 400), settings.sampleFor(400));
+    // After a rejection the serving version has still not learnt the last round's pairs: 800 new.
+    assertEquals(new TrainerSettings.Sample(1_143, 800), settings.sampleFor(800));
+    // Within the cap: at most 840 new and 360 replayed.
+    assertEquals(new TrainerSettings.Sample(1_200, 840), settings.sampleFor(5_000));
+    assertEquals(new TrainerSettings.Sample(0, 0), settings.sampleFor(0));
+  }
+
+  @Test
   void aRestoredBufferSamplesAsTheOriginal() {
     ReplayBuffer buffer = new ReplayBuffer(50, 0.25, 20);
     for (int i = 0; i < 120; i++) {

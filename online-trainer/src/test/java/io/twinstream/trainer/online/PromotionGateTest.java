@@ -46,7 +46,7 @@ class PromotionGateTest {
     assertEquals(60, d.all().better());
     assertEquals(10, d.all().worse());
     assertTrue(d.all().low() > 0, d.reason());
-    assertTrue(d.reason().startsWith("better: nDCG@10 all +0.0335 on 200 queries (90% CI +"));
+    assertTrue(d.reason().startsWith("better: nDCG@10 all +0.0335 on 200 queries (80% CI +"));
     assertEquals(1.0, d.metrics().get("gate/promoted"));
     assertEquals(d.all().low(), d.metrics().get("gate/ci-low"));
   }

@@ -21,7 +21,8 @@ class TrainerStateCodecTest {
               i % 4 == 0 ? 1f : 1f + i / 10f)); // joiner weights survive a restart
     }
     TrainerState state =
-        new TrainerState(buffer.snapshot(), 7, 12, 123456789L, true, List.of("ft-0005", "ft-0006"));
+        new TrainerState(
+            buffer.snapshot(), 7, 12, 123456789L, true, List.of("ft-0005", "ft-0006"), 40);
     TrainerState back = TrainerStateCodec.decode(TrainerStateCodec.encode(state));
     assertEquals(state, back);
     ReplayBuffer restored = ReplayBuffer.restore(back.buffer(), 50, 0.3, 10);
@@ -38,6 +39,7 @@ class TrainerStateCodecTest {
     TrainerState state = TrainerStateCodec.decode(old);
     assertEquals(3, state.round());
     assertEquals(List.of(), state.announcedPromotions());
+    assertEquals(0, state.servingSince(), "the initial model learnt from nothing in the buffer");
     assertEquals("d", state.buffer().get(0).feedback().candidate());
   }
 }
