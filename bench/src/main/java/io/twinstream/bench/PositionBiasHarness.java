@@ -7,9 +7,6 @@ import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.joiner.PairRules;
 import io.twinstream.joiner.Propensity;
 import io.twinstream.joiner.SearchLog;
-import io.twinstream.records.FeedbackPair;
-import io.twinstream.records.Interaction;
-import io.twinstream.records.InteractionType;
 import io.twinstream.testkit.ClickModel;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingListener;
@@ -22,14 +19,11 @@ import io.twinstream.trainer.online.FeedbackExamples;
 import io.twinstream.trainer.task.DomainTask;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.IntStream;
 
 /**
  * Does position-bias correction matter? On the demo's default task, simulated users search the
@@ -104,6 +98,8 @@ public final class PositionBiasHarness {
     List<String> docIds = List.copyOf(task.corpus().keySet());
     int cursor = 0;
     report(seed, arm, 0, feedback, model, test);
+    SimulatedSearches simulated =
+        new SimulatedSearches(task, ClickModel.positionBiased(bias), rules, SHOWN);
     for (int round = 1; round <= rounds; round++) {
       Random users = new Random(seed * 1000 + round); // the same draws in both arms
       try (SentenceEncoder serving = SentenceEncoder.open(model, EncoderOptions.defaults())) {
@@ -114,17 +110,8 @@ public final class PositionBiasHarness {
         }
         float[][] queries = vectors(serving, queryIds.stream().map(task.queries()::get).toList());
         for (int i = 0; i < queryIds.size(); i++) {
-          String queryId = queryIds.get(i);
-          SearchLog search = search(task, queryId, top(queries[i], docs, docIds), users, bias, i);
-          for (FeedbackPair p : rules.apply(search, task.corpus()::get).pairs()) {
-            feedback.add(
-                new Feedback(
-                    p.getAnchor().toString(),
-                    p.getCandidate().toString(),
-                    p.getLabel(),
-                    p.getEventTime().toEpochMilli(),
-                    p.getWeight()));
-          }
+          List<String> shown = SimulatedSearches.top(queries[i], docs, docIds, SHOWN);
+          feedback.addAll(simulated.search(queryIds.get(i), shown, users));
         }
       }
       FineTuner tuner =
@@ -144,48 +131,8 @@ public final class PositionBiasHarness {
     }
   }
 
-  /** One search's impressions and clicks, as a front end would log them. */
-  private static SearchLog search(
-      RetrievalTask task, String queryId, List<String> shown, Random users, double bias, int n) {
-    String user = "user-" + n;
-    ClickModel.Search search =
-        new ClickModel.Search(
-            user,
-            queryId,
-            task.queries().get(queryId),
-            user,
-            shown,
-            task.relevance().getOrDefault(queryId, Map.of()));
-    SearchLog log = new SearchLog(queryId, search.queryText(), user);
-    SearchLog.Origin origin = new SearchLog.Origin("interactions", 0, n);
-    Instant t = Instant.parse("2026-12-01T10:00:00Z").plusSeconds(n);
-    for (Interaction event : ClickModel.positionBiased(bias).interactions(search, t, users)) {
-      boolean impression = event.getType() == InteractionType.IMPRESSION;
-      log.add(event, impression ? task.corpus().get(event.getDocId().toString()) : null, origin);
-    }
-    return log;
-  }
-
   private static float[][] vectors(SentenceEncoder encoder, List<String> texts) {
     return encoder.encode(texts).stream().map(SentenceEmbedding::vector).toArray(float[][]::new);
-  }
-
-  /** The ids of the {@link #SHOWN} documents closest to {@code query} (vectors are normalised). */
-  private static List<String> top(float[] query, float[][] docs, List<String> ids) {
-    double[] score = new double[docs.length];
-    for (int d = 0; d < docs.length; d++) {
-      double s = 0;
-      for (int j = 0; j < query.length; j++) {
-        s += query[j] * docs[d][j];
-      }
-      score[d] = s;
-    }
-    return IntStream.range(0, docs.length)
-        .boxed()
-        .sorted(Comparator.comparingDouble(d -> -score[d]))
-        .limit(SHOWN)
-        .map(ids::get)
-        .toList();
   }
 
   private static void report(

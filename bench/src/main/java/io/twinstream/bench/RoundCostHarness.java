@@ -2,6 +2,7 @@ package io.twinstream.bench;
 
 import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingListener;
@@ -39,9 +40,11 @@ import java.util.Random;
  * [corpus sizes, comma-separated=5760,57600] [evaluation queries=100] [whole-corpus baseline at the
  * first size=true]}; {@code -Dtwinstream.bench.activationBudgetMiB=N} sets the training's
  * activation budget (default: the trainer's), {@code -Dtwinstream.bench.frozenLayers=N} its frozen
- * layers (default 0). With {@code -Dtwinstream.bench.hiddenStates=true} (and frozen layers) the
- * first two rounds keep the frozen layers' hidden states ({@link FineTuningRound#withHiddenStates})
- * and a third round, serving cached, evaluates the candidate whole: the baseline of the same run.
+ * layers (default 0), {@code -Dtwinstream.bench.batchSize=N} (16) and {@code
+ * -Dtwinstream.bench.batchSampler=shuffle|no-duplicates} (shuffle) its batches. With {@code
+ * -Dtwinstream.bench.hiddenStates=true} (and frozen layers) the first two rounds keep the frozen
+ * layers' hidden states ({@link FineTuningRound#withHiddenStates}) and a third round, serving
+ * cached, evaluates the candidate whole: the baseline of the same run.
  */
 public final class RoundCostHarness {
 
@@ -109,7 +112,10 @@ public final class RoundCostHarness {
         new FineTuner(
             new MultipleNegativesRankingLoss(),
             TrainingOptions.defaults()
-                .withBatchSize(16)
+                .withBatchSize(Integer.getInteger("twinstream.bench.batchSize", 16))
+                .withBatchSampler(
+                    BatchSampler.parse(
+                        System.getProperty("twinstream.bench.batchSampler", "shuffle")))
                 .withEpochs(1)
                 .withLearningRate(2e-5)
                 .withGradientCache(
