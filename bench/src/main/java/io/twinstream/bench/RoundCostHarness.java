@@ -178,14 +178,15 @@ public final class RoundCostHarness {
       String row =
           String.format(
               Locale.ROOT,
-              "| %,d | %s | %s | %.1f s | %.1f s | %.2f | %.1f s | %.1f s | %.1f s | %,.0f | %s |"
-                  + " %.1f s | %,d MiB |",
+              "| %,d | %s | %s | %.1f s | %.1f s (%.0f steps) | %.2f | %.1f s | %.1f s | %.1f s |"
+                  + " %,.0f | %s | %.1f s | %,d MiB |",
               task.corpus().size(),
               ranks,
               (r == 1 ? "1st (nothing cached)" : r + (r == 2 ? "nd" : "rd") + " (serving cached)")
                   + (split ? ", split" : ", whole"),
               sampleSeconds,
               m.get(FineTuningRound.TRAIN_SECONDS),
+              m.get(FineTuningRound.STEPS),
               m.get(FineTuningRound.PAIRS_PER_SECOND),
               m.get(FineTuningRound.EXPORT_SECONDS),
               serving,

@@ -43,6 +43,9 @@ public final class FineTuningRound {
   public static final String LAST_LOSS = "round/last-loss";
   public static final String TRAIN_SECONDS = "round/train-seconds";
 
+  /** Optimiser steps the round took (its batches). */
+  public static final String STEPS = "round/steps";
+
   /** Seconds spent scoring the serving model and the candidate on every task. */
   public static final String EVALUATE_SECONDS = "round/evaluate-seconds";
 
@@ -290,6 +293,7 @@ public final class FineTuningRound {
       metrics.put(FIRST_LOSS, summary.firstLoss());
       metrics.put(LAST_LOSS, summary.lastLoss());
       metrics.put(TRAIN_SECONDS, summary.seconds());
+      metrics.put(STEPS, (double) summary.steps());
       metrics.put(
           PAIRS_PER_SECOND,
           summary.seconds() > 0
