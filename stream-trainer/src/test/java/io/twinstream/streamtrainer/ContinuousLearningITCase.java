@@ -206,7 +206,8 @@ class ContinuousLearningITCase {
     try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
       String bootstrap = kafka.bootstrapServers();
       ModelRegistry registry = topicsAndRegistry(kafka);
-      // Users who click a random wrong result: learnt hard, this can only hurt the true judgements.
+      // Users who click a document unrelated to their question and skip the one it is about: learnt
+      // hard, this can only hurt the true judgements.
       List<FeedbackPair> harmful =
           feedback(task, split.traffic(), ModelBundle.builtin(ModelBundle.DEFAULT), true);
       Configuration conf = conf(bootstrap, registry, task, split.dev());
@@ -485,7 +486,8 @@ class ContinuousLearningITCase {
 
   /**
    * What users do when shown the base model's top results for each query: click the relevant one
-   * when shown (or, {@code harmful}, a random other one), skip the rest.
+   * when shown, skip the rest; or, {@code harmful}, click a non-relevant document from beyond the top
+   * and skip the rest.
    */
   static List<FeedbackPair> feedback(
       RetrievalTask task, List<String> queries, ModelBundle model, boolean harmful)
@@ -516,12 +518,22 @@ class ContinuousLearningITCase {
             clicked = r;
           }
         }
+        List<String> shown = new ArrayList<>();
+        for (int r = 0; r < SHOWN; r++) {
+          shown.add(ids.get(order.get(r)));
+        }
         if (harmful) {
-          int wrong = random.nextInt(SHOWN);
-          clicked = wrong == clicked ? (wrong + 1) % SHOWN : wrong;
+          // The page shows a document from the far end of the ranking, and that is what is
+          // clicked; what the question is about is skipped.
+          String far;
+          do {
+            far = ids.get(order.get(SHOWN + random.nextInt(ids.size() - SHOWN)));
+          } while (task.relevance().get(queries.get(i)).containsKey(far));
+          shown.set(SHOWN - 1, far);
+          clicked = SHOWN - 1;
         }
         for (int r = 0; r < SHOWN; r++) {
-          String doc = ids.get(order.get(r));
+          String doc = shown.get(r);
           out.add(
               FeedbackPair.newBuilder()
                   .setAnchor(task.queries().get(queries.get(i)))
