@@ -486,8 +486,8 @@ class ContinuousLearningITCase {
 
   /**
    * What users do when shown the base model's top results for each query: click the relevant one
-   * when shown, skip the rest; or, {@code harmful}, click a non-relevant document from beyond the top
-   * and skip the rest.
+   * when shown, skip the rest; or, {@code harmful}, click a non-relevant document from beyond the
+   * top and skip the rest.
    */
   static List<FeedbackPair> feedback(
       RetrievalTask task, List<String> queries, ModelBundle model, boolean harmful)
