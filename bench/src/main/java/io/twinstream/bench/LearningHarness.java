@@ -42,6 +42,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -50,6 +51,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -731,6 +733,71 @@ public final class LearningHarness {
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /** Where one seed's chain of rounds ends, from its rows in round order. */
+  record RunEnd(
+      int promoted,
+      int rounds,
+      double all,
+      double testSeen,
+      double testUnseen,
+      double lowestTestUnseen,
+      boolean seenRose,
+      double offline) {
+
+    static RunEnd of(List<Map<String, Object>> rows) {
+      List<Map<String, Object>> ordered =
+          rows.stream().sorted(Comparator.comparing(r -> (Integer) r.get("round"))).toList();
+      Map<String, Object> first = ordered.get(0);
+      double baseUnseen = (Double) first.get("base/test-unseen");
+      double lowest = (Double) first.get("serving/test-unseen") - baseUnseen;
+      boolean rose = true;
+      int promoted = 0;
+      double all = (Double) first.get("serving/all");
+      double seen = (Double) first.get("serving/test-seen");
+      double unseen = (Double) first.get("serving/test-unseen");
+      double offline = Double.NaN;
+      for (Map<String, Object> r : ordered) {
+        if (Boolean.TRUE.equals(r.get("promoted"))) {
+          promoted++;
+          rose &= (Double) r.get("candidate/test-seen") > (Double) r.get("serving/test-seen");
+          all = (Double) r.get("candidate/all");
+          seen = (Double) r.get("candidate/test-seen");
+          unseen = (Double) r.get("candidate/test-unseen");
+          lowest = Math.min(lowest, unseen - baseUnseen);
+        }
+        if (r.get("offline/all") instanceof Double d) {
+          offline = d;
+        }
+      }
+      return new RunEnd(
+          promoted,
+          ordered.size(),
+          all - (Double) first.get("base/all"),
+          seen - (Double) first.get("base/test-seen"),
+          unseen - baseUnseen,
+          lowest,
+          rose,
+          Double.isNaN(offline) ? Double.NaN : offline - (Double) first.get("base/all"));
+    }
+
+    String row(String arm, Object seed) {
+      return String.format(
+          Locale.ROOT,
+          "| %s | %s | %d/%d | %+.2f | %+.2f | %+.2f | %+.2f | %s | %s | %s |",
+          arm,
+          seed,
+          promoted,
+          rounds,
+          100 * all,
+          100 * testSeen,
+          100 * testUnseen,
+          100 * lowestTestUnseen,
+          promoted == 0 ? "-" : seenRose ? "yes" : "no",
+          Double.isNaN(offline) ? "-" : String.format(Locale.ROOT, "%+.2f", 100 * offline),
+          Double.isNaN(offline) ? "-" : String.format(Locale.ROOT, "%+.2f", 100 * (all - offline)));
+    }
+  }
+
   /**
    * The tables of {@link #summarise} over rows written earlier with {@code --jsonl} (runs of
    * several seeds appended to one file).
@@ -781,6 +848,24 @@ public final class LearningHarness {
             mean(rs, "candidate/all"),
             mean(rs, "candidate/seen"),
             mean(rs, "candidate/unseen"));
+      }
+    }
+    out.println();
+    out.println(
+        "Where each run ends (points of test nDCG@10 against the base model; the targets: test-seen"
+            + " rises with every promotion, test-unseen never more than 0.5 below the base, the"
+            + " final version at least as good as one offline pass over the run's clicks):");
+    out.println(
+        "| arm | seed | promoted | final all | test-seen | test-unseen | lowest test-unseen |"
+            + " test-seen rose at every promotion | offline pass all | final minus offline |");
+    out.println("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|");
+    for (Arm arm : arms) {
+      Map<Object, List<Map<String, Object>>> bySeed = new TreeMap<>();
+      rows.stream()
+          .filter(r -> r.get("arm").equals(arm.name()))
+          .forEach(r -> bySeed.computeIfAbsent(r.get("seed"), k -> new ArrayList<>()).add(r));
+      for (Map.Entry<Object, List<Map<String, Object>>> seed : bySeed.entrySet()) {
+        out.println(RunEnd.of(seed.getValue()).row(arm.name(), seed.getKey()));
       }
     }
     out.println();
