@@ -470,6 +470,11 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(JobOptions.START_POSITION, JobOptions.StartPosition.EARLIEST);
     conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
     conf.set(JobOptions.RESTART_ATTEMPTS, 0);
+    // The first checkpoint's barrier queues behind the corpus the job is embedding; on a busy
+    // machine with a corpus of paragraphs (--task squad) that took over the job's default minute,
+    // the broker aborted the transaction and, with no restarts, the demo failed. Nothing fails
+    // over here, so a long transaction costs nothing.
+    conf.set(JobOptions.TRANSACTION_TIMEOUT, Duration.ofMinutes(10));
     // On disk, not in memory: the trainer's state of a large task is more than the JobManager
     // takes.
     Path checkpoints = (stateDir != null ? stateDir : work.resolve("state")).resolve("checkpoints");
