@@ -49,7 +49,7 @@ import picocli.CommandLine.Spec;
       "Creates missing topics, prints bootstrap=HOST:PORT on a line of its own, and runs until Ctrl-C or",
       "SIGTERM, which stop the job and the embedded broker cleanly.",
       "Settings: --properties FILE, then --set KEY=VALUE, then the flags below (later wins); keys and",
-      "defaults are in README.md. With --set store.location=DIR|JDBC_URL (store.* options) the job also",
+      "defaults are in docs/streaming.md. With --set store.location=DIR|JDBC_URL (store.* options) the job also",
       "writes every embedding into a vector store, and with --registry backfills each promoted version",
       "and cuts the store over to it (store.auto-backfill). Exit code: 0 after a clean stop, 1 if the",
       "job failed, 64 = usage."

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 /**
- * The README's streaming walk-through, in process: {@code run --embedded} (broker in a child JVM,
- * Flink mini-cluster), then {@code produce} and {@code consume} against the bootstrap address it
- * prints.
+ * The streaming walk-through of docs/streaming.md, in process: {@code run --embedded} (broker in a
+ * child JVM, Flink mini-cluster), then {@code produce} and {@code consume} against the bootstrap
+ * address it prints.
  */
 class RunProduceConsumeIT {
 

@@ -13,7 +13,10 @@ import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Job arguments, validation, and the README's options table against the options' defaults. */
+/**
+ * Job arguments, validation, and the options table of docs/streaming.md against the options'
+ * defaults.
+ */
 class EmbedderOptionsTest {
 
   @TempDir Path tmp;
@@ -63,14 +66,14 @@ class EmbedderOptionsTest {
   }
 
   @Test
-  void everyJobAndEmbedderOptionIsInTheReadmeTableWithItsDefault() throws Exception {
+  void everyJobAndEmbedderOptionIsInTheStreamingDocsTableWithItsDefault() throws Exception {
     String readme =
-        Files.readString(Path.of("../README.md")); // tests run in the module's directory
+        Files.readString(Path.of("../docs/streaming.md")); // tests run in the module's directory
     for (ConfigOption<?> option :
         Stream.concat(JobOptions.all().stream(), EmbedderOptions.all().stream()).toList()) {
       String row = "| `" + option.key() + "` | ";
       int at = readme.indexOf(row);
-      assertTrue(at >= 0, option.key() + " is not in the README's options table");
+      assertTrue(at >= 0, option.key() + " is not in the options table of docs/streaming.md");
       String line = readme.substring(at, readme.indexOf('\n', at));
       String[] cells = line.split("\\|");
       String documented = cells[3].trim();
