@@ -57,8 +57,14 @@ public final class RoundCostHarness {
     boolean baseline = args.length <= 3 || Boolean.parseBoolean(args[3]);
     ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
     System.out.printf(
-        "%d click pairs per round (MNRL, batch 16, 1 epoch), %d evaluation queries; %s%n",
-        pairs, evalQueries, MachineInfo.describe());
+        "%d click pairs per round (MNRL, batch %d, %s batches, %d frozen layers, 1 epoch), %d"
+            + " evaluation queries; %s%n",
+        pairs,
+        Integer.getInteger("twinstream.bench.batchSize", 16),
+        System.getProperty("twinstream.bench.batchSampler", "shuffle"),
+        Integer.getInteger("twinstream.bench.frozenLayers", 0),
+        evalQueries,
+        MachineInfo.describe());
     List<String> rows = new ArrayList<>();
     boolean first = baseline;
     RetrievalTask incidents = IncidentReportTask.generate(5);
