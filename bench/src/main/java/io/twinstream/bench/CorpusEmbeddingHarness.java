@@ -30,6 +30,8 @@ public final class CorpusEmbeddingHarness {
     Path empty = java.nio.file.Files.createTempFile("empty", ".tsv");
     java.nio.file.Files.writeString(empty, "query-id\tcorpus-id\tscore\n");
     Path queries = java.nio.file.Files.createTempFile("queries", ".jsonl");
+    empty.toFile().deleteOnExit();
+    queries.toFile().deleteOnExit();
     List<String> texts =
         new ArrayList<>(BeirDataset.read(corpus, queries, empty).corpus().values())
             .subList(0, documents);
