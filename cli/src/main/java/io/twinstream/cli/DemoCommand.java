@@ -16,7 +16,6 @@ import io.twinstream.embedder.SentenceStreamHook;
 import io.twinstream.embedder.store.Backfill;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSinkJob;
-import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
@@ -39,6 +38,8 @@ import io.twinstream.serve.EmbeddingService;
 import io.twinstream.serve.ModelUpdatesFollower;
 import io.twinstream.serve.QueryServer;
 import io.twinstream.serve.ServeOptions;
+import io.twinstream.store.StoreKind;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
@@ -494,7 +495,7 @@ final class DemoCommand implements Callable<Integer> {
     conf.set(TrainerOptions.EVAL_QUERIES, work.resolve("dev/queries.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QRELS, work.resolve("dev/qrels.tsv").toString());
     StoreSpec spec = storeSpec(work);
-    conf.set(StoreOptions.KIND, spec.kind());
+    conf.set(StoreOptions.KIND, spec.kind().id());
     conf.set(StoreOptions.LOCATION, spec.location());
     conf.set(StoreOptions.TABLE, spec.table());
     conf.set(StoreOptions.BATCH_SIZE, 100);
@@ -640,7 +641,7 @@ final class DemoCommand implements Callable<Integer> {
           registry.current().isPresent()
               ? registry.load(registry.current().get())
               : ModelBundle.builtin(ModelBundle.DEFAULT);
-      if (storeSpec.kind().equals("pgvector")) {
+      if (storeSpec.kind() == StoreKind.PGVECTOR) {
         dropDemoTable();
       }
       streamCorpus();
@@ -972,7 +973,7 @@ final class DemoCommand implements Callable<Integer> {
         }
       }
       Map<String, Object> m = new LinkedHashMap<>();
-      m.put("store", storeSpec.kind());
+      m.put("store", storeSpec.kind().id());
       m.put("serving", vectorStore.servingVersion().orElse(""));
       m.put("mixedSearches", frontEnd.mixed());
       m.put("versions", storeVersions);

@@ -1,11 +1,11 @@
 package io.twinstream.cli;
 
 import io.twinstream.embedder.store.Backfill;
-import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import java.io.IOException;
 import java.util.Map;

@@ -1,11 +1,11 @@
 package io.twinstream.cli;
 
-import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.serve.EmbeddingService;
 import io.twinstream.serve.ModelUpdatesFollower;
 import io.twinstream.serve.QueryServer;
 import io.twinstream.serve.ServeOptions;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -1,6 +1,6 @@
 package io.twinstream.cli;
 
-import io.twinstream.embedder.store.StoreSpec;
+import io.twinstream.store.StoreSpec;
 import picocli.CommandLine.Option;
 
 /** Which vector store a command works on: {@code --store}, {@code --store-location} and co. */

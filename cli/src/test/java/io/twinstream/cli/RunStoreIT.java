@@ -3,10 +3,10 @@ package io.twinstream.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.twinstream.embedder.store.StoreSpec;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.KafkaRecords;
 import java.io.PrintWriter;

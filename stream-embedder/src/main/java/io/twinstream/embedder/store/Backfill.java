@@ -3,6 +3,7 @@ package io.twinstream.embedder.store;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import java.time.Duration;
 import java.util.List;

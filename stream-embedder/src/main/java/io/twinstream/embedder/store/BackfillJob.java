@@ -11,6 +11,7 @@ import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.schemas.decode.RawRecord;
 import io.twinstream.schemas.decode.RecordDecoders;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;

@@ -1,5 +1,6 @@
 package io.twinstream.embedder.store;
 
+import io.twinstream.store.StoreSpec;
 import java.time.Duration;
 import java.util.List;
 import org.apache.flink.configuration.ConfigOption;

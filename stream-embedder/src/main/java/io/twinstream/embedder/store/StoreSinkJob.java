@@ -9,6 +9,7 @@ import io.twinstream.embedder.KafkaSources;
 import io.twinstream.embedder.decode.DecodeFunction;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.schemas.TrustedRecords;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
@@ -77,7 +78,7 @@ public final class StoreSinkJob {
                     conf.get(StoreOptions.BACKOFF_MAX)))
             .name("vector-store")
             .uid("vector-store");
-    if (spec.kind().equals("lucene")) {
+    if (spec.kind().singleWriter()) {
       sink.setParallelism(1); // one writer per Lucene directory
     }
   }

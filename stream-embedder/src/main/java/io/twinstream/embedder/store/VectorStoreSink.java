@@ -1,5 +1,6 @@
 package io.twinstream.embedder.store;
 
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
 import io.twinstream.store.VectorStoreException;

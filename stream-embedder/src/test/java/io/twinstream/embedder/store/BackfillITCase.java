@@ -10,6 +10,7 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.records.Sentence;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.EmbeddedKafka;

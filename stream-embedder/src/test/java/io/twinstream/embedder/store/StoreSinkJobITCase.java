@@ -10,6 +10,7 @@ import io.twinstream.embedder.JobOptions;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
 import io.twinstream.store.PgliteServer;
+import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.EmbeddedKafka;

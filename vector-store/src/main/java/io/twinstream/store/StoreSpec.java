@@ -1,18 +1,14 @@
-package io.twinstream.embedder.store;
+package io.twinstream.store;
 
-import io.twinstream.store.PgVectorStore;
-import io.twinstream.store.SharedLuceneStores;
-import io.twinstream.store.VectorStore;
 import java.io.Serializable;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Properties;
 
 /**
- * Which store a job writes to, in a form that travels with the job graph; {@link #open()} connects
- * on the task manager.
+ * Which store to open, in a form that travels (a Flink job graph, a controller's settings); {@link
+ * #open()} connects where it is called (a task manager, the controller).
  *
- * @param kind {@code lucene} (embedded, a directory on the task manager's disk) or {@code pgvector}
+ * @param kind the embedded store (a directory on the writer's disk) or pgvector
  * @param location the Lucene directory, or the JDBC URL
  * @param table the pgvector table (ignored for Lucene)
  * @param dimensions vector dimensions
@@ -21,7 +17,7 @@ import java.util.Properties;
  *     opened, if set)
  */
 public record StoreSpec(
-    String kind, String location, String table, int dimensions, String user, String password)
+    StoreKind kind, String location, String table, int dimensions, String user, String password)
     implements Serializable {
 
   /**
@@ -32,31 +28,39 @@ public record StoreSpec(
   public static final String PASSWORD_ENV = "TWINSTREAM_STORE_PASSWORD";
 
   public StoreSpec {
-    kind = kind.toLowerCase(Locale.ROOT);
-    if (!kind.equals("lucene") && !kind.equals("pgvector")) {
-      throw new IllegalArgumentException(
-          "store.kind must be lucene or pgvector, got '" + kind + "'");
+    if (kind == null) {
+      throw new IllegalArgumentException("store.kind is required: lucene or pgvector");
     }
     if (location == null || location.isBlank()) {
       throw new IllegalArgumentException(
           "store.location is required: a directory for lucene, a jdbc:postgresql:// URL for"
               + " pgvector");
     }
-    if (kind.equals("pgvector") && !location.startsWith("jdbc:postgresql:")) {
+    if (kind == StoreKind.PGVECTOR && !location.startsWith("jdbc:postgresql:")) {
       throw new IllegalArgumentException(
           "store.location for pgvector must be a jdbc:postgresql:// URL, got '" + location + "'");
     }
   }
 
+  /**
+   * A store named as options name it ({@code store.kind} as a string).
+   *
+   * @throws IllegalArgumentException naming the option that is wrong
+   */
+  public StoreSpec(
+      String kind, String location, String table, int dimensions, String user, String password) {
+    this(StoreKind.of(kind), location, table, dimensions, user, password);
+  }
+
   /** The embedded store in {@code directory}. */
   public static StoreSpec lucene(Path directory, int dimensions) {
-    return new StoreSpec("lucene", directory.toString(), "", dimensions, "", "");
+    return new StoreSpec(StoreKind.LUCENE, directory.toString(), "", dimensions, "", "");
   }
 
   /** A pgvector table. */
   public static StoreSpec pgvector(
       String jdbcUrl, String table, int dimensions, String user, String password) {
-    return new StoreSpec("pgvector", jdbcUrl, table, dimensions, user, password);
+    return new StoreSpec(StoreKind.PGVECTOR, jdbcUrl, table, dimensions, user, password);
   }
 
   /**
@@ -65,7 +69,7 @@ public record StoreSpec(
    * in one JVM share its writer.
    */
   public VectorStore open() {
-    if (kind.equals("lucene")) {
+    if (kind == StoreKind.LUCENE) {
       return SharedLuceneStores.open(Path.of(location), dimensions);
     }
     Properties p = new Properties();
@@ -81,6 +85,6 @@ public record StoreSpec(
 
   @Override
   public String toString() {
-    return kind + " " + location + (kind.equals("pgvector") ? " table " + table : "");
+    return kind + " " + location + (kind == StoreKind.PGVECTOR ? " table " + table : "");
   }
 }
