@@ -62,6 +62,19 @@ class ModuleRulesTest {
                   + " can use");
 
   @ArchTest
+  static final ArchRule theLifecycleCoreIsPlainJava =
+      noClasses()
+          .that()
+          .resideInAPackage("io.twinstream.lifecycle")
+          .should()
+          .dependOnClassesThat()
+          .resideInAnyPackage(
+              "org.apache.flink..", "org.apache.kafka..", "kafka..", "io.twinstream.kafka..")
+          .because(
+              "a version's life is decided in plain Java; its Kafka adapters live in"
+                  + " io.twinstream.lifecycle.kafka");
+
+  @ArchTest
   static final ArchRule kafkaClientsNeedNoFlink =
       noClasses()
           .that()
@@ -122,6 +135,8 @@ class ModuleRulesTest {
           .definedBy("io.twinstream.store..")
           .layer("kafka-io")
           .definedBy("io.twinstream.kafka..")
+          .layer("lifecycle")
+          .definedBy("io.twinstream.lifecycle..")
           .layer("testkit")
           .definedBy("io.twinstream.testkit..")
           .layer("feedback-joiner")
@@ -142,17 +157,20 @@ class ModuleRulesTest {
           .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
           .whereLayer("testkit")
           .mayOnlyBeAccessedByLayers("runnables")
+          .whereLayer("lifecycle")
+          .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("feedback-joiner")
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("query-server")
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("kafka-io")
-          .mayOnlyBeAccessedByLayers("testkit", "stream-trainer", "query-server", "runnables")
+          .mayOnlyBeAccessedByLayers(
+              "testkit", "lifecycle", "stream-trainer", "query-server", "runnables")
           .whereLayer("online-trainer")
           .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
           .whereLayer("vector-store")
           .mayOnlyBeAccessedByLayers(
-              "stream-embedder", "stream-trainer", "query-server", "runnables")
+              "lifecycle", "stream-embedder", "stream-trainer", "query-server", "runnables")
           .whereLayer("encoder")
           .mayOnlyBeAccessedByLayers(
               "online-trainer",

@@ -6,7 +6,6 @@ import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.ModelUpdateKeys;
-import io.twinstream.schemas.RecordDecodeException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -14,7 +13,6 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -97,17 +95,10 @@ public final class KafkaModelUpdates {
    * transaction does not count.
    */
   public boolean published(String version) throws IOException {
-    AvroCodec<ModelUpdate> codec = AvroCodec.of(ModelUpdate.class);
     try {
-      for (ConsumerRecord<byte[], byte[]> r :
-          TopicReader.readCommitted(kafka, topic, Duration.ofSeconds(60))) {
-        if (ModelUpdateKeys.belongsTo(r.key(), registryName)
-            && r.value() != null
-            && codec.decode(r.value()).getVersion().equals(version)) {
-          return true;
-        }
-      }
-    } catch (RecordDecodeException | KafkaException e) {
+      return ModelUpdatesFeed.readAll(kafka, topic, registryName, Duration.ofSeconds(60)).stream()
+          .anyMatch(e -> e.version().equals(version));
+    } catch (KafkaException e) {
       throw new IOException(
           "Cannot read "
               + topic
@@ -117,7 +108,6 @@ public final class KafkaModelUpdates {
               + e.getMessage(),
           e);
     }
-    return false;
   }
 
   /** Sends one update, keyed as {@link ModelUpdateKeys} says, and waits for its acknowledgement. */

@@ -37,7 +37,7 @@ class LifecycleControllerTest {
       assertEquals(Optional.of("v1"), w.store.servingVersion());
       assertEquals(Phase.FULLY_SERVED, w.record("v1").phase());
 
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       assertEquals(
           List.of(
               new Step.Backfill("v2"),
@@ -76,7 +76,7 @@ class LifecycleControllerTest {
       try (World w = new World(dir, 30)) {
         w.crashAtWrite = crashAt;
         settleSurvivingCrashes(w);
-        w.decision = Optional.of("v2");
+        w.decide("v2");
         settleSurvivingCrashes(w);
         w.now = w.now.plus(GRACE);
         settleSurvivingCrashes(w);
@@ -115,13 +115,13 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 40)) {
       LifecycleController c = w.controller(SETTINGS);
       c.settle();
-      w.decision = Optional.of("v2");
-      w.failBackfillAfter = 25;
+      w.decide("v2");
+      w.failBackfillAfter = 20;
       IllegalStateException e = assertThrows(IllegalStateException.class, c::settle);
       assertEquals("the backfill job of v2 failed", e.getMessage());
       assertEquals(Optional.of("v1"), w.store.servingVersion());
       assertEquals(Phase.BACKFILLING, w.record("v2").phase());
-      assertEquals(25, w.store.count("v2"));
+      assertEquals(20, w.store.count("v2"), "what the failed job wrote stays");
 
       c.settle();
       assertEquals(Optional.of("v2"), w.store.servingVersion());
@@ -135,11 +135,11 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 60)) {
       LifecycleController c = w.controller(SETTINGS);
       c.settle();
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       w.duringBackfill =
           (version, written) -> {
             if (version.equals("v2") && written == 20) {
-              w.decision = Optional.of("v1"); // ROLLED_BACK v1, announced mid-backfill
+              w.decide("v1"); // ROLLED_BACK v1, announced mid-backfill
             }
           };
       List<Step> steps = c.settle();
@@ -158,12 +158,12 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 20)) {
       LifecycleController c = w.controller(SETTINGS);
       c.settle();
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       c.settle();
       w.documents.add("written-while-v2-served");
       w.jobWrites("v2", 21);
 
-      w.decision = Optional.of("v1");
+      w.decide("v1");
       assertEquals(
           List.of(
               new Step.Backfill("v1"),
@@ -182,7 +182,7 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 10)) {
       LifecycleController c = w.controller(SETTINGS.withGrace(Optional.empty()));
       c.settle();
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       c.settle();
       w.now = w.now.plus(Duration.ofDays(365));
       assertEquals(List.of(), c.settle());
@@ -197,7 +197,7 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 10)) {
       LifecycleController c = w.controller(SETTINGS.withGrace(Optional.of(Duration.ZERO)));
       c.settle();
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       c.settle();
       assertFalse(w.store.versions().containsKey("v1"));
       w.jobWrites("v1", 3); // a dual writer that had not heard of FULLY_SERVED yet
@@ -225,11 +225,11 @@ class LifecycleControllerTest {
     try (World w = new World(tmp, 30)) {
       LifecycleController a = w.controller(SETTINGS);
       LifecycleController b = w.controller(SETTINGS);
-      w.decision = Optional.of("v1");
+      w.decide("v1");
       for (int i = 0; i < 6; i++) {
         (i % 2 == 0 ? a : b).step();
       }
-      w.decision = Optional.of("v2");
+      w.decide("v2");
       for (int i = 0; i < 8; i++) {
         (i % 2 == 0 ? b : a).step();
       }
@@ -243,26 +243,15 @@ class LifecycleControllerTest {
   void runningOnItsThreadItFollowsDecisionsAndStopsABackfillWhenClosed() throws Exception {
     try (World w = new World(tmp, 200)) {
       try (LifecycleController c = w.controller(SETTINGS).start()) {
-        await(() -> w.store.servingVersion().equals(Optional.of("v1")));
-        await(() -> w.announced.contains("v1"));
-        w.decision = Optional.of("v2");
-        await(() -> w.announced.contains("v2"));
+        w.awaitAnnounced("v1");
+        assertEquals(Optional.of("v1"), w.store.servingVersion());
+        w.decide("v2");
+        w.awaitAnnounced("v2");
         LifecycleController.Snapshot s = c.snapshot();
         assertEquals(Optional.of("v2"), s.serving());
         assertEquals(200L, s.rows().get("v2"));
         assertEquals(Optional.empty(), s.backfill());
       }
-    }
-  }
-
-  private static void await(java.util.function.BooleanSupplier condition)
-      throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not within 30 s");
-      }
-      Thread.sleep(10);
     }
   }
 }

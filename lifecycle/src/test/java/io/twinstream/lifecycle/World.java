@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BiConsumer;
 
 /**
@@ -30,7 +29,7 @@ final class World implements AutoCloseable {
   final Map<String, VersionRecord> journalRecords = new HashMap<>();
   final List<String> announced = new ArrayList<>();
   final Map<String, Integer> backfills = new HashMap<>();
-  volatile Optional<String> decision = Optional.empty();
+  private volatile Optional<String> decision = Optional.empty();
   Instant now = Instant.parse("2026-12-07T12:00:00Z");
 
   /** Journal writes left before one fails as a crash would (the write does not happen). */
@@ -81,6 +80,26 @@ final class World implements AutoCloseable {
     };
   }
 
+  /** The registry decides to serve {@code version} (PROMOTED or ROLLED_BACK). */
+  synchronized void decide(String version) {
+    decision = Optional.of(version);
+    notifyAll();
+  }
+
+  /** Waits up to 30 s until {@code version} is announced FULLY_SERVED. */
+  void awaitAnnounced(String version) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    synchronized (announced) {
+      while (!announced.contains(version)) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new AssertionError(version + " not announced within 30 s: " + announced);
+        }
+        announced.wait(Math.max(1, left / 1_000_000));
+      }
+    }
+  }
+
   ServingDecisions decisions() {
     return new ServingDecisions() {
       @Override
@@ -90,7 +109,12 @@ final class World implements AutoCloseable {
 
       @Override
       public void await(Duration timeout) throws InterruptedException {
-        Thread.sleep(Math.min(timeout.toMillis(), 20));
+        synchronized (World.this) {
+          Optional<String> before = decision;
+          if (before.equals(decision)) {
+            World.this.wait(Math.max(1, Math.min(timeout.toMillis(), 50)));
+          }
+        }
       }
     };
   }
@@ -98,18 +122,24 @@ final class World implements AutoCloseable {
   Backfiller backfiller() {
     return (version, progress) -> {
       backfills.merge(version, 1, Integer::sum);
-      AtomicInteger written = new AtomicInteger();
-      for (String id : documents) {
-        if (failBackfillAfter >= 0 && written.get() >= failBackfillAfter) {
+      int written = 0;
+      List<VectorRow> batch = new ArrayList<>();
+      for (String id : List.copyOf(documents)) {
+        if (failBackfillAfter >= 0 && written >= failBackfillAfter) {
           failBackfillAfter = -1;
           throw new IllegalStateException("the backfill job of " + version + " failed");
         }
-        store.upsert(List.of(new VectorRow(id, version, vector(id, version), 1)));
-        int n = written.incrementAndGet();
-        duringBackfill.accept(version, n);
-        if (n % 10 == 0) {
+        batch.add(new VectorRow(id, version, vector(id, version), 1));
+        written++;
+        if (written % 10 == 0) { // a batch per progress report, as the backfill's sink writes
+          store.upsert(batch);
+          batch.clear();
+          duringBackfill.accept(version, written);
           progress.update(store.count(version), documents.size());
         }
+      }
+      if (!batch.isEmpty()) {
+        store.upsert(batch);
       }
       progress.update(store.count(version), documents.size());
       return new Backfiller.Result(documents.size(), Duration.ofMillis(5));
@@ -120,6 +150,7 @@ final class World implements AutoCloseable {
     return record -> {
       synchronized (announced) {
         announced.add(record.version());
+        announced.notifyAll();
       }
     };
   }
@@ -169,10 +200,12 @@ final class World implements AutoCloseable {
 
   /** Writes rows of {@code version} as an embedding job dual-writing would. */
   void jobWrites(String version, int documents) {
+    List<VectorRow> rows = new ArrayList<>();
     for (int i = 0; i < documents; i++) {
       String id = this.documents.get(i);
-      store.upsert(List.of(new VectorRow(id, version, vector(id, version), 2)));
+      rows.add(new VectorRow(id, version, vector(id, version), 2));
     }
+    store.upsert(rows);
   }
 
   @Override

@@ -11,6 +11,7 @@ import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Interaction;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
+import io.twinstream.records.VersionLifecycle;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
@@ -40,7 +41,8 @@ class SchemaCompatibilityTest {
         FeedbackPair.class,
         Interaction.class,
         ModelUpdate.class,
-        DeadLetter.class);
+        DeadLetter.class,
+        VersionLifecycle.class);
   }
 
   static Schema released(String version, String name) throws IOException {
