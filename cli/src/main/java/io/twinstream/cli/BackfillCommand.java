@@ -3,14 +3,17 @@ package io.twinstream.cli;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobArguments;
 import io.twinstream.embedder.JobOptions;
-import io.twinstream.embedder.store.Backfill;
-import io.twinstream.encoder.ModelBundle;
+import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.lifecycle.Backfiller;
+import io.twinstream.lifecycle.Lifecycle;
+import io.twinstream.lifecycle.LifecycleController;
+import io.twinstream.lifecycle.VersionRecord;
 import io.twinstream.store.StoreSpec;
-import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -28,15 +31,16 @@ import picocli.CommandLine.Spec;
     name = "backfill",
     sortOptions = false,
     description = {
-      "Gives every document a vector of a model version: a bounded Flink job (local mini-cluster)",
-      "reads the documents topic (the compacted sentences topic, key = id) from its start to the",
-      "offsets that are latest when it starts, embeds each text with the version and upserts it into",
-      "the store. Then, unless --no-cut-over, the store switches its searches to the version",
-      "atomically and FULLY_SERVED is announced on the model-updates topic (an embedding job with",
-      "store.dual-write=true stops writing the previous version); the previous version's rows are",
-      "dropped after --grace. Start it once the embedding job serves the version (its modelVersion",
-      "metric), so that every document written after its start is embedded by the version already.",
-      "Run again after a failure, it completes what is missing (upserts are idempotent).",
+      "Gives every document a vector of a model version and makes the store serve it: the version",
+      "lifecycle (the one twinstream run and twinstream controller run) with this version as its",
+      "target. A bounded Flink job (local mini-cluster) reads the documents topic (the compacted",
+      "sentences topic, key = id) from its start to the offsets that are latest when it starts,",
+      "embeds each text with the version and upserts it into the store; then, unless --no-cut-over,",
+      "the store switches its searches to the version atomically and FULLY_SERVED is announced on",
+      "the model-updates topic (an embedding job with store.dual-write=true stops writing the",
+      "previous version); with --grace the command waits and drops the previous version's rows.",
+      "Each step is recorded on the lifecycle topic (store.lifecycle-topic), so a run after a",
+      "failure completes what is missing (upserts are idempotent). Use it where no controller runs.",
       "Exit code: 0 done, 1 the backfill failed (nothing cut over), 64 usage."
     })
 final class BackfillCommand implements Callable<Integer> {
@@ -115,21 +119,20 @@ final class BackfillCommand implements Callable<Integer> {
     Optional<Duration> dropAfter;
     Configuration conf;
     ModelRegistry reg;
-    ModelBundle bundle;
-    String model;
+    ModelSource models;
+    String name;
     try {
       target = store.spec();
       dropAfter = grace(grace);
-      conf = configuration();
+      conf = configuration(target, dropAfter);
       reg = registry == null ? null : Registries.open(registry);
-      if (reg != null && reg.list().stream().anyMatch(m -> m.version().equals(version))) {
-        bundle = reg.load(version);
-        model = reg.uri(version).toString();
+      if (reg != null) {
         conf.set(JobOptions.MODEL_REGISTRY, registry);
-      } else {
-        bundle = ModelBundle.resolve(version);
-        model = version;
       }
+      boolean registered =
+          reg != null && reg.list().stream().anyMatch(m -> m.version().equals(version));
+      models = new ModelSource(reg, registered ? null : version);
+      name = models.bundle(version).version();
     } catch (IllegalArgumentException e) {
       err.println("twinstream backfill: " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
@@ -137,7 +140,6 @@ final class BackfillCommand implements Callable<Integer> {
       err.println("twinstream backfill: version " + version + ": " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
     }
-    String name = bundle.version();
     err.println(
         "twinstream backfill: embedding every document of "
             + topic
@@ -146,79 +148,79 @@ final class BackfillCommand implements Callable<Integer> {
             + " into "
             + target);
     Progress bar = progress.create(err, "backfill " + name, -1, "rows");
-    Backfill.Result result;
-    try {
-      result =
-          Backfill.run(
-              conf,
-              model,
-              name,
-              target,
-              (rows, records) -> bar.update(rows, rows, "of " + records + " records"));
-    } catch (Exception e) {
-      bar.finish();
-      err.println(
-          "twinstream backfill: failed, nothing cut over (run it again to complete it): "
-              + e.getMessage());
-      return 1;
-    }
-    bar.complete(result.rows(), result.rows(), "of " + result.records() + " records");
-    bar.finish();
-    out.printf(
-        Locale.ROOT,
-        "backfilled %s: %d rows from %d records in %.1f s (%.1f records/s; compaction %.1f s)%n",
-        name,
-        result.rows(),
-        result.records(),
-        result.took().toNanos() / 1e9,
-        result.recordsPerSecond(),
-        result.compaction().toNanos() / 1e9);
+    Backfiller.Progress shown =
+        (rows, records) -> bar.update(rows, rows, "of " + records + " records");
     if (!cutOver) {
-      return 0;
+      try {
+        Backfiller.Result r = new MiniClusterBackfiller(conf, target, models).backfill(name, shown);
+        bar.finish();
+        out.printf(
+            Locale.ROOT,
+            "backfilled %s: %d records in %.1f s; not cut over (--no-cut-over)%n",
+            name,
+            r.documents(),
+            r.took().toNanos() / 1e9);
+        return 0;
+      } catch (Exception e) {
+        bar.finish();
+        err.println("twinstream backfill: failed (run it again to complete it): " + e.getMessage());
+        return 1;
+      }
     }
-    Optional<String> previous;
-    try (VectorStore s = target.open()) {
-      previous = s.servingVersion();
-      s.cutOver(name);
-    }
-    out.println(
-        "cut over: searches use " + name + previous.map(p -> " (was " + p + ")").orElse(""));
-    if (reg == null) {
-      err.println(
-          "twinstream backfill: no --registry, so FULLY_SERVED is not announced (an embedding job"
-              + " without a registry takes no model updates and has nothing to dual-write)");
-    } else {
-      announce(reg, bundle, result, out);
-    }
-    if (previous.isPresent() && !previous.get().equals(name) && dropAfter.isPresent()) {
-      dropLater(target, previous.get(), dropAfter.get(), err, out);
+    try (StoreLifecycle lifecycle =
+        StoreLifecycle.open(
+            conf,
+            reg,
+            null,
+            Optional.of(name),
+            "twinstream backfill",
+            err,
+            new LifecycleController.Listener() {
+              @Override
+              public void progress(String version, long rows, long documents) {
+                shown.update(rows, documents);
+              }
+            })) {
+      try {
+        lifecycle.controller().settle();
+      } catch (Exception e) {
+        bar.finish();
+        err.println(
+            "twinstream backfill: failed, nothing cut over (run it again to complete it): "
+                + e.getMessage());
+        return 1;
+      }
+      bar.finish();
+      VersionRecord r = lifecycle.journal().read().get(name);
+      out.printf(
+          Locale.ROOT,
+          "%s serves: %d rows%s%n",
+          name,
+          lifecycle.store().count(name),
+          r != null && r.backfillFinished() != null
+              ? " (backfilled " + r.backfillFinished() + ")"
+              : "");
+      awaitGraceDrops(lifecycle, err);
     }
     return 0;
   }
 
-  private void announce(
-      ModelRegistry announcer, ModelBundle bundle, Backfill.Result result, PrintWriter out)
+  /** Waits for the replaced versions' grace periods and drops them, as a controller would. */
+  private static void awaitGraceDrops(StoreLifecycle lifecycle, PrintWriter err) throws Exception {
+    Optional<Instant> wake;
+    while ((wake = Lifecycle.wakeAt(lifecycle.controller().facts())).isPresent()) {
+      err.println("twinstream backfill: waiting until " + wake.get() + " to drop (grace)");
+      err.flush();
+      Duration wait = Duration.between(Instant.now(), wake.get());
+      if (!wait.isNegative()) {
+        Thread.sleep(wait.toMillis() + 1);
+      }
+      lifecycle.controller().settle();
+    }
+  }
+
+  private Configuration configuration(StoreSpec target, Optional<Duration> dropAfter)
       throws java.io.IOException {
-    FullyServed.announce(
-        announcer,
-        updates.registryName,
-        kafka.clientConfig(),
-        updates.topic,
-        bundle,
-        result,
-        "backfill complete");
-    out.println("announced FULLY_SERVED " + bundle.version() + " on " + updates.topic);
-  }
-
-  private void dropLater(
-      StoreSpec target, String old, Duration after, PrintWriter err, PrintWriter out)
-      throws InterruptedException {
-    err.println("twinstream backfill: dropping " + old + " after " + after + " (grace)");
-    Thread.sleep(after.toMillis());
-    out.println(FullyServed.dropUnlessServing(target, old));
-  }
-
-  private Configuration configuration() throws java.io.IOException {
     Configuration conf = new Configuration();
     if (properties != null) {
       JobArguments.loadProperties(conf, properties);
@@ -235,6 +237,15 @@ final class BackfillCommand implements Callable<Integer> {
             });
     conf.set(EmbedderOptions.SENTENCES_TOPIC, topic);
     conf.set(JobOptions.PARALLELISM, parallelism);
+    conf.set(StoreOptions.KIND, target.kind().id());
+    conf.set(StoreOptions.LOCATION, target.location());
+    conf.set(StoreOptions.TABLE, target.table());
+    conf.set(StoreOptions.DIMENSIONS, target.dimensions());
+    conf.set(StoreOptions.USER, target.user());
+    conf.set(StoreOptions.PASSWORD, target.password());
+    dropAfter.ifPresent(d -> conf.set(StoreOptions.GRACE, d));
+    conf.set(JobOptions.MODEL_UPDATES_TOPIC, updates.topic);
+    conf.set(JobOptions.REGISTRY_NAME, updates.registryName);
     if (conf.get(JobOptions.CHECKPOINT_DIR).isBlank()) {
       conf.set(JobOptions.CHECKPOINT_ALLOW_IN_MEMORY, true);
     }

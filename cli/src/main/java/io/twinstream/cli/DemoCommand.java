@@ -6,6 +6,7 @@ import io.twinstream.cli.demo.DemoReport;
 import io.twinstream.cli.demo.HttpSearches;
 import io.twinstream.cli.demo.RoundFeedback;
 import io.twinstream.cli.demo.RoundSettings;
+import io.twinstream.cli.demo.ServedVersions;
 import io.twinstream.cli.demo.SimulatedUsers;
 import io.twinstream.cli.demo.TestQueries;
 import io.twinstream.cli.demo.TestScores;
@@ -13,7 +14,6 @@ import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobEnvironment;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.SentenceStreamHook;
-import io.twinstream.embedder.store.Backfill;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.encoder.EncoderOptions;
@@ -66,6 +66,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -605,7 +606,8 @@ final class DemoCommand implements Callable<Integer> {
     int interactionsIn;
     Map<String, Object> joinerSummary = Map.of();
     Map<String, Object> storeSummary = Map.of();
-    private final Map<String, Map<String, Object>> storeVersions = new LinkedHashMap<>();
+    private final ServedVersions served = new ServedVersions();
+    private StoreLifecycle lifecycle;
 
     Rounds(
         RetrievalTask task,
@@ -676,6 +678,9 @@ final class DemoCommand implements Callable<Integer> {
         joinerSummary = joinerSummary();
         storeSummary = storeSummary();
       } finally {
+        if (lifecycle != null) {
+          lifecycle.close();
+        }
         joiner.close();
         vectorStore.close();
       }
@@ -684,7 +689,18 @@ final class DemoCommand implements Callable<Integer> {
 
     private void rounds(ModelBundle base) throws Exception {
       awaitStored(base.version());
-      cutOver(base, System.nanoTime());
+      long since = System.nanoTime();
+      lifecycle =
+          StoreLifecycle.open(
+              conf,
+              registry,
+              conf.get(JobOptions.MODEL),
+              Optional.empty(),
+              "twinstream demo",
+              err,
+              served);
+      lifecycle.controller().start();
+      awaitServed(base.version(), since);
       CorpusVectors vectors = storedVectors(base.version());
       SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
       try {
@@ -717,9 +733,7 @@ final class DemoCommand implements Callable<Integer> {
               update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
           TestScores score;
           if (update.getStatus() == ModelStatus.PROMOTED) {
-            long promoted = System.nanoTime();
-            backfill(update.getVersion());
-            cutOver(candidate, promoted);
+            awaitServed(update.getVersion(), sent);
             vectors = storedVectors(update.getVersion());
             SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
             serving.close();
@@ -869,87 +883,24 @@ final class DemoCommand implements Callable<Integer> {
       }
       bar.complete(rows, rows, "in the store");
       bar.finish();
-      Map<String, Object> v = storeVersion(version);
+      Map<String, Object> v = served.of(version);
       v.put("filledBy", "stream");
       v.put("fillSeconds", (System.nanoTime() - started) / 1e9);
     }
 
     /**
-     * Backfills {@code version} into the store: the bounded backfill job over the compacted
-     * sentences topic, as {@code twinstream backfill} runs it.
+     * Waits until the version lifecycle (in this process, as {@code twinstream run} runs it) has
+     * given {@code version} a vector of every document, cut the store over to it and announced
+     * FULLY_SERVED.
      */
-    private void backfill(String version) throws Exception {
-      Configuration c = new Configuration(conf);
-      c.set(JobOptions.CHECKPOINT_DIR, work.resolve("backfill-" + version).toString());
-      c.set(JobOptions.PARALLELISM, 1);
-      Progress bar = progress.create(err, "backfill " + version, task.corpus().size(), "docs");
-      Backfill.Result result =
-          Backfill.run(
-              c,
-              registry.uri(version).toString(),
-              version,
-              storeSpec,
-              (rows, records) -> {
-                checkJobUnchecked();
-                bar.update(rows, rows, "backfilled");
-              });
-      bar.complete(result.rows(), result.rows(), "backfilled");
-      bar.finish();
-      if (result.rows() != task.corpus().size()) {
-        throw new IllegalStateException(
-            "the backfill of "
-                + version
-                + " left "
-                + result.rows()
-                + " rows for "
-                + task.corpus().size()
-                + " documents: no cut-over");
-      }
-      Map<String, Object> v = storeVersion(version);
-      v.put("filledBy", "backfill");
-      v.put("fillSeconds", result.took().toNanos() / 1e9);
-      v.put("backfillRecords", result.records());
-      v.put("backfillRecordsPerSecond", result.recordsPerSecond());
-      v.put("compactSeconds", result.compaction().toNanos() / 1e9);
-      err.printf(
-          Locale.ROOT,
-          "twinstream demo: backfilled %s: %d documents in %.1f s (%.1f docs/s)%n",
-          version,
-          result.rows(),
-          result.took().toNanos() / 1e9,
-          result.recordsPerSecond());
-    }
-
-    /**
-     * Cuts the store over to {@code bundle}'s version (complete: every document has a row) and
-     * announces FULLY_SERVED, which stops the job's dual writing of the version served before.
-     */
-    private void cutOver(ModelBundle bundle, long since) throws Exception {
-      String version = bundle.version();
-      long started = System.nanoTime();
-      vectorStore.cutOver(version);
-      double cutOverMillis = (System.nanoTime() - started) / 1e6;
+    private void awaitServed(String version, long since) throws Exception {
+      served.await(version, since, Duration.ofMinutes(30), this::checkJob);
       frontEnd.expect(version);
-      FullyServed.announce(
-          registry,
-          "default",
-          Map.of("bootstrap.servers", conf.get(JobOptions.BOOTSTRAP_SERVERS)),
-          "model-updates",
-          bundle,
-          null,
-          "the demo's store holds every document");
-      Map<String, Object> v = storeVersion(version);
-      v.put("cutOverMillis", cutOverMillis);
-      v.put("servedAfterSeconds", (System.nanoTime() - since) / 1e9);
       err.printf(
           Locale.ROOT,
           "twinstream demo: the store serves %s (cut-over %.1f ms); FULLY_SERVED announced%n",
           version,
-          cutOverMillis);
-    }
-
-    private Map<String, Object> storeVersion(String version) {
-      return storeVersions.computeIfAbsent(version, v -> new LinkedHashMap<>());
+          ((Number) served.of(version).getOrDefault("cutOverMillis", Double.NaN)).doubleValue());
     }
 
     private CorpusVectors storedVectors(String version) {
@@ -963,7 +914,7 @@ final class DemoCommand implements Callable<Integer> {
             frontEnd.mixed() + " searches mixed versions, e.g. " + frontEnd.lastMixed());
       }
       Map<String, Long> rows = vectorStore.versions();
-      for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
+      for (Map.Entry<String, Map<String, Object>> v : served.all().entrySet()) {
         long n = rows.getOrDefault(v.getKey(), 0L);
         v.getValue().put("rows", n);
         v.getValue().put("searches", frontEnd.perVersion().getOrDefault(v.getKey(), 0L));
@@ -976,8 +927,8 @@ final class DemoCommand implements Callable<Integer> {
       m.put("store", storeSpec.kind().id());
       m.put("serving", vectorStore.servingVersion().orElse(""));
       m.put("mixedSearches", frontEnd.mixed());
-      m.put("versions", storeVersions);
-      for (Map.Entry<String, Map<String, Object>> v : storeVersions.entrySet()) {
+      m.put("versions", served.all());
+      for (Map.Entry<String, Map<String, Object>> v : served.all().entrySet()) {
         out.println(DemoReport.storeLine(v.getKey(), v.getValue()));
       }
       out.printf(
@@ -1021,16 +972,6 @@ final class DemoCommand implements Callable<Integer> {
               });
       List<ModelUpdate> decided = decisions(all);
       return decided.get(decided.size() - 1);
-    }
-
-    private void checkJobUnchecked() {
-      try {
-        checkJob();
-      } catch (RuntimeException e) {
-        throw e;
-      } catch (Exception e) {
-        throw new IllegalStateException(e.getMessage(), e);
-      }
     }
 
     private void checkJob() throws Exception {

@@ -10,6 +10,7 @@ import io.twinstream.embedder.registry.RegistryLocations;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.kafka.Topics;
+import io.twinstream.lifecycle.LifecycleController;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
 import io.twinstream.testkit.KafkaProcess;
@@ -184,7 +185,7 @@ final class RunCommand implements Callable<Integer> {
 
   private volatile JobClient job;
   private volatile KafkaProcess kafka;
-  private volatile AutoBackfill autoBackfill;
+  private volatile StoreLifecycle lifecycle;
   private boolean stopped;
 
   @Override
@@ -267,13 +268,16 @@ final class RunCommand implements Callable<Integer> {
       if (store
           && conf.get(StoreOptions.AUTO_BACKFILL)
           && !conf.get(JobOptions.MODEL_REGISTRY).isBlank()) {
-        autoBackfill =
-            new AutoBackfill(
+        lifecycle =
+            StoreLifecycle.open(
                 conf,
-                StoreOptions.spec(conf),
                 Registries.open(conf.get(JobOptions.MODEL_REGISTRY)),
-                err);
-        autoBackfill.start();
+                conf.get(JobOptions.MODEL),
+                Optional.empty(),
+                "twinstream run: lifecycle",
+                err,
+                new LifecycleController.Listener() {});
+        lifecycle.controller().start();
       }
       err.println(
           "twinstream run: job "
@@ -420,9 +424,9 @@ final class RunCommand implements Callable<Integer> {
       return;
     }
     stopped = true;
-    AutoBackfill a = autoBackfill;
-    if (a != null) {
-      a.close();
+    StoreLifecycle l = lifecycle;
+    if (l != null) {
+      l.close();
     }
     JobClient j = job;
     if (j != null) {

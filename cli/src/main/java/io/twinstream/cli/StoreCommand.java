@@ -1,6 +1,5 @@
 package io.twinstream.cli;
 
-import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
@@ -105,18 +104,14 @@ final class StoreCommand implements Runnable {
       }
       if (registry != null) {
         ModelRegistry reg = Registries.open(registry);
-        ModelBundle bundle =
-            reg.list().stream().anyMatch(m -> m.version().equals(version))
-                ? reg.load(version)
-                : ModelBundle.resolve(version);
-        FullyServed.announce(
-            reg,
-            updates.registryName,
-            kafka.clientConfig(),
-            updates.topic,
-            bundle,
-            null,
-            "cut over from the CLI");
+        new RegistryAnnouncer(
+                reg,
+                updates.registryName,
+                kafka.clientConfig(),
+                updates.topic,
+                new ModelSource(reg, null),
+                "cut over from the CLI")
+            .announce(new ModelSource(reg, version).bundle(version), java.util.Map.of());
         out.println("announced FULLY_SERVED " + version + " on " + updates.topic);
       }
       return 0;

@@ -7,7 +7,6 @@ import java.time.Duration;
  * a local mini-cluster, or submitted to a Flink cluster). Idempotent: run again after a failure, it
  * completes what is missing and leaves one row per document.
  */
-@FunctionalInterface
 public interface Backfiller {
 
   /**
@@ -18,6 +17,16 @@ public interface Backfiller {
    * @throws Exception when the backfill failed; the store keeps what was written
    */
   Result backfill(String version, Progress progress) throws Exception;
+
+  /**
+   * Whether every live document of the documents topic has a row of {@code version} in the store
+   * now, checked document by document (not assumed from a count): a version the stream filled needs
+   * no backfill, and one that misses documents written after its backfill read the topic must not
+   * be cut over to yet. The default, false, means "not known": backfill.
+   */
+  default boolean complete(String version) throws Exception {
+    return false;
+  }
 
   /** Told about a backfill's progress. */
   @FunctionalInterface

@@ -16,6 +16,11 @@ import java.util.Optional;
  * end or the next poll. {@code twinstream run} and the demo run one in their process, {@code
  * twinstream controller} runs one next to a cluster: one implementation of a version's life.
  *
+ * <p>A backfill is skipped when every live document has a row of the version already (the stream
+ * wrote them: the first version of a new store), and a cut-over waits for another backfill when
+ * documents arrived after the backfill read the topic but before the job embedded with the version
+ * ({@link Backfiller#complete}): every live document has a vector of a version before it serves.
+ *
  * <p>Every step is recorded before or after its effect so that a restart at any point decides again
  * from true facts: the previous version is recorded RETIRED before a cut-over (a restart right
  * after the cut-over finds it retired, its grace already counting), a backfill is recorded
@@ -37,13 +42,13 @@ public final class LifecycleController implements AutoCloseable {
   public record Settings(
       Optional<String> first, Optional<Duration> grace, Duration poll, Duration retry) {
 
-    /** Defaults: no first version, grace 10 minutes, poll every 2 s, retry after 30 s. */
+    /**
+     * Defaults: no first version, replaced versions kept (no grace drop), poll every 2 s, retry
+     * after 30 s.
+     */
     public static Settings defaults() {
       return new Settings(
-          Optional.empty(),
-          Optional.of(Duration.ofMinutes(10)),
-          Duration.ofSeconds(2),
-          Duration.ofSeconds(30));
+          Optional.empty(), Optional.empty(), Duration.ofSeconds(2), Duration.ofSeconds(30));
     }
 
     public Settings withFirst(String version) {
@@ -67,6 +72,9 @@ public final class LifecycleController implements AutoCloseable {
 
     /** A backfill's progress, about once a second. */
     default void progress(String version, long rows, long documents) {}
+
+    /** The store switched its searches to {@code version}, which took {@code took}. */
+    default void cutOver(String version, Duration took) {}
 
     /** A backfill stopped before its end: {@code why}. */
     default void stopped(String version, String why) {}
@@ -199,6 +207,15 @@ public final class LifecycleController implements AutoCloseable {
       return backfill(v, r, now);
     }
     if (step instanceof Step.CutOver c) {
+      if (!backfiller.complete(v)) {
+        // documents written after the backfill read the topic, before the job embedded with v
+        return write(
+            r.orElseThrow()
+                .resumed(now)
+                .noted(
+                    "documents were written after its backfill read the topic: backfilling"
+                        + " again before the cut-over"));
+      }
       if (c.previous().isPresent()) {
         String p = c.previous().get();
         Optional<VersionRecord> pr = f.record(p);
@@ -208,7 +225,9 @@ public final class LifecycleController implements AutoCloseable {
                   .retired(now, store.count(p), settings.grace(), "replaced by " + v));
         }
       }
+      long switching = System.nanoTime();
       store.cutOver(v);
+      listener.cutOver(v, Duration.ofNanos(System.nanoTime() - switching));
       return write(
           r.orElseThrow().servingSince(clock.instant(), store.count(v), c.previous().orElse(null)));
     }
@@ -260,6 +279,12 @@ public final class LifecycleController implements AutoCloseable {
             .map(x -> x.resumed(now))
             .orElseGet(() -> VersionRecord.backfilling(v, now));
     journal.write(started);
+    if (backfiller.complete(v)) {
+      return write(
+          started
+              .backfilled(clock.instant(), store.count(v), 0)
+              .noted("every document had a vector of it already (written by the stream)"));
+    }
     running = new BackfillProgress(v, 0, 0, started.backfillStarted());
     try {
       Backfiller.Result result =

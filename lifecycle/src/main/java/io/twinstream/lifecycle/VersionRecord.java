@@ -84,7 +84,7 @@ public record VersionRecord(
         documents,
         now,
         null,
-        previous == null ? "" : "replaces " + previous);
+        previous == null ? note : "replaces " + previous);
   }
 
   /** FULLY_SERVED was announced now. */
@@ -145,6 +145,21 @@ public record VersionRecord(
         cutOver,
         null,
         why + "; " + droppedRows + " rows dropped");
+  }
+
+  /** This record with {@code note}. */
+  public VersionRecord noted(String note) {
+    return new VersionRecord(
+        version,
+        phase,
+        at,
+        backfillStarted,
+        backfillFinished,
+        rows,
+        documents,
+        cutOver,
+        dropDue,
+        note);
   }
 
   /** When its rows go, if they do. */

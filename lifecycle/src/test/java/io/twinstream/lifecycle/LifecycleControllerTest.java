@@ -111,6 +111,41 @@ class LifecycleControllerTest {
   }
 
   @Test
+  void aVersionTheStreamFilledNeedsNoBackfillJob() throws Exception {
+    try (World w = new World(tmp, 20)) {
+      w.jobWrites("v1", 20);
+      w.controller(SETTINGS).settle();
+      assertEquals(Optional.of("v1"), w.store.servingVersion());
+      assertEquals(null, w.backfills.get("v1"), "no backfill job ran");
+      assertTrue(w.record("v1").note().contains("written by the stream"), w.record("v1").note());
+    }
+  }
+
+  @Test
+  void documentsWrittenAfterTheBackfillReadTheTopicAreBackfilledBeforeTheCutOver()
+      throws Exception {
+    try (World w = new World(tmp, 20)) {
+      LifecycleController c = w.controller(SETTINGS);
+      c.settle();
+      w.decide("v2");
+      assertEquals(Optional.of(new Step.Backfill("v2")), c.step());
+      w.documents.add("late"); // written before the job embeds with v2: only v1 has it
+      w.jobWrites("v1", 21);
+      assertEquals(Optional.of(new Step.CutOver("v2", Optional.of("v1"))), c.step());
+      assertEquals(Optional.of("v1"), w.store.servingVersion(), "not cut over: late lacks v2");
+      assertEquals(Phase.BACKFILLING, w.record("v2").phase());
+      assertEquals(
+          List.of(
+              new Step.Backfill("v2"),
+              new Step.CutOver("v2", Optional.of("v1")),
+              new Step.Announce("v2")),
+          c.settle());
+      assertTrue(w.store.get("late", "v2").isPresent());
+      assertEquals(List.of("v1", "v2"), w.store.cutOvers);
+    }
+  }
+
+  @Test
   void aFailedBackfillCutsNothingOverAndTheNextAttemptCompletesIt() throws Exception {
     try (World w = new World(tmp, 40)) {
       LifecycleController c = w.controller(SETTINGS);

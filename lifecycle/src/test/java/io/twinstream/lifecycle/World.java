@@ -120,7 +120,21 @@ final class World implements AutoCloseable {
   }
 
   Backfiller backfiller() {
-    return (version, progress) -> {
+    return new Backfiller() {
+      @Override
+      public Result backfill(String version, Progress progress) {
+        return World.this.backfill(version, progress);
+      }
+
+      @Override
+      public boolean complete(String version) {
+        return List.copyOf(documents).stream().allMatch(id -> store.get(id, version).isPresent());
+      }
+    };
+  }
+
+  private Backfiller.Result backfill(String version, Backfiller.Progress progress) {
+    {
       backfills.merge(version, 1, Integer::sum);
       int written = 0;
       List<VectorRow> batch = new ArrayList<>();
@@ -143,7 +157,7 @@ final class World implements AutoCloseable {
       }
       progress.update(store.count(version), documents.size());
       return new Backfiller.Result(documents.size(), Duration.ofMillis(5));
-    };
+    }
   }
 
   Announcer announcer() {

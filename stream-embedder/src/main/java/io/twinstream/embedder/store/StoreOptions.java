@@ -85,18 +85,29 @@ public final class StoreOptions {
           .booleanType()
           .defaultValue(true)
           .withDescription(
-              "twinstream run with a store and a registry: backfill every version the registry"
-                  + " decides to serve (and the first model, into a store that serves nothing),"
-                  + " then cut over and announce FULLY_SERVED, from the run process itself.");
+              "twinstream run with a store and a registry: run the version lifecycle in the run"
+                  + " process (backfill every version the registry decides to serve, and the first"
+                  + " model into a store that serves nothing; cut over; announce FULLY_SERVED;"
+                  + " drop replaced versions after store.grace). Off when a twinstream controller"
+                  + " runs it.");
 
   public static final ConfigOption<Duration> GRACE =
       ConfigOptions.key("store.grace")
           .durationType()
           .noDefaultValue()
           .withDescription(
-              "twinstream run's auto-backfill: how long after a cut-over the previous version's"
-                  + " rows are dropped (unless it serves again by then); unset = kept (a rollback"
-                  + " can cut back to them; twinstream store drop removes them).");
+              "The version lifecycle: how long after a cut-over the replaced version's rows are"
+                  + " kept before they are dropped (unless it serves again by then); unset = kept"
+                  + " (a rollback can cut back to them; twinstream store drop removes them).");
+
+  public static final ConfigOption<String> LIFECYCLE_TOPIC =
+      ConfigOptions.key("store.lifecycle-topic")
+          .stringType()
+          .defaultValue("model-lifecycle")
+          .withDescription(
+              "The compacted topic where the version lifecycle records each step (key ="
+                  + " registry/version), so that a restarted run or controller resumes a backfill"
+                  + " and still drops what is due.");
 
   /** Every option, for documentation. */
   public static final List<ConfigOption<?>> ALL =
@@ -112,7 +123,8 @@ public final class StoreOptions {
           BACKOFF_MAX,
           GROUP_ID,
           AUTO_BACKFILL,
-          GRACE);
+          GRACE,
+          LIFECYCLE_TOPIC);
 
   /** The store {@code conf} names. */
   public static StoreSpec spec(Configuration conf) {
