@@ -189,15 +189,13 @@ final class World implements AutoCloseable {
   }
 
   LifecycleController controller(LifecycleController.Settings settings) {
+    return controller(settings, new LifecycleController.Listener() {});
+  }
+
+  LifecycleController controller(
+      LifecycleController.Settings settings, LifecycleController.Listener listener) {
     return new LifecycleController(
-        settings,
-        store,
-        journal(),
-        decisions(),
-        backfiller(),
-        announcer(),
-        clock(),
-        new LifecycleController.Listener() {});
+        settings, store, journal(), decisions(), backfiller(), announcer(), clock(), listener);
   }
 
   VersionRecord record(String version) {
