@@ -1,9 +1,6 @@
 package io.twinstream.cli;
 
-import io.twinstream.embedder.EmbedderOptions;
-import io.twinstream.embedder.JobArguments;
 import io.twinstream.embedder.JobOptions;
-import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.lifecycle.Backfiller;
 import io.twinstream.lifecycle.Lifecycle;
@@ -11,12 +8,9 @@ import io.twinstream.lifecycle.LifecycleController;
 import io.twinstream.lifecycle.VersionRecord;
 import io.twinstream.store.StoreSpec;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
@@ -64,13 +58,6 @@ final class BackfillCommand implements Callable<Integer> {
 
   @Mixin UpdatesTopic updates;
 
-  @Option(
-      names = "--topic",
-      defaultValue = "sentences",
-      description =
-          "The documents: the sentences topic, key = id, compacted (default: ${DEFAULT-VALUE}).")
-  String topic;
-
   @Mixin StoreArguments store;
 
   @Mixin KafkaClientOptions kafka;
@@ -83,31 +70,7 @@ final class BackfillCommand implements Callable<Integer> {
           "Cut the store over to the version and announce FULLY_SERVED when done (default: on).")
   boolean cutOver;
 
-  @Option(
-      names = "--grace",
-      defaultValue = "keep",
-      paramLabel = "DURATION|keep",
-      description =
-          "After the cut-over, wait this long (e.g. PT10M, 30s) and drop the previous version's rows,"
-              + " unless it serves again by then; keep = never drop (a rollback can cut back to it;"
-              + " twinstream store drop removes it later) (default: ${DEFAULT-VALUE}).")
-  String grace;
-
-  @Option(
-      names = "--parallelism",
-      defaultValue = "1",
-      paramLabel = "N",
-      description = "Embedding parallelism of the backfill job (default: ${DEFAULT-VALUE}).")
-  int parallelism;
-
-  @Option(
-      names = "--properties",
-      paramLabel = "FILE",
-      description = "Job settings as a properties file (the embedding job's keys).")
-  Path properties;
-
-  @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A job setting (repeatable).")
-  Map<String, String> settings = new LinkedHashMap<>();
+  @Mixin LifecycleArguments job;
 
   @Mixin ProgressOption progress;
 
@@ -123,8 +86,8 @@ final class BackfillCommand implements Callable<Integer> {
     String name;
     try {
       target = store.spec();
-      dropAfter = grace(grace);
-      conf = configuration(target, dropAfter);
+      dropAfter = job.grace();
+      conf = job.configuration(target, kafka, updates);
       reg = registry == null ? null : Registries.open(registry);
       if (reg != null) {
         conf.set(JobOptions.MODEL_REGISTRY, registry);
@@ -142,7 +105,7 @@ final class BackfillCommand implements Callable<Integer> {
     }
     err.println(
         "twinstream backfill: embedding every document of "
-            + topic
+            + job.topic
             + " with "
             + name
             + " into "
@@ -216,58 +179,6 @@ final class BackfillCommand implements Callable<Integer> {
         Thread.sleep(wait.toMillis() + 1);
       }
       lifecycle.controller().settle();
-    }
-  }
-
-  private Configuration configuration(StoreSpec target, Optional<Duration> dropAfter)
-      throws java.io.IOException {
-    Configuration conf = new Configuration();
-    if (properties != null) {
-      JobArguments.loadProperties(conf, properties);
-    }
-    settings.forEach(conf::setString);
-    conf.set(JobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-    kafka
-        .clientConfig()
-        .forEach(
-            (k, v) -> {
-              if (!k.equals("bootstrap.servers")) {
-                conf.setString(JobOptions.KAFKA_PREFIX + k, String.valueOf(v));
-              }
-            });
-    conf.set(EmbedderOptions.SENTENCES_TOPIC, topic);
-    conf.set(JobOptions.PARALLELISM, parallelism);
-    conf.set(StoreOptions.KIND, target.kind().id());
-    conf.set(StoreOptions.LOCATION, target.location());
-    conf.set(StoreOptions.TABLE, target.table());
-    conf.set(StoreOptions.DIMENSIONS, target.dimensions());
-    conf.set(StoreOptions.USER, target.user());
-    conf.set(StoreOptions.PASSWORD, target.password());
-    dropAfter.ifPresent(d -> conf.set(StoreOptions.GRACE, d));
-    conf.set(JobOptions.MODEL_UPDATES_TOPIC, updates.topic);
-    conf.set(JobOptions.REGISTRY_NAME, updates.registryName);
-    if (conf.get(JobOptions.CHECKPOINT_DIR).isBlank()) {
-      conf.set(JobOptions.CHECKPOINT_ALLOW_IN_MEMORY, true);
-    }
-    return conf;
-  }
-
-  static Optional<Duration> grace(String value) {
-    if (value.equalsIgnoreCase("keep")) {
-      return Optional.empty();
-    }
-    try {
-      Duration d =
-          Character.isDigit(value.charAt(0)) && !value.startsWith("P")
-              ? org.apache.flink.util.TimeUtils.parseDuration(value)
-              : Duration.parse(value);
-      if (d.isNegative()) {
-        throw new IllegalArgumentException("negative");
-      }
-      return Optional.of(d);
-    } catch (RuntimeException e) {
-      throw new IllegalArgumentException(
-          "--grace must be a duration (PT10M, 30s) or keep, got '" + value + "'");
     }
   }
 }

@@ -205,11 +205,12 @@ final class StoreLifecycle implements AutoCloseable {
       if (step instanceof Step.Backfill) {
         return String.format(
             Locale.ROOT,
-            "backfilled %s: %d rows from %d records in %.1f s",
+            "backfilled %s: %d rows from %d records in %.1f s%s",
             v,
             r.rows(),
             r.documents(),
-            seconds);
+            seconds,
+            r.note().isEmpty() ? "" : " (" + r.note() + ")");
       }
       if (step instanceof Step.CutOver c) {
         return String.format(

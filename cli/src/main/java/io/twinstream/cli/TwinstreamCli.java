@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       DemoCommand.class,
       JoinerCommand.class,
       BackfillCommand.class,
+      ControllerCommand.class,
       StoreCommand.class,
       ServeCommand.class,
       CommandLine.HelpCommand.class

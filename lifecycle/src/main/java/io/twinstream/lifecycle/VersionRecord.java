@@ -63,13 +63,24 @@ public record VersionRecord(
         documents,
         null,
         null,
-        "resumed");
+        "resumed: its backfill started at "
+            + (backfillStarted == null ? now : backfillStarted)
+            + " and did not complete");
   }
 
-  /** Its backfill completed now. */
+  /** Its backfill completed now (a resumed one keeps saying so). */
   public VersionRecord backfilled(Instant now, long rows, long documents) {
     return new VersionRecord(
-        version, Phase.BACKFILLED, now, backfillStarted, now, rows, documents, null, null, "");
+        version,
+        Phase.BACKFILLED,
+        now,
+        backfillStarted,
+        now,
+        rows,
+        documents,
+        null,
+        null,
+        note.startsWith("resumed") ? note : "");
   }
 
   /** The store was cut over to it now. */
