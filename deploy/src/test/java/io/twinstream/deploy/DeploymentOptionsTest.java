@@ -121,9 +121,11 @@ class DeploymentOptionsTest {
   }
 
   @Test
-  void theCommandLinesOfTheJoinerTheQueryServerAndTheModelPublisherParse() throws Exception {
+  void theCommandLinesOfTheJoinerTheQueryServerTheControllerAndTheModelPublisherParse()
+      throws Exception {
     List<List<String>> cli = new ArrayList<>();
     cli.add(DeployFiles.strings(service("query-server").path("command")));
+    cli.add(DeployFiles.strings(service("controller").path("command")));
     cli.add(publishCommand());
     for (Manifest d : DeployFiles.kubernetesManifests("Deployment")) {
       List<String> args =

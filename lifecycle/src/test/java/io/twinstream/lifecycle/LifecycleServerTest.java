@@ -62,6 +62,7 @@ class LifecycleServerTest {
         assertTrue(text.contains("twinstream_lifecycle_steps_total{step=\"cut-over\"} 2"), text);
         assertTrue(text.contains("twinstream_lifecycle_version_rows{version=\"v2\"} 12"), text);
         assertEquals(404, get(server.port(), "/nothing").statusCode());
+        assertEquals(200, get(server.port(), "/-/healthy").statusCode());
       }
     }
   }
