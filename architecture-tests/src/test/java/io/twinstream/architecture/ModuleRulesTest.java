@@ -154,7 +154,7 @@ class ModuleRulesTest {
           .whereLayer("stream-trainer")
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("stream-embedder")
-          .mayOnlyBeAccessedByLayers("stream-trainer", "runnables")
+          .mayOnlyBeAccessedByLayers("stream-trainer", "lifecycle", "runnables")
           .whereLayer("testkit")
           .mayOnlyBeAccessedByLayers("runnables")
           .whereLayer("lifecycle")
@@ -175,6 +175,7 @@ class ModuleRulesTest {
           .mayOnlyBeAccessedByLayers(
               "online-trainer",
               "kafka-io",
+              "lifecycle",
               "stream-embedder",
               "stream-trainer",
               "query-server",

@@ -5,6 +5,7 @@ import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.lifecycle.LifecycleController;
+import io.twinstream.lifecycle.flink.StoreLifecycle;
 import io.twinstream.lifecycle.http.LifecycleMetrics;
 import io.twinstream.lifecycle.http.LifecycleServer;
 import io.twinstream.store.StoreKind;

@@ -25,6 +25,7 @@ import io.twinstream.joiner.JoinerArguments;
 import io.twinstream.joiner.JoinerConfig;
 import io.twinstream.joiner.Propensity;
 import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.lifecycle.flink.StoreLifecycle;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Interaction;

@@ -11,6 +11,7 @@ import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.embedder.store.StoreSinkJob;
 import io.twinstream.kafka.Topics;
 import io.twinstream.lifecycle.LifecycleController;
+import io.twinstream.lifecycle.flink.StoreLifecycle;
 import io.twinstream.streamtrainer.LearningJob;
 import io.twinstream.streamtrainer.TrainerOptions;
 import io.twinstream.testkit.KafkaProcess;

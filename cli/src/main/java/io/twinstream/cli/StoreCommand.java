@@ -1,6 +1,8 @@
 package io.twinstream.cli;
 
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.lifecycle.flink.ModelSource;
+import io.twinstream.lifecycle.kafka.RegistryAnnouncer;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
 import java.util.Map;
@@ -109,7 +111,7 @@ final class StoreCommand implements Runnable {
                 updates.registryName,
                 kafka.clientConfig(),
                 updates.topic,
-                new ModelSource(reg, null),
+                new ModelSource(reg, null)::bundle,
                 "cut over from the CLI")
             .announce(new ModelSource(reg, version).bundle(version), java.util.Map.of());
         out.println("announced FULLY_SERVED " + version + " on " + updates.topic);

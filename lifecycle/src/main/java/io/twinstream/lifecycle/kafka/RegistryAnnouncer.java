@@ -1,4 +1,4 @@
-package io.twinstream.cli;
+package io.twinstream.lifecycle.kafka;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
@@ -16,19 +16,26 @@ import java.util.Map;
  * {@code twinstream store cut-over}'s. The announcement carries the version's bundle (from the
  * registry, or built in) and its backfill's figures.
  */
-final class RegistryAnnouncer implements Announcer {
+public final class RegistryAnnouncer implements Announcer {
 
   private final ModelRegistry registry;
   private final KafkaModelUpdates updates;
-  private final ModelSource models;
+
+  /** Where the bundle of a version comes from (the registry, or a built-in model). */
+  @FunctionalInterface
+  public interface Bundles {
+    ModelBundle bundle(String version) throws IOException;
+  }
+
+  private final Bundles models;
   private final String reason;
 
-  RegistryAnnouncer(
+  public RegistryAnnouncer(
       ModelRegistry registry,
       String registryName,
       Map<String, Object> kafka,
       String topic,
-      ModelSource models,
+      Bundles models,
       String reason) {
     this.registry = registry;
     this.updates = new KafkaModelUpdates(registry, registryName, kafka, topic).ensureTopic();
@@ -50,7 +57,7 @@ final class RegistryAnnouncer implements Announcer {
   }
 
   /** Announces FULLY_SERVED for {@code bundle}'s version with {@code metrics}. */
-  void announce(ModelBundle bundle, Map<String, Double> metrics) throws IOException {
+  public void announce(ModelBundle bundle, Map<String, Double> metrics) throws IOException {
     updates.send(new ModelUpdates(registry).fullyServed(bundle, metrics, reason));
   }
 }

@@ -1,4 +1,4 @@
-package io.twinstream.cli;
+package io.twinstream.lifecycle.flink;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.StoreOptions;
@@ -10,6 +10,7 @@ import io.twinstream.lifecycle.Step;
 import io.twinstream.lifecycle.VersionRecord;
 import io.twinstream.lifecycle.kafka.KafkaJournal;
 import io.twinstream.lifecycle.kafka.ModelUpdatesDecisions;
+import io.twinstream.lifecycle.kafka.RegistryAnnouncer;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import java.io.PrintWriter;
@@ -28,7 +29,7 @@ import org.apache.flink.configuration.Configuration;
  * announced through the registry. {@code twinstream run}, {@code demo}, {@code backfill} and {@code
  * controller} all run this one.
  */
-final class StoreLifecycle implements AutoCloseable {
+public final class StoreLifecycle implements AutoCloseable {
 
   private final VectorStore store;
   private final KafkaJournal journal;
@@ -57,7 +58,7 @@ final class StoreLifecycle implements AutoCloseable {
    * @param registry the model registry; null = built-in models only, nothing announced
    * @param log where steps and progress are written (as {@code prefix: ...})
    */
-  static StoreLifecycle open(
+  public static StoreLifecycle open(
       Configuration conf,
       ModelRegistry registry,
       String first,
@@ -110,7 +111,7 @@ final class StoreLifecycle implements AutoCloseable {
                       registryName,
                       kafka,
                       updatesTopic,
-                      models,
+                      models::bundle,
                       "the store searches it and every document has a vector of it"),
               Clock.systemUTC(),
               new Log(prefix, log, also));
@@ -128,17 +129,17 @@ final class StoreLifecycle implements AutoCloseable {
   }
 
   /** The controller. */
-  LifecycleController controller() {
+  public LifecycleController controller() {
     return controller;
   }
 
   /** The store, as the lifecycle sees it. */
-  VectorStore store() {
+  public VectorStore store() {
     return store;
   }
 
   /** The journal. */
-  LifecycleJournal journal() {
+  public LifecycleJournal journal() {
     return journal;
   }
 

@@ -1,4 +1,4 @@
-package io.twinstream.cli;
+package io.twinstream.lifecycle.flink;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
@@ -13,10 +13,10 @@ import java.io.IOException;
  * @param first the job's first model as its option names it ({@code default}, a bundle name or
  *     directory, or {@code registry}); may be null
  */
-record ModelSource(ModelRegistry registry, String first) {
+public record ModelSource(ModelRegistry registry, String first) {
 
   /** The model option a backfill job of {@code version} embeds with. */
-  String model(String version) throws IOException {
+  public String model(String version) throws IOException {
     if (inRegistry(version)) {
       return registry.uri(version).toString();
     }
@@ -27,7 +27,7 @@ record ModelSource(ModelRegistry registry, String first) {
   }
 
   /** The bundle of {@code version}. */
-  ModelBundle bundle(String version) throws IOException {
+  public ModelBundle bundle(String version) throws IOException {
     try {
       if (inRegistry(version)) {
         return registry.load(version);
@@ -42,7 +42,7 @@ record ModelSource(ModelRegistry registry, String first) {
   }
 
   /** The version of the job's first model, or null when there is none. */
-  String firstVersion() throws IOException {
+  public String firstVersion() throws IOException {
     if (first == null) {
       return null;
     }

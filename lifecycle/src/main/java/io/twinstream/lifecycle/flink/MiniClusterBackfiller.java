@@ -1,4 +1,4 @@
-package io.twinstream.cli;
+package io.twinstream.lifecycle.flink;
 
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobOptions;
@@ -17,7 +17,7 @@ import org.apache.flink.configuration.Configuration;
  * The lifecycle's backfill as a bounded job on a local Flink mini-cluster in this process ({@link
  * Backfill}): what {@code twinstream run}, the demo and {@code twinstream backfill} use.
  */
-final class MiniClusterBackfiller implements Backfiller {
+public final class MiniClusterBackfiller implements Backfiller {
 
   private final Configuration conf;
   private final StoreSpec store;
@@ -26,7 +26,7 @@ final class MiniClusterBackfiller implements Backfiller {
   /**
    * @param conf the job's settings (Kafka, the documents topic, checkpoints, parallelism)
    */
-  MiniClusterBackfiller(Configuration conf, StoreSpec store, ModelSource models) {
+  public MiniClusterBackfiller(Configuration conf, StoreSpec store, ModelSource models) {
     this.conf = conf;
     this.store = store;
     this.models = models;
