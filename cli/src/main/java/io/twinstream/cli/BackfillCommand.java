@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.lifecycle.Backfiller;

@@ -1,6 +1,8 @@
 package io.twinstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.schemas.AvroJson;
 import io.twinstream.schemas.RecordDecodeException;
 import io.twinstream.schemas.Records;

@@ -3,6 +3,8 @@ package io.twinstream.cli;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.StreamWriteFeature;
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.SentenceEmbedding;

@@ -2,6 +2,8 @@ package io.twinstream.cli;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.SentenceEncoder;

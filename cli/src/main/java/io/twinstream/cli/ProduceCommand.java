@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Sentence;
 import io.twinstream.schemas.AvroCodec;

@@ -1,5 +1,7 @@
 package io.twinstream.cli;
 
+import io.twinstream.cli.progress.Progress;
+import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.encoder.BundleWriter;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;

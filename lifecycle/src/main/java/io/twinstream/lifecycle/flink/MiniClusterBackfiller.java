@@ -3,6 +3,7 @@ package io.twinstream.lifecycle.flink;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.Backfill;
+import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.kafka.LiveKeys;
 import io.twinstream.lifecycle.Backfiller;
 import io.twinstream.store.StoreSpec;
@@ -32,9 +33,24 @@ public final class MiniClusterBackfiller implements Backfiller {
     this.models = models;
   }
 
+  /**
+   * A backfill's micro-batch unless the job's options set {@code batch.size}: the first rows are in
+   * the store 7 s after the promotion instead of 23 s, at the same rate (benchmarks §13).
+   */
+  public static final int BATCH_SIZE = 32;
+
+  /** A backfill's store batch unless the job's options set {@code store.batch-size}. */
+  public static final int STORE_BATCH_SIZE = 64;
+
   @Override
   public Result backfill(String version, Progress progress) throws Exception {
     Configuration c = new Configuration(conf);
+    if (!conf.contains(EmbedderOptions.BATCH_SIZE)) {
+      c.set(EmbedderOptions.BATCH_SIZE, BATCH_SIZE);
+    }
+    if (!conf.contains(StoreOptions.BATCH_SIZE)) {
+      c.set(StoreOptions.BATCH_SIZE, STORE_BATCH_SIZE);
+    }
     String checkpoints = conf.get(JobOptions.CHECKPOINT_DIR);
     if (!checkpoints.isBlank()) {
       c.set(JobOptions.CHECKPOINT_DIR, checkpoints + "-backfill-" + version);

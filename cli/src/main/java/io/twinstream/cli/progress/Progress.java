@@ -1,4 +1,4 @@
-package io.twinstream.cli;
+package io.twinstream.cli.progress;
 
 import java.io.PrintWriter;
 import java.util.Locale;
@@ -7,7 +7,7 @@ import java.util.Locale;
  * A one-line progress display on stderr, redrawn at most every 200 ms: a bar when the total is
  * known, counts and rate always. Disabled instances do nothing.
  */
-final class Progress {
+public final class Progress {
 
   private static final long REDRAW_NANOS = 200_000_000L;
 
@@ -23,7 +23,7 @@ final class Progress {
   /**
    * @param total units of work in all (e.g. bytes), or -1 when unknown
    */
-  Progress(PrintWriter out, boolean enabled, String label, long total) {
+  public Progress(PrintWriter out, boolean enabled, String label, long total) {
     this(out, enabled, label, total, "lines");
   }
 
@@ -31,7 +31,7 @@ final class Progress {
    * @param total units of work in all (e.g. bytes), or -1 when unknown
    * @param unit what the counted items are ("lines", "pairs", "texts")
    */
-  Progress(PrintWriter out, boolean enabled, String label, long total, String unit) {
+  public Progress(PrintWriter out, boolean enabled, String label, long total, String unit) {
     this.unit = unit;
     this.out = out;
     this.enabled = enabled;
@@ -42,12 +42,12 @@ final class Progress {
   /**
    * Redraws if due: {@code done} units of {@code total}, {@code items} records so far, with a note.
    */
-  void update(long done, long items, String note) {
+  public void update(long done, long items, String note) {
     draw(done, items, note, false);
   }
 
   /** Draws the final state, however recently the line was drawn. */
-  void complete(long done, long items, String note) {
+  public void complete(long done, long items, String note) {
     draw(done, items, note, true);
   }
 
@@ -84,7 +84,7 @@ final class Progress {
   }
 
   /** Ends the progress line. */
-  void finish() {
+  public void finish() {
     if (enabled && drawn) {
       out.print("\r\033[K");
       out.flush();
