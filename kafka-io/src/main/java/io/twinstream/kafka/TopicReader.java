@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,12 +30,27 @@ public final class TopicReader {
    */
   public static List<ConsumerRecord<byte[], byte[]>> readCommitted(
       Map<String, Object> kafka, String topic, Duration timeout) {
+    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+    forEachCommitted(kafka, topic, timeout, out::add);
+    return out;
+  }
+
+  /**
+   * Hands every committed record of {@code topic} up to its current end to {@code each}, in each
+   * partition's order, without keeping them.
+   *
+   * @throws KafkaException when the end is not reached within {@code timeout}
+   */
+  public static void forEachCommitted(
+      Map<String, Object> kafka,
+      String topic,
+      Duration timeout,
+      Consumer<ConsumerRecord<byte[], byte[]>> each) {
     Map<String, Object> config = new HashMap<>(kafka);
     config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     config.remove(ConsumerConfig.GROUP_ID_CONFIG);
     config.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-    List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> partitions =
@@ -50,9 +66,8 @@ public final class TopicReader {
           throw new KafkaException(
               "could not read " + topic + " to its end offsets " + end + " within " + timeout);
         }
-        consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+        consumer.poll(Duration.ofMillis(200)).forEach(each);
       }
     }
-    return out;
   }
 }
