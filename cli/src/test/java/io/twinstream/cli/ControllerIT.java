@@ -90,7 +90,8 @@ class ControllerIT {
   }
 
   @Test
-  void aControllerKilledMidBackfillResumesItCutsOverOnceAndStillDropsWhatIsDue() throws Exception {
+  void aControllerKilledMidBackfillResumesItCutsOverOnceStillDropsWhatIsDueAndARollbackAbandons()
+      throws Exception {
     try (EmbeddedKafka kafka = EmbeddedKafka.start();
         PgliteServer pg = PgliteServer.start()) {
       String bootstrap = kafka.bootstrapServers();
@@ -195,6 +196,44 @@ class ControllerIT {
 
           String status = status(text(log));
           assertTrue(status.contains("\"serving\":\"v2\""), status);
+
+          // A rollback announced during the next version's backfill abandons it.
+          CliRun v3 =
+              CliRun.of(
+                  "model",
+                  "publish",
+                  "default-int8",
+                  "--registry",
+                  registry.toString(),
+                  "--version",
+                  "v3",
+                  "--promote",
+                  "--bootstrap",
+                  bootstrap);
+          assertEquals(0, v3.exitCode(), v3.err());
+          await(
+              two,
+              () -> "the backfill of v3 to write rows: " + text(log),
+              Duration.ofMinutes(3),
+              () -> store.count("v3") > 0);
+          CliRun back =
+              CliRun.of(
+                  "model",
+                  "rollback",
+                  "--to",
+                  "v2",
+                  "--registry",
+                  registry.toString(),
+                  "--bootstrap",
+                  bootstrap);
+          assertEquals(0, back.exitCode(), back.err());
+          await(
+              two,
+              () -> "v3 abandoned and its rows dropped: " + text(log),
+              Duration.ofMinutes(2),
+              () -> text(log).contains("abandoned the backfill of v3") && store.count("v3") == 0);
+          assertEquals("v2", store.servingVersion().orElseThrow(), "the store kept serving v2");
+          assertEquals(DOCUMENTS, store.count("v2"));
         } finally {
           two.destroy();
           two.waitFor();
