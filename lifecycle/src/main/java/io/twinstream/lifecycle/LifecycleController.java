@@ -43,12 +43,14 @@ public final class LifecycleController implements AutoCloseable {
       Optional<String> first, Optional<Duration> grace, Duration poll, Duration retry) {
 
     /**
-     * Defaults: no first version, replaced versions kept (no grace drop), poll every 2 s, retry
-     * after 30 s.
+     * Defaults: no first version, replaced versions kept (no grace drop), facts read again every 30
+     * s when nothing is announced (a decision wakes it at once, a grace end on time; the poll only
+     * catches changes made by hand, and reading the rows per version costs a scan of the store),
+     * retry after 30 s.
      */
     public static Settings defaults() {
       return new Settings(
-          Optional.empty(), Optional.empty(), Duration.ofSeconds(2), Duration.ofSeconds(30));
+          Optional.empty(), Optional.empty(), Duration.ofSeconds(30), Duration.ofSeconds(30));
     }
 
     public Settings withFirst(String version) {
