@@ -8,7 +8,8 @@ import io.twinstream.lifecycle.Backfiller;
 import io.twinstream.lifecycle.Lifecycle;
 import io.twinstream.lifecycle.LifecycleController;
 import io.twinstream.lifecycle.VersionRecord;
-import io.twinstream.lifecycle.flink.MiniClusterBackfiller;
+import io.twinstream.lifecycle.flink.BackfillCluster;
+import io.twinstream.lifecycle.flink.FlinkBackfiller;
 import io.twinstream.lifecycle.flink.ModelSource;
 import io.twinstream.lifecycle.flink.StoreLifecycle;
 import io.twinstream.store.StoreSpec;
@@ -120,7 +121,9 @@ final class BackfillCommand implements Callable<Integer> {
         (rows, records) -> bar.update(rows, rows, "of " + records + " records");
     if (!cutOver) {
       try {
-        Backfiller.Result r = new MiniClusterBackfiller(conf, target, models).backfill(name, shown);
+        Backfiller.Result r =
+            new FlinkBackfiller(conf, target, models, BackfillCluster.of(conf))
+                .backfill(name, shown);
         bar.finish();
         out.printf(
             Locale.ROOT,

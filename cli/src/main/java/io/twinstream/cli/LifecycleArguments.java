@@ -4,6 +4,7 @@ import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobArguments;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.StoreOptions;
+import io.twinstream.lifecycle.flink.BackfillCluster;
 import io.twinstream.store.StoreSpec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -55,6 +56,17 @@ final class LifecycleArguments {
   int parallelism;
 
   @Option(
+      names = "--backfill-cluster",
+      defaultValue = "local",
+      paramLabel = "local|URL",
+      description =
+          "Where backfills run: local = a Flink mini-cluster in this process; http://HOST:PORT ="
+              + " the REST endpoint of a Flink session cluster with this Twinstream's job jar in"
+              + " lib/ (the twinstream-flink-backfill image), which runs them in its slots at"
+              + " --parallelism (default: ${DEFAULT-VALUE}).")
+  String backfillCluster;
+
+  @Option(
       names = "--properties",
       paramLabel = "FILE",
       description = "Job settings as a properties file (the embedding job's keys).")
@@ -100,12 +112,16 @@ final class LifecycleArguments {
     conf.set(StoreOptions.USER, store.user());
     conf.set(StoreOptions.PASSWORD, store.password());
     conf.set(StoreOptions.LIFECYCLE_TOPIC, lifecycleTopic);
+    if (!conf.contains(StoreOptions.BACKFILL_CLUSTER) || !backfillCluster.equals("local")) {
+      conf.set(StoreOptions.BACKFILL_CLUSTER, backfillCluster);
+    }
     grace().ifPresent(d -> conf.set(StoreOptions.GRACE, d));
     conf.set(JobOptions.MODEL_UPDATES_TOPIC, updates.topic);
     conf.set(JobOptions.REGISTRY_NAME, updates.registryName);
     if (conf.get(JobOptions.CHECKPOINT_DIR).isBlank()) {
       conf.set(JobOptions.CHECKPOINT_ALLOW_IN_MEMORY, true);
     }
+    BackfillCluster.of(conf); // names the option that is wrong now, not at the first backfill
     return conf;
   }
 

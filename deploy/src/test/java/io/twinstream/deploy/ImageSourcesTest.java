@@ -68,8 +68,16 @@ class ImageSourcesTest {
 
   /** The job jar the Flink image copies into usrlib. */
   static Path flinkImageJobJar() throws IOException {
-    for (List<String> sources :
-        copySources(DeployFiles.root().resolve("deploy/flink/Dockerfile"))) {
+    return jobJar("deploy/flink/Dockerfile");
+  }
+
+  /** The job jar the backfill cluster's image copies into lib/. */
+  static Path backfillImageJobJar() throws IOException {
+    return jobJar("deploy/flink-backfill/Dockerfile");
+  }
+
+  private static Path jobJar(String dockerfile) throws IOException {
+    for (List<String> sources : copySources(DeployFiles.root().resolve(dockerfile))) {
       for (String s : sources) {
         if (s.endsWith(".jar")) {
           List<Path> jars = resolve(s);
@@ -78,13 +86,13 @@ class ImageSourcesTest {
         }
       }
     }
-    throw new AssertionError("deploy/flink/Dockerfile copies no jar");
+    throw new AssertionError(dockerfile + " copies no jar");
   }
 
   @Test
   void everyCopySourceOfEveryImageIsSomethingTheBuildProduces() throws IOException {
     List<Path> dockerfiles = dockerfiles();
-    assertEquals(2, dockerfiles.size(), dockerfiles.toString());
+    assertEquals(3, dockerfiles.size(), dockerfiles.toString());
     for (Path dockerfile : dockerfiles) {
       List<List<String>> copies = copySources(dockerfile);
       assertTrue(!copies.isEmpty(), dockerfile + " copies nothing");
@@ -103,16 +111,18 @@ class ImageSourcesTest {
   }
 
   @Test
-  void theFlinkImageIsTheFlinkVersionTheJobIsBuiltAgainst() throws IOException {
-    String from =
-        Files.readAllLines(DeployFiles.root().resolve("deploy/flink/Dockerfile")).stream()
-            .filter(l -> l.startsWith("FROM "))
-            .findFirst()
-            .orElseThrow();
-    Matcher m = FROM_FLINK.matcher(from);
-    assertTrue(m.matches(), from);
+  void theFlinkImagesAreTheFlinkVersionTheJobIsBuiltAgainst() throws IOException {
     String version = EnvironmentInformation.getVersion();
-    assertEquals(version, m.group(1));
+    for (String image : List.of("deploy/flink/Dockerfile", "deploy/flink-backfill/Dockerfile")) {
+      String from =
+          Files.readAllLines(DeployFiles.root().resolve(image)).stream()
+              .filter(l -> l.startsWith("FROM "))
+              .findFirst()
+              .orElseThrow();
+      Matcher m = FROM_FLINK.matcher(from);
+      assertTrue(m.matches(), image + ": " + from);
+      assertEquals(version, m.group(1), image);
+    }
     String operatorVersion =
         DeployFiles.kubernetesManifests("FlinkDeployment")
             .get(0)

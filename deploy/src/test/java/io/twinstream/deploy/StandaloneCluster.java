@@ -30,7 +30,8 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
  * a JobManager process ({@code StandaloneSessionClusterEntrypoint}) and TaskManager processes
  * ({@code TaskManagerRunner}) with a {@code config.yaml} of their own, the JVM memory options
  * Flink's {@code BashJavaUtils} would derive, and the class path of Flink's distribution only
- * ({@code deploy/flink-dist}: nothing of Twinstream, no Kafka — those come with the job jar).
+ * ({@code deploy/flink-dist}: nothing of Twinstream, no Kafka — those come with the job jar), or
+ * with jars added to it as a distribution's {@code lib/} adds them.
  */
 final class StandaloneCluster implements AutoCloseable {
 
@@ -77,6 +78,15 @@ final class StandaloneCluster implements AutoCloseable {
    * cluster needs) and starts the JobManager; returns once its REST endpoint answers.
    */
   static StandaloneCluster start(Path dir, Map<String, String> settings) throws Exception {
+    return start(dir, settings, List.of());
+  }
+
+  /**
+   * As {@link #start(Path, Map)}, with {@code lib} on the class path of every process beside
+   * Flink's own jars, as jars in a distribution's {@code lib/} are.
+   */
+  static StandaloneCluster start(Path dir, Map<String, String> settings, List<Path> lib)
+      throws Exception {
     Path confDir = Files.createDirectories(dir.resolve("conf"));
     Files.createDirectories(dir.resolve("log"));
     Map<String, String> all = new LinkedHashMap<>();
@@ -106,10 +116,11 @@ final class StandaloneCluster implements AutoCloseable {
             "appender.file.layout.pattern = %d{HH:mm:ss,SSS} %-5p %c{1} - %m%n",
             ""));
     Configuration conf = Configuration.fromMap(all);
-    String classpath = Files.readString(flinkClasspathFile()).trim();
+    StringBuilder classpath = new StringBuilder(Files.readString(flinkClasspathFile()).trim());
+    lib.forEach(jar -> classpath.append(java.io.File.pathSeparator).append(jar.toAbsolutePath()));
     JobManagerProcessSpec spec = JobManagerProcessUtils.processSpecFromConfig(conf);
     List<String> command =
-        java(classpath, JobManagerProcessUtils.generateJvmParametersStr(spec, conf));
+        java(classpath.toString(), JobManagerProcessUtils.generateJvmParametersStr(spec, conf));
     command.add("-Dlog.file=" + dir.resolve("log/jobmanager.log"));
     command.add("-Dlog4j.configurationFile=" + confDir.resolve("log4j.properties").toUri());
     command.add("org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint");
@@ -117,7 +128,7 @@ final class StandaloneCluster implements AutoCloseable {
     command.add(confDir.toString());
     command.addAll(dynamic(JobManagerProcessUtils.generateDynamicConfigsStr(spec)));
     Process jm = start(command, dir.resolve("log/jobmanager.out"));
-    StandaloneCluster cluster = new StandaloneCluster(dir, conf, classpath, jm);
+    StandaloneCluster cluster = new StandaloneCluster(dir, conf, classpath.toString(), jm);
     cluster.awaitOverview(o -> true, Duration.ofMinutes(2));
     return cluster;
   }
@@ -178,6 +189,11 @@ final class StandaloneCluster implements AutoCloseable {
       for (Path f : files.sorted().toList()) {
         List<String> lines = Files.readAllLines(f);
         out.append("== ").append(f.getFileName()).append('\n');
+        // Why anything failed, however long ago: every distinct cause, then the last lines.
+        lines.stream()
+            .filter(l -> l.startsWith("Caused by:"))
+            .distinct()
+            .forEach(l -> out.append(l).append('\n'));
         lines
             .subList(Math.max(0, lines.size() - 30), lines.size())
             .forEach(l -> out.append(l).append('\n'));

@@ -51,8 +51,10 @@ public final class PgliteServer implements AutoCloseable {
                 Integer.toString(port),
                 "-e",
                 "@electric-sql/pglite-pgvector:vector",
+                // Connections at once (queries still run one at a time): a test's own, a
+                // controller's, serve's and every parallel sink's of a cluster's backfill.
                 "-m",
-                "4")
+                "16")
             .directory(packages.toFile())
             .redirectErrorStream(true)
             .start();

@@ -97,7 +97,7 @@ public final class StoreLifecycle implements AutoCloseable {
               store,
               journal,
               decisions,
-              new MiniClusterBackfiller(conf, spec, models),
+              new FlinkBackfiller(conf, spec, models, BackfillCluster.of(conf)),
               registry == null
                   ? r ->
                       log.println(

@@ -23,12 +23,12 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
- * Runs a {@link BackfillJob} on a local Flink mini-cluster and waits for it, reporting progress as
- * rows of the version in the store against records in the documents topic, then compacts the store
- * ({@link VectorStore#compact()}: the embedded store merges its segments, so that searches of the
- * version are fast from its cut-over on). Cut-over is the caller's, once this returns: a backfill
- * that failed or was cancelled throws, and nothing may cut over to its version (running it again
- * completes it).
+ * Runs a {@link BackfillJob} on a local Flink mini-cluster or a Flink cluster and waits for it,
+ * reporting progress as rows of the version in the store against records in the documents topic,
+ * then compacts the store ({@link VectorStore#compact()}: the embedded store merges its segments,
+ * so that searches of the version are fast from its cut-over on). Cut-over is the caller's, once
+ * this returns: a backfill that failed or was cancelled throws, and nothing may cut over to its
+ * version (running it again completes it).
  */
 public final class Backfill {
 
@@ -66,12 +66,36 @@ public final class Backfill {
   public static Result run(
       Configuration conf, String model, String version, StoreSpec store, Listener listener)
       throws Exception {
+    return run(
+        StreamExecutionEnvironment.getExecutionEnvironment(),
+        conf,
+        model,
+        version,
+        store,
+        listener);
+  }
+
+  /**
+   * Backfills {@code version} as a job of {@code env}: a local one, or a remote one that submits it
+   * to a Flink cluster's REST endpoint ({@link
+   * StreamExecutionEnvironment#createRemoteEnvironment}), whose TaskManagers must reach the broker,
+   * the store and the model as this process does.
+   *
+   * @throws Exception when the job fails, naming why; the store keeps what was written
+   */
+  public static Result run(
+      StreamExecutionEnvironment env,
+      Configuration conf,
+      String model,
+      String version,
+      StoreSpec store,
+      Listener listener)
+      throws Exception {
     long records = records(conf);
     long started = System.nanoTime();
-    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     JobEnvironment.configure(env, conf);
     BackfillJob.build(env, conf, model, store);
-    JobClient job = env.executeAsync(BackfillJob.JOB_NAME + " " + version);
+    JobClient job = env.executeAsync(BackfillJob.jobName(version, store));
     // A local cluster shuts down with its job: ask the result future, not the cluster.
     CompletableFuture<JobExecutionResult> done = job.getJobExecutionResult();
     try (VectorStore view = store.open()) {
@@ -95,7 +119,13 @@ public final class Backfill {
           Duration.ofNanos(System.nanoTime() - started),
           Duration.ofNanos(System.nanoTime() - compacting));
     } catch (ExecutionException e) {
-      throw e.getCause() instanceof Exception cause ? cause : e;
+      Throwable root = e.getCause() == null ? e : e.getCause();
+      while (root.getCause() != null && root.getCause() != root) {
+        root = root.getCause();
+      }
+      // Flink's "Job failed" says nothing of why: name the cause that stopped it.
+      throw new IllegalStateException(
+          "the backfill job of " + version + " failed: " + root, e.getCause());
     } catch (Exception | Error e) {
       if (!done.isDone()) {
         job.cancel().get(); // interrupted, or the listener gave up: the job must not go on alone

@@ -43,6 +43,14 @@ public final class BackfillJob {
   /** The job's name. */
   public static final String JOB_NAME = "twinstream-backfill";
 
+  /**
+   * The name of the backfill of {@code version} into {@code store}: what a cluster lists, and what
+   * a restarted controller looks for to cancel a backfill its predecessor left running.
+   */
+  public static String jobName(String version, StoreSpec store) {
+    return JOB_NAME + " " + version + " into " + store.table();
+  }
+
   private BackfillJob() {}
 
   /**

@@ -109,6 +109,17 @@ public final class StoreOptions {
                   + " registry/version), so that a restarted run or controller resumes a backfill"
                   + " and still drops what is due.");
 
+  public static final ConfigOption<String> BACKFILL_CLUSTER =
+      ConfigOptions.key("store.backfill-cluster")
+          .stringType()
+          .defaultValue("local")
+          .withDescription(
+              "Where the version lifecycle runs a backfill: local = a Flink mini-cluster in the"
+                  + " process that runs the lifecycle (twinstream run, demo, backfill, controller);"
+                  + " http://HOST:PORT = the REST endpoint of a Flink session cluster, whose"
+                  + " TaskManagers run it in their slots at the job's parallelism; they must have"
+                  + " this Twinstream's job jar in lib/ (the twinstream-flink-backfill image).");
+
   /** Every option, for documentation. */
   public static final List<ConfigOption<?>> ALL =
       List.of(
@@ -124,7 +135,8 @@ public final class StoreOptions {
           GROUP_ID,
           AUTO_BACKFILL,
           GRACE,
-          LIFECYCLE_TOPIC);
+          LIFECYCLE_TOPIC,
+          BACKFILL_CLUSTER);
 
   /** The store {@code conf} names. */
   public static StoreSpec spec(Configuration conf) {

@@ -3,34 +3,51 @@ package io.twinstream.lifecycle.flink;
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.Backfill;
+import io.twinstream.embedder.store.BackfillJob;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.kafka.LiveKeys;
 import io.twinstream.lifecycle.Backfiller;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
+import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.client.deployment.StandaloneClusterId;
+import org.apache.flink.client.program.rest.RestClusterClient;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.runtime.client.JobStatusMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle's backfill as a bounded job on a local Flink mini-cluster in this process ({@link
- * Backfill}): what {@code twinstream run}, the demo and {@code twinstream backfill} use.
+ * The lifecycle's backfill as a bounded Flink job ({@link Backfill}) where {@link BackfillCluster}
+ * says: on a local mini-cluster in this process ({@code twinstream run}, the demo, {@code
+ * twinstream backfill}), or submitted to a Flink session cluster ({@code twinstream controller
+ * --backfill-cluster}), whose slots do the embedding while this process follows the rows in the
+ * store.
  */
-public final class MiniClusterBackfiller implements Backfiller {
+public final class FlinkBackfiller implements Backfiller {
+
+  private static final Logger LOG = LoggerFactory.getLogger(FlinkBackfiller.class);
 
   private final Configuration conf;
   private final StoreSpec store;
   private final ModelSource models;
+  private final BackfillCluster cluster;
 
   /**
    * @param conf the job's settings (Kafka, the documents topic, checkpoints, parallelism)
    */
-  public MiniClusterBackfiller(Configuration conf, StoreSpec store, ModelSource models) {
+  public FlinkBackfiller(
+      Configuration conf, StoreSpec store, ModelSource models, BackfillCluster cluster) {
     this.conf = conf;
     this.store = store;
     this.models = models;
+    this.cluster = cluster;
   }
 
   /**
@@ -55,8 +72,34 @@ public final class MiniClusterBackfiller implements Backfiller {
     if (!checkpoints.isBlank()) {
       c.set(JobOptions.CHECKPOINT_DIR, checkpoints + "-backfill-" + version);
     }
-    Backfill.Result r = Backfill.run(c, models.model(version), version, store, progress::update);
+    if (!cluster.isLocal()) {
+      cancelLeftOver(version);
+    }
+    Backfill.Result r =
+        Backfill.run(
+            cluster.environment(), c, models.model(version), version, store, progress::update);
     return new Result(r.records(), r.took());
+  }
+
+  /**
+   * Cancels a backfill of {@code version} into this store that a controller which died left running
+   * on the cluster: the new one reads every document again, and two would only compete for slots.
+   */
+  private void cancelLeftOver(String version) throws Exception {
+    String name = BackfillJob.jobName(version, store);
+    URI rest = cluster.rest().orElseThrow();
+    Configuration client = new Configuration();
+    client.set(RestOptions.ADDRESS, rest.getHost());
+    client.set(RestOptions.PORT, rest.getPort());
+    try (RestClusterClient<StandaloneClusterId> flink =
+        new RestClusterClient<>(client, StandaloneClusterId.getInstance())) {
+      for (JobStatusMessage job : flink.listJobs().get(30, TimeUnit.SECONDS)) {
+        if (job.getJobName().equals(name) && !job.getJobState().isGloballyTerminalState()) {
+          LOG.info("cancelling {} ({}), left running by an earlier run", name, job.getJobId());
+          flink.cancel(job.getJobId()).get(30, TimeUnit.SECONDS);
+        }
+      }
+    }
   }
 
   /**
