@@ -58,7 +58,7 @@ class TestTiersTest {
         .haveFullyQualifiedName("io.twinstream.serve.QueryServer")
         .orShould()
         .dependOnClassesThat()
-        .haveFullyQualifiedName("io.twinstream.deploy.StandaloneCluster")
+        .haveFullyQualifiedName("io.twinstream.testkit.StandaloneCluster")
         .because(
             "tests that need a broker, a cluster or a server are *ITCase/*IT and run under failsafe")
         .check(testClasses());

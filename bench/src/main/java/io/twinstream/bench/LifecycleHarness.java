@@ -13,11 +13,13 @@ import io.twinstream.lifecycle.LifecycleController;
 import io.twinstream.lifecycle.Step;
 import io.twinstream.lifecycle.VersionRecord;
 import io.twinstream.lifecycle.flink.StoreLifecycle;
+import io.twinstream.store.PgliteServer;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.testkit.StandaloneCluster;
 import io.twinstream.trainer.task.IncidentReportTask;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -43,9 +45,12 @@ import org.apache.flink.configuration.Configuration;
  * the store's cut-over, and promotion to FULLY_SERVED.
  *
  * <p>{@code java -cp "bench/target/benchmarks.jar:bench/target/lib/*"
- * io.twinstream.bench.LifecycleHarness [N=5000] [runs=1:256:500,1:64:128,2:64:128]}: each run is
- * the backfill's parallelism, its micro-batch ({@code batch.size}) and its store batch ({@code
- * store.batch-size}).
+ * io.twinstream.bench.LifecycleHarness [N=5000] [runs=1:256:500,1:64:128,2:64:128] [cluster]}: each
+ * run is the backfill's parallelism, its micro-batch ({@code batch.size}) and its store batch
+ * ({@code store.batch-size}). With {@code cluster}, the backfills run on a standalone Flink session
+ * cluster (a JobManager and one TaskManager process of two slots, the backfill image's job jar in
+ * their {@code lib/}, {@code store.backfill-cluster}) into PostgreSQL with pgvector (PGlite), which
+ * both processes reach; run it from the checkout after the build.
  */
 public final class LifecycleHarness {
 
@@ -95,8 +100,31 @@ public final class LifecycleHarness {
     }
   }
 
+  /** A session cluster of one TaskManager with two slots, the backfill image's job jar in lib/. */
+  private static StandaloneCluster cluster(Path tmp) throws Exception {
+    Path jar;
+    try (var jars =
+        Files.newDirectoryStream(
+            Path.of("stream-trainer/target"), "twinstream-stream-trainer-*-job.jar")) {
+      jar = jars.iterator().next().toAbsolutePath();
+    }
+    StandaloneCluster cluster =
+        StandaloneCluster.start(
+            tmp.resolve("flink"),
+            Map.of(
+                "taskmanager.numberOfTaskSlots", "2",
+                "taskmanager.memory.process.size", "4g",
+                "taskmanager.memory.task.off-heap.size", "1500m",
+                "taskmanager.memory.managed.fraction", "0.05",
+                "jobmanager.memory.process.size", "1024m"),
+            List.of(jar));
+    cluster.startTaskManager();
+    return cluster;
+  }
+
   public static void main(String[] args) throws Exception {
     int n = args.length > 0 ? Integer.parseInt(args[0]) : 5_000;
+    boolean onCluster = args.length > 2 && args[2].equals("cluster");
     List<int[]> runs = new ArrayList<>();
     for (String r : (args.length > 1 ? args[1] : "1:256:500,1:64:128,2:64:128").split(",")) {
       String[] f = r.trim().split(":");
@@ -108,7 +136,9 @@ public final class LifecycleHarness {
     ModelBundle bundle = ModelBundle.builtin(ModelBundle.DEFAULT);
     Path tmp = Files.createTempDirectory("twinstream-lifecycle-bench-");
     PrintWriter log = new PrintWriter(System.err, true);
-    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start();
+        PgliteServer pg = onCluster ? PgliteServer.start() : null;
+        StandaloneCluster cluster = onCluster ? cluster(tmp) : null) {
       String bootstrap = kafka.bootstrapServers();
       int partitions = runs.stream().mapToInt(r -> r[0]).max().orElse(1);
       kafka.createTopics(
@@ -125,7 +155,15 @@ public final class LifecycleHarness {
           new KafkaModelUpdates(
                   registry, "default", Map.of("bootstrap.servers", bootstrap), "model-updates")
               .ensureTopic();
-      StoreSpec spec = StoreSpec.lucene(tmp.resolve("store"), 384);
+      StoreSpec spec =
+          onCluster
+              ? StoreSpec.pgvector(
+                  pg.jdbcUrl() + "&user=postgres&password=postgres&prepareThreshold=0",
+                  "embeddings",
+                  384,
+                  "",
+                  "")
+              : StoreSpec.lucene(tmp.resolve("store"), 384);
 
       // Baseline: the bare encoder; its vectors are v1's rows, as the stream would write them.
       double bare;
@@ -149,12 +187,16 @@ public final class LifecycleHarness {
       updates.promote("v1", "the first version, filled by the stream");
       System.out.printf(
           Locale.ROOT,
-          "%s; %,d incident reports (mean %.0f tokens), model %s (fp32); bare encoder %.1f docs/s%n",
+          "%s; %,d incident reports (mean %.0f tokens), model %s (fp32); bare encoder %.1f docs/s;"
+              + " backfills on %s%n",
           MachineInfo.describe(),
           ids.size(),
           tokens / (double) ids.size(),
           bundle.version(),
-          bare);
+          bare,
+          onCluster
+              ? "a standalone Flink session cluster (1 TaskManager, 2 slots), store pgvector (PGlite)"
+              : "a mini-cluster in the harness's process, store Lucene");
       System.out.println(
           "| parallelism | batch.size | store.batch-size | bare encoder docs/s (baseline) |"
               + " backfill docs/s | backfill / bare | promotion -> first row | cut-over |"
@@ -174,6 +216,11 @@ public final class LifecycleHarness {
         conf.set(JobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(10));
         conf.set(StoreOptions.KIND, spec.kind().id());
         conf.set(StoreOptions.LOCATION, spec.location());
+        if (onCluster) {
+          conf.set(StoreOptions.BACKFILL_CLUSTER, "http://localhost:" + cluster.restPort());
+          conf.set(
+              JobOptions.CHECKPOINT_DIR, tmp.resolve("checkpoints-" + version).toUri().toString());
+        }
         Events events = new Events();
         try (StoreLifecycle lifecycle =
             StoreLifecycle.open(conf, registry, null, Optional.empty(), "lifecycle", log, events)) {

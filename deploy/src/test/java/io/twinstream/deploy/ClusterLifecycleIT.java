@@ -17,6 +17,7 @@ import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.testkit.StandaloneCluster;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

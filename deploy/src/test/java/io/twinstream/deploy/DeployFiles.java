@@ -71,6 +71,19 @@ final class DeployFiles {
     return kubernetesManifests().stream().filter(m -> m.kind().equals(kind)).toList();
   }
 
+  /** The manifest of {@code kind} named {@code name}. */
+  static Manifest kubernetesManifest(String kind, String name) throws IOException {
+    return kubernetesManifests(kind).stream()
+        .filter(m -> m.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("deploy/k8s has no " + kind + " " + name));
+  }
+
+  /** The learning job's FlinkDeployment. */
+  static Manifest learningJob() throws IOException {
+    return kubernetesManifest("FlinkDeployment", "twinstream");
+  }
+
   /** The YAML documents of a file ({@code ---} separated), empty ones left out. */
   static List<JsonNode> documents(Path file) throws IOException {
     return documents(Files.readString(file));

@@ -15,6 +15,7 @@ import io.twinstream.streamtrainer.TrainerOptions;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Enumeration;
@@ -49,7 +50,7 @@ class DeploymentOptionsTest {
     assertEquals("standalone-job", command.get(0));
     assertEquals("--job-classname", command.get(1));
     jobs.put("docker-compose.yml jobmanager", jobArguments(command));
-    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    Manifest flink = DeployFiles.learningJob();
     jobs.put(
         flink.toString(),
         DeployFiles.strings(flink.object().path("spec").path("job").path("args")));
@@ -88,7 +89,7 @@ class DeploymentOptionsTest {
     Map<String, Map<String, String>> settings = new LinkedHashMap<>();
     settings.put("docker-compose.yml jobmanager", flinkProperties("jobmanager"));
     settings.put("docker-compose.yml taskmanager", flinkProperties("taskmanager"));
-    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    Manifest flink = DeployFiles.learningJob();
     Map<String, String> k8s = new LinkedHashMap<>();
     flink
         .object()
@@ -97,10 +98,26 @@ class DeploymentOptionsTest {
         .properties()
         .forEach(e -> k8s.put(e.getKey(), e.getValue().asString()));
     settings.put(flink.toString(), k8s);
+    settings.put("docker-compose.yml backfill-jobmanager", flinkProperties("backfill-jobmanager"));
+    settings.put(
+        "docker-compose.yml backfill-taskmanager", flinkProperties("backfill-taskmanager"));
+    Manifest backfill = DeployFiles.kubernetesManifest("FlinkDeployment", "twinstream-backfill");
+    Map<String, String> k8sBackfill = new LinkedHashMap<>();
+    backfill
+        .object()
+        .path("spec")
+        .path("flinkConfiguration")
+        .properties()
+        .forEach(e -> k8sBackfill.put(e.getKey(), e.getValue().asString()));
+    settings.put(backfill.toString(), k8sBackfill);
     assertEquals(
         flinkProperties("jobmanager"),
         flinkProperties("taskmanager"),
         "the JobManager and the TaskManager of the compose file run with the same settings");
+    assertEquals(
+        flinkProperties("backfill-jobmanager"),
+        flinkProperties("backfill-taskmanager"),
+        "the backfill cluster's JobManager and TaskManager run with the same settings");
     for (Map.Entry<String, Map<String, String>> source : settings.entrySet()) {
       Configuration conf = Configuration.fromMap(source.getValue());
       for (String key : source.getValue().keySet()) {
@@ -157,6 +174,46 @@ class DeploymentOptionsTest {
   }
 
   @Test
+  void theControllersSubmitBackfillsToASessionClusterWithTheJobJarInLib() throws Exception {
+    List<String> compose = DeployFiles.strings(service("controller").path("command"));
+    JsonNode jobManager = service("backfill-jobmanager");
+    assertTrue(
+        compose.contains(
+            "--backfill-cluster=http://backfill-jobmanager:"
+                + jobManager.path("ports").get(0).asString().split(":")[1]),
+        compose.toString());
+    assertEquals("jobmanager", jobManager.path("command").asString(), "a session cluster");
+    assertEquals(
+        "deploy/flink-backfill/Dockerfile", jobManager.path("build").path("dockerfile").asString());
+    assertEquals(
+        jobManager.path("image").asString(),
+        service("backfill-taskmanager").path("image").asString());
+
+    Manifest cluster = DeployFiles.kubernetesManifest("FlinkDeployment", "twinstream-backfill");
+    assertTrue(cluster.object().path("spec").path("job").isMissingNode(), "a session cluster");
+    assertEquals(
+        jobManager.path("image").asString(),
+        cluster.object().path("spec").path("image").asString());
+    List<String> k8s =
+        DeployFiles.strings(
+            DeployFiles.kubernetesManifest("Deployment", "twinstream-controller")
+                .object()
+                .path("spec")
+                .path("template")
+                .path("spec")
+                .path("containers")
+                .get(0)
+                .path("args"));
+    // The operator's REST service of a FlinkDeployment is NAME-rest, on Flink's REST port.
+    assertTrue(
+        k8s.contains("--backfill-cluster=http://" + cluster.name() + "-rest:8081"), k8s.toString());
+    assertTrue(
+        Files.readString(DeployFiles.root().resolve("deploy/flink-backfill/Dockerfile"))
+            .contains(" /opt/flink/lib/twinstream-job.jar"),
+        "the backfill image has the job jar in lib/");
+  }
+
+  @Test
   void theTaskManagersHaveASlotForEveryEmbeddingSubtaskAndOneForTheTrainer() throws Exception {
     // compose: one TaskManager; the job's parallelism is Flink's parallelism.default there.
     Map<String, String> compose = flinkProperties("taskmanager");
@@ -169,7 +226,7 @@ class DeploymentOptionsTest {
             >= Integer.parseInt(compose.get("parallelism.default"))
                 + (composeJob.get(TrainerOptions.ENABLED) ? 1 : 0),
         "docker-compose.yml: too few slots for " + compose);
-    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    Manifest flink = DeployFiles.learningJob();
     JsonNode spec = flink.object().path("spec");
     Configuration k8sJob =
         JobArguments.parse(
@@ -191,7 +248,7 @@ class DeploymentOptionsTest {
   @Test
   void theJobClassesTheDeploymentsStartAreInTheJarTheImageCopies() throws Exception {
     Path jar = ImageSourcesTest.flinkImageJobJar();
-    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    Manifest flink = DeployFiles.learningJob();
     List<String> classes =
         List.of(
             DeployFiles.strings(service("jobmanager").path("command")).get(2),

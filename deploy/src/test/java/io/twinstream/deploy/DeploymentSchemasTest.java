@@ -65,7 +65,7 @@ class DeploymentSchemasTest {
 
   @Test
   void aMisspelledOrMistypedFieldOfACustomResourceIsRejected() throws IOException {
-    Manifest flink = DeployFiles.kubernetesManifests("FlinkDeployment").get(0);
+    Manifest flink = DeployFiles.learningJob();
     ObjectNode misspelled = (ObjectNode) flink.object().deepCopy();
     ObjectNode job = (ObjectNode) misspelled.path("spec").path("job");
     job.set("upgradMode", job.remove("upgradeMode"));

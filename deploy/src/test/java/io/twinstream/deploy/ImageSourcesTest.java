@@ -124,12 +124,7 @@ class ImageSourcesTest {
       assertEquals(version, m.group(1), image);
     }
     String operatorVersion =
-        DeployFiles.kubernetesManifests("FlinkDeployment")
-            .get(0)
-            .object()
-            .path("spec")
-            .path("flinkVersion")
-            .asString();
+        DeployFiles.learningJob().object().path("spec").path("flinkVersion").asString();
     String[] v = version.split("\\.");
     assertEquals("v" + v[0] + "_" + v[1], operatorVersion);
   }
@@ -158,7 +153,9 @@ class ImageSourcesTest {
         }
       }
     }
-    assertEquals(Set.of("twinstream:0.1.0", "twinstream-flink:0.1.0"), built);
+    assertEquals(
+        Set.of("twinstream:0.1.0", "twinstream-flink:0.1.0", "twinstream-flink-backfill:0.1.0"),
+        built);
     // Every image a service runs is built here or pulled by a fixed tag.
     for (Map.Entry<String, JsonNode> s : services.properties()) {
       String image = s.getValue().path("image").asString();

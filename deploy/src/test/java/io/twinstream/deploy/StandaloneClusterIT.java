@@ -9,6 +9,7 @@ import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.Embedding;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.KafkaRecords;
+import io.twinstream.testkit.StandaloneCluster;
 import io.twinstream.testkit.TopicTail;
 import java.nio.file.Path;
 import java.time.Duration;

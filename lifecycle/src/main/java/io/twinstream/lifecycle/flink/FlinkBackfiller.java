@@ -72,12 +72,19 @@ public final class FlinkBackfiller implements Backfiller {
     if (!checkpoints.isBlank()) {
       c.set(JobOptions.CHECKPOINT_DIR, checkpoints + "-backfill-" + version);
     }
+    StoreSpec into = store;
     if (!cluster.isLocal()) {
       cancelLeftOver(version);
+      // A cluster shows a job's settings: its TaskManagers read the password from their own
+      // $TWINSTREAM_STORE_PASSWORD, as the embedding job's do.
+      c.removeConfig(StoreOptions.PASSWORD);
+      into =
+          new StoreSpec(
+              store.kind(), store.location(), store.table(), store.dimensions(), store.user(), "");
     }
     Backfill.Result r =
         Backfill.run(
-            cluster.environment(), c, models.model(version), version, store, progress::update);
+            cluster.environment(), c, models.model(version), version, into, progress::update);
     return new Result(r.records(), r.took());
   }
 

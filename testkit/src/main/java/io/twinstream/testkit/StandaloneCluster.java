@@ -1,4 +1,4 @@
-package io.twinstream.deploy;
+package io.twinstream.testkit;
 
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -32,8 +32,11 @@ import org.apache.flink.runtime.util.config.memory.ProcessMemoryUtils;
  * Flink's {@code BashJavaUtils} would derive, and the class path of Flink's distribution only
  * ({@code deploy/flink-dist}: nothing of Twinstream, no Kafka — those come with the job jar), or
  * with jars added to it as a distribution's {@code lib/} adds them.
+ *
+ * <p>Needs Flink's runtime on the caller's class path (this module declares it {@code provided}),
+ * and {@code deploy/flink-dist/target/flink-classpath.txt}: run from the checkout after the build.
  */
-final class StandaloneCluster implements AutoCloseable {
+public final class StandaloneCluster implements AutoCloseable {
 
   /**
    * What Flink's default config.yaml passes to every JVM on Java 17 ({@code env.java.opts.all}).
@@ -77,7 +80,7 @@ final class StandaloneCluster implements AutoCloseable {
    * Writes {@code dir/conf/config.yaml} from {@code settings} (plus the addresses and ports this
    * cluster needs) and starts the JobManager; returns once its REST endpoint answers.
    */
-  static StandaloneCluster start(Path dir, Map<String, String> settings) throws Exception {
+  public static StandaloneCluster start(Path dir, Map<String, String> settings) throws Exception {
     return start(dir, settings, List.of());
   }
 
@@ -85,7 +88,7 @@ final class StandaloneCluster implements AutoCloseable {
    * As {@link #start(Path, Map)}, with {@code lib} on the class path of every process beside
    * Flink's own jars, as jars in a distribution's {@code lib/} are.
    */
-  static StandaloneCluster start(Path dir, Map<String, String> settings, List<Path> lib)
+  public static StandaloneCluster start(Path dir, Map<String, String> settings, List<Path> lib)
       throws Exception {
     Path confDir = Files.createDirectories(dir.resolve("conf"));
     Files.createDirectories(dir.resolve("log"));
@@ -134,12 +137,12 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   /** The REST port (as {@code flink run -m localhost:PORT} would use it). */
-  int restPort() {
+  public int restPort() {
     return restPort;
   }
 
   /** Starts one more TaskManager process and waits until the JobManager has it. */
-  Process startTaskManager() throws Exception {
+  public Process startTaskManager() throws Exception {
     int before = taskManagersRegistered();
     TaskExecutorProcessSpec spec = TaskExecutorProcessUtils.processSpecFromConfig(conf);
     List<String> command = java(classpath, ProcessMemoryUtils.generateJvmParametersStr(spec));
@@ -161,7 +164,7 @@ final class StandaloneCluster implements AutoCloseable {
    * the JobManager has noticed: its count of TaskManagers dropped (within {@code
    * heartbeat.timeout}).
    */
-  void kill(Process taskManager) throws Exception {
+  public void kill(Process taskManager) throws Exception {
     int before = taskManagersRegistered();
     taskManager.destroyForcibly();
     taskManager.waitFor();
@@ -169,7 +172,7 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   /** The peak resident memory (VmHWM) of a process, in MiB; -1 where /proc cannot tell. */
-  static long peakRssMiB(Process p) {
+  public static long peakRssMiB(Process p) {
     try {
       for (String line : Files.readAllLines(Path.of("/proc/" + p.pid() + "/status"))) {
         if (line.startsWith("VmHWM:")) {
@@ -183,7 +186,7 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   /** The last lines of the cluster's logs, for a failure message. */
-  String logTail() {
+  public String logTail() {
     StringBuilder out = new StringBuilder();
     try (var files = Files.list(dir.resolve("log"))) {
       for (Path f : files.sorted().toList()) {
@@ -272,7 +275,17 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   private static Path flinkClasspathFile() {
-    Path file = DeployFiles.root().resolve("deploy/flink-dist/target/flink-classpath.txt");
+    Path file = null;
+    for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve("deploy/flink-dist"))) {
+        file = dir.resolve("deploy/flink-dist/target/flink-classpath.txt");
+        break;
+      }
+    }
+    if (file == null) {
+      throw new IllegalStateException(
+          "no deploy/flink-dist above " + Path.of("").toAbsolutePath() + ": run from the checkout");
+    }
     if (!Files.isRegularFile(file)) {
       throw new IllegalStateException(file + " is missing: build deploy/flink-dist first");
     }
