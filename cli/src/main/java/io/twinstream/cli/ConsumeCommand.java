@@ -120,6 +120,9 @@ final class ConsumeCommand implements Callable<Integer> {
           if (count >= limit) {
             break;
           }
+          if (r.value() == null) {
+            continue; // a tombstone: the key's earlier records are to be forgotten
+          }
           try {
             out.write(json.writeValueAsString(AvroJson.toJson(Records.decodeAny(r.value()))));
             out.write('\n');

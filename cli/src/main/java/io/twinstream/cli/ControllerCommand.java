@@ -38,9 +38,13 @@ import picocli.CommandLine.Spec;
       "--metrics-port. Run one per registry and store; the embedding job runs with",
       "store.auto-backfill=false. The store must be pgvector (an embedded store belongs to the job's",
       "own process: twinstream run runs this lifecycle in process).",
-      "Exit code: 0 stopped, 1 failed to start, 64 usage."
+      "Exit code: 0 stopped, 1 failed to start, 3 another controller took the journal over (it",
+      "stops before any further step: one controller per registry and store), 64 usage."
     })
 final class ControllerCommand implements Callable<Integer> {
+
+  /** The exit code when another controller took the journal over. */
+  static final int EXIT_TAKEN_OVER = 3;
 
   @Mixin HelpOption help;
 
@@ -104,6 +108,16 @@ final class ControllerCommand implements Callable<Integer> {
     PrometheusRegistry metrics = new PrometheusRegistry();
     AtomicReference<Supplier<LifecycleController.Snapshot>> source = new AtomicReference<>();
     Supplier<LifecycleController.Snapshot> snapshot = () -> source.get().get();
+    CountDownLatch stopped = new CountDownLatch(1);
+    AtomicReference<String> takenOver = new AtomicReference<>();
+    LifecycleController.Listener whenTakenOver =
+        new LifecycleController.Listener() {
+          @Override
+          public void takenOver(String why) {
+            takenOver.set(why);
+            stopped.countDown();
+          }
+        };
     StoreLifecycle lifecycle;
     try {
       lifecycle =
@@ -114,7 +128,7 @@ final class ControllerCommand implements Callable<Integer> {
               Optional.empty(),
               "twinstream controller",
               err,
-              new LifecycleMetrics(metrics, snapshot));
+              new LifecycleMetrics(metrics, snapshot).andThen(whenTakenOver));
     } catch (Exception e) {
       err.println("twinstream controller: cannot start: " + e.getMessage());
       return 1;
@@ -128,7 +142,6 @@ final class ControllerCommand implements Callable<Integer> {
       err.println("twinstream controller: --metrics-port " + metricsPort + ": " + e.getMessage());
       return TwinstreamCli.EXIT_USAGE;
     }
-    CountDownLatch stopped = new CountDownLatch(1);
     Thread hook =
         new Thread(
             () -> {
@@ -160,6 +173,12 @@ final class ControllerCommand implements Callable<Integer> {
       Thread.currentThread().interrupt();
       lifecycle.close();
       server.close();
+    }
+    if (takenOver.get() != null) {
+      Runtime.getRuntime().removeShutdownHook(hook);
+      lifecycle.close();
+      server.close();
+      return EXIT_TAKEN_OVER;
     }
     return 0;
   }

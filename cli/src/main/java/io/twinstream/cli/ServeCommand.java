@@ -2,6 +2,7 @@ package io.twinstream.cli;
 
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.serve.EmbeddingService;
+import io.twinstream.serve.LifecycleFollower;
 import io.twinstream.serve.ModelUpdatesFollower;
 import io.twinstream.serve.QueryServer;
 import io.twinstream.serve.ServeOptions;
@@ -56,6 +57,16 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin UpdatesTopic updates;
 
   @Mixin KafkaClientOptions kafka;
+
+  @Option(
+      names = "--lifecycle-topic",
+      defaultValue = "model-lifecycle",
+      paramLabel = "TOPIC",
+      description =
+          "With --bootstrap and --registry: the version lifecycle's journal, followed for each"
+              + " version's phase, backfill, cut-over and drop deadline in /v1/models (default:"
+              + " ${DEFAULT-VALUE}).")
+  String lifecycleTopic;
 
   @Option(
       names = "--store",
@@ -163,6 +174,7 @@ final class ServeCommand implements Callable<Integer> {
         model != null ? model : reg != null && reg.current().isPresent() ? "registry" : "default";
     VectorStore store = null;
     ModelUpdatesFollower follower = null;
+    LifecycleFollower lifecycle = null;
     QueryServer server = null;
     CountDownLatch stop = new CountDownLatch(1);
     Thread hook = new Thread(stop::countDown, "twinstream-serve-shutdown");
@@ -175,7 +187,11 @@ final class ServeCommand implements Callable<Integer> {
             new ModelUpdatesFollower(
                 kafka.clientConfig(), updates.topic, updates.registryName, embeddings::onUpdate);
       }
-      server = new QueryServer(embeddings, store, reg, follower, options);
+      if (reg != null && kafka.given()) {
+        lifecycle =
+            new LifecycleFollower(kafka.clientConfig(), lifecycleTopic, updates.registryName);
+      }
+      server = new QueryServer(embeddings, store, reg, follower, lifecycle, options);
       out.println("url=http://localhost:" + server.port() + "/v1");
       out.flush();
       err.println(
@@ -197,6 +213,9 @@ final class ServeCommand implements Callable<Integer> {
       }
       if (follower != null) {
         follower.close();
+      }
+      if (lifecycle != null) {
+        lifecycle.close();
       }
       if (store != null) {
         store.close();

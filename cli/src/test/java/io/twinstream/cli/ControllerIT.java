@@ -37,7 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * with pgvector (PGlite): with nobody acting, it serves the first model, then backfills a promoted
  * version; killed with SIGKILL in the middle of that backfill and started again, it resumes it —
  * every document of the new version exactly once, one cut-over, FULLY_SERVED — and still drops the
- * replaced version when its grace ends.
+ * replaced version when its grace ends; a second controller started beside it takes its journal
+ * over, and it stops (exit code 3).
  */
 class ControllerIT {
 
@@ -234,6 +235,20 @@ class ControllerIT {
               () -> text(log).contains("abandoned the backfill of v3") && store.count("v3") == 0);
           assertEquals("v2", store.servingVersion().orElseThrow(), "the store kept serving v2");
           assertEquals(DOCUMENTS, store.count("v2"));
+
+          // A second controller started beside it takes the journal over; the first one stops.
+          Process three = controller(args, log);
+          try {
+            assertTrue(
+                two.waitFor(2, java.util.concurrent.TimeUnit.MINUTES),
+                "the replaced controller stops: " + text(log));
+            assertEquals(3, two.exitValue(), text(log));
+            assertTrue(text(log).contains("took it over"), text(log));
+            assertTrue(three.isAlive(), text(log));
+          } finally {
+            three.destroy();
+            three.waitFor();
+          }
         } finally {
           two.destroy();
           two.waitFor();

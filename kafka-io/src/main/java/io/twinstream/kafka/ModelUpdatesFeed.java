@@ -2,37 +2,19 @@ package io.twinstream.kafka;
 
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.ModelUpdate;
-import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.ModelUpdateKeys;
-import io.twinstream.schemas.RecordDecodeException;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The one reader of a registry's updates on the compacted {@code model-updates} topic for
- * everything but the Flink job's own source: read committed (an update in an open or aborted
- * transaction is never seen), from the beginning, without a consumer group (every reader reads all
- * of it), each record decoded once. Records of other registries are skipped; undecodable ones are
- * logged and skipped. Either {@link #readAll} once, or {@link #follow} on a thread of its own.
+ * everything but the Flink job's own source: a {@link RecordFeed} of {@link ModelUpdate}s (read
+ * committed, from the beginning, each decoded once) that keeps the registry's ({@link
+ * ModelUpdateKeys}). Either {@link #readAll} once, or {@link #follow} on a thread of its own.
  */
 public final class ModelUpdatesFeed implements AutoCloseable {
-
-  private static final Logger LOG = LoggerFactory.getLogger(ModelUpdatesFeed.class);
 
   /**
    * One update of the registry, as read.
@@ -60,36 +42,20 @@ public final class ModelUpdatesFeed implements AutoCloseable {
     }
   }
 
-  private final KafkaConsumer<byte[], byte[]> consumer;
-  private final String topic;
-  private final String registryName;
-  private final Consumer<Entry> sink;
-  private final List<TopicPartition> partitions;
-  private final Map<TopicPartition, Long> startEnd;
-  private final CountDownLatch caughtUp = new CountDownLatch(1);
-  private final AvroCodec<ModelUpdate> codec = AvroCodec.of(ModelUpdate.class);
-  private final Thread thread;
-  private volatile boolean closed;
-  private volatile long read;
+  private final RecordFeed<ModelUpdate> feed;
 
-  private ModelUpdatesFeed(
-      Map<String, Object> kafka,
-      String topic,
-      String registryName,
-      Consumer<Entry> sink,
-      boolean ownThread) {
-    this.consumer = consumer(kafka);
-    this.topic = topic;
-    this.registryName = registryName;
-    this.sink = sink;
-    this.partitions =
-        consumer.partitionsFor(topic, Duration.ofSeconds(60)).stream()
-            .map(p -> new TopicPartition(topic, p.partition()))
-            .toList();
-    consumer.assign(partitions);
-    consumer.seekToBeginning(partitions);
-    this.startEnd = consumer.endOffsets(partitions, Duration.ofSeconds(60));
-    this.thread = ownThread ? new Thread(this::follow, "twinstream-model-updates") : null;
+  private ModelUpdatesFeed(RecordFeed<ModelUpdate> feed) {
+    this.feed = feed;
+  }
+
+  private static java.util.function.Predicate<String> of(String registryName) {
+    return key ->
+        ModelUpdateKeys.belongsTo(
+            key.getBytes(java.nio.charset.StandardCharsets.UTF_8), registryName);
+  }
+
+  private static Entry entry(RecordFeed.Entry<ModelUpdate> e) {
+    return new Entry(e.key(), e.value(), e.offset());
   }
 
   /**
@@ -100,10 +66,9 @@ public final class ModelUpdatesFeed implements AutoCloseable {
    */
   public static ModelUpdatesFeed follow(
       Map<String, Object> kafka, String topic, String registryName, Consumer<Entry> sink) {
-    ModelUpdatesFeed feed = new ModelUpdatesFeed(kafka, topic, registryName, sink, true);
-    feed.thread.setDaemon(true);
-    feed.thread.start();
-    return feed;
+    return new ModelUpdatesFeed(
+        RecordFeed.follow(
+            kafka, topic, ModelUpdate.class, of(registryName), e -> sink.accept(entry(e))));
   }
 
   /**
@@ -115,65 +80,9 @@ public final class ModelUpdatesFeed implements AutoCloseable {
    */
   public static List<Entry> readAll(
       Map<String, Object> kafka, String topic, String registryName, Duration timeout) {
-    List<Entry> out = new ArrayList<>();
-    try (ModelUpdatesFeed feed =
-        new ModelUpdatesFeed(kafka, topic, registryName, out::add, false)) {
-      long deadline = System.nanoTime() + timeout.toNanos();
-      while (!feed.atStartEnd()) {
-        if (System.nanoTime() > deadline) {
-          throw new org.apache.kafka.common.KafkaException(
-              "could not read " + topic + " to its end offsets within " + timeout);
-        }
-        feed.pollOnce();
-      }
-    }
-    return out;
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(Map<String, Object> kafka) {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-  }
-
-  private boolean atStartEnd() {
-    return partitions.stream().allMatch(p -> consumer.position(p) >= startEnd.get(p));
-  }
-
-  private void pollOnce() {
-    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-      read++;
-      if (r.value() == null || !ModelUpdateKeys.belongsTo(r.key(), registryName)) {
-        continue;
-      }
-      ModelUpdate u;
-      try {
-        u = codec.decode(r.value());
-      } catch (RecordDecodeException e) {
-        LOG.warn("Skipping an undecodable update at {}@{}: {}", topic, r.offset(), e.getMessage());
-        continue;
-      }
-      sink.accept(new Entry(new String(r.key(), StandardCharsets.UTF_8), u, r.offset()));
-    }
-  }
-
-  private void follow() {
-    try {
-      while (!closed) {
-        pollOnce();
-        if (caughtUp.getCount() > 0 && atStartEnd()) {
-          caughtUp.countDown();
-        }
-      }
-    } catch (WakeupException e) {
-      // closing
-    } catch (RuntimeException e) {
-      LOG.error("Following {} stopped: {}", topic, e.toString(), e);
-    } finally {
-      consumer.close();
-    }
+    return RecordFeed.readAll(kafka, topic, ModelUpdate.class, of(registryName), timeout).stream()
+        .map(ModelUpdatesFeed::entry)
+        .toList();
   }
 
   /**
@@ -182,31 +91,21 @@ public final class ModelUpdatesFeed implements AutoCloseable {
    * @return whether it has, within {@code timeout}
    */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return feed.awaitCaughtUp(timeout);
   }
 
   /** Records read so far (of every registry). */
   public long read() {
-    return read;
+    return feed.read();
   }
 
   /** Whether it still follows the topic. */
   public boolean alive() {
-    return thread != null && thread.isAlive();
+    return feed.alive();
   }
 
   @Override
   public void close() {
-    closed = true;
-    if (thread == null) {
-      consumer.close();
-      return;
-    }
-    consumer.wakeup();
-    try {
-      thread.join(10_000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    feed.close();
   }
 }

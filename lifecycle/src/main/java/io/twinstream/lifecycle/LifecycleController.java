@@ -83,6 +83,53 @@ public final class LifecycleController implements AutoCloseable {
 
     /** A step failed; the controller tries again after {@code retry}. */
     default void failed(Step step, Exception e, Duration retry) {}
+
+    /**
+     * Another controller took the journal over: this one has stopped for good (its thread ended).
+     */
+    default void takenOver(String why) {}
+
+    /** This listener, then {@code next}, told of everything. */
+    default Listener andThen(Listener next) {
+      Listener first = this;
+      return new Listener() {
+        @Override
+        public void stepped(Step step, VersionRecord record, Duration took) {
+          first.stepped(step, record, took);
+          next.stepped(step, record, took);
+        }
+
+        @Override
+        public void progress(String version, long rows, long documents) {
+          first.progress(version, rows, documents);
+          next.progress(version, rows, documents);
+        }
+
+        @Override
+        public void cutOver(String version, Duration took) {
+          first.cutOver(version, took);
+          next.cutOver(version, took);
+        }
+
+        @Override
+        public void stopped(String version, String why) {
+          first.stopped(version, why);
+          next.stopped(version, why);
+        }
+
+        @Override
+        public void failed(Step step, Exception e, Duration retry) {
+          first.failed(step, e, retry);
+          next.failed(step, e, retry);
+        }
+
+        @Override
+        public void takenOver(String why) {
+          first.takenOver(why);
+          next.takenOver(why);
+        }
+      };
+    }
   }
 
   /**
@@ -123,6 +170,7 @@ public final class LifecycleController implements AutoCloseable {
   private final Listener listener;
   private volatile BackfillProgress running;
   private volatile boolean closed;
+  private volatile String takenOver;
   private Thread thread;
 
   public LifecycleController(
@@ -202,6 +250,7 @@ public final class LifecycleController implements AutoCloseable {
   }
 
   private VersionRecord take(Step step, Facts f) throws Exception {
+    journal.claim(); // no effect from a controller another one has replaced
     Instant now = f.now();
     String v = step.version();
     Optional<VersionRecord> r = f.record(v);
@@ -339,6 +388,7 @@ public final class LifecycleController implements AutoCloseable {
   private void loop() {
     while (!closed) {
       try {
+        journal.claim(); // a controller replaced by a newer one stops within a poll, idle or not
         settle();
         Duration wait = settings.poll();
         Optional<Instant> wake = Lifecycle.wakeAt(facts());
@@ -350,6 +400,10 @@ public final class LifecycleController implements AutoCloseable {
           decisions.await(wait);
         }
       } catch (InterruptedException e) {
+        return;
+      } catch (JournalTakenOver e) {
+        takenOver = e.getMessage();
+        listener.takenOver(e.getMessage());
         return;
       } catch (Exception e) {
         if (closed) {
@@ -379,6 +433,11 @@ public final class LifecycleController implements AutoCloseable {
     while (!closed && System.nanoTime() < until) {
       Thread.sleep(Math.min(100, Math.max(1, (until - System.nanoTime()) / 1_000_000)));
     }
+  }
+
+  /** Why this controller stopped for good (another one took the journal over), if it did. */
+  public Optional<String> takenOver() {
+    return Optional.ofNullable(takenOver);
   }
 
   /** Stops the thread; a backfill under way stops at its next progress report. */

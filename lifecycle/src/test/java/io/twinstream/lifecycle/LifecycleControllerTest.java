@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -271,6 +272,47 @@ class LifecycleControllerTest {
       assertEquals(List.of("v1", "v2"), w.store.cutOvers);
       assertEquals(List.of("v1", "v2"), w.announced);
       assertEquals(Phase.RETIRED, w.record("v1").phase());
+    }
+  }
+
+  @Test
+  void aControllerReplacedByANewerOneTakesNoFurtherStepAndItsThreadStops() throws Exception {
+    try (World w = new World(tmp, 30)) {
+      List<String> told = new ArrayList<>();
+      LifecycleController.Listener listener =
+          new LifecycleController.Listener() {
+            @Override
+            public void takenOver(String why) {
+              synchronized (told) {
+                told.add(why);
+              }
+            }
+          };
+      LifecycleController old = w.ownedController(SETTINGS, listener);
+      w.decide("v1");
+      old.settle();
+      assertEquals(List.of("v1"), w.store.cutOvers);
+      LifecycleController newer = w.ownedController(SETTINGS, listener);
+      w.decide("v2");
+      assertThrows(JournalTakenOver.class, old::step);
+      assertEquals(null, w.backfills.get("v2"), "no backfill from the replaced controller");
+      assertEquals(List.of("v1"), w.store.cutOvers);
+      newer.settle();
+      assertEquals(List.of("v1", "v2"), w.store.cutOvers);
+      assertEquals(List.of("v1", "v2"), w.announced);
+
+      w.decide("v1");
+      try (LifecycleController c = old.start()) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (c.takenOver().isEmpty() && System.nanoTime() < deadline) {
+          Thread.onSpinWait();
+        }
+        assertTrue(c.takenOver().isPresent(), "its thread stopped for good");
+      }
+      synchronized (told) {
+        assertEquals(1, told.size(), told.toString());
+      }
+      assertEquals(List.of("v1", "v2"), w.store.cutOvers, "nothing cut back by it");
     }
   }
 

@@ -80,6 +80,48 @@ final class World implements AutoCloseable {
     };
   }
 
+  private int owner;
+
+  /**
+   * A journal that, as Kafka's transactional producer does, takes the journal over from every one
+   * opened before it: theirs throw {@link JournalTakenOver} from then on.
+   */
+  LifecycleJournal ownedJournal() {
+    LifecycleJournal shared = journal();
+    int mine;
+    synchronized (journalRecords) {
+      mine = ++owner;
+    }
+    return new LifecycleJournal() {
+      @Override
+      public Map<String, VersionRecord> read() throws IOException {
+        return shared.read();
+      }
+
+      @Override
+      public void write(VersionRecord record) throws IOException {
+        claim();
+        shared.write(record);
+      }
+
+      @Override
+      public void claim() throws IOException {
+        synchronized (journalRecords) {
+          if (owner != mine) {
+            throw new JournalTakenOver("journal " + mine + " was taken over by " + owner, null);
+          }
+        }
+      }
+    };
+  }
+
+  /** A controller on a journal of its own ({@link #ownedJournal()}). */
+  LifecycleController ownedController(
+      LifecycleController.Settings settings, LifecycleController.Listener listener) {
+    return new LifecycleController(
+        settings, store, ownedJournal(), decisions(), backfiller(), announcer(), clock(), listener);
+  }
+
   /** The registry decides to serve {@code version} (PROMOTED or ROLLED_BACK). */
   synchronized void decide(String version) {
     decision = Optional.of(version);

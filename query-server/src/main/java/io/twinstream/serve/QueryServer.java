@@ -10,6 +10,7 @@ import com.sun.net.httpserver.HttpServer;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
+import io.twinstream.records.VersionLifecycle;
 import io.twinstream.store.Hit;
 import io.twinstream.store.VectorStore;
 import java.io.ByteArrayOutputStream;
@@ -62,6 +63,7 @@ public final class QueryServer implements AutoCloseable {
   private final VectorStore store;
   private final ModelRegistry registry;
   private final ModelUpdatesFollower follower;
+  private final LifecycleFollower lifecycle;
   private final ServeOptions options;
   private final HttpServer http;
   private final ExecutorService threads;
@@ -81,6 +83,23 @@ public final class QueryServer implements AutoCloseable {
       ModelUpdatesFollower follower,
       ServeOptions options)
       throws IOException {
+    this(embeddings, store, registry, follower, null, options);
+  }
+
+  /**
+   * Starts serving on {@code options.port()}, {@code /v1/models} with each version's lifecycle.
+   *
+   * @param lifecycle the lifecycle journal's follower, or null (no lifecycle in {@code /v1/models})
+   */
+  public QueryServer(
+      EmbeddingService embeddings,
+      VectorStore store,
+      ModelRegistry registry,
+      ModelUpdatesFollower follower,
+      LifecycleFollower lifecycle,
+      ServeOptions options)
+      throws IOException {
+    this.lifecycle = lifecycle;
     this.embeddings = embeddings;
     this.store = store;
     this.registry = registry;
@@ -435,6 +454,28 @@ public final class QueryServer implements AutoCloseable {
     }
   }
 
+  /**
+   * A version's state as the lifecycle recorded it; {@code rows} counted in the store now (a
+   * running backfill's progress), not read from the record.
+   */
+  private static Map<String, Object> lifecycle(VersionLifecycle l, long rows) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("phase", l.getPhase().name());
+    m.put("since", text(l.getAt()));
+    m.put("rows", rows);
+    m.put("documents", l.getDocuments());
+    m.put("backfill_started", text(l.getBackfillStarted()));
+    m.put("backfill_finished", text(l.getBackfillFinished()));
+    m.put("cut_over", text(l.getCutOver()));
+    m.put("drop_due", text(l.getDropDue()));
+    m.put("note", l.getNote().toString());
+    return m;
+  }
+
+  private static String text(java.time.Instant t) {
+    return t == null ? null : t.toString();
+  }
+
   private Answer models(HttpExchange exchange) throws Exception {
     Map<String, String> status = new TreeMap<>();
     if (registry != null) {
@@ -462,6 +503,9 @@ public final class QueryServer implements AutoCloseable {
           .servingVersion()
           .ifPresent(v -> status.merge(v, "searched by the store", (a, b) -> a + ", " + b));
     }
+    Map<String, VersionLifecycle> lives = lifecycle == null ? Map.of() : lifecycle.versions();
+    lives.keySet().forEach(v -> status.putIfAbsent(v, "in the store's lifecycle"));
+    Map<String, Long> rows = store == null ? Map.of() : store.versions();
     List<Map<String, Object>> data = new ArrayList<>();
     status.forEach(
         (v, s) -> {
@@ -470,6 +514,11 @@ public final class QueryServer implements AutoCloseable {
           m.put("object", "model");
           m.put("owned_by", "twinstream");
           m.put("status", s);
+          VersionLifecycle l = lives.get(v);
+          if (l != null) {
+            m.put(
+                "lifecycle", lifecycle(l, store == null ? l.getRows() : rows.getOrDefault(v, 0L)));
+          }
           data.add(m);
         });
     Map<String, Object> doc = new LinkedHashMap<>();
@@ -483,7 +532,8 @@ public final class QueryServer implements AutoCloseable {
   }
 
   private Answer ready(HttpExchange exchange) {
-    boolean ready = follower == null || follower.alive();
+    boolean ready =
+        (follower == null || follower.alive()) && (lifecycle == null || lifecycle.alive());
     if (!ready) {
       throw new ServeException(
           503, "server_error", null, "not following model-updates: see the log");

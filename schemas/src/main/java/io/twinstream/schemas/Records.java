@@ -6,6 +6,7 @@ import io.twinstream.records.FeedbackPair;
 import io.twinstream.records.Interaction;
 import io.twinstream.records.ModelUpdate;
 import io.twinstream.records.Sentence;
+import io.twinstream.records.VersionLifecycle;
 import java.util.List;
 import org.apache.avro.specific.SpecificRecord;
 
@@ -23,7 +24,8 @@ public final class Records {
           FeedbackPair.class,
           Interaction.class,
           ModelUpdate.class,
-          DeadLetter.class);
+          DeadLetter.class,
+          VersionLifecycle.class);
 
   private static final List<AvroCodec<? extends SpecificRecord>> CODECS =
       TYPES.stream().<AvroCodec<? extends SpecificRecord>>map(AvroCodec::of).toList();

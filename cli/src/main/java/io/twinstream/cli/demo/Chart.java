@@ -3,7 +3,6 @@ package io.twinstream.cli.demo;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 
 /**
  * A self-contained HTML page (inline SVG, no scripts) charting test nDCG@10 and last loss per model
@@ -13,7 +12,7 @@ public final class Chart {
 
   private Chart() {}
 
-  public static String html(List<Map<String, Object>> versions) {
+  public static String html(List<VersionRow> versions) {
     int w = 720;
     int h = 300;
     int left = 60;
@@ -24,9 +23,9 @@ public final class Chart {
     double xStep = n > 1 ? (w - left - right) / (double) (n - 1) : 0;
     List<Double> ndcg = new ArrayList<>();
     List<Double> loss = new ArrayList<>();
-    for (Map<String, Object> v : versions) {
-      ndcg.add(number(v.get("test/ndcg@10")));
-      loss.add(number(v.get("lastLoss")));
+    for (VersionRow v : versions) {
+      ndcg.add(number(v.testNdcg()));
+      loss.add(number(v.lastLoss()));
     }
     double maxLoss =
         loss.stream().filter(Double::isFinite).mapToDouble(Double::doubleValue).max().orElse(1.0);
@@ -69,9 +68,9 @@ public final class Chart {
     series(svg, ndcg, 1.0, left, xStep, h, top, bottom, "#1f77b4");
     series(svg, loss, maxLoss, left, xStep, h, top, bottom, "#d62728");
     for (int i = 0; i < n; i++) {
-      Map<String, Object> v = versions.get(i);
+      VersionRow v = versions.get(i);
       double x = left + i * xStep;
-      String status = String.valueOf(v.get("status"));
+      String status = v.status();
       svg.append(
           String.format(
               Locale.ROOT,
@@ -79,7 +78,7 @@ public final class Chart {
                   + "<text x='%.1f' y='%d' text-anchor='middle' fill='%s'>%s</text>%n",
               x,
               h - bottom + 18,
-              escape(String.valueOf(v.get("version"))),
+              escape(v.version()),
               x,
               h - bottom + 34,
               status.equals("REJECTED") ? "#d62728" : "#2ca02c",
@@ -136,8 +135,8 @@ public final class Chart {
             colour));
   }
 
-  private static double number(Object o) {
-    return o instanceof Number n ? n.doubleValue() : Double.NaN;
+  private static double number(Double d) {
+    return d == null ? Double.NaN : d;
   }
 
   private static String escape(String s) {

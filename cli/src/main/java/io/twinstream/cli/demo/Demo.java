@@ -187,20 +187,21 @@ public final class Demo {
       }
       embeddings.readToEnd();
       updates.readToEnd();
-      Map<String, Object> topics = new LinkedHashMap<>();
-      topics.put("sentences", Map.of("in", rounds.sentencesIn));
-      topics.put("interactions", Map.of("in", rounds.interactionsIn));
+      Map<String, DemoSummaries.TopicFlow> topics = new LinkedHashMap<>();
+      topics.put("sentences", DemoSummaries.TopicFlow.in(rounds.sentencesIn));
+      topics.put("interactions", DemoSummaries.TopicFlow.in(rounds.interactionsIn));
       pairs.readToEnd();
-      topics.put("feedback-pairs", Map.of("in", pairs.records().size()));
-      topics.put("embeddings", Map.of("out", embeddings.records().size()));
-      topics.put("model-updates", Map.of("out", updates.records().size()));
-      topics.put("dead-letters", Map.of("out", deadLetters));
-      Map<String, Object> task = new LinkedHashMap<>();
-      task.put("name", retrieval.name());
-      task.put("documents", retrieval.corpus().size());
-      task.put("trafficQueries", split.traffic().size());
-      task.put("devQueries", split.dev().size());
-      task.put("testQueries", split.test().size());
+      topics.put("feedback-pairs", DemoSummaries.TopicFlow.in(pairs.records().size()));
+      topics.put("embeddings", DemoSummaries.TopicFlow.out(embeddings.records().size()));
+      topics.put("model-updates", DemoSummaries.TopicFlow.out(updates.records().size()));
+      topics.put("dead-letters", DemoSummaries.TopicFlow.out(deadLetters));
+      DemoSummaries.Task task =
+          new DemoSummaries.Task(
+              retrieval.name(),
+              retrieval.corpus().size(),
+              split.traffic().size(),
+              split.dev().size(),
+              split.test().size());
       Path html = chart != null ? chart : report != null ? DemoReport.chartBeside(report) : null;
       results.store(rounds.storeSummary);
       results.write(report, html, task, topics, rounds.joinerSummary, registry.root().toString());

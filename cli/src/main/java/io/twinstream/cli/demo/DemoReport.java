@@ -29,39 +29,40 @@ public final class DemoReport {
   public static final String METRIC =
       "test/ndcg@10: nDCG@10 on test queries never trained or gated on";
 
-  private final List<Map<String, Object>> versions = new ArrayList<>();
+  /** The JSON report. */
+  @com.fasterxml.jackson.annotation.JsonPropertyOrder({
+    "task",
+    "metric",
+    "versions",
+    "testByClicks",
+    "topics",
+    "joiner",
+    "store",
+    "registry"
+  })
+  public record Document(
+      DemoSummaries.Task task,
+      String metric,
+      List<VersionRow> versions,
+      ClickScores testByClicks,
+      Map<String, DemoSummaries.TopicFlow> topics,
+      DemoSummaries.Joiner joiner,
+      DemoSummaries.Store store,
+      String registry) {}
+
+  private final List<VersionRow> versions = new ArrayList<>();
   private final Map<String, TestScores> scores = new LinkedHashMap<>();
-  private Map<String, Object> store = Map.of();
-  private Map<String, Object> byClicks = Map.of();
+  private DemoSummaries.Store store = DemoSummaries.Store.none();
+  private ClickScores byClicks = ClickScores.none();
 
   /** The vector store's part: rows, fill and cut-over per version, searches, mixed searches. */
-  public void store(Map<String, Object> summary) {
+  public void store(DemoSummaries.Store summary) {
     this.store = summary;
   }
 
-  /** The console line of one version in the store. */
-  public static String storeLine(String version, Map<String, Object> v) {
-    boolean backfilled = "backfill".equals(v.get("filledBy"));
-    return String.format(
-        Locale.ROOT,
-        "store   %-24s %6d rows  %s in %.1f s%s  cut over in %.1f ms  %d searches",
-        version,
-        ((Number) v.getOrDefault("rows", 0L)).longValue(),
-        backfilled ? "backfilled" : "streamed  ",
-        ((Number) v.getOrDefault("fillSeconds", Double.NaN)).doubleValue(),
-        backfilled
-            ? String.format(
-                Locale.ROOT,
-                " (%.1f docs/s)",
-                ((Number) v.getOrDefault("backfillRecordsPerSecond", Double.NaN)).doubleValue())
-            : "",
-        ((Number) v.getOrDefault("cutOverMillis", Double.NaN)).doubleValue(),
-        ((Number) v.getOrDefault("searches", 0L)).longValue());
-  }
-
   /** The base model's row. */
-  public Map<String, Object> base(String version, TestScores test) {
-    Map<String, Object> row = row(version, "BASE", null, test.mean(), Map.of(), null);
+  public VersionRow base(String version, TestScores test) {
+    VersionRow row = VersionRow.base(version, test.mean());
     versions.add(row);
     scores.put(version, test);
     return row;
@@ -71,21 +72,13 @@ public final class DemoReport {
    * A round's row: its update, the new version's test nDCG@10, feedback-sent-to-update seconds and
    * the feedback its users gave.
    */
-  public Map<String, Object> round(
+  public VersionRow round(
       ModelUpdate update, TestScores test, double roundSeconds, RoundFeedback feedback) {
-    Map<String, Object> row =
-        row(
-            update.getVersion(),
-            update.getStatus().name(),
-            update.getParentVersion(),
-            test == null ? Double.NaN : test.mean(),
-            update.getMetrics(),
-            update.getReason());
+    VersionRow row =
+        VersionRow.round(update, test == null ? Double.NaN : test.mean(), roundSeconds, feedback);
     if (test != null) {
       scores.put(update.getVersion(), test);
     }
-    row.put("roundSeconds", roundSeconds);
-    row.put("feedback", feedback.toMap());
     versions.add(row);
     return row;
   }
@@ -128,38 +121,32 @@ public final class DemoReport {
         (name, ids) ->
             header.append(String.format(Locale.ROOT, " %16s", name + " (" + ids.size() + ")")));
     lines.add(header.toString());
-    List<Map<String, Object>> rows = new ArrayList<>();
-    for (Map<String, Object> v : versions) {
-      TestScores t = scores.get((String) v.get("version"));
+    List<ClickScores.Row> rows = new ArrayList<>();
+    for (VersionRow v : versions) {
+      TestScores t = scores.get(v.version());
       if (t == null) {
         continue;
       }
       StringBuilder line =
-          new StringBuilder(
-              String.format(Locale.ROOT, "%-32s %-9s", v.get("version"), v.get("status")));
-      Map<String, Object> row = new LinkedHashMap<>();
-      row.put("version", v.get("version"));
-      row.put("status", v.get("status"));
+          new StringBuilder(String.format(Locale.ROOT, "%-32s %-9s", v.version(), v.status()));
+      Map<String, Double> means = new LinkedHashMap<>();
       parts.forEach(
           (name, ids) -> {
             double mean = t.mean(ids);
             line.append(String.format(Locale.ROOT, " %16.4f", mean));
-            row.put(name, finite(mean));
+            means.put(name, VersionRow.finite(mean));
           });
       lines.add(line.toString());
-      rows.add(row);
+      rows.add(new ClickScores.Row(v.version(), v.status(), means));
     }
-    Map<String, Object> counts = new LinkedHashMap<>();
+    Map<String, Integer> counts = new LinkedHashMap<>();
     parts.forEach((name, ids) -> counts.put(name, ids.size()));
-    byClicks = new LinkedHashMap<>();
-    byClicks.put("clickedDocuments", clicked.size());
-    byClicks.put("queries", counts);
-    byClicks.put("versions", rows);
+    byClicks = new ClickScores(clicked.size(), counts, rows);
     return lines;
   }
 
   /** The rows so far. */
-  public List<Map<String, Object>> versions() {
+  public List<VersionRow> versions() {
     return Collections.unmodifiableList(versions);
   }
 
@@ -196,25 +183,18 @@ public final class DemoReport {
   public void write(
       Path report,
       Path chart,
-      Map<String, Object> task,
-      Map<String, Object> topics,
-      Map<String, Object> joiner,
+      DemoSummaries.Task task,
+      Map<String, DemoSummaries.TopicFlow> topics,
+      DemoSummaries.Joiner joiner,
       String registry)
       throws IOException {
     if (report != null) {
-      Map<String, Object> doc = new LinkedHashMap<>();
-      doc.put("task", task);
-      doc.put("metric", METRIC);
-      doc.put("versions", versions);
-      doc.put("testByClicks", byClicks);
-      doc.put("topics", topics);
-      doc.put("joiner", joiner);
-      doc.put("store", store);
-      doc.put("registry", registry);
       createParent(report);
       new ObjectMapper()
           .enable(SerializationFeature.INDENT_OUTPUT)
-          .writeValue(report.toFile(), doc);
+          .writeValue(
+              report.toFile(),
+              new Document(task, METRIC, versions, byClicks, topics, joiner, store, registry));
     }
     if (chart != null) {
       createParent(chart);
@@ -233,31 +213,5 @@ public final class DemoReport {
     if (parent != null) {
       Files.createDirectories(parent);
     }
-  }
-
-  private static Map<String, Object> row(
-      String version,
-      String status,
-      String parent,
-      double testNdcg,
-      Map<String, Double> metrics,
-      String reason) {
-    Map<String, Object> v = new LinkedHashMap<>();
-    v.put("version", version);
-    v.put("status", status);
-    v.put("parent", parent);
-    v.put("test/ndcg@10", finite(testNdcg));
-    v.put("pairsUsed", finite(metrics.getOrDefault(FineTuningRound.PAIRS, Double.NaN)));
-    v.put("trainSeconds", finite(metrics.getOrDefault(FineTuningRound.TRAIN_SECONDS, Double.NaN)));
-    v.put("lastLoss", finite(metrics.getOrDefault(FineTuningRound.LAST_LOSS, Double.NaN)));
-    v.put("gate", reason);
-    Map<String, Object> all = new LinkedHashMap<>();
-    metrics.forEach((name, value) -> all.put(name, finite(value)));
-    v.put("metrics", all);
-    return v;
-  }
-
-  private static Object finite(double v) {
-    return Double.isFinite(v) ? v : null;
   }
 }

@@ -75,8 +75,8 @@ public final class DemoRounds {
   private HttpSearches frontEnd;
   int sentencesIn;
   int interactionsIn;
-  Map<String, Object> joinerSummary = Map.of();
-  Map<String, Object> storeSummary = Map.of();
+  DemoSummaries.Joiner joinerSummary = DemoSummaries.Joiner.none();
+  DemoSummaries.Store storeSummary = DemoSummaries.Store.none();
   private final ServedVersions served = new ServedVersions();
   private StoreLifecycle lifecycle;
 
@@ -309,13 +309,12 @@ public final class DemoRounds {
     }
   }
 
-  private Map<String, Object> joinerSummary() {
-    Map<String, Object> m = new LinkedHashMap<>(joiner.metrics().snapshot());
+  private DemoSummaries.Joiner joinerSummary() {
+    Map<String, Long> m = new LinkedHashMap<>(joiner.metrics().snapshot());
     // From simulated event time to the wall clock: meaningless here.
     m.remove("join_latency_last_ms");
     m.remove("join_latency_max_ms");
-    m.put("mean_weight", joiner.metrics().meanWeight());
-    return m;
+    return new DemoSummaries.Joiner(m, joiner.metrics().meanWeight());
   }
 
   private void streamCorpus() {
@@ -360,9 +359,7 @@ public final class DemoRounds {
     }
     bar.complete(rows, rows, "in the store");
     bar.finish();
-    Map<String, Object> v = served.of(version);
-    v.put("filledBy", "stream");
-    v.put("fillSeconds", (System.nanoTime() - started) / 1e9);
+    served.of(version).streamed((System.nanoTime() - started) / 1e9);
   }
 
   /**
@@ -377,7 +374,7 @@ public final class DemoRounds {
         Locale.ROOT,
         "twinstream demo: the store serves %s (cut-over %.1f ms); FULLY_SERVED announced%n",
         version,
-        ((Number) served.of(version).getOrDefault("cutOverMillis", Double.NaN)).doubleValue());
+        served.of(version).cutOverMillis());
   }
 
   private CorpusVectors storedVectors(String version) {
@@ -385,28 +382,23 @@ public final class DemoRounds {
   }
 
   /** Rows per version at the end, and the searches per version; fails on a mixed search. */
-  private Map<String, Object> storeSummary() {
+  private DemoSummaries.Store storeSummary() {
     if (frontEnd.mixed() > 0) {
       throw new IllegalStateException(
           frontEnd.mixed() + " searches mixed versions, e.g. " + frontEnd.lastMixed());
     }
     Map<String, Long> rows = vectorStore.versions();
-    for (Map.Entry<String, Map<String, Object>> v : served.all().entrySet()) {
+    Map<String, StoredVersion> versions = served.all();
+    for (Map.Entry<String, StoredVersion> v : versions.entrySet()) {
       long n = rows.getOrDefault(v.getKey(), 0L);
-      v.getValue().put("rows", n);
-      v.getValue().put("searches", frontEnd.perVersion().getOrDefault(v.getKey(), 0L));
+      v.getValue().ended(n, frontEnd.perVersion().getOrDefault(v.getKey(), 0L));
       if (n != task.corpus().size()) {
         throw new IllegalStateException(
             v.getKey() + " has " + n + " rows for " + task.corpus().size() + " documents");
       }
     }
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("store", storeSpec.kind().id());
-    m.put("serving", vectorStore.servingVersion().orElse(""));
-    m.put("mixedSearches", frontEnd.mixed());
-    m.put("versions", served.all());
-    for (Map.Entry<String, Map<String, Object>> v : served.all().entrySet()) {
-      out.println(DemoReport.storeLine(v.getKey(), v.getValue()));
+    for (Map.Entry<String, StoredVersion> v : versions.entrySet()) {
+      out.println(v.getValue().line(v.getKey()));
     }
     out.printf(
         Locale.ROOT,
@@ -414,7 +406,8 @@ public final class DemoRounds {
         storeSpec.kind(),
         frontEnd.perVersion().values().stream().mapToLong(Long::longValue).sum());
     out.flush();
-    return m;
+    return new DemoSummaries.Store(
+        storeSpec.kind().id(), vectorStore.servingVersion().orElse(""), frontEnd.mixed(), versions);
   }
 
   private void dropDemoTable() throws java.sql.SQLException {

@@ -1,8 +1,10 @@
 package io.twinstream.cli.demo;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import io.twinstream.records.FeedbackPair;
 import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -16,6 +18,7 @@ import java.util.TreeMap;
  * @param events impressions and clicks sent to {@code interactions}
  * @param bySource pairs by {@code source} (click, skip-above, ...)
  */
+@JsonPropertyOrder({"searches", "events", "pairs", "bySource"})
 public record RoundFeedback(int searches, int events, Map<String, Source> bySource) {
 
   public RoundFeedback {
@@ -39,6 +42,7 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
   }
 
   /** Pairs in all. */
+  @JsonProperty
   public int pairs() {
     return bySource.values().stream().mapToInt(Source::pairs).sum();
   }
@@ -46,6 +50,7 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
   /**
    * The console line, e.g. {@code feedback 212 searches, 2,331 events -> joiner -> 320 pairs: ...}.
    */
+  @JsonIgnore
   public String line() {
     StringBuilder sb =
         new StringBuilder(
@@ -61,19 +66,5 @@ public record RoundFeedback(int searches, int events, Map<String, Source> bySour
                 String.format(
                     Locale.ROOT, " %d %s (mean weight %.2f)", s.pairs(), source, s.meanWeight())));
     return sb.toString();
-  }
-
-  /** For the JSON report. */
-  public Map<String, Object> toMap() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("searches", searches);
-    m.put("events", events);
-    m.put("pairs", pairs());
-    Map<String, Object> sources = new LinkedHashMap<>();
-    bySource.forEach(
-        (source, s) ->
-            sources.put(source, Map.of("pairs", s.pairs(), "meanWeight", s.meanWeight())));
-    m.put("bySource", sources);
-    return m;
   }
 }

@@ -19,28 +19,23 @@ public final class ServedVersions implements LifecycleController.Listener {
     void check() throws Exception;
   }
 
-  private final Map<String, Map<String, Object>> versions = new LinkedHashMap<>();
+  private final Map<String, StoredVersion> versions = new LinkedHashMap<>();
   private final Map<String, Long> announced = new LinkedHashMap<>();
 
   /** The report's entry of {@code version}, made if missing. */
-  public synchronized Map<String, Object> of(String version) {
-    return versions.computeIfAbsent(version, v -> new LinkedHashMap<>());
+  public synchronized StoredVersion of(String version) {
+    return versions.computeIfAbsent(version, v -> new StoredVersion());
   }
 
   /** Every version's entry, in the order they were first seen. */
-  public synchronized Map<String, Map<String, Object>> all() {
-    return versions;
+  public synchronized Map<String, StoredVersion> all() {
+    return new LinkedHashMap<>(versions);
   }
 
   @Override
   public synchronized void stepped(Step step, VersionRecord record, Duration took) {
     if (step instanceof Step.Backfill && record.documents() > 0) {
-      double seconds = took.toNanos() / 1e9;
-      Map<String, Object> v = of(step.version());
-      v.put("filledBy", "backfill");
-      v.put("fillSeconds", seconds);
-      v.put("backfillRecords", record.documents());
-      v.put("backfillRecordsPerSecond", record.documents() / Math.max(1e-9, seconds));
+      of(step.version()).backfilled(record.documents(), took.toNanos() / 1e9);
     }
     if (step instanceof Step.Announce) {
       announced.put(step.version(), System.nanoTime());
@@ -50,7 +45,7 @@ public final class ServedVersions implements LifecycleController.Listener {
 
   @Override
   public synchronized void cutOver(String version, Duration took) {
-    of(version).put("cutOverMillis", took.toNanos() / 1e6);
+    of(version).cutOver(took.toNanos() / 1e6);
   }
 
   /**
@@ -65,7 +60,7 @@ public final class ServedVersions implements LifecycleController.Listener {
       synchronized (this) {
         Long at = announced.get(version);
         if (at != null && at >= since) {
-          of(version).put("servedAfterSeconds", (at - since) / 1e9);
+          of(version).served((at - since) / 1e9);
           return;
         }
         if (System.nanoTime() > deadline) {

@@ -60,9 +60,9 @@ class DemoReportTest {
     report.write(
         json,
         DemoReport.chartBeside(json),
-        Map.of("name", "t"),
-        Map.of("dead-letters", Map.of("out", 0)),
-        Map.of("pairs_out", 3),
+        new DemoSummaries.Task("t", 10, 5, 3, 2),
+        Map.of("dead-letters", DemoSummaries.TopicFlow.out(0)),
+        new DemoSummaries.Joiner(Map.of("pairs_out", 3L), 2.0),
         "/r");
 
     JsonNode doc = new ObjectMapper().readTree(json.toFile());
@@ -85,6 +85,12 @@ class DemoReportTest {
     assertEquals(2, feedback.get("bySource").get("skip-above").get("pairs").asInt());
     assertEquals(3.0, feedback.get("bySource").get("skip-above").get("meanWeight").asDouble());
     assertEquals(3, doc.get("joiner").get("pairs_out").asInt());
+    assertEquals(2.0, doc.get("joiner").get("mean_weight").asDouble());
+    assertEquals(0, doc.get("topics").get("dead-letters").get("out").asInt());
+    assertTrue(!doc.get("topics").get("dead-letters").has("in"), "only what was counted");
+    assertEquals(10, doc.get("task").get("documents").asInt());
+    assertTrue(doc.get("versions").get(0).get("parent").isNull(), "the base has no parent");
+    assertTrue(!doc.get("versions").get(0).has("feedback"), "nor feedback");
     assertTrue(Files.readString(tmp.resolve("out/report.html")).contains("<svg"));
     assertTrue(
         DemoReport.line(update, Double.NaN, 3.5)
@@ -122,7 +128,13 @@ class DemoReportTest {
     assertTrue(
         lines.get(0).contains("seen (2)") && lines.get(0).contains("unseen (1)"), lines.get(0));
     Path json = tmp.resolve("report.json");
-    report.write(json, null, Map.of(), Map.of(), Map.of(), "/r");
+    report.write(
+        json,
+        null,
+        new DemoSummaries.Task("t", 10, 5, 3, 2),
+        Map.of(),
+        new DemoSummaries.Joiner(Map.of(), Double.NaN),
+        "/r");
     JsonNode byClicks = new ObjectMapper().readTree(json.toFile()).get("testByClicks");
     assertEquals(1, byClicks.get("clickedDocuments").asInt());
     JsonNode ft = byClicks.get("versions").get(1);

@@ -269,6 +269,13 @@ public final class StoreLifecycle implements AutoCloseable {
     }
 
     @Override
+    public void takenOver(String why) {
+      out.println(prefix + ": stopped: " + why);
+      out.flush();
+      also.takenOver(why);
+    }
+
+    @Override
     public void failed(Step step, Exception e, Duration retry) {
       out.println(
           prefix

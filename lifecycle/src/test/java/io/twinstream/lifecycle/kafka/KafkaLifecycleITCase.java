@@ -1,12 +1,14 @@
 package io.twinstream.lifecycle.kafka;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.encoder.registry.ModelUpdates;
 import io.twinstream.kafka.KafkaModelUpdates;
+import io.twinstream.lifecycle.JournalTakenOver;
 import io.twinstream.lifecycle.Phase;
 import io.twinstream.lifecycle.VersionRecord;
 import io.twinstream.testkit.EmbeddedKafka;
@@ -50,6 +52,40 @@ class KafkaLifecycleITCase {
         assertEquals(v1, read.get("v1"));
         assertEquals(Phase.BACKFILLING, read.get("v2").phase());
         assertEquals(t.plusSeconds(50), read.get("v2").backfillStarted());
+      }
+    }
+  }
+
+  @Test
+  void aControllerOpeningTheJournalFencesTheOneBeforeItWhichWritesAndClaimsNothingMore()
+      throws Exception {
+    try (EmbeddedKafka kafka = EmbeddedKafka.start()) {
+      Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
+      Instant t = Instant.parse("2026-12-07T12:00:00Z");
+      try (KafkaJournal first = KafkaJournal.open(client, "journal", "reg")) {
+        first.write(VersionRecord.backfilling("v1", t));
+        first.claim();
+        try (KafkaJournal second = KafkaJournal.open(client, "journal", "reg")) {
+          assertEquals(Phase.BACKFILLING, second.read().get("v1").phase(), "what the first wrote");
+          JournalTakenOver fenced =
+              assertThrows(
+                  JournalTakenOver.class,
+                  () -> first.write(VersionRecord.backfilling("v1", t).backfilled(t, 5, 5)));
+          assertTrue(fenced.getMessage().contains("took it over"), fenced.getMessage());
+          assertThrows(JournalTakenOver.class, first::claim);
+          second.claim();
+          second.write(VersionRecord.backfilling("v2", t));
+        }
+        // Another registry's journal on the same topic is another owner: no fence between them.
+        try (KafkaJournal other = KafkaJournal.open(client, "journal", "another")) {
+          other.write(VersionRecord.backfilling("v9", t));
+        }
+      }
+      try (KafkaJournal reopened = KafkaJournal.open(client, "journal", "reg")) {
+        Map<String, VersionRecord> read = reopened.read();
+        assertEquals(Phase.BACKFILLING, read.get("v1").phase(), "the fenced write is not there");
+        assertEquals(Phase.BACKFILLING, read.get("v2").phase());
+        assertEquals(2, read.size(), read.toString());
       }
     }
   }

@@ -2,6 +2,7 @@ package io.twinstream.embedder.store;
 
 import io.twinstream.embedder.EmbedderOptions;
 import io.twinstream.embedder.JobOptions;
+import io.twinstream.embedder.KafkaSinks;
 import io.twinstream.embedder.KafkaSources;
 import io.twinstream.embedder.decode.DecodeFunction;
 import io.twinstream.embedder.operator.EmbedOperator;
@@ -33,6 +34,9 @@ import org.apache.flink.util.Collector;
  * the sentence's event time, so the later text wins whatever the order of the writes, and a
  * backfill that is run again after a crash rewrites the same rows (no gap, no duplicate). Records
  * that cannot be embedded go to {@code dead-letters}, as in the streaming job.
+ *
+ * <p>With {@link StoreOptions#BACKFILL_EMBEDDINGS} it also writes the embeddings to the embeddings
+ * topic, for stores that other sinks feed from it.
  *
  * <p>Everything after the end offsets is the streaming job's: with {@code store.dual-write} it
  * writes new and changed documents with both the version the store searches and the new one, so the
@@ -76,7 +80,7 @@ public final class BackfillJob {
             raw, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
     DataStream<ModelUpdate> none =
         raw.flatMap(new NoUpdates(), new AvroTypeInfo<>(ModelUpdate.class)).name("no-updates");
-    SingleOutputStreamOperator<VectorRow> rows =
+    SingleOutputStreamOperator<Embedding> embedded =
         documents
             .connect(none.broadcast())
             .transform(
@@ -91,11 +95,28 @@ public final class BackfillJob {
                     conf.get(EmbedderOptions.BATCH_MAX_WAIT).toMillis(),
                     conf.get(EmbedderOptions.ENCODER_THREADS),
                     false))
-            .uid("embed")
+            .uid("embed");
+    SingleOutputStreamOperator<VectorRow> rows =
+        embedded
             .map(new ToRow(), TypeInformation.of(VectorRow.class))
             .name("store-rows")
             .uid("store-rows");
     StoreSinkJob.intoStore(rows, conf, store);
+    if (conf.get(StoreOptions.BACKFILL_EMBEDDINGS)) {
+      // Keyed by id as the stream's embeddings are: a keyed downstream keeps one vector per
+      // document and version. Transactions of their own, committed on the job's checkpoints (the
+      // last one as the bounded job finishes).
+      embedded
+          .sinkTo(
+              KafkaSinks.avro(
+                  conf,
+                  conf.get(EmbedderOptions.EMBEDDINGS_TOPIC),
+                  Embedding.class,
+                  Embedding::getId,
+                  "backfill-embeddings"))
+          .name("backfill-embeddings-sink")
+          .uid("backfill-embeddings-sink");
+    }
     StoreSinkJob.deadLetters(
         documents.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "backfill-dead-letters");
   }

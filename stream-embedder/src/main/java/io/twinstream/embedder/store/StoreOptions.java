@@ -120,6 +120,17 @@ public final class StoreOptions {
                   + " TaskManagers run it in their slots at the job's parallelism; they must have"
                   + " this Twinstream's job jar in lib/ (the twinstream-flink-backfill image).");
 
+  public static final ConfigOption<Boolean> BACKFILL_EMBEDDINGS =
+      ConfigOptions.key("store.backfill-embeddings")
+          .booleanType()
+          .defaultValue(false)
+          .withDescription(
+              "Also write a backfill's vectors to the embeddings topic (embeddings.topic), exactly"
+                  + " once per backfill job and keyed by document id as the stream writes them, with"
+                  + " the new version as model_version: stores fed from that topic (a Kafka Connect"
+                  + " sink) get every document of the new version too, and switch on its"
+                  + " FULLY_SERVED.");
+
   /** Every option, for documentation. */
   public static final List<ConfigOption<?>> ALL =
       List.of(
@@ -136,7 +147,8 @@ public final class StoreOptions {
           AUTO_BACKFILL,
           GRACE,
           LIFECYCLE_TOPIC,
-          BACKFILL_CLUSTER);
+          BACKFILL_CLUSTER,
+          BACKFILL_EMBEDDINGS);
 
   /** The store {@code conf} names. */
   public static StoreSpec spec(Configuration conf) {

@@ -9,6 +9,7 @@ import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.records.Embedding;
 import io.twinstream.records.Sentence;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
@@ -136,6 +137,42 @@ class BackfillITCase {
     assertEquals(DOCUMENTS + DOCUMENTS / 10, result.records(), "every record up to the end");
     assertEquals(DOCUMENTS, result.rows());
     assertTrue(!progress.isEmpty(), "progress is reported");
+    try (VectorStore store = spec.open()) {
+      assertOneRowPerDocumentOfItsLatestText(store);
+    }
+  }
+
+  @Test
+  void withBackfillEmbeddingsTheTopicGetsEveryDocumentOfTheVersionKeyedByItsIdLatestTextLast()
+      throws Exception {
+    Configuration conf = documents();
+    String topic = "embeddings-" + RUNS.get();
+    kafka.createTopics(Map.of(topic, 2), Map.of());
+    conf.set(EmbedderOptions.EMBEDDINGS_TOPIC, topic);
+    conf.set(StoreOptions.BACKFILL_EMBEDDINGS, true);
+    StoreSpec spec = StoreSpec.lucene(tmp.resolve("store-" + RUNS.get()), 384);
+    Backfill.run(conf, ModelBundle.DEFAULT_INT8, version, spec, (r, n) -> {});
+    List<org.apache.kafka.clients.consumer.ConsumerRecord<byte[], byte[]>> records =
+        KafkaRecords.readCommitted(kafka.bootstrapServers(), topic);
+    List<Embedding> embeddings =
+        KafkaRecords.readCommitted(kafka.bootstrapServers(), topic, Embedding.class);
+    // Every record of the documents topic once (the edited tenth twice, as the stream embeds them),
+    // read committed; keyed by id, so a keyed store keeps the last: the vector of the latest text.
+    assertEquals(DOCUMENTS + DOCUMENTS / 10, embeddings.size());
+    Map<String, Embedding> last = new java.util.HashMap<>();
+    for (int i = 0; i < records.size(); i++) {
+      String key = new String(records.get(i).key(), java.nio.charset.StandardCharsets.UTF_8);
+      assertEquals(embeddings.get(i).getId().toString(), key, "keyed by the document's id");
+      assertEquals(version, embeddings.get(i).getModelVersion().toString());
+      last.put(key, embeddings.get(i));
+    }
+    assertEquals(DOCUMENTS, last.size());
+    for (int i = 0; i < DOCUMENTS; i++) {
+      assertEquals(
+          i % 10 == 0 ? "edited" : "first",
+          last.get("doc-" + i).getAttributes().get("edition").toString(),
+          "doc-" + i + ": its last record is of its latest text");
+    }
     try (VectorStore store = spec.open()) {
       assertOneRowPerDocumentOfItsLatestText(store);
     }
