@@ -83,12 +83,18 @@ public final class KafkaRecords {
         Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap), topic, Duration.ofSeconds(60));
   }
 
-  /** Every committed record of {@code topic}, decoded as {@code type}. */
+  /**
+   * Every committed record of {@code topic}, decoded as {@code type}; tombstones (null values, such
+   * as the lifecycle journal's owner markers) are left out.
+   */
   public static <T extends SpecificRecord> List<T> readCommitted(
       String bootstrap, String topic, Class<T> type) throws RecordDecodeException {
     AvroCodec<T> codec = AvroCodec.of(type);
     List<T> out = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : readCommitted(bootstrap, topic)) {
+      if (r.value() == null) {
+        continue;
+      }
       out.add(codec.decode(r.value()));
     }
     return out;
