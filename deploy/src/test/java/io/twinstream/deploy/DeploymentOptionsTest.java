@@ -89,27 +89,19 @@ class DeploymentOptionsTest {
     Map<String, Map<String, String>> settings = new LinkedHashMap<>();
     settings.put("docker-compose.yml jobmanager", flinkProperties("jobmanager"));
     settings.put("docker-compose.yml taskmanager", flinkProperties("taskmanager"));
-    Manifest flink = DeployFiles.learningJob();
-    Map<String, String> k8s = new LinkedHashMap<>();
-    flink
-        .object()
-        .path("spec")
-        .path("flinkConfiguration")
-        .properties()
-        .forEach(e -> k8s.put(e.getKey(), e.getValue().asString()));
-    settings.put(flink.toString(), k8s);
     settings.put("docker-compose.yml backfill-jobmanager", flinkProperties("backfill-jobmanager"));
     settings.put(
         "docker-compose.yml backfill-taskmanager", flinkProperties("backfill-taskmanager"));
-    Manifest backfill = DeployFiles.kubernetesManifest("FlinkDeployment", "twinstream-backfill");
-    Map<String, String> k8sBackfill = new LinkedHashMap<>();
-    backfill
-        .object()
-        .path("spec")
-        .path("flinkConfiguration")
-        .properties()
-        .forEach(e -> k8sBackfill.put(e.getKey(), e.getValue().asString()));
-    settings.put(backfill.toString(), k8sBackfill);
+    for (Manifest flink : DeployFiles.kubernetesManifests("FlinkDeployment")) {
+      Map<String, String> k8s = new LinkedHashMap<>();
+      flink
+          .object()
+          .path("spec")
+          .path("flinkConfiguration")
+          .properties()
+          .forEach(e -> k8s.put(e.getKey(), e.getValue().asString()));
+      settings.put(flink.toString(), k8s);
+    }
     assertEquals(
         flinkProperties("jobmanager"),
         flinkProperties("taskmanager"),

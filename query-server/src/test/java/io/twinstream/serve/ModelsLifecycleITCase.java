@@ -64,28 +64,21 @@ class ModelsLifecycleITCase {
       kafka.createTopics(
           Map.of("model-lifecycle", 1),
           Map.of("model-lifecycle", Map.of("cleanup.policy", "compact")));
-      KafkaRecords.produceRaw(
+      for (VersionLifecycle r :
+          List.of(
+              record("v1", LifecyclePhase.BACKFILLING, 0),
+              record("v1", LifecyclePhase.FULLY_SERVED, 3),
+              record("v2", LifecyclePhase.BACKFILLING, 0))) {
+        send(
+            bootstrap,
+            LifecycleKeys.version("default", r.getVersion().toString()),
+            codec.encode(r));
+      }
+      send(
           bootstrap,
-          "model-lifecycle",
-          key(LifecycleKeys.version("default", "v1")),
-          codec.encode(record("v1", LifecyclePhase.BACKFILLING, 0)));
-      KafkaRecords.produceRaw(
-          bootstrap,
-          "model-lifecycle",
-          key(LifecycleKeys.version("default", "v1")),
-          codec.encode(record("v1", LifecyclePhase.FULLY_SERVED, 3)));
-      KafkaRecords.produceRaw(
-          bootstrap,
-          "model-lifecycle",
-          key(LifecycleKeys.version("default", "v2")),
-          codec.encode(record("v2", LifecyclePhase.BACKFILLING, 0)));
-      KafkaRecords.produceRaw(
-          bootstrap,
-          "model-lifecycle",
-          key(LifecycleKeys.version("other", "v9")),
+          LifecycleKeys.version("other", "v9"),
           codec.encode(record("v9", LifecyclePhase.SERVING, 7)));
-      KafkaRecords.produceRaw(
-          bootstrap, "model-lifecycle", key(LifecycleKeys.owner("default")), null);
+      send(bootstrap, LifecycleKeys.owner("default"), null);
       store.upsert(
           List.of(
               new VectorRow("a", "v1", new float[] {1, 0, 0, 0}, Map.of(), 1),
@@ -130,7 +123,8 @@ class ModelsLifecycleITCase {
     }
   }
 
-  private static byte[] key(String k) {
-    return k.getBytes(StandardCharsets.UTF_8);
+  private static void send(String bootstrap, String key, byte[] value) throws Exception {
+    KafkaRecords.produceRaw(
+        bootstrap, "model-lifecycle", key.getBytes(StandardCharsets.UTF_8), value);
   }
 }

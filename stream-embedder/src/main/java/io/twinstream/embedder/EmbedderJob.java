@@ -111,13 +111,7 @@ public final class EmbedderJob {
             .uid("embed");
 
     embeddings
-        .sinkTo(
-            KafkaSinks.avro(
-                conf,
-                conf.get(EmbedderOptions.EMBEDDINGS_TOPIC),
-                Embedding.class,
-                Embedding::getId,
-                "embeddings"))
+        .sinkTo(KafkaSinks.embeddings(conf, "embeddings"))
         .name("embeddings-sink")
         .uid("embeddings-sink");
     deadLetters

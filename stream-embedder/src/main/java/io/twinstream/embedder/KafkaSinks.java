@@ -3,6 +3,7 @@ package io.twinstream.embedder;
 import io.twinstream.embedder.JobOptions.Guarantee;
 import io.twinstream.embedder.sink.AvroRecordSerializer;
 import io.twinstream.embedder.sink.WriteLimit;
+import io.twinstream.records.Embedding;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
@@ -52,5 +53,14 @@ public final class KafkaSinks {
                 : DeliveryGuarantee.AT_LEAST_ONCE)
         .setTransactionalIdPrefix(conf.get(JobOptions.TRANSACTIONAL_ID_PREFIX) + "-" + name)
         .build();
+  }
+
+  /**
+   * The sink of embeddings to {@code embeddings.topic}, keyed by sentence id (so that one
+   * document's vectors stay in one partition, in order); {@code name} as for {@link #avro}.
+   */
+  public static KafkaSink<Embedding> embeddings(Configuration conf, String name) {
+    return avro(
+        conf, conf.get(EmbedderOptions.EMBEDDINGS_TOPIC), Embedding.class, Embedding::getId, name);
   }
 }

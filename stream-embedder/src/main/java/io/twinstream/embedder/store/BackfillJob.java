@@ -107,13 +107,7 @@ public final class BackfillJob {
       // document and version. Transactions of their own, committed on the job's checkpoints (the
       // last one as the bounded job finishes).
       embedded
-          .sinkTo(
-              KafkaSinks.avro(
-                  conf,
-                  conf.get(EmbedderOptions.EMBEDDINGS_TOPIC),
-                  Embedding.class,
-                  Embedding::getId,
-                  "backfill-embeddings"))
+          .sinkTo(KafkaSinks.embeddings(conf, "backfill-embeddings"))
           .name("backfill-embeddings-sink")
           .uid("backfill-embeddings-sink");
     }
