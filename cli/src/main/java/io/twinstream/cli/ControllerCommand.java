@@ -28,18 +28,23 @@ import picocli.CommandLine.Spec;
     name = "controller",
     sortOptions = false,
     description = {
-      "Owns the life of every model version in a shared vector store, so that the loop closes with",
-      "nobody acting: it follows the registry's decisions on model-updates and, for each version the",
-      "registry serves, backfills it (a bounded Flink job over the compacted documents topic), checks",
-      "that every live document has a vector of it, cuts the store over, announces FULLY_SERVED, and",
-      "drops the replaced version after --grace; a rollback during a backfill abandons it. Each step",
-      "is recorded on --lifecycle-topic: a restarted controller resumes a backfill and still drops",
-      "what is due. Serves /metrics (Prometheus) and /v1/lifecycle (each version's state, JSON) on",
+      "Owns the life of every model version in a shared vector store, so that the",
+      "loop closes with nobody acting: it follows the registry's decisions on",
+      "model-updates and, for each version the registry serves, backfills it (a",
+      "bounded Flink job over the compacted documents topic, in this process or on",
+      "the Flink session cluster of --backfill-cluster), checks that every live",
+      "document has a vector of it, cuts the store over, announces FULLY_SERVED,",
+      "and drops the replaced version after --grace; a rollback during a backfill",
+      "abandons it. Each step is recorded on --lifecycle-topic: a restarted",
+      "controller resumes a backfill and still drops what is due, and a second",
+      "controller takes the journal over (this one then exits with 3). Serves",
+      "/metrics (Prometheus) and /v1/lifecycle (each version's state, JSON) on",
       "--metrics-port. Run one per registry and store; the embedding job runs with",
-      "store.auto-backfill=false. The store must be pgvector (an embedded store belongs to the job's",
-      "own process: twinstream run runs this lifecycle in process).",
-      "Exit code: 0 stopped, 1 failed to start, 3 another controller took the journal over (it",
-      "stops before any further step: one controller per registry and store), 64 usage."
+      "store.auto-backfill=false. The store must be pgvector (an embedded store",
+      "belongs to the job's own process: twinstream run runs this lifecycle in",
+      "process).",
+      "Exit code: 0 stopped, 1 failed to start, 3 another controller took the journal",
+      "over, 64 usage."
     })
 final class ControllerCommand implements Callable<Integer> {
 

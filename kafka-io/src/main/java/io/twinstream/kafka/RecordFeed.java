@@ -5,7 +5,6 @@ import io.twinstream.schemas.RecordDecodeException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -13,12 +12,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.apache.avro.specific.SpecificRecord;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -64,7 +61,7 @@ public final class RecordFeed<T extends SpecificRecord> implements AutoCloseable
       Predicate<String> keys,
       Consumer<Entry<T>> sink,
       boolean ownThread) {
-    this.consumer = consumer(kafka);
+    this.consumer = TopicReader.committedConsumer(kafka);
     this.topic = topic;
     this.keys = keys;
     this.sink = sink;
@@ -123,14 +120,6 @@ public final class RecordFeed<T extends SpecificRecord> implements AutoCloseable
       }
     }
     return out;
-  }
-
-  private static KafkaConsumer<byte[], byte[]> consumer(Map<String, Object> kafka) {
-    Map<String, Object> config = new HashMap<>(kafka);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
-    return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 
   private boolean atStartEnd() {

@@ -47,12 +47,8 @@ public final class TopicReader {
       Duration timeout,
       Consumer<ConsumerRecord<byte[], byte[]>> each) {
     Map<String, Object> config = new HashMap<>(kafka);
-    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
-    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
     config.putIfAbsent(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer = committedConsumer(config)) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(topic, timeout).stream()
               .map(p -> new TopicPartition(topic, p.partition()))
@@ -69,5 +65,17 @@ public final class TopicReader {
         consumer.poll(Duration.ofMillis(200)).forEach(each);
       }
     }
+  }
+
+  /**
+   * A consumer of raw bytes that reads committed records only, commits no offsets and belongs to no
+   * group (every reader reads the whole topic): how Twinstream reads its control topics.
+   */
+  static KafkaConsumer<byte[], byte[]> committedConsumer(Map<String, Object> kafka) {
+    Map<String, Object> config = new HashMap<>(kafka);
+    config.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    config.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    config.remove(ConsumerConfig.GROUP_ID_CONFIG);
+    return new KafkaConsumer<>(config, new ByteArrayDeserializer(), new ByteArrayDeserializer());
   }
 }

@@ -39,20 +39,14 @@ import org.slf4j.LoggerFactory;
  * writing on): a request is never embedded by a half-loaded model, and the version the vector store
  * searches stays loaded until the store has cut over to the new one.
  *
- * <p>Versions: {@value #FULLY_SERVED} (the default: the version the store searches — the last
- * FULLY_SERVED announcement, else the first model served, kept after a promotion until one comes),
- * {@value #SERVING} (the newest promotion), or a version name (the serving or kept one, else loaded
- * from the registry off the batcher thread; unknown: 404).
+ * <p>Versions ({@link ModelSelector}): {@code fully-served} (the default: the version the store
+ * searches — the last FULLY_SERVED announcement, else the first model served, kept after a
+ * promotion until one comes), {@code serving} (the newest promotion), or a version name (the
+ * serving or kept one, else loaded from the registry off the batcher thread; unknown: 404).
  */
 public final class EmbeddingService implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddingService.class);
-
-  /** The version the vector store searches. */
-  public static final String FULLY_SERVED = "fully-served";
-
-  /** The newest promoted version. */
-  public static final String SERVING = "serving";
 
   private static final int PINNED = 2;
 
@@ -60,7 +54,7 @@ public final class EmbeddingService implements AutoCloseable {
   public record Embedded(String version, List<SentenceEmbedding> vectors, int tokens) {}
 
   private record Job(
-      List<String> texts, String model, int tokens, CompletableFuture<Embedded> done) {}
+      List<String> texts, ModelSelector model, int tokens, CompletableFuture<Embedded> done) {}
 
   private final ModelSwitch models;
   private final ModelRegistry registry;
@@ -124,7 +118,7 @@ public final class EmbeddingService implements AutoCloseable {
     return models.serving();
   }
 
-  /** The version {@value #FULLY_SERVED} names now. */
+  /** The version {@link ModelSelector#FULLY_SERVED} names now. */
   public String fullyServedVersion() {
     ServingModel store = models.storeServes();
     if (store != null) {
@@ -161,7 +155,7 @@ public final class EmbeddingService implements AutoCloseable {
    * @return completes with the vectors, or exceptionally with a {@link ServeException} (404 unknown
    *     version, 429 queue full, 503 closing)
    */
-  public CompletableFuture<Embedded> embed(List<String> texts, String model) {
+  public CompletableFuture<Embedded> embed(List<String> texts, ModelSelector model) {
     CompletableFuture<Embedded> done = new CompletableFuture<>();
     if (closed) {
       done.completeExceptionally(new ServeException(503, "server_error", null, "shutting down"));
@@ -286,13 +280,15 @@ public final class EmbeddingService implements AutoCloseable {
 
   /** The encoder {@code job} asks for; null when it waits for a pinned version to load. */
   private SentenceEncoder resolve(Job job) {
-    String model = job.model();
+    ModelSelector selector = job.model();
     ServingModel serving = models.serving();
     ServingModel dual = models.dual();
-    if (model.equals(SERVING) || model.equals(serving.version)) {
+    String model = selector.toString();
+    if (selector instanceof ModelSelector.Serving
+        || (selector instanceof ModelSelector.Version && model.equals(serving.version))) {
       return models.encoder();
     }
-    if (model.equals(FULLY_SERVED)) {
+    if (selector instanceof ModelSelector.FullyServed) {
       ServingModel store = models.storeServes();
       if (store == null) {
         // No FULLY_SERVED seen: the first model is what the store holds, kept after a promotion.
@@ -335,9 +331,9 @@ public final class EmbeddingService implements AutoCloseable {
           "The model '"
               + version
               + "' does not exist: ask for "
-              + FULLY_SERVED
+              + ModelSelector.FULLY_SERVED
               + ", "
-              + SERVING
+              + ModelSelector.SERVING
               + " or a version of the registry");
     }
     List<Job> waiting = waitingForPin.computeIfAbsent(version, v -> new ArrayList<>());

@@ -246,7 +246,8 @@ public final class QueryServer implements AutoCloseable {
   private Answer embeddings(HttpExchange exchange) throws Exception {
     JsonNode req = body(exchange);
     List<String> input = inputs(req.get("input"));
-    String model = text(req, "model", EmbeddingService.FULLY_SERVED);
+    ModelSelector model =
+        ModelSelector.parse(text(req, "model", ModelSelector.FULLY_SERVED.toString()));
     String format = text(req, "encoding_format", "float");
     if (!format.equals("float") && !format.equals("base64")) {
       throw ServeException.badRequest(
@@ -418,7 +419,10 @@ public final class QueryServer implements AutoCloseable {
                           503, "server_error", null, "the vector store serves no version yet"));
       EmbeddingService.Embedded e;
       try {
-        e = embeddings.embed(List.of(q.asText()), version).get(5, TimeUnit.MINUTES);
+        e =
+            embeddings
+                .embed(List.of(q.asText()), new ModelSelector.Version(version))
+                .get(5, TimeUnit.MINUTES);
       } catch (ExecutionException failed) {
         boolean moved = !store.servingVersion().orElse(version).equals(version);
         if (attempt < 3 && moved) {

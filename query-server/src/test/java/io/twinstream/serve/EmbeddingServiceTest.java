@@ -59,7 +59,7 @@ class EmbeddingServiceTest {
         SentenceEncoder direct = SentenceEncoder.open(int8, EncoderOptions.defaults())) {
       List<CompletableFuture<EmbeddingService.Embedded>> futures = new ArrayList<>();
       for (String t : texts) {
-        futures.add(service.embed(List.of(t), EmbeddingService.FULLY_SERVED));
+        futures.add(service.embed(List.of(t), ModelSelector.FULLY_SERVED));
       }
       for (int i = 0; i < texts.size(); i++) {
         EmbeddingService.Embedded e = futures.get(i).get(2, TimeUnit.MINUTES);
@@ -81,12 +81,15 @@ class EmbeddingServiceTest {
     registry.setCurrent("v1");
     try (EmbeddingService service = new EmbeddingService(registry, "registry", options(1024));
         SentenceEncoder v2 = SentenceEncoder.open(registry.load("v2"))) {
-      assertEquals("v1", service.embed(List.of("a"), EmbeddingService.SERVING).get().version());
-      EmbeddingService.Embedded pinned = service.embed(List.of("pinned"), "v2").get();
+      assertEquals("v1", service.embed(List.of("a"), ModelSelector.SERVING).get().version());
+      EmbeddingService.Embedded pinned =
+          service.embed(List.of("pinned"), ModelSelector.parse("v2")).get();
       assertEquals("v2", pinned.version());
       assertArrayEquals(v2.encode("pinned").vector(), pinned.vectors().get(0).vector(), 1e-5f);
       ExecutionException unknown =
-          assertThrows(ExecutionException.class, () -> service.embed(List.of("x"), "v9").get());
+          assertThrows(
+              ExecutionException.class,
+              () -> service.embed(List.of("x"), ModelSelector.parse("v9")).get());
       ServeException e = assertInstanceOf(ServeException.class, unknown.getCause());
       assertEquals(404, e.status());
       assertTrue(e.getMessage().contains("v9"), e.getMessage());
@@ -102,7 +105,7 @@ class EmbeddingServiceTest {
         big.add("a long enough text to keep the encoder busy for a while, number " + i);
       }
       for (int i = 0; i < 50; i++) {
-        futures.add(service.embed(big, EmbeddingService.SERVING));
+        futures.add(service.embed(big, ModelSelector.SERVING));
       }
       int refused = 0;
       for (CompletableFuture<EmbeddingService.Embedded> f : futures) {
