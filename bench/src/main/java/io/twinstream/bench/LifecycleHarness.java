@@ -56,6 +56,9 @@ public final class LifecycleHarness {
 
   private LifecycleHarness() {}
 
+  /** How often the harness looks at the store and the journal: the resolution of "first row". */
+  private static final Duration POLL = Duration.ofMillis(20);
+
   /** What the lifecycle told, per version. */
   private static final class Events implements LifecycleController.Listener {
     final Map<String, Duration> backfill = new LinkedHashMap<>();
@@ -231,15 +234,17 @@ public final class LifecycleHarness {
             if (System.nanoTime() > deadline) {
               throw new IllegalStateException(previous + " not served within 10 minutes");
             }
-            Thread.onSpinWait();
+            Thread.sleep(POLL.toMillis());
           }
           String next = "v" + (++version);
           registry.publish(bundle.withVersion(next, previous));
           long promoted = System.nanoTime();
           updates.promote(next, "benchmark");
           VectorStore store = lifecycle.store();
+          // Polled, not spun: a spinning thread would take a core (and the store's attention) from
+          // the backfill whose first row it waits for.
           while (store.count(next) == 0) {
-            Thread.onSpinWait();
+            Thread.sleep(POLL.toMillis());
           }
           double firstRow = (System.nanoTime() - promoted) / 1e9;
           long served = events.awaitAnnounced(next, Duration.ofHours(1));
