@@ -4,6 +4,8 @@ import io.twinstream.embedder.store.StoreOptions;
 import java.net.URI;
 import java.util.Optional;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.SecurityOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 /**
@@ -69,11 +71,20 @@ public record BackfillCluster(Optional<URI> rest) {
       return StreamExecutionEnvironment.getExecutionEnvironment();
     }
     URI uri = rest.orElseThrow();
+    return StreamExecutionEnvironment.createRemoteEnvironment(
+        uri.getHost(), uri.getPort(), client());
+  }
+
+  /** The REST client's settings for the cluster: its address, port and (https) SSL. */
+  Configuration client() {
+    URI uri = rest.orElseThrow();
     Configuration client = new Configuration();
+    client.set(RestOptions.ADDRESS, uri.getHost());
+    client.set(RestOptions.PORT, uri.getPort());
     if ("https".equals(uri.getScheme())) {
-      client.setString("security.ssl.rest.enabled", "true");
+      client.set(SecurityOptions.SSL_REST_ENABLED, true);
     }
-    return StreamExecutionEnvironment.createRemoteEnvironment(uri.getHost(), uri.getPort(), client);
+    return client;
   }
 
   @Override

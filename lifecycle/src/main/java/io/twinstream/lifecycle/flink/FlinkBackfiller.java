@@ -9,7 +9,6 @@ import io.twinstream.kafka.LiveKeys;
 import io.twinstream.lifecycle.Backfiller;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
-import java.net.URI;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -18,7 +17,6 @@ import java.util.concurrent.TimeUnit;
 import org.apache.flink.client.deployment.StandaloneClusterId;
 import org.apache.flink.client.program.rest.RestClusterClient;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.client.JobStatusMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,12 +92,8 @@ public final class FlinkBackfiller implements Backfiller {
    */
   private void cancelLeftOver(String version) throws Exception {
     String name = BackfillJob.jobName(version, store);
-    URI rest = cluster.rest().orElseThrow();
-    Configuration client = new Configuration();
-    client.set(RestOptions.ADDRESS, rest.getHost());
-    client.set(RestOptions.PORT, rest.getPort());
     try (RestClusterClient<StandaloneClusterId> flink =
-        new RestClusterClient<>(client, StandaloneClusterId.getInstance())) {
+        new RestClusterClient<>(cluster.client(), StandaloneClusterId.getInstance())) {
       for (JobStatusMessage job : flink.listJobs().get(30, TimeUnit.SECONDS)) {
         if (job.getJobName().equals(name) && !job.getJobState().isGloballyTerminalState()) {
           LOG.info("cancelling {} ({}), left running by an earlier run", name, job.getJobId());
