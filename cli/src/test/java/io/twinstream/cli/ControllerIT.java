@@ -153,19 +153,7 @@ class ControllerIT {
             () -> store.servingVersion().orElse("").equals(first));
         assertEquals(DOCUMENTS, store.count(first));
 
-        CliRun published =
-            CliRun.of(
-                "model",
-                "publish",
-                "default-int8",
-                "--registry",
-                registry.toString(),
-                "--version",
-                "v2",
-                "--promote",
-                "--bootstrap",
-                bootstrap);
-        assertEquals(0, published.exitCode(), published.err());
+        publishAndPromote(registry, bootstrap, "v2");
         await(
             one,
             () -> "the backfill of v2 to write rows: " + text(log),
@@ -199,19 +187,7 @@ class ControllerIT {
           assertTrue(status.contains("\"serving\":\"v2\""), status);
 
           // A rollback announced during the next version's backfill abandons it.
-          CliRun v3 =
-              CliRun.of(
-                  "model",
-                  "publish",
-                  "default-int8",
-                  "--registry",
-                  registry.toString(),
-                  "--version",
-                  "v3",
-                  "--promote",
-                  "--bootstrap",
-                  bootstrap);
-          assertEquals(0, v3.exitCode(), v3.err());
+          publishAndPromote(registry, bootstrap, "v3");
           await(
               two,
               () -> "the backfill of v3 to write rows: " + text(log),
@@ -279,6 +255,25 @@ class ControllerIT {
                   u -> u.getStatus() == ModelStatus.FULLY_SERVED && u.getVersion().equals("v2")),
           updates.toString());
     }
+  }
+
+  /**
+   * {@code twinstream model publish default-int8 --version VERSION --promote}, which must succeed.
+   */
+  private static void publishAndPromote(Path registry, String bootstrap, String version) {
+    CliRun published =
+        CliRun.of(
+            "model",
+            "publish",
+            "default-int8",
+            "--registry",
+            registry.toString(),
+            "--version",
+            version,
+            "--promote",
+            "--bootstrap",
+            bootstrap);
+    assertEquals(0, published.exitCode(), published.err());
   }
 
   /** GET /v1/lifecycle of the controller whose log says {@code url=...}, last started. */

@@ -137,15 +137,7 @@ class DeploymentOptionsTest {
     cli.add(DeployFiles.strings(service("controller").path("command")));
     cli.add(publishCommand());
     for (Manifest d : DeployFiles.kubernetesManifests("Deployment")) {
-      List<String> args =
-          DeployFiles.strings(
-              d.object()
-                  .path("spec")
-                  .path("template")
-                  .path("spec")
-                  .path("containers")
-                  .get(0)
-                  .path("args"));
+      List<String> args = containerArgs(d);
       if (args.get(0).equals("joiner")) {
         JoinerArguments.parse(args.subList(1, args.size()).toArray(String[]::new));
       } else {
@@ -187,15 +179,7 @@ class DeploymentOptionsTest {
         jobManager.path("image").asString(),
         cluster.object().path("spec").path("image").asString());
     List<String> k8s =
-        DeployFiles.strings(
-            DeployFiles.kubernetesManifest("Deployment", "twinstream-controller")
-                .object()
-                .path("spec")
-                .path("template")
-                .path("spec")
-                .path("containers")
-                .get(0)
-                .path("args"));
+        containerArgs(DeployFiles.kubernetesManifest("Deployment", "twinstream-controller"));
     // The operator's REST service of a FlinkDeployment is NAME-rest, on Flink's REST port.
     assertTrue(
         k8s.contains("--backfill-cluster=http://" + cluster.name() + "-rest:8081"), k8s.toString());
@@ -259,6 +243,19 @@ class DeploymentOptionsTest {
     JsonNode s = DeployFiles.compose().path("services").path(name);
     assertTrue(s.isObject(), "docker-compose.yml has no service " + name);
     return s;
+  }
+
+  /** The arguments of a Deployment's (first) container. */
+  private static List<String> containerArgs(Manifest deployment) {
+    return DeployFiles.strings(
+        deployment
+            .object()
+            .path("spec")
+            .path("template")
+            .path("spec")
+            .path("containers")
+            .get(0)
+            .path("args"));
   }
 
   /** FLINK_PROPERTIES of a compose service: YAML lines {@code key: value}. */

@@ -48,12 +48,6 @@ public final class ModelUpdatesFeed implements AutoCloseable {
     this.feed = feed;
   }
 
-  private static java.util.function.Predicate<String> of(String registryName) {
-    return key ->
-        ModelUpdateKeys.belongsTo(
-            key.getBytes(java.nio.charset.StandardCharsets.UTF_8), registryName);
-  }
-
   private static Entry entry(RecordFeed.Entry<ModelUpdate> e) {
     return new Entry(e.key(), e.value(), e.offset());
   }
@@ -68,7 +62,11 @@ public final class ModelUpdatesFeed implements AutoCloseable {
       Map<String, Object> kafka, String topic, String registryName, Consumer<Entry> sink) {
     return new ModelUpdatesFeed(
         RecordFeed.follow(
-            kafka, topic, ModelUpdate.class, of(registryName), e -> sink.accept(entry(e))));
+            kafka,
+            topic,
+            ModelUpdate.class,
+            key -> ModelUpdateKeys.belongsTo(key, registryName),
+            e -> sink.accept(entry(e))));
   }
 
   /**
@@ -80,7 +78,13 @@ public final class ModelUpdatesFeed implements AutoCloseable {
    */
   public static List<Entry> readAll(
       Map<String, Object> kafka, String topic, String registryName, Duration timeout) {
-    return RecordFeed.readAll(kafka, topic, ModelUpdate.class, of(registryName), timeout).stream()
+    return RecordFeed.readAll(
+            kafka,
+            topic,
+            ModelUpdate.class,
+            key -> ModelUpdateKeys.belongsTo(key, registryName),
+            timeout)
+        .stream()
         .map(ModelUpdatesFeed::entry)
         .toList();
   }

@@ -52,10 +52,11 @@ public final class ModelUpdateKeys {
 
   /** Whether {@code key} is that of any update of registry {@code registryName}. */
   public static boolean belongsTo(byte[] key, String registryName) {
-    if (key == null) {
-      return false;
-    }
-    String k = new String(key, StandardCharsets.UTF_8);
-    return k.equals(registryName) || k.startsWith(registryName + "/");
+    return key != null && belongsTo(new String(key, StandardCharsets.UTF_8), registryName);
+  }
+
+  /** Whether {@code key} is that of any update of registry {@code registryName}. */
+  public static boolean belongsTo(String key, String registryName) {
+    return key.equals(registryName) || key.startsWith(registryName + "/");
   }
 }
