@@ -1,5 +1,6 @@
 package io.twinstream.lifecycle;
 
+import io.twinstream.store.Deletion;
 import io.twinstream.store.Hit;
 import io.twinstream.store.ServedHits;
 import io.twinstream.store.VectorRow;
@@ -37,6 +38,11 @@ final class CountingStore implements VectorStore {
   @Override
   public long delete(String id) {
     return store.delete(id);
+  }
+
+  @Override
+  public long delete(List<Deletion> deletions) {
+    return store.delete(deletions);
   }
 
   @Override

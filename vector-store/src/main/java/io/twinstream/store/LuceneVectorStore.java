@@ -60,6 +60,8 @@ public final class LuceneVectorStore implements VectorStore {
   private static final String ATTRIBUTES = "attributes";
   private static final String ATTRIBUTE = "a.";
   private static final String SERVING = "twinstream.serving";
+  private static final String TOMBSTONE = "tombstone";
+  private static final String DELETED_AT = "deletedAt";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Versions of at most this many rows are searched exactly (see {@link #search}). */
@@ -122,12 +124,19 @@ public final class LuceneVectorStore implements VectorStore {
       IndexSearcher searcher = searchers.acquire();
       int written = 0;
       try {
+        boolean tombstones = searcher.count(new TermQuery(new Term(TOMBSTONE, "1"))) > 0;
         Map<String, Long> pending = new HashMap<>();
         for (VectorRow row : rows) {
           String key = key(row.id(), row.version());
           Long stored = pending.containsKey(key) ? pending.get(key) : storedSequence(searcher, key);
           if (stored != null && stored > row.sequence()) {
             continue;
+          }
+          if (tombstones) {
+            Long deleted = deletedAt(searcher, row.id());
+            if (deleted != null && deleted >= row.sequence()) {
+              continue;
+            }
           }
           writer.updateDocument(new Term(KEY, key), document(key, row));
           pending.put(key, row.sequence());
@@ -142,6 +151,21 @@ public final class LuceneVectorStore implements VectorStore {
     } catch (IOException e) {
       throw new VectorStoreException("vector store " + path + ": upsert failed: " + e, e);
     }
+  }
+
+  /** The sequence document {@code id} was last deleted at, if it was (by a tombstone). */
+  private static Long deletedAt(IndexSearcher searcher, String id) throws IOException {
+    TopDocs top = searcher.search(new TermQuery(new Term(KEY, tombstoneKey(id))), 1);
+    if (top.scoreDocs.length == 0) {
+      return null;
+    }
+    Document doc = searcher.storedFields().document(top.scoreDocs[0].doc, Set.of(DELETED_AT));
+    return doc.getField(DELETED_AT).numericValue().longValue();
+  }
+
+  /** The key of a document's tombstone: no row's key, as no version name starts with NUL. */
+  private static String tombstoneKey(String id) {
+    return "\u0000" + id;
   }
 
   private static Long storedSequence(IndexSearcher searcher, String key) throws IOException {
@@ -179,12 +203,57 @@ public final class LuceneVectorStore implements VectorStore {
       } finally {
         searchers.release(searcher);
       }
-      writer.deleteDocuments(new Term(ID, id));
+      writer.deleteDocuments(new Term(ID, id), new Term(KEY, tombstoneKey(id)));
       writer.commit();
       searchers.maybeRefreshBlocking();
       return n;
     } catch (IOException e) {
       throw new VectorStoreException("vector store " + path + ": delete of " + id + " failed", e);
+    }
+  }
+
+  @Override
+  public synchronized long delete(List<Deletion> deletions) {
+    if (deletions.isEmpty()) {
+      return 0;
+    }
+    Map<String, Long> latest = new HashMap<>();
+    for (Deletion d : deletions) {
+      latest.merge(d.id(), d.sequence(), Math::max);
+    }
+    try {
+      IndexSearcher searcher = searchers.acquire();
+      long n = 0;
+      try {
+        for (Map.Entry<String, Long> d : latest.entrySet()) {
+          String id = d.getKey();
+          long sequence = d.getValue();
+          TopDocs rows = searcher.search(new TermQuery(new Term(ID, id)), Integer.MAX_VALUE);
+          for (ScoreDoc row : rows.scoreDocs) {
+            Document stored = searcher.storedFields().document(row.doc, Set.of(VERSION, SEQUENCE));
+            if (stored.getField(SEQUENCE).numericValue().longValue() <= sequence) {
+              writer.deleteDocuments(new Term(KEY, key(id, stored.get(VERSION))));
+              n++;
+            }
+          }
+          Long before = deletedAt(searcher, id);
+          if (before == null || before < sequence) {
+            Document tombstone = new Document();
+            tombstone.add(new StringField(KEY, tombstoneKey(id), Field.Store.NO));
+            tombstone.add(new StringField(TOMBSTONE, "1", Field.Store.NO));
+            tombstone.add(new StoredField(DELETED_AT, sequence));
+            writer.updateDocument(new Term(KEY, tombstoneKey(id)), tombstone);
+          }
+        }
+      } finally {
+        searchers.release(searcher);
+      }
+      writer.commit();
+      searchers.maybeRefreshBlocking();
+      return n;
+    } catch (IOException e) {
+      throw new VectorStoreException(
+          "vector store " + path + ": deleting " + latest.size() + " documents failed: " + e, e);
     }
   }
 

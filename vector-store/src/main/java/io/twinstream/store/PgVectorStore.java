@@ -32,7 +32,13 @@ import java.util.regex.Pattern;
  * CREATE INDEX embeddings_v_… ON embeddings USING hnsw (embedding vector_cosine_ops)
  *   WHERE model_version = 'ft-0003';
  * CREATE TABLE embeddings_serving (only_row boolean PRIMARY KEY, model_version text, since timestamptz);
+ * CREATE TABLE embeddings_deleted (id text PRIMARY KEY, source_seq bigint, deleted_at timestamptz);
  * </pre>
+ *
+ * <p>A tombstone ({@link #delete(List)}) deletes a document's rows and leaves its sequence in the
+ * {@code _deleted} table, which an upsert checks. An upsert locks that table in SHARE mode and a
+ * deletion writes it (ROW EXCLUSIVE), so the two never interleave: a deletion waits for the upserts
+ * in progress and deletes what they wrote; an upsert after it sees its tombstone.
  *
  * <p>One connection, used by one call at a time; a broken connection is replaced on the next call,
  * so a caller that retries rides out a database restart.
@@ -109,6 +115,11 @@ public final class PgVectorStore implements VectorStore {
                     + table
                     + "_serving (only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),"
                     + " model_version text NOT NULL, since timestamptz NOT NULL DEFAULT now())");
+            s.execute(
+                "CREATE TABLE IF NOT EXISTS "
+                    + table
+                    + "_deleted (id text PRIMARY KEY, source_seq bigint NOT NULL,"
+                    + " deleted_at timestamptz NOT NULL DEFAULT now())");
             try (ResultSet rs =
                 s.executeQuery(
                     "SELECT atttypmod FROM pg_attribute WHERE attrelid = '"
@@ -155,12 +166,19 @@ public final class PgVectorStore implements VectorStore {
             }
           }
           int written = 0;
+          try (Statement s = c.createStatement()) {
+            // No deletion between this upsert's check of the tombstones and its commit.
+            s.execute("LOCK TABLE " + table + "_deleted IN SHARE MODE");
+          }
           try (PreparedStatement ps =
               c.prepareStatement(
                   "INSERT INTO "
                       + table
                       + " AS r (id, model_version, embedding, attributes, source_seq)"
-                      + " VALUES (?, ?, ?, ?::jsonb, ?) ON CONFLICT (model_version, id) DO UPDATE"
+                      + " SELECT ?, ?, ?, ?::jsonb, ? WHERE NOT EXISTS (SELECT 1 FROM "
+                      + table
+                      + "_deleted d WHERE d.id = ? AND d.source_seq >= ?)"
+                      + " ON CONFLICT (model_version, id) DO UPDATE"
                       + " SET embedding = EXCLUDED.embedding, attributes = EXCLUDED.attributes,"
                       + " source_seq = EXCLUDED.source_seq, written_at = now()"
                       + " WHERE r.source_seq <= EXCLUDED.source_seq")) {
@@ -170,6 +188,8 @@ public final class PgVectorStore implements VectorStore {
               ps.setObject(3, new PGvector(row.vector()));
               ps.setString(4, json(row.attributes()));
               ps.setLong(5, row.sequence());
+              ps.setString(6, row.id());
+              ps.setLong(7, row.sequence());
               ps.addBatch();
             }
             for (int n : ps.executeBatch()) {
@@ -239,13 +259,57 @@ public final class PgVectorStore implements VectorStore {
     return run(
         "delete " + id,
         c -> {
-          try (PreparedStatement ps =
-              c.prepareStatement("DELETE FROM " + table + " WHERE id = ?")) {
+          try (PreparedStatement ps = c.prepareStatement("DELETE FROM " + table + " WHERE id = ?");
+              PreparedStatement tombstone =
+                  c.prepareStatement("DELETE FROM " + table + "_deleted WHERE id = ?")) {
             ps.setString(1, id);
             long n = ps.executeUpdate();
+            tombstone.setString(1, id);
+            tombstone.executeUpdate();
             c.commit();
             return n;
           }
+        });
+  }
+
+  @Override
+  public synchronized long delete(List<Deletion> deletions) {
+    if (deletions.isEmpty()) {
+      return 0;
+    }
+    return run(
+        "delete " + deletions.size() + " documents",
+        c -> {
+          // The tombstones first: their lock waits for the upserts in progress, whose rows the
+          // delete below then sees.
+          try (PreparedStatement tombstones =
+              c.prepareStatement(
+                  "INSERT INTO "
+                      + table
+                      + "_deleted AS d (id, source_seq) VALUES (?, ?) ON CONFLICT (id) DO UPDATE"
+                      + " SET source_seq = EXCLUDED.source_seq, deleted_at = now()"
+                      + " WHERE d.source_seq < EXCLUDED.source_seq")) {
+            for (Deletion d : deletions) {
+              tombstones.setString(1, d.id());
+              tombstones.setLong(2, d.sequence());
+              tombstones.addBatch();
+            }
+            tombstones.executeBatch();
+          }
+          long n = 0;
+          try (PreparedStatement rows =
+              c.prepareStatement("DELETE FROM " + table + " WHERE id = ? AND source_seq <= ?")) {
+            for (Deletion d : deletions) {
+              rows.setString(1, d.id());
+              rows.setLong(2, d.sequence());
+              rows.addBatch();
+            }
+            for (int deleted : rows.executeBatch()) {
+              n += Math.max(deleted, 0);
+            }
+          }
+          c.commit();
+          return n;
         });
   }
 

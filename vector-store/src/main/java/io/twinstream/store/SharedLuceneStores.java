@@ -96,6 +96,11 @@ public final class SharedLuceneStores {
     }
 
     @Override
+    public long delete(List<Deletion> deletions) {
+      return store.delete(deletions);
+    }
+
+    @Override
     public List<Hit> search(String version, float[] query, int k, Map<String, String> filter) {
       return store.search(version, query, k, filter);
     }

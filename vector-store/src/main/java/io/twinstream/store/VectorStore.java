@@ -24,9 +24,10 @@ public interface VectorStore extends AutoCloseable {
 
   /**
    * Writes {@code rows}: each replaces the stored row of its (id, version) unless that one has a
-   * higher sequence. Durable when this returns.
+   * higher sequence, and is refused when its document was deleted ({@link #delete(List)}) at a
+   * sequence at least its own. Durable when this returns.
    *
-   * @return how many rows were written (the others were older than what is stored)
+   * @return how many rows were written (the others were older than what is stored or deleted)
    * @throws IllegalArgumentException naming the row, when its vector has the wrong dimensions
    * @throws VectorStoreException when the store fails; nothing of the call may be assumed written,
    *     and retrying it is safe
@@ -36,8 +37,23 @@ public interface VectorStore extends AutoCloseable {
   /** The stored row of (id, version), if there is one. */
   Optional<VectorRow> get(String id, String version);
 
-  /** Deletes document {@code id} under every version; returns how many rows went. */
+  /**
+   * Deletes document {@code id} under every version, whatever its rows' sequences, and forgets it:
+   * an operator's removal (a row upserted later is stored). Returns how many rows went.
+   */
   long delete(String id);
+
+  /**
+   * Applies {@code deletions} (tombstones): the rows of each document, under every version, whose
+   * sequence is at most the deletion's go, and the deletion is remembered (durably), so that an
+   * upsert of that document with a sequence at most the deletion's is refused as stale (a replay or
+   * a late write of an older text) while a newer one is stored. Idempotent and independent of the
+   * order of upserts and deletions, as upserts are. Durable when this returns.
+   *
+   * @return how many rows went
+   * @throws VectorStoreException as {@link #upsert}; retrying is safe
+   */
+  long delete(List<Deletion> deletions);
 
   /**
    * The {@code k} rows of {@code version} most similar to {@code query} (cosine), best first. An

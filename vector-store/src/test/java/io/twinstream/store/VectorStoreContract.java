@@ -203,6 +203,62 @@ abstract class VectorStoreContract {
   }
 
   @Test
+  void aTombstoneDeletesTheDocumentUnderEveryVersionAndKeepsOlderWritesOut() {
+    VectorStore store = open();
+    try {
+      Random r = new Random(5);
+      store.upsert(rows("v1", 5, 1)); // sequences 100..104
+      store.upsert(rows("v2", 5, 2));
+      assertEquals(2, store.delete(List.of(new Deletion("d3", 200))));
+      assertEquals(Map.of("v1", 4L, "v2", 4L), store.versions());
+      VectorRow replayed = new VectorRow("d3", "v1", random(r), Map.of(), 103);
+      VectorRow late = new VectorRow("d3", "v3", random(r), Map.of(), 200);
+      assertEquals(
+          0, store.upsert(List.of(replayed, late)), "older than the tombstone, in any version");
+      store = reopen(store);
+      assertEquals(0, store.upsert(List.of(replayed)), "the tombstone survives a reopen");
+      assertEquals(Optional.empty(), store.get("d3", "v1"));
+      VectorRow rewritten = new VectorRow("d3", "v1", random(r), Map.of(), 201);
+      assertEquals(1, store.upsert(List.of(rewritten)), "written again after its deletion");
+      assertEquals(Optional.of(rewritten), store.get("d3", "v1"));
+      assertEquals(0, store.delete(List.of(new Deletion("d3", 150))), "a replayed older tombstone");
+      assertEquals(Optional.of(rewritten), store.get("d3", "v1"));
+    } finally {
+      store.close();
+    }
+  }
+
+  @Test
+  void aTombstoneKeepsRowsNewerThanItselfAndAppliesInOneCallForManyDocuments() {
+    try (VectorStore store = open()) {
+      Random r = new Random(6);
+      VectorRow newer = new VectorRow("d1", "v2", random(r), Map.of(), 500);
+      store.upsert(rows("v1", 5, 1)); // sequences 100..104
+      store.upsert(List.of(newer));
+      assertEquals(
+          2,
+          store.delete(
+              List.of(new Deletion("d1", 300), new Deletion("d2", 300), new Deletion("d1", 250))));
+      assertEquals(Optional.of(newer), store.get("d1", "v2"), "written after the deletion");
+      assertEquals(Map.of("v1", 3L, "v2", 1L), store.versions());
+      assertEquals(0, store.delete(List.of(new Deletion("unknown", 1))));
+      assertEquals(0, store.delete(List.of()));
+    }
+  }
+
+  @Test
+  void anOperatorsDeleteForgetsTheTombstone() {
+    try (VectorStore store = open()) {
+      Random r = new Random(7);
+      store.upsert(rows("v1", 3, 1));
+      store.delete(List.of(new Deletion("d0", 1_000)));
+      store.delete("d0");
+      VectorRow old = new VectorRow("d0", "v1", random(r), Map.of(), 10);
+      assertEquals(1, store.upsert(List.of(old)));
+    }
+  }
+
+  @Test
   void rowsOfTheWrongDimensionsOrVersionNameAreRefusedNamingThem() {
     try (VectorStore store = open()) {
       IllegalArgumentException e =

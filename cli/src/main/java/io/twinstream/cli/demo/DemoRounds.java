@@ -413,7 +413,8 @@ public final class DemoRounds {
   private void dropDemoTable() throws java.sql.SQLException {
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(storeSpec.location());
         java.sql.Statement st = c.createStatement()) {
-      st.execute("DROP TABLE IF EXISTS demo_embeddings, demo_embeddings_serving");
+      st.execute(
+          "DROP TABLE IF EXISTS demo_embeddings, demo_embeddings_serving, demo_embeddings_deleted");
     }
   }
 
