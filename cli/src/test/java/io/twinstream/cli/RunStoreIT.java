@@ -11,6 +11,7 @@ import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.KafkaRecords;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -27,7 +28,8 @@ import picocli.CommandLine;
  * {@code twinstream run} with a vector store and a registry, in process: the embedded store fills
  * from the stream; the run backfills its first model and cuts over to it, then, after a promotion
  * from the command line, backfills the new version and cuts over again, announcing FULLY_SERVED; a
- * sentence written afterwards reaches the new version by the stream.
+ * sentence written afterwards reaches the new version by the stream, and a tombstone deletes its
+ * document under both versions.
  */
 class RunStoreIT {
 
@@ -125,6 +127,14 @@ class RunStoreIT {
           "the late document in v2",
           Duration.ofMinutes(2),
           () -> store.get("late", "v2").isPresent());
+
+      KafkaRecords.produceRaw(
+          bootstrap, "sentences", "doc-0".getBytes(StandardCharsets.UTF_8), null);
+      await(
+          "the tombstone of doc-0 to delete it under both versions",
+          Duration.ofMinutes(2),
+          () -> store.get("doc-0", first).isEmpty() && store.get("doc-0", "v2").isEmpty());
+      assertEquals(DOCUMENTS - 1, store.count(first));
     }
     List<ModelUpdate> updates =
         KafkaRecords.readCommitted(bootstrap, "model-updates", ModelUpdate.class);

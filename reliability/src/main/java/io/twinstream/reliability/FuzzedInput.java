@@ -48,12 +48,14 @@ final class FuzzedInput {
         List<RecordMetadata> where = produce(bootstrap, records);
         Set<String> embedIds = new HashSet<>();
         Set<String> deadPositions = new HashSet<>();
+        Set<String> deletedIds = new HashSet<>();
         for (int i = 0; i < records.size(); i++) {
           String position =
               Setup.SENTENCES + "-" + where.get(i).partition() + "@" + where.get(i).offset();
           switch (records.get(i).fate()) {
             case EMBEDDED -> embedIds.add(records.get(i).id());
             case DEAD_LETTER -> deadPositions.add(position);
+            case DELETED -> deletedIds.add(records.get(i).id());
             case EITHER -> {}
           }
         }
@@ -64,7 +66,11 @@ final class FuzzedInput {
               () ->
                   audit.embeddedAll(embedIds)
                       && audit.deadLetters().keySet().containsAll(deadPositions)
-                      && audit.embeddings().size() + audit.deadLetters().size() >= records.size(),
+                      && audit.deleted().containsAll(deletedIds)
+                      && audit.embeddings().size()
+                              + audit.deadLetters().size()
+                              + audit.deleted().size()
+                          >= records.size(),
               Duration.ofMinutes(2),
               Duration.ofMinutes(20));
           long lost = 0;
@@ -84,6 +90,15 @@ final class FuzzedInput {
                   unexplained++;
                 }
               }
+            }
+            if (r.fate() == Fate.DELETED) {
+              if (!audit.deleted().contains(r.id())) {
+                lost++;
+                surprises.merge("no tombstone: " + r.kind(), 1, Integer::sum);
+              } else if (dead) {
+                surprises.merge("dead-lettered: " + r.kind(), 1, Integer::sum);
+              }
+              continue;
             }
             if (dead && embedded && r.fate() != Fate.EITHER) {
               duplicated++;
@@ -122,9 +137,10 @@ final class FuzzedInput {
           }
           boolean alive = job.alive();
           setup.say(
-              "embedded %,d, dead-lettered %,d; lost %d, duplicated %d; job %s",
+              "embedded %,d, dead-lettered %,d, deleted %,d; lost %d, duplicated %d; job %s",
               audit.embeddings().size(),
               audit.deadLetters().size(),
+              audit.deleted().size(),
               lost,
               duplicated,
               alive ? "still running" : "ended");
@@ -142,9 +158,11 @@ final class FuzzedInput {
               lost,
               duplicated,
               String.format(
-                  "%,d embedded, %,d dead letters, %d without a reason; %s; other fates: %s",
+                  "%,d embedded, %,d dead letters, %,d tombstones, %d without a reason; %s;"
+                      + " other fates: %s",
                   audit.embeddings().size(),
                   audit.deadLetters().size(),
+                  audit.deleted().size(),
                   unexplained,
                   alive ? "the job never failed" : "THE JOB FAILED",
                   surprises.isEmpty() ? "none" : surprises),

@@ -29,7 +29,9 @@ final class FuzzedRecords {
     /** a dead letter at its position, with a reason */
     DEAD_LETTER,
     /** either (invalid UTF-8: Avro decodes it with replacement characters) */
-    EITHER
+    EITHER,
+    /** a tombstone of its key on the embeddings topic (the document is deleted downstream) */
+    DELETED
   }
 
   /** One record to produce. */
@@ -81,7 +83,7 @@ final class FuzzedRecords {
               "Attributes near the limit.",
               Map.of("a", "v".repeat(15_000)));
       case 15, 16, 17, 18 -> raw("random bytes", key, randomBytes(random, random.nextInt(600)));
-      case 19 -> raw("tombstone", key, null);
+      case 19 -> new Fuzzed("tombstone", key, null, id, Fate.DELETED);
       case 20 -> raw("empty value", key, new byte[0]);
       case 21, 22 -> {
         byte[] whole = SENTENCES.encode(sentence(id, "Truncated record " + i, Map.of()));

@@ -5,12 +5,15 @@ import io.twinstream.records.Embedding;
 import io.twinstream.schemas.AvroCodec;
 import io.twinstream.schemas.RecordDecodeException;
 import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.BooleanSupplier;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -42,6 +45,7 @@ final class OutputAudit implements AutoCloseable {
   private final AvroCodec<DeadLetter> deadLetters = AvroCodec.of(DeadLetter.class);
   private final Map<String, List<Seen>> byId = new HashMap<>();
   private final Map<String, List<Letter>> byPosition = new HashMap<>();
+  private final Set<String> deleted = new HashSet<>();
   private long records;
   private long undecodable;
   private PrintStream progress;
@@ -78,7 +82,9 @@ final class OutputAudit implements AutoCloseable {
       any = true;
       records++;
       try {
-        if (r.topic().equals(embeddingsTopic)) {
+        if (r.topic().equals(embeddingsTopic) && r.value() == null) {
+          deleted.add(new String(r.key(), StandardCharsets.UTF_8));
+        } else if (r.topic().equals(embeddingsTopic)) {
           Embedding e = embeddings.decode(r.value());
           byId.computeIfAbsent(e.getId(), k -> new ArrayList<>(1))
               .add(new Seen(e.getModelVersion(), e.getEmbeddedAt().toEpochMilli()));
@@ -134,6 +140,11 @@ final class OutputAudit implements AutoCloseable {
 
   Map<String, List<Seen>> embeddings() {
     return byId;
+  }
+
+  /** Ids a tombstone on the embeddings topic deleted. */
+  Set<String> deleted() {
+    return deleted;
   }
 
   Map<String, List<Letter>> deadLetters() {

@@ -45,7 +45,7 @@ class ReliabilityIT {
   }
 
   @Test
-  void everyFuzzedRecordIsEmbeddedOrDeadLetteredOnceAndTheJobNeverFails() throws Exception {
+  void everyFuzzedRecordIsEmbeddedDeadLetteredOrDeletedOnceAndTheJobNeverFails() throws Exception {
     Outcome o = FuzzedInput.run(setup("fuzz"), 4_000, 5);
     System.out.println(o.row());
     assertEquals(4_000, o.records());

@@ -1,6 +1,7 @@
 package io.twinstream.embedder;
 
 import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.decode.Tombstones;
 import io.twinstream.embedder.operator.EmbedOperator;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.records.Embedding;
@@ -21,7 +22,9 @@ import org.apache.flink.util.Collector;
 /**
  * The embedding job: {@code sentences} (Avro {@link Sentence}) → decode (bad records to {@code
  * dead-letters}) → micro-batched embedding → {@code embeddings} (Avro {@link Embedding}, keyed by
- * sentence id), exactly once by default; {@code model-updates} switch the serving model when a
+ * sentence id), exactly once by default; a tombstone on {@code sentences} (a key, no value) becomes
+ * a tombstone of the same key on {@code embeddings} ({@link Tombstones}), which deletes the
+ * document from the stores fed from it; {@code model-updates} switch the serving model when a
  * registry is configured.
  *
  * <p>On a Flink cluster: {@code flink run
@@ -60,9 +63,10 @@ public final class EmbedderJob {
             conf.get(JobOptions.GROUP_ID),
             KafkaSources.startingOffsets(conf.get(JobOptions.START_POSITION)),
             "sentences");
+    SingleOutputStreamOperator<RawRecord> texts = Tombstones.split(raw, "tombstones");
     SingleOutputStreamOperator<Sentence> sentences =
         DecodeFunction.decode(
-            raw, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
+            texts, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
     DataStream<DeadLetter> deadLetters = sentences.getSideOutput(DecodeFunction.DEAD_LETTERS);
 
     DataStream<ModelUpdate> updates;
@@ -114,6 +118,11 @@ public final class EmbedderJob {
         .sinkTo(KafkaSinks.embeddings(conf, "embeddings"))
         .name("embeddings-sink")
         .uid("embeddings-sink");
+    texts
+        .getSideOutput(Tombstones.DELETIONS)
+        .sinkTo(KafkaSinks.tombstones(conf, "embeddings-tombstones"))
+        .name("embeddings-tombstones-sink")
+        .uid("embeddings-tombstones-sink");
     deadLetters
         .sinkTo(
             KafkaSinks.avro(

@@ -2,12 +2,15 @@ package io.twinstream.embedder;
 
 import io.twinstream.embedder.JobOptions.Guarantee;
 import io.twinstream.embedder.sink.AvroRecordSerializer;
+import io.twinstream.embedder.sink.TombstoneSerializer;
 import io.twinstream.embedder.sink.WriteLimit;
 import io.twinstream.records.Embedding;
+import io.twinstream.store.Deletion;
 import java.util.Properties;
 import org.apache.avro.specific.SpecificRecord;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 
 /**
@@ -29,6 +32,30 @@ public final class KafkaSinks {
       Class<T> type,
       AvroRecordSerializer.SerializableKey<T> key,
       String name) {
+    return sink(
+        conf,
+        new AvroRecordSerializer<>(
+            topic,
+            type,
+            key,
+            new WriteLimit(
+                conf.get(JobOptions.RECORD_BYTES),
+                conf.get(JobOptions.DEAD_LETTERS_TOPIC),
+                "write-" + name)),
+        name);
+  }
+
+  /**
+   * The sink of deletions to {@code embeddings.topic} as tombstones keyed by document id ({@link
+   * TombstoneSerializer}), so that every store fed from that topic deletes the document; {@code
+   * name} as for {@link #avro}.
+   */
+  public static KafkaSink<Deletion> tombstones(Configuration conf, String name) {
+    return sink(conf, new TombstoneSerializer(conf.get(EmbedderOptions.EMBEDDINGS_TOPIC)), name);
+  }
+
+  private static <T> KafkaSink<T> sink(
+      Configuration conf, KafkaRecordSerializationSchema<T> serializer, String name) {
     Properties producer = new Properties();
     producer.putAll(JobOptions.kafkaProperties(conf));
     producer.setProperty(
@@ -38,15 +65,7 @@ public final class KafkaSinks {
     return KafkaSink.<T>builder()
         .setBootstrapServers(conf.get(JobOptions.BOOTSTRAP_SERVERS))
         .setKafkaProducerConfig(producer)
-        .setRecordSerializer(
-            new AvroRecordSerializer<>(
-                topic,
-                type,
-                key,
-                new WriteLimit(
-                    conf.get(JobOptions.RECORD_BYTES),
-                    conf.get(JobOptions.DEAD_LETTERS_TOPIC),
-                    "write-" + name)))
+        .setRecordSerializer(serializer)
         .setDeliveryGuarantee(
             conf.get(JobOptions.DELIVERY_GUARANTEE) == Guarantee.EXACTLY_ONCE
                 ? DeliveryGuarantee.EXACTLY_ONCE

@@ -292,4 +292,44 @@ class EmbedderJobITCase {
         new HashSet<>(List.of("decode")),
         new HashSet<>(dead.stream().map(DeadLetter::getStage).toList()));
   }
+
+  @Test
+  void aTombstoneOnSentencesBecomesATombstoneOfTheSameKeyAndTimeOnEmbeddings() throws Exception {
+    Configuration conf = topics(1);
+    String topic = conf.get(EmbedderOptions.SENTENCES_TOPIC);
+    String bootstrap = kafka.bootstrapServers();
+    KafkaRecords.produceSentences(
+        bootstrap, topic, Map.of("kept", "A document that stays.", "gone", "A deleted one."));
+    KafkaRecords.produceRaw(bootstrap, topic, "gone".getBytes(StandardCharsets.UTF_8), null);
+    KafkaRecords.produceRaw(bootstrap, topic, null, null); // names no document
+
+    runToCompletion(conf, SentenceStreamHook.NONE);
+
+    ConsumerRecord<byte[], byte[]> deleted =
+        KafkaRecords.readCommitted(bootstrap, topic).stream()
+            .filter(r -> r.value() == null && r.key() != null)
+            .findFirst()
+            .orElseThrow();
+    List<ConsumerRecord<byte[], byte[]>> out =
+        KafkaRecords.readCommitted(bootstrap, conf.get(EmbedderOptions.EMBEDDINGS_TOPIC));
+    List<ConsumerRecord<byte[], byte[]>> tombstones =
+        out.stream().filter(r -> r.value() == null).toList();
+    assertEquals(1, tombstones.size(), "one tombstone");
+    assertEquals("gone", new String(tombstones.get(0).key(), StandardCharsets.UTF_8));
+    assertEquals(deleted.timestamp(), tombstones.get(0).timestamp(), "when it was deleted");
+    Set<String> embedded = new HashSet<>();
+    for (ConsumerRecord<byte[], byte[]> r : out) {
+      if (r.value() != null) {
+        embedded.add(EMBEDDINGS.decode(r.value()).getId());
+      }
+    }
+    assertEquals(Set.of("kept", "gone"), embedded, "the texts before the tombstone are embedded");
+    List<DeadLetter> dead = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        KafkaRecords.readCommitted(bootstrap, conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
+      dead.add(DEAD.decode(r.value()));
+    }
+    assertEquals(1, dead.size(), "the tombstone without a key: " + dead);
+    assertEquals(3L, dead.get(0).getOffset());
+  }
 }

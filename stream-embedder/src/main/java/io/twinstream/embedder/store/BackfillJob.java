@@ -5,6 +5,7 @@ import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.KafkaSinks;
 import io.twinstream.embedder.KafkaSources;
 import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.decode.Tombstones;
 import io.twinstream.embedder.operator.EmbedOperator;
 import io.twinstream.records.Embedding;
 import io.twinstream.records.ModelUpdate;
@@ -12,8 +13,8 @@ import io.twinstream.records.Sentence;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.schemas.decode.RawRecord;
 import io.twinstream.schemas.decode.RecordDecoders;
+import io.twinstream.store.Deletion;
 import io.twinstream.store.StoreSpec;
-import io.twinstream.store.VectorRow;
 import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
@@ -33,7 +34,9 @@ import org.apache.flink.util.Collector;
  * document written twice before compaction is embedded twice and stored once: rows are ordered by
  * the sentence's event time, so the later text wins whatever the order of the writes, and a
  * backfill that is run again after a crash rewrites the same rows (no gap, no duplicate). Records
- * that cannot be embedded go to {@code dead-letters}, as in the streaming job.
+ * that cannot be embedded go to {@code dead-letters}, as in the streaming job. A tombstone that
+ * compaction has not removed yet deletes its document under every version, as in the stream: the
+ * store keeps the deletion, so the document's earlier texts, embedded here or replayed, stay out.
  *
  * <p>With {@link StoreOptions#BACKFILL_EMBEDDINGS} it also writes the embeddings to the embeddings
  * topic, for stores that other sinks feed from it.
@@ -75,9 +78,11 @@ public final class BackfillJob {
             conf.get(JobOptions.GROUP_ID) + "-backfill",
             OffsetsInitializer.earliest(),
             "documents");
+    SingleOutputStreamOperator<RawRecord> texts = Tombstones.split(raw, "tombstones");
+    DataStream<Deletion> deletions = texts.getSideOutput(Tombstones.DELETIONS);
     SingleOutputStreamOperator<Sentence> documents =
         DecodeFunction.decode(
-            raw, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
+            texts, RecordDecoders.sentences(JobOptions.inputLimits(conf)), "sentencesIn", "decode");
     DataStream<ModelUpdate> none =
         raw.flatMap(new NoUpdates(), new AvroTypeInfo<>(ModelUpdate.class)).name("no-updates");
     SingleOutputStreamOperator<Embedding> embedded =
@@ -96,12 +101,17 @@ public final class BackfillJob {
                     conf.get(EmbedderOptions.ENCODER_THREADS),
                     false))
             .uid("embed");
-    SingleOutputStreamOperator<VectorRow> rows =
+    SingleOutputStreamOperator<StoreChange> rows =
         embedded
-            .map(new ToRow(), TypeInformation.of(VectorRow.class))
+            .map(new ToRow(), TypeInformation.of(StoreChange.class))
             .name("store-rows")
             .uid("store-rows");
-    StoreSinkJob.intoStore(rows, conf, store);
+    SingleOutputStreamOperator<StoreChange> deletes =
+        deletions
+            .map(new ToDeletion(), TypeInformation.of(StoreChange.class))
+            .name("store-deletions")
+            .uid("store-deletions");
+    StoreSinkJob.intoStore(rows.union(deletes), conf, store);
     if (conf.get(StoreOptions.BACKFILL_EMBEDDINGS)) {
       // Keyed by id as the stream's embeddings are: a keyed downstream keeps one vector per
       // document and version. Transactions of their own, committed on the job's checkpoints (the
@@ -110,6 +120,10 @@ public final class BackfillJob {
           .sinkTo(KafkaSinks.embeddings(conf, "backfill-embeddings"))
           .name("backfill-embeddings-sink")
           .uid("backfill-embeddings-sink");
+      deletions
+          .sinkTo(KafkaSinks.tombstones(conf, "backfill-tombstones"))
+          .name("backfill-tombstones-sink")
+          .uid("backfill-tombstones-sink");
     }
     StoreSinkJob.deadLetters(
         documents.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "backfill-dead-letters");
@@ -126,12 +140,22 @@ public final class BackfillJob {
   }
 
   /** An embedding as a store row, ordered by the sentence's event time. */
-  private static final class ToRow implements MapFunction<Embedding, VectorRow> {
+  private static final class ToRow implements MapFunction<Embedding, StoreChange> {
     private static final long serialVersionUID = 1L;
 
     @Override
-    public VectorRow map(Embedding e) {
-      return EmbeddingRows.row(e);
+    public StoreChange map(Embedding e) {
+      return StoreChange.upsert(EmbeddingRows.row(e));
+    }
+  }
+
+  /** A tombstone as the store applies it. */
+  private static final class ToDeletion implements MapFunction<Deletion, StoreChange> {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public StoreChange map(Deletion d) {
+      return StoreChange.delete(d);
     }
   }
 }

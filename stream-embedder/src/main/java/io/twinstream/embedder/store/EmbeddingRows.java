@@ -1,11 +1,13 @@
 package io.twinstream.embedder.store;
 
 import io.twinstream.embedder.decode.DecodeFunction;
+import io.twinstream.embedder.decode.Tombstones;
 import io.twinstream.records.Embedding;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.schemas.decode.Decoded;
 import io.twinstream.schemas.decode.RawRecord;
 import io.twinstream.schemas.decode.RecordDecoder;
+import io.twinstream.store.Deletion;
 import io.twinstream.store.ModelVersions;
 import io.twinstream.store.VectorRow;
 import java.time.Instant;
@@ -18,14 +20,17 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Turns {@code embeddings} records into store rows: the row's sequence is the sentence's event time
- * in milliseconds, so a document's later text wins over an earlier one whichever arrives last — the
- * same order a backfill ({@link BackfillJob}), which reads the sentences themselves, writes in. Of
- * two texts of one document with the same event time the last written wins. Records that cannot be
- * stored — undecodable, a vector of other dimensions, a version name a store refuses — go to {@link
- * DecodeFunction#DEAD_LETTERS} with the reason, so that one bad record never stops the sink.
+ * Turns {@code embeddings} records into store changes. A tombstone (a key, no value) deletes the
+ * document its key names under every version ({@link Tombstones#deletion}: its sequence is the
+ * tombstone's timestamp). Any other record is a row: the row's sequence is the sentence's event
+ * time in milliseconds, so a document's later text wins over an earlier one whichever arrives last
+ * — the same order a backfill ({@link BackfillJob}), which reads the sentences themselves, writes
+ * in. Of two texts of one document with the same event time the last written wins. Records that
+ * cannot be stored — undecodable, a vector of other dimensions, a version name a store refuses — go
+ * to {@link DecodeFunction#DEAD_LETTERS} with the reason, so that one bad record never stops the
+ * sink.
  */
-public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
+public final class EmbeddingRows extends ProcessFunction<RawRecord, StoreChange> {
 
   private static final long serialVersionUID = 1L;
 
@@ -34,6 +39,7 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
 
   private final RecordDecoder<Embedding> decoder;
   private transient Counter rowsIn;
+  private transient Counter deletionsIn;
   private transient Counter deadLetters;
 
   public EmbeddingRows(int dimensions) {
@@ -67,15 +73,22 @@ public final class EmbeddingRows extends ProcessFunction<RawRecord, VectorRow> {
   public void open(OpenContext context) {
     TrustedRecords.install();
     rowsIn = getRuntimeContext().getMetricGroup().counter("storeRowsIn");
+    deletionsIn = getRuntimeContext().getMetricGroup().counter("deletionsIn");
     deadLetters = getRuntimeContext().getMetricGroup().counter("deadLetters");
   }
 
   @Override
-  public void processElement(RawRecord raw, Context ctx, Collector<VectorRow> out) {
+  public void processElement(RawRecord raw, Context ctx, Collector<StoreChange> out) {
+    Deletion deletion = Tombstones.deletion(raw);
+    if (deletion != null) {
+      deletionsIn.inc();
+      out.collect(StoreChange.delete(deletion));
+      return;
+    }
     Decoded<Embedding> decoded = decoder.decode(raw, Instant.now());
     if (decoded.value() != null) {
       rowsIn.inc();
-      out.collect(row(decoded.value()));
+      out.collect(StoreChange.upsert(row(decoded.value())));
     } else if (decoded.deadLetter() != null) {
       deadLetters.inc();
       ctx.output(DecodeFunction.DEAD_LETTERS, decoded.deadLetter());

@@ -10,7 +10,6 @@ import io.twinstream.embedder.decode.DecodeFunction;
 import io.twinstream.records.DeadLetter;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.store.StoreSpec;
-import io.twinstream.store.VectorRow;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.datastream.DataStream;
@@ -20,8 +19,9 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 /**
  * {@code embeddings} (read committed) → {@link EmbeddingRows} → {@link VectorStoreSink}: every
  * committed vector of every version into a store, exactly one row per (id, version) even across
- * restarts; records that cannot be stored go to {@code dead-letters}. With {@code source.bounded}
- * it stops at the offsets that were latest at its start.
+ * restarts, and every tombstone a deletion of its document under every version; records that cannot
+ * be stored go to {@code dead-letters}. With {@code source.bounded} it stops at the offsets that
+ * were latest at its start.
  */
 public final class StoreSinkJob {
 
@@ -47,7 +47,7 @@ public final class StoreSinkJob {
   public static void build(StreamExecutionEnvironment env, Configuration conf) {
     TrustedRecords.install();
     StoreSpec spec = StoreOptions.spec(conf);
-    SingleOutputStreamOperator<VectorRow> rows =
+    SingleOutputStreamOperator<StoreChange> changes =
         KafkaSources.raw(
                 env,
                 conf,
@@ -57,20 +57,21 @@ public final class StoreSinkJob {
                 "embeddings")
             .process(
                 new EmbeddingRows(conf.get(StoreOptions.DIMENSIONS)),
-                TypeInformation.of(VectorRow.class))
+                TypeInformation.of(StoreChange.class))
             .name("store-rows")
             .uid("store-rows");
-    intoStore(rows, conf, spec);
-    deadLetters(rows.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "store-dead-letters");
+    intoStore(changes, conf, spec);
+    deadLetters(changes.getSideOutput(DecodeFunction.DEAD_LETTERS), conf, "store-dead-letters");
   }
 
   /**
-   * Writes {@code rows} into the store {@code spec} names, in batches of {@code store.batch-size}
+   * Applies {@code changes} to the store {@code spec} names, in batches of {@code store.batch-size}
    * flushed at checkpoints (one writer for a Lucene directory).
    */
-  static void intoStore(DataStream<VectorRow> rows, Configuration conf, StoreSpec spec) {
+  static void intoStore(DataStream<StoreChange> changes, Configuration conf, StoreSpec spec) {
     var sink =
-        rows.sinkTo(
+        changes
+            .sinkTo(
                 new VectorStoreSink(
                     spec,
                     conf.get(StoreOptions.BATCH_SIZE),

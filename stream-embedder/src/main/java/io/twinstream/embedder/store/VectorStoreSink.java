@@ -1,5 +1,6 @@
 package io.twinstream.embedder.store;
 
+import io.twinstream.store.Deletion;
 import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
@@ -15,17 +16,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Writes rows into a {@link VectorStore} in batches: a batch goes when it is full and at every
- * checkpoint (Flink calls {@link SinkWriter#flush} before the checkpoint completes), so every row
- * before a checkpoint is in the store when it completes. After a failure the job replays from the
+ * Writes rows into a {@link VectorStore}, and applies deletions (tombstones, {@link
+ * VectorStore#delete(List)}), in batches: a batch goes when it is full and at every checkpoint
+ * (Flink calls {@link SinkWriter#flush} before the checkpoint completes), so every row before a
+ * checkpoint is in the store when it completes. After a failure the job replays from the
  * checkpoint; the store's upserts are idempotent and ordered by sequence, so at-least-once delivery
- * leaves exactly one row per (id, version), the newest. A store that is unreachable is retried with
- * exponential back-off (doubling from {@code firstBackoff} to {@code maxBackoff}) for as long as it
- * takes: the job slows down (back pressure) and nothing is lost. A failure that retrying cannot
- * mend ({@link VectorStoreException#retriable()} false, e.g. refused credentials) fails the job
- * with its reason.
+ * leaves exactly one row per (id, version), the newest, and a deletion keeps every older row out
+ * whichever comes first, so the rows and the deletions of a batch are applied in two calls. A store
+ * that is unreachable is retried with exponential back-off (doubling from {@code firstBackoff} to
+ * {@code maxBackoff}) for as long as it takes: the job slows down (back pressure) and nothing is
+ * lost. A failure that retrying cannot mend ({@link VectorStoreException#retriable()} false, e.g.
+ * refused credentials) fails the job with its reason.
  */
-public final class VectorStoreSink implements Sink<VectorRow> {
+public final class VectorStoreSink implements Sink<StoreChange> {
 
   private static final long serialVersionUID = 1L;
 
@@ -49,7 +52,7 @@ public final class VectorStoreSink implements Sink<VectorRow> {
   }
 
   @Override
-  public SinkWriter<VectorRow> createWriter(WriterInitContext context) {
+  public SinkWriter<StoreChange> createWriter(WriterInitContext context) {
     return new Writer(
         spec,
         batchSize,
@@ -57,11 +60,12 @@ public final class VectorStoreSink implements Sink<VectorRow> {
         maxBackoff,
         context.metricGroup().counter("storeRowsWritten"),
         context.metricGroup().counter("storeRowsStale"),
+        context.metricGroup().counter("storeRowsDeleted"),
         context.metricGroup().counter("storeRetries"));
   }
 
   /** The writer of one subtask. */
-  static final class Writer implements SinkWriter<VectorRow> {
+  static final class Writer implements SinkWriter<StoreChange> {
 
     private static final Logger LOG = LoggerFactory.getLogger(VectorStoreSink.class);
 
@@ -71,8 +75,10 @@ public final class VectorStoreSink implements Sink<VectorRow> {
     private final Duration maxBackoff;
     private final Counter written;
     private final Counter stale;
+    private final Counter deleted;
     private final Counter retries;
     private final List<VectorRow> buffer = new ArrayList<>();
+    private final List<Deletion> deletions = new ArrayList<>();
     private VectorStore store;
 
     Writer(
@@ -82,6 +88,7 @@ public final class VectorStoreSink implements Sink<VectorRow> {
         Duration maxBackoff,
         Counter written,
         Counter stale,
+        Counter deleted,
         Counter retries) {
       this.spec = spec;
       this.batchSize = batchSize;
@@ -89,13 +96,18 @@ public final class VectorStoreSink implements Sink<VectorRow> {
       this.maxBackoff = maxBackoff;
       this.written = written;
       this.stale = stale;
+      this.deleted = deleted;
       this.retries = retries;
     }
 
     @Override
-    public void write(VectorRow row, Context context) throws InterruptedException {
-      buffer.add(row);
-      if (buffer.size() >= batchSize) {
+    public void write(StoreChange change, Context context) throws InterruptedException {
+      if (change.row() != null) {
+        buffer.add(change.row());
+      } else {
+        deletions.add(change.deletion());
+      }
+      if (buffer.size() + deletions.size() >= batchSize) {
         flushBuffer();
       }
     }
@@ -106,7 +118,7 @@ public final class VectorStoreSink implements Sink<VectorRow> {
     }
 
     private void flushBuffer() throws InterruptedException {
-      if (buffer.isEmpty()) {
+      if (buffer.isEmpty() && deletions.isEmpty()) {
         return;
       }
       Duration backoff = firstBackoff;
@@ -115,10 +127,16 @@ public final class VectorStoreSink implements Sink<VectorRow> {
           if (store == null) {
             store = spec.open();
           }
-          int n = store.upsert(buffer);
-          written.inc(n);
-          stale.inc(buffer.size() - n);
-          buffer.clear();
+          if (!buffer.isEmpty()) {
+            int n = store.upsert(buffer);
+            written.inc(n);
+            stale.inc(buffer.size() - n);
+            buffer.clear();
+          }
+          if (!deletions.isEmpty()) {
+            deleted.inc(store.delete(deletions));
+            deletions.clear();
+          }
           return;
         } catch (VectorStoreException e) {
           if (!e.retriable()) {
@@ -127,9 +145,11 @@ public final class VectorStoreSink implements Sink<VectorRow> {
           }
           retries.inc();
           LOG.warn(
-              "Vector store {}: writing {} rows failed (attempt {}), retrying in {}: {}",
+              "Vector store {}: writing {} rows and {} deletions failed (attempt {}), retrying in {}:"
+                  + " {}",
               spec,
               buffer.size(),
+              deletions.size(),
               attempt,
               backoff,
               e.getMessage());

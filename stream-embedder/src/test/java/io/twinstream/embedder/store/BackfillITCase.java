@@ -16,6 +16,7 @@ import io.twinstream.store.VectorRow;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.EmbeddedKafka;
 import io.twinstream.testkit.KafkaRecords;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -209,5 +210,45 @@ class BackfillITCase {
     try (VectorStore store = spec.open()) {
       assertOneRowPerDocumentOfItsLatestText(store);
     }
+  }
+
+  @Test
+  void aTombstoneInTheDocumentsDeletesItsDocumentUnderEveryVersionAndReachesTheEmbeddingsTopic()
+      throws Exception {
+    Configuration conf = documents();
+    String documents = conf.get(EmbedderOptions.SENTENCES_TOPIC);
+    for (String id : List.of("doc-3", "doc-10")) {
+      KafkaRecords.produceRaw(
+          kafka.bootstrapServers(), documents, id.getBytes(StandardCharsets.UTF_8), null);
+    }
+    String topic = "embeddings-" + RUNS.get();
+    kafka.createTopics(Map.of(topic, 2), Map.of());
+    conf.set(EmbedderOptions.EMBEDDINGS_TOPIC, topic);
+    conf.set(StoreOptions.BACKFILL_EMBEDDINGS, true);
+    StoreSpec spec = StoreSpec.lucene(tmp.resolve("store-" + RUNS.get()), 384);
+    float[] old = new float[384];
+    old[0] = 1;
+    try (VectorStore store = spec.open()) {
+      // The version serving before: its rows of the deleted documents go too.
+      store.upsert(
+          List.of(
+              new VectorRow("doc-3", "before", old, 1_000),
+              new VectorRow("doc-4", "before", old, 1_000)));
+    }
+    Backfill.Result result =
+        Backfill.run(conf, ModelBundle.DEFAULT_INT8, version, spec, (r, n) -> {});
+    assertEquals(DOCUMENTS - 2, result.rows());
+    try (VectorStore store = spec.open()) {
+      assertEquals(Map.of(version, (long) DOCUMENTS - 2, "before", 1L), store.versions());
+      assertTrue(store.get("doc-3", version).isEmpty() && store.get("doc-10", version).isEmpty());
+      assertTrue(store.get("doc-3", "before").isEmpty(), "deleted under every version");
+    }
+    List<String> tombstones =
+        KafkaRecords.readCommitted(kafka.bootstrapServers(), topic).stream()
+            .filter(r -> r.value() == null)
+            .map(r -> new String(r.key(), StandardCharsets.UTF_8))
+            .sorted()
+            .toList();
+    assertEquals(List.of("doc-10", "doc-3"), tombstones, "stores fed from the topic delete too");
   }
 }

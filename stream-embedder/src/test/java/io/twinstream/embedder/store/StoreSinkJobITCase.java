@@ -226,4 +226,35 @@ class StoreSinkJobITCase {
       }
     }
   }
+
+  @Test
+  void aTombstoneDeletesItsDocumentUnderEveryVersionAndNoOlderVectorBringsItBack()
+      throws Exception {
+    Configuration conf = topicWithEmbeddings();
+    String topic = conf.get(EmbedderOptions.EMBEDDINGS_TOPIC);
+    long later = System.currentTimeMillis() + 3_600_000;
+    KafkaRecords.produceRaw(
+        kafka.bootstrapServers(), topic, "a".getBytes(StandardCharsets.UTF_8), null);
+    KafkaRecords.produceRaw(
+        kafka.bootstrapServers(), topic, "b".getBytes(StandardCharsets.UTF_8), null);
+    KafkaRecords.produce(
+        kafka.bootstrapServers(),
+        topic,
+        List.of(
+            embeddingAt(5, "a", "v2", 1, 1, 0, 0), // a late vector of a's old text: stays out
+            embeddingAt(later, "b", "v1", 1, 1, 1, 0)), // b written again after its deletion
+        Embedding::getId);
+    Path dir = tmp.resolve("lucene-" + TOPICS.get());
+    conf.set(StoreOptions.KIND, "lucene");
+    conf.set(StoreOptions.LOCATION, dir.toString());
+    run(conf);
+    conf.set(StoreOptions.GROUP_ID, conf.get(StoreOptions.GROUP_ID) + "-replay");
+    run(conf); // the topic again: the old vectors of a and b replayed after their tombstones
+    try (VectorStore store = StoreSpec.lucene(dir, DIM).open()) {
+      assertEquals(Map.of("v1", 1L), store.versions(), "a is gone under v1 and v2");
+      VectorRow b = store.get("b", "v1").orElseThrow();
+      assertArrayEquals(new float[] {1, 1, 1, 0}, b.vector());
+      assertEquals(later, b.sequence());
+    }
+  }
 }
