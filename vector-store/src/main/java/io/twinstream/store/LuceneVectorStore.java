@@ -37,6 +37,7 @@ import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermInSetQuery;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.Directory;
@@ -62,6 +63,7 @@ public final class LuceneVectorStore implements VectorStore {
   private static final String SERVING = "twinstream.serving";
   private static final String TOMBSTONE = "tombstone";
   private static final String DELETED_AT = "deletedAt";
+  private static final String DELETED_ID = "deletedId";
   private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Versions of at most this many rows are searched exactly (see {@link #search}). */
@@ -124,7 +126,7 @@ public final class LuceneVectorStore implements VectorStore {
       IndexSearcher searcher = searchers.acquire();
       int written = 0;
       try {
-        boolean tombstones = searcher.count(new TermQuery(new Term(TOMBSTONE, "1"))) > 0;
+        Map<String, Long> deleted = deletedAt(searcher, rows);
         Map<String, Long> pending = new HashMap<>();
         for (VectorRow row : rows) {
           String key = key(row.id(), row.version());
@@ -132,11 +134,9 @@ public final class LuceneVectorStore implements VectorStore {
           if (stored != null && stored > row.sequence()) {
             continue;
           }
-          if (tombstones) {
-            Long deleted = deletedAt(searcher, row.id());
-            if (deleted != null && deleted >= row.sequence()) {
-              continue;
-            }
+          Long deletedAt = deleted.get(row.id());
+          if (deletedAt != null && deletedAt >= row.sequence()) {
+            continue;
           }
           writer.updateDocument(new Term(KEY, key), document(key, row));
           pending.put(key, row.sequence());
@@ -161,6 +161,25 @@ public final class LuceneVectorStore implements VectorStore {
     }
     Document doc = searcher.storedFields().document(top.scoreDocs[0].doc, Set.of(DELETED_AT));
     return doc.getField(DELETED_AT).numericValue().longValue();
+  }
+
+  /** The tombstones of the documents of {@code rows}: id → sequence it was deleted at. */
+  private static Map<String, Long> deletedAt(IndexSearcher searcher, List<VectorRow> rows)
+      throws IOException {
+    if (searcher.count(new TermQuery(new Term(TOMBSTONE, "1"))) == 0) {
+      return Map.of();
+    }
+    List<BytesRef> keys = new ArrayList<>(rows.size());
+    for (VectorRow row : rows) {
+      keys.add(new BytesRef(tombstoneKey(row.id())));
+    }
+    TopDocs top = searcher.search(new TermInSetQuery(KEY, keys), Math.max(1, rows.size()));
+    Map<String, Long> deleted = new HashMap<>();
+    for (ScoreDoc d : top.scoreDocs) {
+      Document doc = searcher.storedFields().document(d.doc, Set.of(DELETED_ID, DELETED_AT));
+      deleted.put(doc.get(DELETED_ID), doc.getField(DELETED_AT).numericValue().longValue());
+    }
+    return deleted;
   }
 
   /** The key of a document's tombstone: no row's key, as no version name starts with NUL. */
@@ -241,6 +260,7 @@ public final class LuceneVectorStore implements VectorStore {
             Document tombstone = new Document();
             tombstone.add(new StringField(KEY, tombstoneKey(id), Field.Store.NO));
             tombstone.add(new StringField(TOMBSTONE, "1", Field.Store.NO));
+            tombstone.add(new StoredField(DELETED_ID, id));
             tombstone.add(new StoredField(DELETED_AT, sequence));
             writer.updateDocument(new Term(KEY, tombstoneKey(id)), tombstone);
           }
