@@ -103,6 +103,33 @@ public final class LifecycleHarness {
     }
   }
 
+  /**
+   * CPU seconds used so far by this process (the harness, the embedded broker and, in process, the
+   * backfill) and each of its child processes, by role.
+   */
+  private static Map<String, Double> cpuSeconds() {
+    Map<String, Double> out = new java.util.TreeMap<>();
+    out.put("harness+broker", seconds(ProcessHandle.current()));
+    ProcessHandle.current()
+        .descendants()
+        .forEach(
+            child -> {
+              // The children: PGlite (node) and, on a cluster, the Flink processes (JobManager and
+              // TaskManager: their command lines, a class path of hundreds of jars, do not tell
+              // them apart reliably).
+              String role =
+                  child.info().command().orElse("").endsWith("node")
+                      ? "PGlite"
+                      : "Flink cluster (JobManager + TaskManager)";
+              out.merge(role, seconds(child), Double::sum);
+            });
+    return out;
+  }
+
+  private static double seconds(ProcessHandle process) {
+    return process.info().totalCpuDuration().map(d -> d.toNanos() / 1e9).orElse(0.0);
+  }
+
   /** A session cluster of one TaskManager with two slots, the backfill image's job jar in lib/. */
   private static StandaloneCluster cluster(Path tmp) throws Exception {
     Path jar;
@@ -238,6 +265,7 @@ public final class LifecycleHarness {
           }
           String next = "v" + (++version);
           registry.publish(bundle.withVersion(next, previous));
+          Map<String, Double> cpuBefore = cpuSeconds();
           long promoted = System.nanoTime();
           updates.promote(next, "benchmark");
           VectorStore store = lifecycle.store();
@@ -248,6 +276,22 @@ public final class LifecycleHarness {
           }
           double firstRow = (System.nanoTime() - promoted) / 1e9;
           long served = events.awaitAnnounced(next, Duration.ofHours(1));
+          Map<String, Double> cpuAfter = cpuSeconds();
+          double wall = (served - promoted) / 1e9;
+          StringBuilder cpu = new StringBuilder();
+          for (Map.Entry<String, Double> e : cpuAfter.entrySet()) {
+            double used = e.getValue() - cpuBefore.getOrDefault(e.getKey(), 0.0);
+            cpu.append(
+                String.format(
+                    Locale.ROOT, "%s %.0f s (%.2f cores); ", e.getKey(), used, used / wall));
+          }
+          log.printf(
+              Locale.ROOT,
+              "CPU from the promotion to FULLY_SERVED of %s (%.0f s, %d cores): %s%n",
+              next,
+              wall,
+              Runtime.getRuntime().availableProcessors(),
+              cpu);
           double rate = ids.size() / (events.backfill.get(next).toNanos() / 1e9);
           System.out.printf(
               Locale.ROOT,
