@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import io.twinstream.kafka.Topics;
 import io.twinstream.records.Embedding;
 import io.twinstream.schemas.AvroCodec;
+import io.twinstream.store.DockerEngine;
 import io.twinstream.testkit.KafkaRecords;
 import java.time.Duration;
 import java.util.HashSet;
@@ -19,20 +20,24 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.testcontainers.junit.jupiter.Container;
 import org.testcontainers.junit.jupiter.Testcontainers;
 import org.testcontainers.kafka.KafkaContainer;
 
 /**
- * The end-to-end test against Kafka in a container (the apache/kafka image), for machines with
- * Docker. Skipped, not failed, where no Docker engine runs; {@link EmbedderJobITCase} covers the
- * same path with the in-JVM broker everywhere.
+ * The end-to-end test against Kafka in a container (the apache/kafka image of the project's Kafka
+ * version). Skipped where no Docker engine runs, except in CI, where it must run ({@link
+ * DockerEngine}); {@link EmbedderJobITCase} covers the same path with the in-JVM broker everywhere.
  */
-@Testcontainers(disabledWithoutDocker = true)
+@ExtendWith(DockerEngine.class)
+@Testcontainers
 class EmbedderJobContainerITCase {
 
-  @Container static final KafkaContainer KAFKA = new KafkaContainer("apache/kafka:4.1.1");
+  @Container
+  static final KafkaContainer KAFKA =
+      new KafkaContainer("apache/kafka:" + System.getProperty("kafka.version"));
 
   @RegisterExtension
   static final MiniClusterExtension FLINK =
