@@ -76,6 +76,7 @@ base_image() { # SUITE
   if docker image inspect "local/debian:$suite" >/dev/null 2>&1; then
     return
   fi
+  command -v debootstrap >/dev/null || install_packages
   say "building local/debian:$suite from $mirror (debootstrap, about a minute)"
   local dir
   dir="$(mktemp -d)"
