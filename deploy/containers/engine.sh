@@ -101,6 +101,7 @@ images() {
   base_image bookworm
   base_image trixie
   standin pgvector/pgvector:pg17 pgvector
+  standin eclipse-temurin:17-jre temurin
   if [[ ! -d "$here/target/kafka/libs" ]]; then
     say "no Kafka jars in $here/target/kafka/libs: mvn -B -q -pl deploy/containers package first"
     exit 1
