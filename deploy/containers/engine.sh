@@ -16,6 +16,7 @@ mirror="${TWINSTREAM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$state"
 # The stand-in broker is the project's Kafka version (the pom's kafka.version), tagged as the official image.
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$root/pom.xml" | head -1)"
+flink_version="$(sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' "$root/pom.xml" | head -1)"
 
 say() { printf '[%s] engine: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 
@@ -103,10 +104,16 @@ images() {
   standin pgvector/pgvector:pg17 pgvector
   standin eclipse-temurin:17-jre temurin
   if [[ ! -d "$here/target/kafka/libs" ]]; then
-    say "no Kafka jars in $here/target/kafka/libs: mvn -B -q -pl deploy/containers package first"
+    say "no Kafka jars in $here/target/kafka/libs: mvn -B -q -pl deploy/containers,deploy/flink-dist package first"
     exit 1
   fi
   standin "apache/kafka:$kafka_version" kafka
+  if [[ ! -d "$root/deploy/flink-dist/target/flink/lib" ]]; then
+    say "no Flink jars in deploy/flink-dist/target/flink: mvn -B -q -pl deploy/flink-dist package first"
+    exit 1
+  fi
+  rm -rf "$here/target/flink" && mkdir -p "$here/target" && cp -r "$root/deploy/flink-dist/target/flink" "$here/target/flink"
+  standin "flink:$flink_version-scala_2.12-java17" flink
   docker images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | sort
 }
 
