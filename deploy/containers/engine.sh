@@ -16,6 +16,8 @@ mirror="${TWINSTREAM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 mkdir -p "$state"
 # The stand-in broker is the project's Kafka version (the pom's kafka.version), tagged as the official image.
 kafka_version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$root/pom.xml" | head -1)"
+# The Prometheus stand-in takes the tag docker-compose.yml names.
+prometheus_image="$(sed -n 's:^ *image\: *\(prom/prometheus\:.*\)$:\1:p' "$root/docker-compose.yml" | head -1)"
 flink_version="$(sed -n 's:.*<flink.version>\(.*\)</flink.version>.*:\1:p' "$root/pom.xml" | head -1)"
 
 say() { printf '[%s] engine: %s\n' "$(date -u +%H:%M:%S)" "$*"; }
@@ -103,6 +105,7 @@ images() {
   base_image trixie
   standin pgvector/pgvector:pg17 pgvector
   standin eclipse-temurin:17-jre temurin
+  standin "$prometheus_image" prometheus
   if [[ ! -d "$here/target/kafka/libs" ]]; then
     say "no Kafka jars in $here/target/kafka/libs: mvn -B -q -pl deploy/containers,deploy/flink-dist package first"
     exit 1
