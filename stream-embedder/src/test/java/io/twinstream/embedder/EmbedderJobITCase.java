@@ -137,6 +137,16 @@ class EmbedderJobITCase {
     return byId;
   }
 
+  private static List<DeadLetter> deadLetters(Configuration conf) throws Exception {
+    List<DeadLetter> dead = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r :
+        KafkaRecords.readCommitted(
+            kafka.bootstrapServers(), conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
+      dead.add(DEAD.decode(r.value()));
+    }
+    return dead;
+  }
+
   private static void assertEveryVectorIsTheEncoders(
       Map<String, String> input, Map<String, Embedding> out) throws Exception {
     Map<String, float[]> expected = new HashMap<>();
@@ -269,11 +279,7 @@ class EmbedderJobITCase {
     assertEquals(3_660, out.get("huge").getTokenCount());
     assertTrue(!out.get("before").getTruncated());
 
-    List<DeadLetter> dead = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r :
-        KafkaRecords.readCommitted(bootstrap, conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
-      dead.add(DEAD.decode(r.value()));
-    }
+    List<DeadLetter> dead = deadLetters(conf);
     assertEquals(2, dead.size(), dead.toString());
     DeadLetter malformed =
         dead.stream().filter(d -> d.getError().contains("not an Avro")).findFirst().orElseThrow();
@@ -324,11 +330,7 @@ class EmbedderJobITCase {
       }
     }
     assertEquals(Set.of("kept", "gone"), embedded, "the texts before the tombstone are embedded");
-    List<DeadLetter> dead = new ArrayList<>();
-    for (ConsumerRecord<byte[], byte[]> r :
-        KafkaRecords.readCommitted(bootstrap, conf.get(JobOptions.DEAD_LETTERS_TOPIC))) {
-      dead.add(DEAD.decode(r.value()));
-    }
+    List<DeadLetter> dead = deadLetters(conf);
     assertEquals(1, dead.size(), "the tombstone without a key: " + dead);
     assertEquals(3L, dead.get(0).getOffset());
   }
