@@ -16,8 +16,9 @@ import java.util.Optional;
  * <ol>
  *   <li>a version being filled that the registry no longer serves and the store does not search is
  *       abandoned;
- *   <li>when the store does not search the registry's version: cut over to it if it is backfilled,
- *       else backfill it (a half-done backfill starts again; upserts make that exact);
+ *   <li>when the store does not search the registry's version: cut over to it if it is backfilled
+ *       and has rows (a store without documents waits for the first: a version without rows cannot
+ *       serve), else backfill it (a half-done backfill starts again; upserts make that exact);
  *   <li>when FULLY_SERVED is not recorded for the version the store searches, announce it;
  *   <li>a version with rows that neither serves nor is the registry's: retired if it served before
  *       (or is unknown), dropped when its grace is over, dropped again if rows of a dropped or
@@ -44,8 +45,12 @@ public final class Lifecycle {
     if (f.target().isPresent() && !f.isServing(f.target().get())) {
       String target = f.target().get();
       boolean backfilled = f.record(target).map(r -> r.phase() == Phase.BACKFILLED).orElse(false);
-      return Optional.of(
-          backfilled ? new Step.CutOver(target, f.serving()) : new Step.Backfill(target));
+      if (!backfilled) {
+        return Optional.of(new Step.Backfill(target));
+      }
+      if (f.rows().getOrDefault(target, 0L) > 0) {
+        return Optional.of(new Step.CutOver(target, f.serving()));
+      }
     }
     if (f.serving().isPresent()
         && f.record(f.serving().get()).map(r -> r.phase() != Phase.FULLY_SERVED).orElse(true)) {

@@ -88,4 +88,16 @@ class LifecycleTest {
             NOW);
     assertEquals(Optional.of(NOW.plus(Duration.ofMinutes(2))), Lifecycle.wakeAt(f));
   }
+
+  @Test
+  void aBackfilledVersionOfAStoreWithoutDocumentsWaitsForItsFirstRowInsteadOfCuttingOver() {
+    VersionRecord backfilled = VersionRecord.backfilling("v1", NOW).backfilled(NOW, 0, 0);
+    Facts empty =
+        new Facts(Optional.of("v1"), Optional.empty(), Map.of(), Map.of("v1", backfilled), NOW);
+    assertEquals(Optional.empty(), Lifecycle.next(empty));
+    Facts firstRow =
+        new Facts(
+            Optional.of("v1"), Optional.empty(), Map.of("v1", 1L), Map.of("v1", backfilled), NOW);
+    assertEquals(Optional.of(new Step.CutOver("v1", Optional.empty())), Lifecycle.next(firstRow));
+  }
 }
