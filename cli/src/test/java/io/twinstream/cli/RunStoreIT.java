@@ -80,71 +80,85 @@ class RunStoreIT {
             },
             "run");
     run.start();
-    String bootstrap = runOut.first().get(120, TimeUnit.SECONDS).group(1);
-    StringBuilder lines = new StringBuilder();
-    for (int i = 0; i < DOCUMENTS; i++) {
-      lines.append("{\"id\": \"doc-").append(i).append("\", \"text\": \"Document ");
-      lines.append(i).append(" about refunds and parcels.\"}\n");
-    }
-    Path in = tmp.resolve("in.jsonl");
-    Files.writeString(in, lines);
-    assertEquals(
-        0,
-        CliRun.of(
-                "produce", "--bootstrap", bootstrap, "--format", "jsonl", "--input", in.toString())
-            .exitCode());
-    String first = ModelBundle.builtin(ModelBundle.DEFAULT_INT8).version();
-    try (VectorStore store = StoreSpec.lucene(storeDir, 384).open()) {
-      await(
-          "the store to serve " + first + " with every document: " + runErr,
-          Duration.ofMinutes(3),
-          () -> store.servingVersion().orElse("").equals(first) && store.count(first) == DOCUMENTS);
-
-      CliRun published =
+    try {
+      String bootstrap = runOut.first().get(120, TimeUnit.SECONDS).group(1);
+      StringBuilder lines = new StringBuilder();
+      for (int i = 0; i < DOCUMENTS; i++) {
+        lines.append("{\"id\": \"doc-").append(i).append("\", \"text\": \"Document ");
+        lines.append(i).append(" about refunds and parcels.\"}\n");
+      }
+      Path in = tmp.resolve("in.jsonl");
+      Files.writeString(in, lines);
+      assertEquals(
+          0,
           CliRun.of(
-              "model",
-              "publish",
-              "default",
-              "--registry",
-              registry.toString(),
-              "--version",
-              "v2",
-              "--promote",
-              "--bootstrap",
-              bootstrap);
-      assertEquals(0, published.exitCode(), published.err());
-      await(
-          "the store to serve v2 with every document: " + runErr,
-          Duration.ofMinutes(3),
-          () -> store.servingVersion().orElse("").equals("v2") && store.count("v2") == DOCUMENTS);
-      assertEquals(DOCUMENTS, store.count(first), "the previous version is kept (no --grace)");
+                  "produce",
+                  "--bootstrap",
+                  bootstrap,
+                  "--format",
+                  "jsonl",
+                  "--input",
+                  in.toString())
+              .exitCode());
+      String first = ModelBundle.builtin(ModelBundle.DEFAULT_INT8).version();
+      try (VectorStore store = StoreSpec.lucene(storeDir, 384).open()) {
+        await(
+            "the store to serve " + first + " with every document: " + runErr,
+            Duration.ofMinutes(3),
+            () ->
+                store.servingVersion().orElse("").equals(first) && store.count(first) == DOCUMENTS);
 
-      Path late = tmp.resolve("late.jsonl");
-      Files.writeString(late, "{\"id\": \"late\", \"text\": \"Written after the cut-over.\"}\n");
-      CliRun.of(
-          "produce", "--bootstrap", bootstrap, "--format", "jsonl", "--input", late.toString());
-      await(
-          "the late document in v2",
-          Duration.ofMinutes(2),
-          () -> store.get("late", "v2").isPresent());
+        CliRun published =
+            CliRun.of(
+                "model",
+                "publish",
+                "default",
+                "--registry",
+                registry.toString(),
+                "--version",
+                "v2",
+                "--promote",
+                "--bootstrap",
+                bootstrap);
+        assertEquals(0, published.exitCode(), published.err());
+        await(
+            "the store to serve v2 with every document: " + runErr,
+            Duration.ofMinutes(3),
+            () -> store.servingVersion().orElse("").equals("v2") && store.count("v2") == DOCUMENTS);
+        assertEquals(DOCUMENTS, store.count(first), "the previous version is kept (no --grace)");
 
-      KafkaRecords.produceRaw(
-          bootstrap, "sentences", "doc-0".getBytes(StandardCharsets.UTF_8), null);
-      await(
-          "the tombstone of doc-0 to delete it under both versions",
-          Duration.ofMinutes(2),
-          () -> store.get("doc-0", first).isEmpty() && store.get("doc-0", "v2").isEmpty());
-      assertEquals(DOCUMENTS - 1, store.count(first));
+        Path late = tmp.resolve("late.jsonl");
+        Files.writeString(late, "{\"id\": \"late\", \"text\": \"Written after the cut-over.\"}\n");
+        CliRun.of(
+            "produce", "--bootstrap", bootstrap, "--format", "jsonl", "--input", late.toString());
+        await(
+            "the late document in v2",
+            Duration.ofMinutes(2),
+            () -> store.get("late", "v2").isPresent());
+
+        long before = store.count(first); // the late document may have a row of it (a dual write)
+        KafkaRecords.produceRaw(
+            bootstrap, "sentences", "doc-0".getBytes(StandardCharsets.UTF_8), null);
+        await(
+            "the tombstone of doc-0 to delete it under both versions",
+            Duration.ofMinutes(2),
+            () -> store.get("doc-0", first).isEmpty() && store.get("doc-0", "v2").isEmpty());
+        assertEquals(
+            before - 1, store.count(first), "the tombstone deleted doc-0 and nothing else");
+      }
+      List<ModelUpdate> updates =
+          KafkaRecords.readCommitted(bootstrap, "model-updates", ModelUpdate.class);
+      assertTrue(
+          updates.stream()
+              .anyMatch(
+                  u -> u.getStatus() == ModelStatus.FULLY_SERVED && u.getVersion().equals("v2")),
+          updates.toString());
+    } finally {
+      // Also when an assertion fails: a job left running here would hold this JVM's transactional
+      // ids.
+      run.interrupt();
+      run.join(60_000);
     }
-    List<ModelUpdate> updates =
-        KafkaRecords.readCommitted(bootstrap, "model-updates", ModelUpdate.class);
-    assertTrue(
-        updates.stream()
-            .anyMatch(
-                u -> u.getStatus() == ModelStatus.FULLY_SERVED && u.getVersion().equals("v2")),
-        updates.toString());
-    run.interrupt();
-    run.join(60_000);
     assertEquals(0, runExit.get(), runErr.toString());
     assertTrue(runErr.toString().contains("backfilled v2"), runErr.toString());
   }
