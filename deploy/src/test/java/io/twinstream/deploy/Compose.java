@@ -2,6 +2,7 @@ package io.twinstream.deploy;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,16 +54,25 @@ final class Compose {
         List.of(
             "-f", composeFile.toString(), "--project-directory", DeployFiles.root().toString()));
     command.addAll(args);
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-    pb.environment().putAll(environment);
-    Process p = pb.start();
-    // Read while it runs: a full pipe would stop it.
-    byte[] out = p.getInputStream().readAllBytes();
-    if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-      p.destroyForcibly();
-      throw new IllegalStateException(
-          String.join(" ", command) + " did not finish within " + timeout);
+    // Output to a file, so that the timeout holds even when the command hangs with its pipe open.
+    Path log = Files.createTempFile("compose-", ".log");
+    try {
+      ProcessBuilder pb =
+          new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+      pb.environment().putAll(environment);
+      Process p = pb.start();
+      if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException(
+            String.join(" ", command)
+                + " did not finish within "
+                + timeout
+                + ": "
+                + Files.readString(log, StandardCharsets.UTF_8));
+      }
+      return new Result(p.exitValue(), Files.readString(log, StandardCharsets.UTF_8));
+    } finally {
+      Files.deleteIfExists(log);
     }
-    return new Result(p.exitValue(), new String(out, StandardCharsets.UTF_8));
   }
 }
