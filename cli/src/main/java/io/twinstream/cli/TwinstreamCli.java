@@ -44,7 +44,40 @@ public final class TwinstreamCli {
     // The PyTorch engine (train, demo) loads from the jar's native library, one compute thread per
     // core.
     TorchDefaults.apply();
-    System.exit(run(args));
+    int code;
+    try {
+      code = run(args);
+    } catch (OutOfMemoryError e) {
+      // The command's objects are unreachable by now: there is room to say what happened.
+      System.err.println(outOfMemory(args, e, Runtime.getRuntime().maxMemory()));
+      code = EXIT_OUT_OF_MEMORY;
+    }
+    System.exit(code);
+  }
+
+  /**
+   * Exit code when the JVM ran out of heap (a one-shot command in a small container), distinct from
+   * 1 = the command failed.
+   */
+  public static final int EXIT_OUT_OF_MEMORY = 3;
+
+  /** What a command that ran out of heap tells its user: the command, the limit, the fix. */
+  static String outOfMemory(String[] args, OutOfMemoryError e, long maxHeap) {
+    StringBuilder command = new StringBuilder("twinstream");
+    for (String a : args) {
+      if (a.startsWith("-")) {
+        break;
+      }
+      command.append(' ').append(a);
+    }
+    return command
+        + ": out of memory ("
+        + e.getMessage()
+        + ") with a Java heap of at most "
+        + (maxHeap >> 20)
+        + " MiB. Give the JVM more: TWINSTREAM_JAVA_OPTS=-Xmx1g (publishing or promoting the"
+        + " default 90 MB model needs 384 MiB of heap); in the twinstream image the heap is 75% of"
+        + " the container's memory limit (docs/operations.md, \"Memory\").";
   }
 
   /** Runs the command line and returns the exit code (for tests and embedding). */
