@@ -13,6 +13,7 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -295,6 +296,33 @@ public final class ModelRegistry {
       return Optional.empty();
     }
     return BundleManifest.isValidVersion(version) ? Optional.of(version) : Optional.empty();
+  }
+
+  /**
+   * When {@code CURRENT} was made to name the version it names: the time of {@code HISTORY}'s last
+   * entry, when that entry is the current version (empty for a registry without a history).
+   * Promotions announced before it are history: a job starting afresh from {@code CURRENT} must not
+   * apply them again when it reads the updates topic from its beginning.
+   */
+  public Optional<Instant> currentSince() throws IOException {
+    Optional<String> current = current();
+    String text;
+    try {
+      text = store.readString(HISTORY);
+    } catch (NoSuchFileException | FileNotFoundException e) {
+      return Optional.empty();
+    }
+    String[] lines = text.strip().split("\n");
+    String last = lines[lines.length - 1];
+    int tab = last.indexOf('\t');
+    if (current.isEmpty() || tab < 0 || !last.substring(tab + 1).trim().equals(current.get())) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(Instant.ofEpochMilli(Long.parseLong(last.substring(0, tab).trim())));
+    } catch (NumberFormatException e) {
+      return Optional.empty();
+    }
   }
 
   /**

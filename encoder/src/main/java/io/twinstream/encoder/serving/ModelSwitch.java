@@ -174,6 +174,22 @@ public final class ModelSwitch implements AutoCloseable {
       }
       bundle = registry.load(current);
       location = registry.uri(current).toString();
+      // A fresh job reads the updates topic from its beginning: the promotions before CURRENT was
+      // set are history, and applying them again would embed with a replaced version until the
+      // latest one is read (seen after a JobManager loss: documents of the first seconds were
+      // embedded by a retired version and never by the served one).
+      try {
+        registry
+            .currentSince()
+            .ifPresent(
+                since -> {
+                  appliedAt.accumulateAndGet(since.toEpochMilli(), Math::max);
+                  LOG.info(
+                      "Serving {}, current since {}: older updates are history", current, since);
+                });
+      } catch (IOException e) {
+        LOG.warn("Cannot read when {} became current: older updates apply again", current, e);
+      }
     } else if (registry != null && isUri(fallback)) {
       bundle = loadVerified(fallback, "", true); // a version URI of the registry
       location = fallback;

@@ -131,6 +131,24 @@ class ModelSwitchTest {
   }
 
   @Test
+  void aJobStartingFromTheRegistrysCurrentVersionIgnoresThePromotionsBeforeIt() throws Exception {
+    long before = System.currentTimeMillis() - 1;
+    registry.setCurrent("v2");
+    models.close();
+    models = new ModelSwitch(registry, EncoderOptions.defaults().withThreads(1));
+    models.start(null, "registry");
+    assertEquals("v2", models.serving().version);
+    models.onUpdate(update("v1", ModelStatus.PROMOTED, before)); // replayed from the topic
+    models.awaitLoads(LOAD);
+    assertFalse(models.swapIfReady(), "a promotion older than CURRENT is history");
+    assertEquals("v2", models.serving().version);
+    models.onUpdate(update("v1", ModelStatus.ROLLED_BACK, System.currentTimeMillis() + 1000));
+    models.awaitLoads(LOAD);
+    assertTrue(models.swapIfReady(), "a newer one applies");
+    assertEquals("v1", models.serving().version);
+  }
+
+  @Test
   void aRejectedVersionNeverServes() throws Exception {
     models.onUpdate(update("v2", ModelStatus.REJECTED, 10));
     models.awaitLoads(LOAD);
