@@ -76,7 +76,7 @@ public final class TwinstreamCli {
         + ") with a Java heap of at most "
         + (maxHeap >> 20)
         + " MiB. Give the JVM more: TWINSTREAM_JAVA_OPTS=-Xmx1g (publishing or promoting the"
-        + " default 90 MB model needs 384 MiB of heap); in the twinstream image the heap is 75% of"
+        + " default 90 MB model needs 384 MiB of heap); in the twinstream image the heap is half of"
         + " the container's memory limit (docs/operations.md, \"Memory\").";
   }
 
