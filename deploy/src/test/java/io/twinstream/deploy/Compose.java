@@ -49,11 +49,35 @@ final class Compose {
   static Result run(
       Path composeFile, Map<String, String> environment, Duration timeout, List<String> args)
       throws IOException, InterruptedException {
+    return run(List.of(composeFile), environment, timeout, args);
+  }
+
+  /**
+   * Runs {@code compose -f FILE1 -f FILE2 ... --project-directory ROOT ARGS} (later files override
+   * earlier ones) with {@code environment} added, waiting at most {@code timeout}.
+   */
+  static Result run(
+      List<Path> composeFiles, Map<String, String> environment, Duration timeout, List<String> args)
+      throws IOException, InterruptedException {
     List<String> command = new ArrayList<>(tool().orElseThrow());
-    command.addAll(
-        List.of(
-            "-f", composeFile.toString(), "--project-directory", DeployFiles.root().toString()));
+    for (Path file : composeFiles) {
+      command.addAll(List.of("-f", file.toString()));
+    }
+    command.addAll(List.of("--project-directory", DeployFiles.root().toString()));
     command.addAll(args);
+    return exec(command, environment, timeout);
+  }
+
+  /** Runs {@code docker ARGS}, waiting at most {@code timeout}. */
+  static Result docker(Duration timeout, String... args) throws IOException, InterruptedException {
+    List<String> command = new ArrayList<>(List.of("docker"));
+    command.addAll(List.of(args));
+    return exec(command, Map.of(), timeout);
+  }
+
+  private static Result exec(
+      List<String> command, Map<String, String> environment, Duration timeout)
+      throws IOException, InterruptedException {
     // Output to a file, so that the timeout holds even when the command hangs with its pipe open.
     Path log = Files.createTempFile("compose-", ".log");
     try {

@@ -28,6 +28,7 @@ import java.util.zip.ZipFile;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
+import org.apache.flink.configuration.MemorySize;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 import tools.jackson.databind.JsonNode;
@@ -237,6 +238,28 @@ class DeploymentOptionsTest {
     assertEquals(
         "local:///opt/flink/usrlib/twinstream-job.jar",
         flink.object().path("spec").path("job").path("jarURI").asString());
+  }
+
+  @Test
+  void everyComposeServiceRunsUnderAMemoryLimitThatHoldsItsFlinkProcess() throws IOException {
+    JsonNode services = DeployFiles.compose().path("services");
+    for (String name : services.propertyNames()) {
+      String limit = services.path(name).path("mem_limit").asString("");
+      assertTrue(!limit.isBlank(), name + " has no mem_limit");
+      Map<String, String> flink =
+          services.path(name).path("environment").has("FLINK_PROPERTIES")
+              ? flinkProperties(name)
+              : Map.of();
+      for (String key :
+          List.of("jobmanager.memory.process.size", "taskmanager.memory.process.size")) {
+        boolean itsProcess = name.contains("taskmanager") == key.startsWith("taskmanager");
+        if (itsProcess && flink.containsKey(key)) {
+          assertTrue(
+              MemorySize.parse(limit).getBytes() >= MemorySize.parse(flink.get(key)).getBytes(),
+              name + ": mem_limit " + limit + " is below its " + key + " " + flink.get(key));
+        }
+      }
+    }
   }
 
   private static JsonNode service(String name) throws IOException {
