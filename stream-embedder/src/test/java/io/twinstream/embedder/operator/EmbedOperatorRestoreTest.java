@@ -65,7 +65,7 @@ class EmbedOperatorRestoreTest {
             .setSha256(registry.manifestSha256("v2"))
             .setStatus(ModelStatus.PROMOTED)
             .setMetrics(Map.of())
-            .setCreatedAt(Instant.ofEpochMilli(10))
+            .setCreatedAt(afterCurrent(registry, 10))
             .setReason("test")
             .build();
 
@@ -101,9 +101,17 @@ class EmbedOperatorRestoreTest {
         .setSha256(registry.manifestSha256(version))
         .setStatus(status)
         .setMetrics(Map.of())
-        .setCreatedAt(Instant.ofEpochMilli(at))
+        .setCreatedAt(afterCurrent(registry, at))
         .setReason("test")
         .build();
+  }
+
+  /**
+   * {@code ms} after the registry's CURRENT was set: a job starting from CURRENT treats what was
+   * announced before as history.
+   */
+  private static Instant afterCurrent(ModelRegistry registry, long ms) throws Exception {
+    return registry.currentSince().orElseThrow().plusMillis(ms);
   }
 
   private static List<String> versions(List<Embedding> out, String id) {

@@ -23,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -220,7 +219,7 @@ class FlinkRegistryStoreITCase {
           .setSha256(registry.manifestSha256(version))
           .setStatus(ModelStatus.PROMOTED)
           .setMetrics(Map.of())
-          .setCreatedAt(Instant.ofEpochMilli(at))
+          .setCreatedAt(registry.currentSince().orElseThrow().plusMillis(at))
           .setReason("test")
           .build();
     }
