@@ -306,23 +306,14 @@ public final class ModelRegistry {
    */
   public Optional<Instant> currentSince() throws IOException {
     Optional<String> current = current();
-    String text;
-    try {
-      text = store.readString(HISTORY);
-    } catch (NoSuchFileException | FileNotFoundException e) {
+    List<HistoryEntry> entries = historyEntries();
+    if (current.isEmpty() || entries.isEmpty()) {
       return Optional.empty();
     }
-    String[] lines = text.strip().split("\n");
-    String last = lines[lines.length - 1];
-    int tab = last.indexOf('\t');
-    if (current.isEmpty() || tab < 0 || !last.substring(tab + 1).trim().equals(current.get())) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(Instant.ofEpochMilli(Long.parseLong(last.substring(0, tab).trim())));
-    } catch (NumberFormatException e) {
-      return Optional.empty();
-    }
+    HistoryEntry last = entries.get(entries.size() - 1);
+    return last.version().equals(current.get()) && last.at() != null
+        ? Optional.of(last.at())
+        : Optional.empty();
   }
 
   /**
@@ -344,21 +335,37 @@ public final class ModelRegistry {
    * current).
    */
   public List<String> history() throws IOException {
+    return historyEntries().stream().map(HistoryEntry::version).toList();
+  }
+
+  /** A line of {@code HISTORY}: when (null in a line without a time) and which version. */
+  private record HistoryEntry(Instant at, String version) {}
+
+  /** {@code HISTORY}'s lines naming a valid version, oldest first. */
+  private List<HistoryEntry> historyEntries() throws IOException {
     String text;
     try {
       text = store.readString(HISTORY);
     } catch (NoSuchFileException | FileNotFoundException e) {
       return List.of();
     }
-    List<String> out = new ArrayList<>();
+    List<HistoryEntry> out = new ArrayList<>();
     for (String line : text.split("\n")) {
       int tab = line.indexOf('\t');
       String version = tab < 0 ? line.trim() : line.substring(tab + 1).trim();
       if (BundleManifest.isValidVersion(version)) {
-        out.add(version);
+        out.add(new HistoryEntry(tab < 0 ? null : time(line.substring(0, tab)), version));
       }
     }
     return out;
+  }
+
+  private static Instant time(String millis) {
+    try {
+      return Instant.ofEpochMilli(Long.parseLong(millis.trim()));
+    } catch (NumberFormatException e) {
+      return null;
+    }
   }
 
   /** The version that was current before the current one, for a rollback. */
