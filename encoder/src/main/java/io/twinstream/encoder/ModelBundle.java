@@ -41,12 +41,23 @@ public final class ModelBundle {
   private final BundleManifest manifest;
   private final byte[] model;
   private final byte[] tokenizer;
+  private final Map<String, byte[]> extras;
 
   private ModelBundle(String location, BundleManifest manifest, byte[] model, byte[] tokenizer) {
+    this(location, manifest, model, tokenizer, Map.of());
+  }
+
+  private ModelBundle(
+      String location,
+      BundleManifest manifest,
+      byte[] model,
+      byte[] tokenizer,
+      Map<String, byte[]> extras) {
     this.location = location;
     this.manifest = manifest;
     this.model = model;
     this.tokenizer = tokenizer;
+    this.extras = Collections.unmodifiableMap(new LinkedHashMap<>(extras));
   }
 
   /** Names accepted by {@link #builtin(String)}. */
@@ -117,11 +128,9 @@ public final class ModelBundle {
           file.getKey(),
           verify(files.read(file.getKey()), file.getValue(), location + "/" + file.getKey()));
     }
-    return new ModelBundle(
-        location,
-        manifest,
-        verified.get(BundleManifest.MODEL_FILE),
-        verified.get(BundleManifest.TOKENIZER_FILE));
+    byte[] model = verified.remove(BundleManifest.MODEL_FILE);
+    byte[] tokenizer = verified.remove(BundleManifest.TOKENIZER_FILE);
+    return new ModelBundle(location, manifest, model, tokenizer, verified);
   }
 
   /**
@@ -132,8 +141,40 @@ public final class ModelBundle {
     Map<String, byte[]> out = new LinkedHashMap<>();
     out.put(BundleManifest.MODEL_FILE, model);
     out.put(BundleManifest.TOKENIZER_FILE, tokenizer);
+    out.putAll(extras);
     out.put(BundleManifest.FILE_NAME, manifest.toJson());
     return Collections.unmodifiableMap(out);
+  }
+
+  /**
+   * A further file of the bundle besides the model and the tokenizer (e.g. a query bridge to the
+   * version it was trained from), verified against the manifest like them; empty when the bundle
+   * has none of that name.
+   */
+  public java.util.Optional<byte[]> file(String name) {
+    byte[] bytes = extras.get(name);
+    return bytes == null ? java.util.Optional.empty() : java.util.Optional.of(bytes.clone());
+  }
+
+  /**
+   * The same bundle with one more file, {@code name}, its checksum added to the manifest (a file of
+   * that name already there is replaced).
+   *
+   * @throws IllegalArgumentException when {@code name} is the model's, the tokenizer's or the
+   *     manifest's, or not a plain file name
+   */
+  public ModelBundle withFile(String name, byte[] bytes) {
+    Objects.requireNonNull(bytes, "bytes");
+    if (name.equals(BundleManifest.MODEL_FILE)
+        || name.equals(BundleManifest.TOKENIZER_FILE)
+        || name.equals(BundleManifest.FILE_NAME)) {
+      throw new IllegalArgumentException(name + " is not a further file of a bundle");
+    }
+    Map<String, String> sums = new LinkedHashMap<>(manifest.files());
+    sums.put(name, sha256(bytes));
+    Map<String, byte[]> more = new LinkedHashMap<>(extras);
+    more.put(name, bytes.clone());
+    return new ModelBundle(location, manifest.withFiles(sums), model, tokenizer, more);
   }
 
   /**
@@ -218,7 +259,8 @@ public final class ModelBundle {
             m.training(),
             m.metrics()),
         model,
-        tokenizer);
+        tokenizer,
+        extras);
   }
 
   /**
@@ -243,7 +285,8 @@ public final class ModelBundle {
             training,
             metrics),
         model,
-        tokenizer);
+        tokenizer,
+        extras);
   }
 
   /**
@@ -268,7 +311,8 @@ public final class ModelBundle {
             m.training(),
             m.metrics()),
         model,
-        tokenizer);
+        tokenizer,
+        extras);
   }
 
   /** Where the bundle was read from: a directory path or {@code builtin:<name>}. */

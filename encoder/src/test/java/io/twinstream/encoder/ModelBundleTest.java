@@ -1,5 +1,6 @@
 package io.twinstream.encoder;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -47,6 +48,27 @@ class ModelBundleTest {
     assertEquals(builtin.manifest().files(), loaded.manifest().files());
     assertEquals(builtin.modelBuffer(), loaded.modelBuffer());
     assertEquals(ModelBundle.resolve(tmp.resolve("bundle").toString()).version(), loaded.version());
+  }
+
+  @Test
+  void aFurtherFileTravelsWithTheBundleAndIsVerifiedLikeTheModel() throws Exception {
+    byte[] bridge = "a bridge".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    ModelBundle with = builtin.withVersion("v2", builtin.version()).withFile("bridge.bin", bridge);
+    Path dir = tmp.resolve("with-file");
+    BundleWriter.write(with, dir);
+    ModelBundle loaded = ModelBundle.load(dir);
+    assertArrayEquals(bridge, loaded.file("bridge.bin").orElseThrow());
+    assertTrue(loaded.manifest().files().containsKey("bridge.bin"));
+    assertTrue(
+        loaded.withRecord(java.util.Map.of(), java.util.Map.of()).file("bridge.bin").isPresent());
+    assertTrue(builtin.file("bridge.bin").isEmpty());
+
+    Files.write(
+        dir.resolve("bridge.bin"), "another".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    var e = assertThrows(InvalidBundleException.class, () -> ModelBundle.load(dir));
+    assertEquals(Problem.CHECKSUM_MISMATCH, e.problem());
+    assertEquals(dir.resolve("bridge.bin").toString(), e.file());
+    assertThrows(IllegalArgumentException.class, () -> builtin.withFile("model.onnx", bridge));
   }
 
   @Test
