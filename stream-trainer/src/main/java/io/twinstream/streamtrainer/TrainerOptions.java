@@ -2,6 +2,7 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.GradientCache;
 import io.twinstream.trainer.TrainingOptions;
@@ -340,6 +341,26 @@ public final class TrainerOptions {
           .defaultValue(RoundRetry.DEFAULTS.firstDelay())
           .withDescription("Wait before the first try of a round that failed on I/O.");
 
+  public static final ConfigOption<String> BRIDGE_METHOD =
+      ConfigOptions.key("trainer.bridge.method")
+          .stringType()
+          .defaultValue(TrainerSettings.DEFAULT_BRIDGE.optionName())
+          .withDescription(
+              "How a promoted version's query bridge is fitted: a map from its vector space into "
+                  + "the serving version's, fitted on the gate's evaluation texts both embedded "
+                  + "and kept in its bundle (bridge.bin), through which the query server searches "
+                  + "the serving version's vectors with the new version's queries until the "
+                  + "backfill is cut over: least-squares, procrustes, residual, or none (no "
+                  + "bridge; searches keep the old version until the cut-over).");
+
+  public static final ConfigOption<Integer> BRIDGE_TEXTS =
+      ConfigOptions.key("trainer.bridge.max-texts")
+          .intType()
+          .defaultValue(TrainerSettings.DEFAULT_BRIDGE_TEXTS)
+          .withDescription(
+              "The most evaluation texts (documents and queries, both versions' vectors kept in "
+                  + "memory: 3 KB each at 384 dimensions) a query bridge is fitted on.");
+
   public static final ConfigOption<Long> SEED =
       ConfigOptions.key("trainer.seed")
           .longType()
@@ -386,6 +407,8 @@ public final class TrainerOptions {
         TRAINER_ID,
         RETRY_ATTEMPTS,
         RETRY_DELAY,
+        BRIDGE_METHOD,
+        BRIDGE_TEXTS,
         SEED);
   }
 
@@ -425,7 +448,23 @@ public final class TrainerOptions {
         new RoundRetry(conf.get(RETRY_ATTEMPTS), conf.get(RETRY_DELAY)),
         conf.get(EVAL_CACHE_SIZE),
         conf.get(NEGATIVE_GUARD),
-        conf.get(EVAL_HIDDEN_STATES));
+        conf.get(EVAL_HIDDEN_STATES),
+        bridgeMethod(conf),
+        conf.get(BRIDGE_TEXTS));
+  }
+
+  /** {@link #BRIDGE_METHOD}'s method; null for {@code none}. */
+  public static BridgeMethod bridgeMethod(Configuration conf) {
+    String name = conf.get(BRIDGE_METHOD);
+    if (name.trim().equalsIgnoreCase("none")) {
+      return null;
+    }
+    try {
+      return BridgeMethod.parse(name);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "Option " + BRIDGE_METHOD.key() + ": " + e.getMessage() + " or none");
+    }
   }
 
   /** How the fixed evaluation set's corpus is sampled; null = the whole corpus. */

@@ -114,9 +114,17 @@ public final class RetrievalEvaluator implements Evaluator {
 
   @Override
   public Evaluation evaluate(Embedder embedder) {
-    float[][] docs = embedder.embedAll(docTexts, 64, progress);
+    return evaluate(embedder, embedder);
+  }
+
+  /**
+   * Evaluates documents and queries embedded by two embedders: a query bridge (queries by a newer
+   * version, mapped, among an older version's documents), an adapter on the query side.
+   */
+  public Evaluation evaluate(Embedder documents, Embedder queryEmbedder) {
+    float[][] docs = documents.embedAll(docTexts, 64, progress);
     float[][] queries =
-        embedder.embedAll(queryTexts, 64, done -> progress.accept(docs.length + done));
+        queryEmbedder.embedAll(queryTexts, 64, done -> progress.accept(docs.length + done));
     normalize(docs);
     normalize(queries);
     List<List<String>> rankings = new ArrayList<>();

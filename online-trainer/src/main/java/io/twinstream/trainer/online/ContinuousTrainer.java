@@ -569,6 +569,7 @@ public final class ContinuousTrainer implements AutoCloseable {
     FineTuningRound.Outcome outcome =
         new FineTuningRound(tuner, settings.gate(), settings.trainerId(), settings.negativeGuard())
             .withHiddenStates(hiddenStates())
+            .withBridge(settings.bridgeMethod(), settings.bridgeTexts())
             .run(serving, sample, tasks, version, cancellation, facts, vectorsOf(serving));
     checkOpen(version);
     long publishing = System.nanoTime();

@@ -7,6 +7,9 @@ import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.SplitEncoder;
+import io.twinstream.encoder.bridge.BridgeFitter;
+import io.twinstream.encoder.bridge.BridgeMethod;
+import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingDivergedException;
@@ -16,9 +19,11 @@ import io.twinstream.trainer.TwinEncoder;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.Evaluation;
 import io.twinstream.trainer.eval.Evaluator;
+import io.twinstream.trainer.eval.NegativeFlips;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.eval.VectorCache;
 import io.twinstream.trainer.export.BundleExporter;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -98,11 +103,42 @@ public final class FineTuningRound {
    */
   public static final String LOWER_COMPUTED = "round/lower-layers-computed";
 
+  /**
+   * Share of the evaluation queries the serving model answered right (a relevant document in its
+   * top 10) that the candidate does not ({@link NegativeFlips}), over every retrieval task.
+   */
+  public static final String NEGATIVE_FLIPS = "round/negative-flips";
+
+  /** Queries the serving model answered right, the denominator of {@link #NEGATIVE_FLIPS}. */
+  public static final String ANSWERED = "round/serving-answered";
+
+  /** Texts both versions embedded that a promoted candidate's query bridge was fitted on. */
+  public static final String BRIDGE_TEXTS = "bridge/texts";
+
+  /** Mean cosine of the bridge's mapped vectors to the serving version's, on held-out texts. */
+  public static final String BRIDGE_COSINE = "bridge/cosine";
+
+  /** The same cosine without a map: what the bridge improves on. */
+  public static final String BRIDGE_IDENTITY_COSINE = "bridge/identity-cosine";
+
+  /** Seconds the bridge's fit took. */
+  public static final String BRIDGE_FIT_SECONDS = "bridge/fit-seconds";
+
+  /**
+   * The first task's primary metric through the bridge (candidate's queries, serving's documents).
+   */
+  public static final String BRIDGE_PRIMARY = "bridge/primary";
+
+  /** {@link #NEGATIVE_FLIPS} of the bridge. */
+  public static final String BRIDGE_NEGATIVE_FLIPS = "bridge/negative-flips";
+
   private final FineTuner tuner;
   private final PromotionGate gate;
   private final String trainerId;
   private final double negativeGuard;
   private final HiddenStateStore hiddenStates;
+  private final BridgeMethod bridgeMethod;
+  private final int bridgeTexts;
 
   public FineTuningRound(FineTuner tuner, PromotionGate gate) {
     this(tuner, gate, "");
@@ -121,7 +157,7 @@ public final class FineTuningRound {
    */
   public FineTuningRound(
       FineTuner tuner, PromotionGate gate, String trainerId, double negativeGuard) {
-    this(tuner, gate, trainerId, negativeGuard, null);
+    this(tuner, gate, trainerId, negativeGuard, null, null, 0);
   }
 
   private FineTuningRound(
@@ -129,7 +165,9 @@ public final class FineTuningRound {
       PromotionGate gate,
       String trainerId,
       double negativeGuard,
-      HiddenStateStore hiddenStates) {
+      HiddenStateStore hiddenStates,
+      BridgeMethod bridgeMethod,
+      int bridgeTexts) {
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
     }
@@ -138,6 +176,8 @@ public final class FineTuningRound {
     this.trainerId = trainerId;
     this.negativeGuard = negativeGuard;
     this.hiddenStates = hiddenStates;
+    this.bridgeMethod = bridgeMethod;
+    this.bridgeTexts = bridgeTexts;
   }
 
   /**
@@ -148,7 +188,24 @@ public final class FineTuningRound {
    * quantised one, is evaluated whole). The caller owns the store.
    */
   public FineTuningRound withHiddenStates(HiddenStateStore store) {
-    return new FineTuningRound(tuner, gate, trainerId, negativeGuard, store);
+    return new FineTuningRound(
+        tuner, gate, trainerId, negativeGuard, store, bridgeMethod, bridgeTexts);
+  }
+
+  /**
+   * This round, giving a promoted candidate a {@link QueryBridge} into the serving version's space
+   * ({@value QueryBridge#FILE_NAME} in its bundle), fitted by {@code method} on the evaluation
+   * texts both versions embedded (at most {@code maxTexts}, the first ones); its fit and its
+   * evaluation (candidate's queries mapped, serving's documents) among the round's metrics ({@code
+   * bridge/...}). Null {@code method}: no bridge.
+   */
+  public FineTuningRound withBridge(BridgeMethod method, int maxTexts) {
+    if (method != null && maxTexts < BridgeFitter.MIN_TEXTS) {
+      throw new IllegalArgumentException(
+          "a bridge needs at least " + BridgeFitter.MIN_TEXTS + " texts, got " + maxTexts);
+    }
+    return new FineTuningRound(
+        tuner, gate, trainerId, negativeGuard, hiddenStates, method, maxTexts);
   }
 
   /**
@@ -252,8 +309,9 @@ public final class FineTuningRound {
         examples = FeedbackExamples.training(feedback);
       }
       long evaluating = System.nanoTime();
+      Map<String, float[]> servingTexts = new LinkedHashMap<>();
       Map<String, Evaluation> servingEvaluations =
-          evaluate(tasks, servingEncoder, servingCache, "serving", metrics);
+          evaluate(tasks, servingEncoder, servingCache, "serving", metrics, servingTexts);
       double evaluateSeconds = seconds(evaluating);
       long servingLowerComputed = servingEncoder.lowerComputed();
       servingEncoder.close();
@@ -307,9 +365,10 @@ public final class FineTuningRound {
       VectorCache candidateCache = new VectorCache(version, capacity);
       evaluating = System.nanoTime();
       Map<String, Evaluation> candidateEvaluations;
+      Map<String, float[]> candidateTexts = new LinkedHashMap<>();
       try (LazyEncoder candidateEncoder = new LazyEncoder(exported, split, store)) {
         candidateEvaluations =
-            evaluate(tasks, candidateEncoder, candidateCache, "candidate", metrics);
+            evaluate(tasks, candidateEncoder, candidateCache, "candidate", metrics, candidateTexts);
         if (store != null) {
           metrics.put(
               LOWER_COMPUTED, (double) (servingLowerComputed + candidateEncoder.lowerComputed()));
@@ -325,6 +384,21 @@ public final class FineTuningRound {
               tuner.options().seed());
       candidateEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed(name + "/")));
       metrics.putAll(decision.metrics());
+      NegativeFlips flips = flips(servingEvaluations, candidateEvaluations);
+      metrics.put(ANSWERED, (double) flips.answered());
+      metrics.put(NEGATIVE_FLIPS, flips.share());
+      QueryBridge bridge = null;
+      if (decision.promote() && bridgeMethod != null) {
+        bridge =
+            bridge(
+                tasks,
+                servingEvaluations,
+                servingTexts,
+                candidateTexts,
+                serving.version(),
+                version,
+                metrics);
+      }
       RoundRecord record =
           new RoundRecord(
               decision.promote(),
@@ -336,6 +410,9 @@ public final class FineTuningRound {
               examples.size(),
               trainerId);
       ModelBundle candidate = exported.withRecord(record.toManifest(), metrics);
+      if (bridge != null) {
+        candidate = candidate.withFile(QueryBridge.FILE_NAME, bridge.toBytes());
+      }
       return new Outcome(
           decision,
           candidate,
@@ -354,14 +431,24 @@ public final class FineTuningRound {
    * through {@code cache}; records the seconds and the texts embedded per task under {@code role}.
    * The encoder is opened only if a text is not in the cache.
    */
-  private static Map<String, Evaluation> evaluate(
+  private Map<String, Evaluation> evaluate(
       Map<String, Evaluator> tasks,
       LazyEncoder encoder,
       VectorCache cache,
       String role,
-      Map<String, Double> metrics)
+      Map<String, Double> metrics,
+      Map<String, float[]> recorded)
       throws InvalidBundleException {
-    Embedder cached = cache.over(encoder);
+    Embedder over = cache.over(encoder);
+    int keep = bridgeMethod == null ? 0 : bridgeTexts;
+    Embedder cached =
+        texts -> {
+          float[][] vectors = over.embed(texts);
+          for (int i = 0; i < texts.size() && recorded.size() < keep; i++) {
+            recorded.putIfAbsent(texts.get(i), vectors[i]);
+          }
+          return vectors;
+        };
     Map<String, Evaluation> out = new LinkedHashMap<>();
     for (Map.Entry<String, Evaluator> task : tasks.entrySet()) {
       long started = System.nanoTime();
@@ -379,6 +466,101 @@ public final class FineTuningRound {
           (double) (cache.misses() - missesBefore));
     }
     return out;
+  }
+
+  /** Negative flips from the serving model to {@code other}, over every task with queries. */
+  private static NegativeFlips flips(
+      Map<String, Evaluation> serving, Map<String, Evaluation> other) {
+    NegativeFlips all = new NegativeFlips(0, 0);
+    for (Map.Entry<String, Evaluation> e : other.entrySet()) {
+      all = all.plus(NegativeFlips.of(serving.get(e.getKey()).perQuery(), e.getValue().perQuery()));
+    }
+    return all;
+  }
+
+  /**
+   * Fits the promoted candidate's query bridge into the serving version's space on the texts both
+   * embedded, and scores it on the retrieval tasks whose texts were all recorded; null when too few
+   * texts were shared (the metrics say how many).
+   */
+  private QueryBridge bridge(
+      Map<String, Evaluator> tasks,
+      Map<String, Evaluation> servingEvaluations,
+      Map<String, float[]> servingTexts,
+      Map<String, float[]> candidateTexts,
+      String servingVersion,
+      String version,
+      Map<String, Double> metrics) {
+    List<float[]> x = new ArrayList<>();
+    List<float[]> y = new ArrayList<>();
+    servingTexts.forEach(
+        (text, v) -> {
+          float[] c = candidateTexts.get(text);
+          if (c != null) {
+            x.add(c);
+            y.add(v);
+          }
+        });
+    metrics.put(BRIDGE_TEXTS, (double) x.size());
+    if (x.size() < BridgeFitter.MIN_TEXTS) {
+      return null;
+    }
+    QueryBridge bridge =
+        BridgeFitter.of(bridgeMethod)
+            .fit(version, servingVersion, x.toArray(float[][]::new), y.toArray(float[][]::new));
+    metrics.put(BRIDGE_COSINE, bridge.fit().cosine());
+    metrics.put(BRIDGE_IDENTITY_COSINE, bridge.fit().identityCosine());
+    metrics.put(BRIDGE_FIT_SECONDS, bridge.fit().seconds());
+    Map<String, Evaluation> bridged = new LinkedHashMap<>();
+    for (Map.Entry<String, Evaluator> task : tasks.entrySet()) {
+      if (task.getValue() instanceof RetrievalEvaluator retrieval) {
+        Embedder documents = recordedOnly(servingTexts);
+        Embedder queries = recordedOnly(candidateTexts);
+        try {
+          bridged.put(
+              task.getKey(),
+              retrieval.evaluate(
+                  documents,
+                  texts -> {
+                    float[][] v = queries.embed(texts);
+                    for (int i = 0; i < v.length; i++) {
+                      v[i] = bridge.apply(v[i]);
+                    }
+                    return v;
+                  }));
+        } catch (NotRecorded e) {
+          // more evaluation texts than recorded: the bridge is fitted, not scored
+        }
+      }
+    }
+    if (!bridged.isEmpty()) {
+      String first = bridged.keySet().iterator().next();
+      metrics.put(BRIDGE_PRIMARY, bridged.get(first).primaryValue());
+      metrics.put(BRIDGE_NEGATIVE_FLIPS, flips(servingEvaluations, bridged).share());
+    }
+    return bridge;
+  }
+
+  /** The recorded vectors of texts; {@link NotRecorded} for a text not recorded. */
+  private static Embedder recordedOnly(Map<String, float[]> recorded) {
+    return texts -> {
+      float[][] out = new float[texts.size()][];
+      for (int i = 0; i < out.length; i++) {
+        float[] v = recorded.get(texts.get(i));
+        if (v == null) {
+          throw new NotRecorded();
+        }
+        out[i] = v.clone();
+      }
+      return out;
+    };
+  }
+
+  /** A text of an evaluation was not among the recorded ones. */
+  private static final class NotRecorded extends RuntimeException {
+    NotRecorded() {
+      super(null, null, false, false);
+    }
   }
 
   /**

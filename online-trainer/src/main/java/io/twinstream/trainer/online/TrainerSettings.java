@@ -1,5 +1,7 @@
 package io.twinstream.trainer.online;
 
+import io.twinstream.encoder.bridge.BridgeFitter;
+import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.trainer.TrainingOptions;
 import java.io.Serializable;
 
@@ -34,6 +36,9 @@ import java.io.Serializable;
  * @param hiddenStateCacheSize with frozen lower layers, the most evaluation texts whose hidden
  *     states at the top of those layers are kept on disk from round to round, so that a candidate
  *     computes only the layers it trained ({@link FineTuningRound#withHiddenStates}); 0 = none
+ * @param bridgeMethod how a promoted candidate's query bridge into the serving version's space is
+ *     fitted ({@link FineTuningRound#withBridge}); null = no bridge
+ * @param bridgeTexts the most evaluation texts embedded by both versions a bridge is fitted on
  */
 public record TrainerSettings(
     int capacity,
@@ -52,10 +57,17 @@ public record TrainerSettings(
     RoundRetry retry,
     int vectorCacheSize,
     double negativeGuard,
-    int hiddenStateCacheSize)
+    int hiddenStateCacheSize,
+    BridgeMethod bridgeMethod,
+    int bridgeTexts)
     implements Serializable {
 
-  private static final long serialVersionUID = 4L;
+  private static final long serialVersionUID = 5L;
+
+  /** The bridge's defaults: least squares on at most 5,000 texts. */
+  public static final BridgeMethod DEFAULT_BRIDGE = BridgeMethod.LEAST_SQUARES;
+
+  public static final int DEFAULT_BRIDGE_TEXTS = 5_000;
 
   public TrainerSettings {
     if (!(replayShare >= 0 && replayShare <= 1)) {
@@ -67,6 +79,10 @@ public record TrainerSettings(
     if (hiddenStateCacheSize < 0) {
       throw new IllegalArgumentException(
           "hiddenStateCacheSize must be >= 0, got " + hiddenStateCacheSize);
+    }
+    if (bridgeMethod != null && bridgeTexts < BridgeFitter.MIN_TEXTS) {
+      throw new IllegalArgumentException(
+          "bridgeTexts must be >= " + BridgeFitter.MIN_TEXTS + ", got " + bridgeTexts);
     }
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);

@@ -108,7 +108,9 @@ class ContinuousTrainerTest {
         new RoundRetry(2, Duration.ofMillis(100)),
         10_000,
         HardNegativeMiner.DEFAULT_GUARD,
-        1_000);
+        1_000,
+        TrainerSettings.DEFAULT_BRIDGE,
+        TrainerSettings.DEFAULT_BRIDGE_TEXTS);
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */

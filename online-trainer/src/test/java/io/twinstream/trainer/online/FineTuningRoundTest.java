@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.bridge.BridgeMethod;
+import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingListener;
 import io.twinstream.trainer.TrainingOptions;
@@ -91,6 +93,77 @@ class FineTuningRoundTest {
     assertTrue(Double.isFinite(outcome.metrics().get(FineTuningRound.LAST_LOSS)));
     assertEquals(Boolean.FALSE, outcome.candidate().manifest().training().get("promote"));
     assertEquals("WORSE", outcome.candidate().manifest().training().get("outcome"));
+    // Eight documents are all in every top 10: worse rankings, but no query answered wrong.
+    assertEquals(8.0, recorded.get(FineTuningRound.ANSWERED));
+    assertEquals(0.0, recorded.get(FineTuningRound.NEGATIVE_FLIPS));
+  }
+
+  /**
+   * Every two documents of {@link #DOCS} joined: a larger corpus for a second task, judged as the
+   * shuffled feedback is (query i wants document i + 3 first).
+   */
+  private static RetrievalEvaluator joined() {
+    Map<String, String> corpus = new java.util.LinkedHashMap<>();
+    Map<String, String> queries = new java.util.LinkedHashMap<>();
+    Map<String, Map<String, Integer>> relevance = new java.util.LinkedHashMap<>();
+    for (int i = 0; i < DOCS.length; i++) {
+      queries.put("q" + i, DOCS[i][0] + " problem");
+      Map<String, Integer> relevant = new java.util.LinkedHashMap<>();
+      for (int j = 0; j < DOCS.length; j++) {
+        int wanted = (i + 3) % DOCS.length;
+        if (wanted != j) {
+          corpus.put("d" + i + "-" + j, DOCS[wanted][1] + ", unlike when " + DOCS[j][1]);
+          relevant.put("d" + i + "-" + j, 1);
+        }
+      }
+      relevance.put("q" + i, relevant);
+    }
+    return new RetrievalEvaluator(corpus, queries, relevance);
+  }
+
+  @Test
+  void aPromotedCandidateCarriesAQueryBridgeIntoTheServingVersionsSpace() throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    Map<String, Evaluator> tasks = new java.util.LinkedHashMap<>();
+    tasks.put("shuffled", FeedbackExamples.evaluator(feedback(true), Map.of()));
+    tasks.put("joined", joined());
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(
+                hard(), PromotionGate.defaults().withPolicy(PromotionGate.Policy.NOT_WORSE))
+            .withBridge(BridgeMethod.LEAST_SQUARES, 5_000)
+            .run(serving, feedback(true), tasks, "bridged-1");
+    assertTrue(outcome.decision().promote(), outcome.decision().reason());
+    QueryBridge bridge =
+        QueryBridge.parse(
+            outcome.candidate().file(QueryBridge.FILE_NAME).orElseThrow(), "bridge.bin");
+    assertEquals("bridged-1", bridge.from());
+    assertEquals(serving.version(), bridge.to());
+    assertEquals(BridgeMethod.LEAST_SQUARES, bridge.method());
+    Map<String, Double> m = outcome.candidate().manifest().metrics();
+    // 8 + 8 texts of the first task, 56 + 8 of the second, each embedded by both versions.
+    assertEquals(80.0, m.get(FineTuningRound.BRIDGE_TEXTS));
+    assertTrue(
+        m.get(FineTuningRound.BRIDGE_COSINE) > m.get(FineTuningRound.BRIDGE_IDENTITY_COSINE),
+        m.toString());
+    assertTrue(m.containsKey(FineTuningRound.BRIDGE_PRIMARY), m.toString());
+    assertTrue(m.get(FineTuningRound.BRIDGE_NEGATIVE_FLIPS) >= 0, m.toString());
+    assertTrue(m.get(FineTuningRound.BRIDGE_FIT_SECONDS) < 10, m.toString());
+  }
+
+  @Test
+  void aRejectedCandidateHasNoBridge() throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    FineTuningRound.Outcome outcome =
+        new FineTuningRound(hard(), PromotionGate.defaults())
+            .withBridge(BridgeMethod.LEAST_SQUARES, 5_000)
+            .run(
+                serving,
+                feedback(true),
+                FeedbackExamples.evaluator(feedback(false), Map.of()),
+                "harmful-2");
+    assertFalse(outcome.decision().promote());
+    assertTrue(outcome.candidate().file(QueryBridge.FILE_NAME).isEmpty());
+    assertFalse(outcome.metrics().containsKey(FineTuningRound.BRIDGE_TEXTS));
   }
 
   @Test
