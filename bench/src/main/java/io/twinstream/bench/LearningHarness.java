@@ -30,6 +30,8 @@ import io.twinstream.trainer.online.ModelUpdatePublisher;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.RoundReport;
 import io.twinstream.trainer.online.TrainerSettings;
+import io.twinstream.trainer.task.DomainTask;
+import io.twinstream.trainer.task.IncidentReportTask;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -134,6 +136,7 @@ public final class LearningHarness {
   private int frozenLayers;
   private final Set<String> offlineArms = new LinkedHashSet<>();
   private final Map<String, Scores> testScores = new HashMap<>();
+  private boolean measureBridges;
 
   LearningHarness(RetrievalTask.WithSplit task, Path vectorDir, int gateQueries) {
     if (task == null) { // only to summarise rows
@@ -166,6 +169,7 @@ public final class LearningHarness {
     Path vectors = null;
     int gateQueries = Integer.MAX_VALUE;
     boolean armPerSeed = false;
+    boolean bridges = false;
     Set<String> offlineArms = new LinkedHashSet<>();
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
@@ -184,6 +188,10 @@ public final class LearningHarness {
         }
         case "--gate-queries" -> gateQueries = Integer.parseInt(value);
         case "--offline-pass" -> offlineArms.add(value);
+        case "--bridges" -> {
+          bridges = true;
+          i--; // a flag: no value
+        }
         case "--arm-per-seed" -> {
           armPerSeed = true;
           i--; // a flag: no value
@@ -195,11 +203,10 @@ public final class LearningHarness {
     if (arms.isEmpty()) {
       arms.add(new Arm("defaults", Map.of()));
     }
-    RetrievalTask.WithSplit task =
-        RetrievalTask.readSplit(
-            taskDir.getFileName().toString(), taskDir, b -> System.err.println("skipped: " + b));
+    RetrievalTask.WithSplit task = task(taskDir, firstSeed);
     LearningHarness harness = new LearningHarness(task, vectors, gateQueries);
     harness.offlineArms.addAll(offlineArms);
+    harness.measureBridges = bridges;
     harness.out.printf(
         Locale.ROOT,
         "%s; task %s: %d documents, %d traffic, %d dev (%d for the gate), test %s; %d rounds of"
@@ -226,6 +233,26 @@ public final class LearningHarness {
     }
     harness.summarise(rows, arms);
     harness.hiddenStates.values().forEach(HiddenStateStore::close);
+  }
+
+  /**
+   * The task: a folder with its own split, or the demo's generated {@code domain} (24 problems, 10
+   * services) or {@code incidents} task (24 problems, 4 reports each) with a seeded 60/20/20 split.
+   */
+  static RetrievalTask.WithSplit task(Path dir, long seed) throws IOException {
+    String name = dir.toString();
+    RetrievalTask generated =
+        switch (name) {
+          case "domain" -> DomainTask.generate(24, 10, 2, seed);
+          case "incidents" ->
+              IncidentReportTask.generate(IncidentReportTask.MAX_SERVICES, 24, 4, 2, seed);
+          default -> null;
+        };
+    if (generated != null) {
+      return new RetrievalTask.WithSplit(generated, generated.split(0.2, seed));
+    }
+    return RetrievalTask.readSplit(
+        dir.getFileName().toString(), dir, b -> System.err.println("skipped: " + b));
   }
 
   private static String sizes(Map<String, List<String>> sets) {
@@ -275,6 +302,7 @@ public final class LearningHarness {
               new PairRules(false, new Propensity(0.5, 10), Duration.ofSeconds(30)),
               SHOWN);
       Set<String> clickedDocs = new LinkedHashSet<>();
+      Map<String, Integer> clickCounts = new HashMap<>();
       List<TrainingExample> allClicks = new ArrayList<>();
       Map<String, String> idOfText = new HashMap<>();
       task.corpus().forEach((id, text) -> idOfText.putIfAbsent(text, id));
@@ -317,6 +345,7 @@ public final class LearningHarness {
                   if (f.positive()) {
                     clicks++;
                     clickedDocs.add(idOfText.get(f.candidate()));
+                    clickCounts.merge(idOfText.get(f.candidate()), 1, Integer::sum);
                     allClicks.add(TrainingExample.pair(f.anchor(), f.candidate()));
                   }
                   if (trainer.maybeStart(0)) {
@@ -334,15 +363,27 @@ public final class LearningHarness {
           trainer.checkpointCompleted(checkpoint);
           Scores before = scores(serving);
           Scores candidate = null;
+          Map<String, Object> bridgeRow = Map.of();
           if (report.update() != null && !report.update().getSha256().isEmpty()) {
             ModelBundle bundle = registry.load(report.version());
             candidate = scores(bundle);
             if (report.promoted()) {
+              if (measureBridges) {
+                bridgeRow =
+                    new BridgeMeasurement(test, dev, docIds, task.corpus(), task.queries())
+                        .measure(
+                            serving,
+                            corpusVectors(serving),
+                            bundle,
+                            corpusVectors(bundle),
+                            clickCounts);
+              }
               serving = bundle;
             }
           }
           Map<String, Object> row =
               row(seed, arm, round, report, pairs, clicks, searches.searches() - searchesBefore);
+          row.putAll(bridgeRow);
           row.put("searchSeconds", searchSeconds);
           row.put("roundSeconds", report.seconds());
           List<String> seen = new ArrayList<>();
@@ -733,6 +774,76 @@ public final class LearningHarness {
     Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
   }
 
+  /**
+   * The bridge measurements of every promotion ({@code --bridges}): test nDCG@10 of the old
+   * version, each bridge at promotion, the mixed search at 25/50/75% of a most-clicked-first
+   * backfill (and at 50% in topic order), the refitted bridge at 50%, the new version; the bridge's
+   * share of the full gain; negative flips against the old version.
+   */
+  private void printBridges(List<Map<String, Object>> rows) {
+    List<Map<String, Object>> promotions =
+        rows.stream().filter(r -> r.containsKey("bridge/old")).toList();
+    if (promotions.isEmpty()) {
+      return;
+    }
+    out.println();
+    out.println(
+        "Query bridges (test nDCG@10; flips = share of the queries the old version answered right"
+            + " that this one does not):");
+    out.println(
+        "| seed | round | old | procrustes | share of gain | least squares | residual | mix 25% |"
+            + " mix 50% | mix 75% | mix 50%, topic order | refit 50% | full | flips: procrustes |"
+            + " mix 50% | full | fit s: procrustes | least squares | residual | texts |");
+    out.println(
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+            + "---:|---:|");
+    for (Map<String, Object> r : promotions) {
+      double old = value(r, "bridge/old");
+      double full = value(r, "bridge/full");
+      double bridge = value(r, "bridge/procrustes");
+      out.printf(
+          Locale.ROOT,
+          "| %s | %s | %.4f | %.4f | %.0f%% | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f | %.4f |"
+              + " %.4f | %.3f | %.3f | %.3f | %.2f | %.2f | %.2f | %s |%n",
+          r.get("seed"),
+          r.get("round"),
+          old,
+          bridge,
+          100 * (bridge - old) / (full - old),
+          value(r, "bridge/least-squares"),
+          value(r, "bridge/residual"),
+          value(r, "mix/clicked/25"),
+          value(r, "mix/clicked/50"),
+          value(r, "mix/clicked/75"),
+          value(r, "mix/topic/50"),
+          value(r, "refit/50"),
+          full,
+          value(r, "bridge/procrustes/flips"),
+          value(r, "mix/clicked/50/flips"),
+          value(r, "bridge/full/flips"),
+          value(r, "bridge/procrustes/fit-seconds"),
+          value(r, "bridge/least-squares/fit-seconds"),
+          value(r, "bridge/residual/fit-seconds"),
+          r.get("bridge/fit-texts"));
+    }
+    double gain = 0;
+    double bridged = 0;
+    for (Map<String, Object> r : promotions) {
+      gain += value(r, "bridge/full") - value(r, "bridge/old");
+      bridged += value(r, "bridge/procrustes") - value(r, "bridge/old");
+    }
+    out.printf(
+        Locale.ROOT,
+        "Over %d promotions the bridge (procrustes) kept %.0f%% of the full backfill's gain.%n",
+        promotions.size(),
+        100 * bridged / gain);
+  }
+
+  private static double value(Map<String, Object> row, String name) {
+    Object v = row.get(name);
+    return v instanceof Number n ? n.doubleValue() : Double.NaN;
+  }
+
   /** Where one seed's chain of rounds ends, from its rows in round order. */
   record RunEnd(
       int promoted,
@@ -851,6 +962,10 @@ public final class LearningHarness {
       }
     }
     out.println();
+    printBridges(rows);
+    if (rows.stream().anyMatch(r -> !r.containsKey("base/test-unseen"))) {
+      return; // a generated task: no seen/unseen test files, no gate-rule table either
+    }
     out.println(
         "Where each run ends (points of test nDCG@10 against the base model; the targets: test-seen"
             + " rises with every promotion, test-unseen never more than 0.5 below the base, the"

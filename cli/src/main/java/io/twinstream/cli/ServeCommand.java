@@ -141,6 +141,17 @@ final class ServeCommand implements Callable<Integer> {
       description = "Most results one search may ask for (default: ${DEFAULT-VALUE}).")
   int maxK;
 
+  @Option(
+      names = "--bridge",
+      defaultValue = "true",
+      negatable = true,
+      description =
+          "While the store still searches the version a newly promoted one was trained from,"
+              + " embed queries with the new version and map them into the store's space with the"
+              + " new version's query bridge (--no-bridge: the store's version embeds queries until"
+              + " the cut-over; default: ${DEFAULT-VALUE}).")
+  boolean bridge;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
@@ -158,7 +169,8 @@ final class ServeCommand implements Callable<Integer> {
               queueLimit,
               httpThreads,
               encoderThreads,
-              maxK);
+              maxK,
+              bridge);
       if (storeLocation != null) {
         String pw = System.getenv(StoreArguments.PASSWORD_ENV);
         storeSpec =

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.twinstream.encoder.SentenceEmbedding;
+import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
 import io.twinstream.records.VersionLifecycle;
@@ -68,6 +69,7 @@ public final class QueryServer implements AutoCloseable {
   private final HttpServer http;
   private final ExecutorService threads;
   private final Metrics metrics = new Metrics();
+  private final QueryBridges bridges;
 
   /**
    * Starts serving on {@code options.port()}.
@@ -105,6 +107,10 @@ public final class QueryServer implements AutoCloseable {
     this.registry = registry;
     this.follower = follower;
     this.options = options;
+    this.bridges =
+        options.bridge() && registry != null && store != null
+            ? new QueryBridges(registry, embeddings.dimension())
+            : QueryBridges.none();
     this.http = HttpServer.create(new InetSocketAddress(options.port()), 1024);
     this.threads =
         Executors.newFixedThreadPool(
@@ -405,7 +411,8 @@ public final class QueryServer implements AutoCloseable {
         filter.put(field.getKey(), field.getValue().asText());
       }
     }
-    // Read which version the store searches, embed the query with that very version, search it.
+    // Read which version the store searches, embed the query with that very version (or with the
+    // newest promoted version and map it into the store's space with its bridge), search it.
     // A cut-over in between leaves the old version's rows in place (they are dropped only after a
     // grace period), so the answer is consistent either way; the version is re-read if the one
     // read was let go meanwhile.
@@ -417,11 +424,13 @@ public final class QueryServer implements AutoCloseable {
                   () ->
                       new ServeException(
                           503, "server_error", null, "the vector store serves no version yet"));
+      QueryBridge bridge = bridges.towards(embeddings.serving().version, version);
+      String queryVersion = bridge == null ? version : bridge.from();
       EmbeddingService.Embedded e;
       try {
         e =
             embeddings
-                .embed(List.of(q.asText()), new ModelSelector.Version(version))
+                .embed(List.of(q.asText()), new ModelSelector.Version(queryVersion))
                 .get(5, TimeUnit.MINUTES);
       } catch (ExecutionException failed) {
         boolean moved = !store.servingVersion().orElse(version).equals(version);
@@ -430,16 +439,26 @@ public final class QueryServer implements AutoCloseable {
         }
         throw failed;
       }
-      if (!e.version().equals(version)) {
-        throw new IllegalStateException("embedded by " + e.version() + ", not " + version);
+      if (!e.version().equals(queryVersion)) {
+        throw new IllegalStateException("embedded by " + e.version() + ", not " + queryVersion);
       }
-      List<Hit> hits = store.search(version, e.vectors().get(0).vector(), k, filter);
+      float[] vector = e.vectors().get(0).vector();
+      if (bridge != null) {
+        vector = bridge.apply(vector);
+        bridges.bridged.incrementAndGet();
+      }
+      List<Hit> hits = store.search(version, vector, k, filter);
       metrics.inputs(1, e.tokens());
       ByteArrayOutputStream bytes = new ByteArrayOutputStream(64 + hits.size() * 48);
       try (JsonGenerator g = FACTORY.createGenerator(bytes)) {
         g.writeStartObject();
         g.writeStringField("object", "list");
         g.writeStringField("model", version);
+        if (bridge != null) {
+          // The documents are the store's version's; the query was embedded by the newer one.
+          g.writeStringField("query_model", bridge.from());
+          g.writeStringField("bridge", bridge.method().optionName());
+        }
         g.writeArrayFieldStart("data");
         for (Hit h : hits) {
           g.writeStartObject();
@@ -476,6 +495,18 @@ public final class QueryServer implements AutoCloseable {
     return m;
   }
 
+  /** A query bridge as {@code /v1/models} shows it. */
+  private static Map<String, Object> bridge(QueryBridge b) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("to", b.to());
+    m.put("method", b.method().optionName());
+    m.put("texts", b.fit().texts());
+    m.put("held_out_cosine", b.fit().cosine());
+    m.put("held_out_cosine_without", b.fit().identityCosine());
+    m.put("fit_seconds", b.fit().seconds());
+    return m;
+  }
+
   private static String text(java.time.Instant t) {
     return t == null ? null : t.toString();
   }
@@ -505,7 +536,13 @@ public final class QueryServer implements AutoCloseable {
     if (store != null) {
       store
           .servingVersion()
-          .ifPresent(v -> status.merge(v, "searched by the store", (a, b) -> a + ", " + b));
+          .ifPresent(
+              v -> {
+                status.merge(v, "searched by the store", (a, b) -> a + ", " + b);
+                if (bridges.towards(serving, v) != null) {
+                  status.merge(serving, "bridged", (a, b) -> a + ", " + b);
+                }
+              });
     }
     Map<String, VersionLifecycle> lives = lifecycle == null ? Map.of() : lifecycle.versions();
     lives.keySet().forEach(v -> status.putIfAbsent(v, "in the store's lifecycle"));
@@ -518,6 +555,10 @@ public final class QueryServer implements AutoCloseable {
           m.put("object", "model");
           m.put("owned_by", "twinstream");
           m.put("status", s);
+          QueryBridge bridge = bridges.loaded().get(v);
+          if (bridge != null) {
+            m.put("bridge", bridge(bridge));
+          }
           VersionLifecycle l = lives.get(v);
           if (l != null) {
             m.put(
@@ -570,6 +611,42 @@ public final class QueryServer implements AutoCloseable {
         embeddings.rejectedFull::get);
     counter(
         b, "twinstream_serve_model_refusals_total", "model updates refused", embeddings::refusals);
+    counter(
+        b,
+        "twinstream_serve_bridged_searches_total",
+        "searches whose query the newest version embedded and its bridge mapped into the store's"
+            + " version's space",
+        bridges.bridged::get);
+    counter(
+        b,
+        "twinstream_serve_bridge_refusals_total",
+        "query bridges refused (damaged, of another dimension): searches went on without them",
+        bridges.refused::get);
+    Map<String, QueryBridge> loaded = bridges.loaded();
+    if (!loaded.isEmpty()) {
+      b.append("# HELP twinstream_serve_bridge_cosine held-out cosine of a query bridge's fit\n");
+      b.append("# TYPE twinstream_serve_bridge_cosine gauge\n");
+      loaded.forEach(
+          (v, x) ->
+              b.append("twinstream_serve_bridge_cosine{from=\"")
+                  .append(v)
+                  .append("\",to=\"")
+                  .append(x.to())
+                  .append("\"} ")
+                  .append(x.fit().cosine())
+                  .append('\n'));
+      b.append("# HELP twinstream_serve_bridge_texts texts a query bridge was fitted on\n");
+      b.append("# TYPE twinstream_serve_bridge_texts gauge\n");
+      loaded.forEach(
+          (v, x) ->
+              b.append("twinstream_serve_bridge_texts{from=\"")
+                  .append(v)
+                  .append("\",to=\"")
+                  .append(x.to())
+                  .append("\"} ")
+                  .append(x.fit().texts())
+                  .append('\n'));
+    }
     b.append("# HELP twinstream_serve_model version serving (1) and fully served (1)\n");
     b.append("# TYPE twinstream_serve_model gauge\n");
     b.append("twinstream_serve_model{model_version=\"")
@@ -672,5 +749,6 @@ public final class QueryServer implements AutoCloseable {
   public void close() {
     http.stop(1);
     threads.shutdownNow();
+    bridges.close();
   }
 }

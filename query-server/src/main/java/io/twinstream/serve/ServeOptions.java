@@ -20,6 +20,8 @@ import java.time.Duration;
  *     most requests in flight (default 128)
  * @param encoderThreads compute threads of the encoder; 0 = every core (default 0)
  * @param maxK most results one search may ask for (default 1000)
+ * @param bridge whether searches use the newest promoted version's query bridge while the store
+ *     still searches the version it was trained from (default true; {@link QueryBridges})
  */
 public record ServeOptions(
     int port,
@@ -30,7 +32,8 @@ public record ServeOptions(
     int queueLimit,
     int httpThreads,
     int encoderThreads,
-    int maxK) {
+    int maxK,
+    boolean bridge) {
 
   public ServeOptions {
     positive("port", port + 1);
@@ -54,7 +57,7 @@ public record ServeOptions(
 
   /** The defaults. */
   public static ServeOptions defaults() {
-    return new ServeOptions(8080, 4 << 20, 2048, 16_384, Duration.ZERO, 1024, 128, 0, 1000);
+    return new ServeOptions(8080, 4 << 20, 2048, 16_384, Duration.ZERO, 1024, 128, 0, 1000, true);
   }
 
   public ServeOptions withPort(int p) {
@@ -67,6 +70,21 @@ public record ServeOptions(
         queueLimit,
         httpThreads,
         encoderThreads,
-        maxK);
+        maxK,
+        bridge);
+  }
+
+  public ServeOptions withBridge(boolean b) {
+    return new ServeOptions(
+        port,
+        maxBodyBytes,
+        maxInputs,
+        batchTokens,
+        maxWait,
+        queueLimit,
+        httpThreads,
+        encoderThreads,
+        maxK,
+        b);
   }
 }

@@ -46,7 +46,8 @@ class EmbeddingServiceTest {
         queueLimit,
         d.httpThreads(),
         1,
-        d.maxK());
+        d.maxK(),
+        d.bridge());
   }
 
   @Test

@@ -259,6 +259,40 @@ public final class ModelRegistry {
     return read(version);
   }
 
+  /**
+   * One further file of {@code version}'s bundle (e.g. its query bridge), read alone and verified
+   * against the manifest's SHA-256, without loading the model; empty when the manifest lists no
+   * file of that name.
+   */
+  public Optional<byte[]> file(String version, String name) throws InvalidBundleException {
+    String dir = checkVersion(version);
+    String manifestFile = dir + "/" + BundleManifest.FILE_NAME;
+    BundleManifest manifest;
+    byte[] bytes;
+    try {
+      manifest = BundleManifest.parse(store.read(manifestFile), describe(manifestFile));
+      String sum = manifest.files().get(name);
+      if (sum == null) {
+        return Optional.empty();
+      }
+      bytes = store.read(dir + "/" + name);
+      String actual = ModelBundle.sha256(bytes);
+      if (!actual.equals(sum)) {
+        throw new InvalidBundleException(
+            Problem.CHECKSUM_MISMATCH,
+            describe(dir + "/" + name),
+            "SHA-256 mismatch: manifest says " + sum + ", file has " + actual);
+      }
+    } catch (NoSuchFileException | FileNotFoundException e) {
+      throw new InvalidBundleException(
+          Problem.MISSING_FILE, describe(dir + "/" + name), "file is missing", e);
+    } catch (IOException e) {
+      throw new InvalidBundleException(
+          Problem.UNREADABLE, describe(dir + "/" + name), "cannot read: " + e, e);
+    }
+    return Optional.of(bytes);
+  }
+
   private ModelBundle read(String dir) throws InvalidBundleException {
     return ModelBundle.read(
         describe(dir),

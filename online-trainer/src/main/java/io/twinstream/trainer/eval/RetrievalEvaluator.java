@@ -134,8 +134,26 @@ public final class RetrievalEvaluator implements Evaluator {
     return score(rankings);
   }
 
-  /** Scores given rankings (document ids, best first), one per evaluated query in order. */
-  Evaluation score(List<List<String>> rankings) {
+  /** The evaluated queries' ids, in the order {@link #score} takes their rankings. */
+  public List<String> queryIds() {
+    return List.copyOf(queryIds);
+  }
+
+  /** The texts of the documents ranked, in corpus order. */
+  public List<String> documentTexts() {
+    return List.copyOf(docTexts);
+  }
+
+  /** The texts of {@link #queryIds()}, in that order. */
+  public List<String> queryTexts() {
+    return List.copyOf(queryTexts);
+  }
+
+  /**
+   * Scores given rankings (document ids, best first), one per evaluated query in the order of
+   * {@link #queryIds()}: for rankings made elsewhere (a mixed search of two versions' vectors).
+   */
+  public Evaluation score(List<List<String>> rankings) {
     double ndcg = 0;
     double mrr = 0;
     double map = 0;

@@ -64,8 +64,13 @@ public record TrainerSettings(
 
   private static final long serialVersionUID = 5L;
 
-  /** The bridge's defaults: least squares on at most 5,000 texts. */
-  public static final BridgeMethod DEFAULT_BRIDGE = BridgeMethod.LEAST_SQUARES;
+  /**
+   * The bridge's defaults: a rotation (Procrustes) on at most 5,000 texts. Chosen on the demo's
+   * tasks (docs/continuous-learning.md, "Query bridges"): least squares fits the old version's
+   * vectors closest and so maps a query back to what the old version made of it, undoing most of
+   * what the new version learnt; a rotation keeps the new version's geometry.
+   */
+  public static final BridgeMethod DEFAULT_BRIDGE = BridgeMethod.PROCRUSTES;
 
   public static final int DEFAULT_BRIDGE_TEXTS = 5_000;
 
