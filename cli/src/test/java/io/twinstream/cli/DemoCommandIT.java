@@ -81,6 +81,14 @@ class DemoCommandIT {
         assertTrue(
             Files.exists(registry.resolve(v.get("version").asText() + "/manifest.json")),
             "every candidate is kept in the registry");
+        // A promotion helps the users' searches within seconds, through the query bridge, before
+        // the backfill: better than the version they searched before.
+        JsonNode bridge = v.get("bridge");
+        assertTrue(bridge.has("testNdcg"), "searched through the bridge: " + bridge);
+        assertTrue(bridge.get("seconds").asDouble() < 30, bridge.toString());
+        assertTrue(
+            bridge.get("testNdcg").asDouble() > versions.get(i - 1).get("test/ndcg@10").asDouble(),
+            "the bridge beats the old version: " + bridge);
       }
     }
     // Events in, pairs only from the joiner: what the topic holds is what the joiner wrote, clicks

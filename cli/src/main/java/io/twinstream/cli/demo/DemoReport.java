@@ -73,9 +73,14 @@ public final class DemoReport {
    * the feedback its users gave.
    */
   public VersionRow round(
-      ModelUpdate update, TestScores test, double roundSeconds, RoundFeedback feedback) {
+      ModelUpdate update,
+      TestScores test,
+      double roundSeconds,
+      RoundFeedback feedback,
+      BridgedSearches bridge) {
     VersionRow row =
-        VersionRow.round(update, test == null ? Double.NaN : test.mean(), roundSeconds, feedback);
+        VersionRow.round(
+            update, test == null ? Double.NaN : test.mean(), roundSeconds, feedback, bridge);
     if (test != null) {
       scores.put(update.getVersion(), test);
     }

@@ -25,6 +25,7 @@ import io.twinstream.store.StoreSpec;
 import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.ClickModel;
 import io.twinstream.testkit.TopicTail;
+import io.twinstream.trainer.eval.NegativeFlips;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -185,6 +186,7 @@ public final class DemoRounds {
     SentenceEncoder serving = SentenceEncoder.open(base, EncoderOptions.defaults());
     try {
       TestScores baseScores = test.scores(serving, vectors);
+      TestScores servingScores = baseScores;
       out.println(DemoReport.baseLine(base.version(), baseScores.mean()));
       out.flush();
       report.base(base.version(), baseScores);
@@ -208,17 +210,21 @@ public final class DemoRounds {
             rounds,
             pairs.records().size());
         ModelUpdate update = awaitUpdate(before);
-        double roundSeconds = (System.nanoTime() - sent) / 1e9;
+        long updated = System.nanoTime();
+        double roundSeconds = (updated - sent) / 1e9;
         ModelBundle candidate =
             update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
         TestScores score;
+        BridgedSearches bridged = null;
         if (update.getStatus() == ModelStatus.PROMOTED) {
+          bridged = bridged(update.getVersion(), updated, servingScores);
           awaitServed(update.getVersion(), sent);
           vectors = storedVectors(update.getVersion());
           SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
           serving.close();
           serving = next;
           score = test.scores(serving, vectors);
+          servingScores = score;
         } else if (candidate == null) {
           score = null;
         } else {
@@ -229,8 +235,11 @@ public final class DemoRounds {
         }
         out.println(
             DemoReport.line(update, score == null ? Double.NaN : score.mean(), roundSeconds));
+        if (bridged != null) {
+          out.println(bridged.line(update.getVersion()));
+        }
         out.flush();
-        report.round(update, score, roundSeconds, feedback);
+        report.round(update, score, roundSeconds, feedback, bridged);
       }
     } finally {
       serving.close();
@@ -367,6 +376,42 @@ public final class DemoRounds {
    * given {@code version} a vector of every document, cut the store over to it and announced
    * FULLY_SERVED.
    */
+  /**
+   * What the users' searches got between {@code version}'s promotion and its cut-over: searches
+   * until {@code /v1/search} answers through its query bridge (or the store already serves it),
+   * then the test queries through {@code /v1/search}, scored.
+   */
+  private BridgedSearches bridged(String version, long promoted, TestScores old) throws Exception {
+    List<String> queries = test.queryTexts();
+    long deadline = promoted + Duration.ofSeconds(60).toNanos();
+    while (true) {
+      HttpSearches.Answer a = frontEnd.answers(queries.subList(0, 1), 10).get(0);
+      if (a.bridged() && a.queryModel().equals(version)) {
+        break;
+      }
+      if (a.model().equals(version)) {
+        return BridgedSearches.not("the store served it before a search went through its bridge");
+      }
+      if (System.nanoTime() > deadline) {
+        return BridgedSearches.not("no search went through its query bridge in 60 s");
+      }
+      checkJob();
+      Thread.sleep(20);
+    }
+    double seconds = (System.nanoTime() - promoted) / 1e9;
+    List<HttpSearches.Answer> answers = frontEnd.answers(queries, 10);
+    TestScores scores = test.scores(answers.stream().map(HttpSearches.Answer::ids).toList());
+    int bridgedAnswers = (int) answers.stream().filter(HttpSearches.Answer::bridged).count();
+    return new BridgedSearches(
+        seconds,
+        scores.mean(),
+        NegativeFlips.of(old.perQuery(), scores.perQuery()).share(),
+        bridgedAnswers,
+        bridgedAnswers == answers.size()
+            ? "every test search went through the bridge"
+            : "the store cut over while the test queries were searched");
+  }
+
   private void awaitServed(String version, long since) throws Exception {
     served.await(version, since, Duration.ofMinutes(30), this::checkJob);
     frontEnd.expect(version);

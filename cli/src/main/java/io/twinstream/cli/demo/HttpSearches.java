@@ -31,6 +31,7 @@ public final class HttpSearches implements SearchFrontEnd {
   private final Map<String, Long> perVersion = new LinkedHashMap<>();
   private volatile String expected;
   private long mixed;
+  private long bridged;
   private String lastMixed = "";
 
   /**
@@ -45,9 +46,30 @@ public final class HttpSearches implements SearchFrontEnd {
     this.expected = version;
   }
 
+  /**
+   * One answer: the version whose documents were searched, the version that embedded the query
+   * (another one when the newest version's query bridge served it), the hits' ids, best first.
+   */
+  public record Answer(String model, String queryModel, List<String> ids) {
+    /** Whether the query went through a bridge into {@link #model}'s space. */
+    public boolean bridged() {
+      return !queryModel.equals(model);
+    }
+  }
+
   @Override
   public List<List<String>> search(List<String> queries, int k) {
-    List<List<String>> out = new ArrayList<>();
+    return answers(queries, k).stream().map(Answer::ids).toList();
+  }
+
+  /** Searches answered through a query bridge. */
+  public synchronized long bridged() {
+    return bridged;
+  }
+
+  /** {@link #search}, each answer with the versions it names. */
+  public List<Answer> answers(List<String> queries, int k) {
+    List<Answer> out = new ArrayList<>();
     for (int from = 0; from < queries.size(); from += IN_FLIGHT) {
       List<CompletableFuture<HttpResponse<String>>> calls = new ArrayList<>();
       for (String q : queries.subList(from, Math.min(queries.size(), from + IN_FLIGHT))) {
@@ -78,8 +100,12 @@ public final class HttpSearches implements SearchFrontEnd {
           throw new UncheckedIOException(e);
         }
         String version = doc.get("model").asText();
+        String queryModel = doc.has("query_model") ? doc.get("query_model").asText() : version;
         synchronized (this) {
           perVersion.merge(version, 1L, Long::sum);
+          if (!queryModel.equals(version)) {
+            bridged++;
+          }
           if (!version.equals(expected)) {
             mixed++;
             lastMixed = "a search answered by " + version + " while the store served " + expected;
@@ -87,7 +113,7 @@ public final class HttpSearches implements SearchFrontEnd {
         }
         List<String> ids = new ArrayList<>();
         doc.get("data").forEach(hit -> ids.add(hit.get("id").asText()));
-        out.add(ids);
+        out.add(new Answer(version, queryModel, List.copyOf(ids)));
       }
     }
     return out;

@@ -62,6 +62,19 @@ public final class TestQueries {
             .perQuery());
   }
 
+  /** The test queries' texts, in the order {@link #scores(List)} takes their rankings. */
+  public List<String> queryTexts() {
+    return evaluator.queryTexts();
+  }
+
+  /**
+   * The scores of rankings made elsewhere (document ids, best first; e.g. the answers of {@code
+   * /v1/search}), one per query of {@link #queryTexts()} in that order.
+   */
+  public TestScores scores(List<List<String>> rankings) {
+    return new TestScores(evaluator.score(rankings).perQuery());
+  }
+
   /** The task. */
   public RetrievalTask task() {
     return task;

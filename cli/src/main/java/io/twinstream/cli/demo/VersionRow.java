@@ -16,6 +16,8 @@ import java.util.Map;
  * @param testNdcg nDCG@10 on the test queries (never trained or gated on)
  * @param roundSeconds from the round's feedback sent to its update (absent for the base model)
  * @param feedback what the round's users gave (absent for the base model)
+ * @param bridge how the users' searches did through the promoted version's query bridge while it
+ *     was backfilled (absent unless promoted)
  */
 @JsonPropertyOrder({
   "version",
@@ -28,7 +30,8 @@ import java.util.Map;
   "gate",
   "metrics",
   "roundSeconds",
-  "feedback"
+  "feedback",
+  "bridge"
 })
 public record VersionRow(
     String version,
@@ -41,17 +44,33 @@ public record VersionRow(
     String gate,
     Map<String, Double> metrics,
     @JsonInclude(JsonInclude.Include.NON_NULL) Double roundSeconds,
-    @JsonInclude(JsonInclude.Include.NON_NULL) RoundFeedback feedback) {
+    @JsonInclude(JsonInclude.Include.NON_NULL) RoundFeedback feedback,
+    @JsonInclude(JsonInclude.Include.NON_NULL) BridgedSearches bridge) {
 
   /** The base model's row. */
   static VersionRow base(String version, double testNdcg) {
     return new VersionRow(
-        version, "BASE", null, finite(testNdcg), null, null, null, null, Map.of(), null, null);
+        version,
+        "BASE",
+        null,
+        finite(testNdcg),
+        null,
+        null,
+        null,
+        null,
+        Map.of(),
+        null,
+        null,
+        null);
   }
 
   /** A round's row. */
   static VersionRow round(
-      ModelUpdate update, double testNdcg, double roundSeconds, RoundFeedback feedback) {
+      ModelUpdate update,
+      double testNdcg,
+      double roundSeconds,
+      RoundFeedback feedback,
+      BridgedSearches bridge) {
     Map<String, Double> m = update.getMetrics();
     Map<String, Double> all = new LinkedHashMap<>();
     m.forEach((name, value) -> all.put(name, finite(value)));
@@ -66,7 +85,8 @@ public record VersionRow(
         update.getReason(),
         all,
         finite(roundSeconds),
-        feedback);
+        feedback,
+        bridge);
   }
 
   static Double finite(double v) {
