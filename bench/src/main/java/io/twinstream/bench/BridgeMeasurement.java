@@ -89,7 +89,8 @@ final class BridgeMeasurement {
     float[][] xs = lookUpOrEmbed(promoted, fitTexts, newByText);
     float[][] ys = lookUpOrEmbed(old, fitTexts, oldByText);
     row.put("bridge/fit-texts", fitTexts.size());
-    for (BridgeMethod m : BridgeMethod.values()) {
+    for (BridgeMethod m :
+        List.of(BridgeMethod.LEAST_SQUARES, BridgeMethod.PROCRUSTES, BridgeMethod.RESIDUAL)) {
       QueryBridge b = BridgeFitter.of(m).fit(promoted.version(), old.version(), xs, ys);
       put(row, "bridge/" + m.optionName(), rank(mapped(b, qNew), i -> oldDocs), before);
       row.put("bridge/" + m.optionName() + "/fit-seconds", b.fit().seconds());

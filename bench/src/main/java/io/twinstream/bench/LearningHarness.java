@@ -8,6 +8,7 @@ import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.SplitEncoder;
+import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.joiner.PairRules;
 import io.twinstream.joiner.Propensity;
@@ -26,6 +27,7 @@ import io.twinstream.trainer.export.BundleExporter;
 import io.twinstream.trainer.loss.MultipleNegativesRankingLoss;
 import io.twinstream.trainer.online.ContinuousTrainer;
 import io.twinstream.trainer.online.Feedback;
+import io.twinstream.trainer.online.FineTuningRound;
 import io.twinstream.trainer.online.ModelUpdatePublisher;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.RoundReport;
@@ -327,6 +329,7 @@ public final class LearningHarness {
           int clicks = 0;
           long started = System.nanoTime();
           float[][] docs = corpusVectors(serving);
+          QueryBridge servingAdapter = FineTuningRound.adapterOf(serving);
           try (SentenceEncoder encoder = SentenceEncoder.open(serving, EncoderOptions.defaults())) {
             while (!trainer.roundRunning()) {
               List<String> batch = new ArrayList<>();
@@ -336,6 +339,7 @@ public final class LearningHarness {
               float[][] queries =
                   encoder.encode(batch.stream().map(task.queries()::get).toList()).stream()
                       .map(e -> e.vector())
+                      .map(v -> servingAdapter == null ? v : servingAdapter.apply(v))
                       .toArray(float[][]::new);
               for (int i = 0; i < batch.size() && !trainer.roundRunning(); i++) {
                 List<String> shown = SimulatedSearches.top(queries[i], docs, docIds, SHOWN);
@@ -680,8 +684,20 @@ public final class LearningHarness {
             }
             return v;
           };
-      e = test.evaluate(embedder);
-      g = gateFull.evaluate(embedder);
+      // An adapter version's queries go through its adapter; documents never do.
+      QueryBridge adapter = FineTuningRound.adapterOf(bundle);
+      io.twinstream.trainer.eval.Embedder queries =
+          adapter == null
+              ? embedder
+              : texts -> {
+                float[][] v = embedder.embed(texts);
+                for (int i = 0; i < v.length; i++) {
+                  v[i] = adapter.apply(v[i]);
+                }
+                return v;
+              };
+      e = test.evaluate(embedder, queries);
+      g = gateFull.evaluate(embedder, queries);
     }
     s = new Scores(e.perQuery(), g.perQuery());
     testScores.put(key(bundle), s);
@@ -693,7 +709,8 @@ public final class LearningHarness {
    * under {@code --vectors} by version and model checksum when given.
    */
   private float[][] corpusVectors(ModelBundle bundle) throws Exception {
-    String key = key(bundle);
+    // By the model alone: an adapter version embeds documents as the version it adapts.
+    String key = "model-" + bundle.manifest().files().get(BundleManifest.MODEL_FILE);
     float[][] v = corpusVectors.get(key);
     if (v != null) {
       return v;
@@ -733,14 +750,30 @@ public final class LearningHarness {
       }
     }
     // Only one version's corpus is needed at a time besides the base model's.
-    corpusVectors.keySet().removeIf(k -> !k.startsWith(ModelBundle.DEFAULT));
+    String base = "model-" + baseModelSha();
+    corpusVectors.keySet().removeIf(k -> !k.equals(base));
     corpusVectors.put(key, v);
     return v;
   }
 
+  private static String baseModelSha() {
+    try {
+      return ModelBundle.builtin(ModelBundle.DEFAULT)
+          .manifest()
+          .files()
+          .get(BundleManifest.MODEL_FILE);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** A version's identity across arms and seeds: its name and its model's checksum. */
   private static String key(ModelBundle bundle) {
-    return bundle.version() + "-" + bundle.manifest().files().get(BundleManifest.MODEL_FILE);
+    String adapter = bundle.manifest().files().get(QueryBridge.FILE_NAME);
+    return bundle.version()
+        + "-"
+        + bundle.manifest().files().get(BundleManifest.MODEL_FILE)
+        + (adapter == null ? "" : "-" + adapter);
   }
 
   private static float[][] read(Path file) throws IOException {

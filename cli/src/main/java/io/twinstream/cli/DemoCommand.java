@@ -7,6 +7,7 @@ import io.twinstream.cli.demo.RoundSettings;
 import io.twinstream.cli.progress.ProgressOption;
 import io.twinstream.schemas.TrustedRecords;
 import io.twinstream.store.StoreKind;
+import io.twinstream.trainer.online.TrainingMode;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -173,6 +174,16 @@ final class DemoCommand implements Callable<Integer> {
   Integer frozenLayers;
 
   @Option(
+      names = "--trainer-mode",
+      defaultValue = "full",
+      paramLabel = "full|adapter",
+      description =
+          "What the rounds train, the job's trainer.mode: full (the model; each promoted version is"
+              + " backfilled, users searching through its query bridge meanwhile) or adapter (a"
+              + " query adapter on the base model's vectors: no backfill; default: ${DEFAULT-VALUE}).")
+  String trainerMode;
+
+  @Option(
       names = "--seed",
       defaultValue = "42",
       paramLabel = "N",
@@ -256,6 +267,13 @@ final class DemoCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("--store must be lucene or pgvector, got '" + store + "'");
     }
+    TrainingMode mode;
+    try {
+      mode = TrainingMode.parse(trainerMode);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(
+          "--trainer-mode must be full or adapter, got '" + trainerMode + "'");
+    }
     DemoSettings settings =
         new DemoSettings(
             rounds,
@@ -265,7 +283,8 @@ final class DemoCommand implements Callable<Integer> {
             clickBias,
             propensityEta,
             (generated ? RoundSettings.generatedDialect() : RoundSettings.jobDefaults())
-                .with(frozenLayers, learningRate),
+                .with(frozenLayers, learningRate)
+                .with(mode),
             seed,
             registryDir,
             stateDir,

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import io.twinstream.encoder.SentenceEmbedding;
+import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.records.ModelStatus;
@@ -501,9 +502,11 @@ public final class QueryServer implements AutoCloseable {
     m.put("to", b.to());
     m.put("method", b.method().optionName());
     m.put("texts", b.fit().texts());
-    m.put("held_out_cosine", b.fit().cosine());
-    m.put("held_out_cosine_without", b.fit().identityCosine());
-    m.put("fit_seconds", b.fit().seconds());
+    if (Double.isFinite(b.fit().cosine())) { // an adapter is trained on feedback: no held-out fit
+      m.put("held_out_cosine", b.fit().cosine());
+      m.put("held_out_cosine_without", b.fit().identityCosine());
+    }
+    m.put(b.method() == BridgeMethod.ADAPTER ? "train_seconds" : "fit_seconds", b.fit().seconds());
     return m;
   }
 

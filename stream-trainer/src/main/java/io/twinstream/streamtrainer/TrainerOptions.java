@@ -2,6 +2,7 @@ package io.twinstream.streamtrainer;
 
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.encoder.BundleManifest;
+import io.twinstream.encoder.bridge.AdapterTrainer;
 import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.GradientCache;
@@ -12,6 +13,7 @@ import io.twinstream.trainer.online.HardNegativeMiner;
 import io.twinstream.trainer.online.PromotionGate;
 import io.twinstream.trainer.online.RoundRetry;
 import io.twinstream.trainer.online.TrainerSettings;
+import io.twinstream.trainer.online.TrainingMode;
 import io.twinstream.trainer.online.TrainingTrigger;
 import java.time.Duration;
 import java.util.List;
@@ -341,6 +343,35 @@ public final class TrainerOptions {
           .defaultValue(RoundRetry.DEFAULTS.firstDelay())
           .withDescription("Wait before the first try of a round that failed on I/O.");
 
+  public static final ConfigOption<String> MODE =
+      ConfigOptions.key("trainer.mode")
+          .stringType()
+          .defaultValue(TrainingMode.FULL.optionName())
+          .withDescription(
+              "What a round trains: full (a copy of the model's weights; a promoted version is "
+                  + "backfilled, its query bridge serving searches meanwhile) or adapter (a query "
+                  + "adapter on the serving model's vectors, kept in the candidate's bundle: the "
+                  + "documents keep the vectors they have, so a promotion serves at once).");
+
+  public static final ConfigOption<Integer> ADAPTER_EPOCHS =
+      ConfigOptions.key("trainer.adapter.epochs")
+          .intType()
+          .defaultValue(AdapterTrainer.defaults().epochs())
+          .withDescription("Adapter mode: passes over a round's examples.");
+
+  public static final ConfigOption<Double> ADAPTER_LEARNING_RATE =
+      ConfigOptions.key("trainer.adapter.learning-rate")
+          .doubleType()
+          .defaultValue(AdapterTrainer.defaults().learningRate())
+          .withDescription("Adapter mode: Adam's learning rate for the query adapter.");
+
+  public static final ConfigOption<Integer> ADAPTER_RANK =
+      ConfigOptions.key("trainer.adapter.rank")
+          .intType()
+          .defaultValue(AdapterTrainer.defaults().rank())
+          .withDescription(
+              "Adapter mode: hidden units of the query adapter (2 x rank x dimension weights).");
+
   public static final ConfigOption<String> BRIDGE_METHOD =
       ConfigOptions.key("trainer.bridge.method")
           .stringType()
@@ -407,6 +438,10 @@ public final class TrainerOptions {
         TRAINER_ID,
         RETRY_ATTEMPTS,
         RETRY_DELAY,
+        MODE,
+        ADAPTER_EPOCHS,
+        ADAPTER_LEARNING_RATE,
+        ADAPTER_RANK,
         BRIDGE_METHOD,
         BRIDGE_TEXTS,
         SEED);
@@ -450,7 +485,34 @@ public final class TrainerOptions {
         conf.get(NEGATIVE_GUARD),
         conf.get(EVAL_HIDDEN_STATES),
         bridgeMethod(conf),
-        conf.get(BRIDGE_TEXTS));
+        conf.get(BRIDGE_TEXTS),
+        mode(conf),
+        adapter(conf));
+  }
+
+  /** The adapter's training, from {@link #ADAPTER_RANK}, epochs and learning rate. */
+  public static AdapterTrainer adapter(Configuration conf) {
+    AdapterTrainer d = AdapterTrainer.defaults();
+    try {
+      return new AdapterTrainer(
+          conf.get(ADAPTER_RANK),
+          conf.get(ADAPTER_EPOCHS),
+          conf.get(ADAPTER_LEARNING_RATE),
+          d.scale(),
+          d.batchSize(),
+          d.seed());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Options trainer.adapter.*: " + e.getMessage(), e);
+    }
+  }
+
+  /** {@link #MODE}'s mode. */
+  public static TrainingMode mode(Configuration conf) {
+    try {
+      return TrainingMode.parse(conf.get(MODE));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("Option " + MODE.key() + ": " + e.getMessage());
+    }
   }
 
   /** {@link #BRIDGE_METHOD}'s method; null for {@code none}. */

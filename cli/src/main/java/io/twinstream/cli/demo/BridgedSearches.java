@@ -9,6 +9,8 @@ import java.util.Locale;
  * through it then (nDCG@10, and the share of the queries the old version answered right that it
  * does not). Numbers not measured are null, and {@code note} says why.
  *
+ * @param via {@code bridge} (a fully trained version, until its cut-over) or {@code adapter} (a
+ *     query adapter: for good)
  * @param seconds from the promotion read on model-updates to the first bridged answer
  * @param testNdcg the test queries through {@code /v1/search} at that moment
  * @param negativeFlips of the test queries the old version answered right, the share answered wrong
@@ -18,11 +20,16 @@ import java.util.Locale;
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record BridgedSearches(
-    Double seconds, Double testNdcg, Double negativeFlips, Integer bridgedAnswers, String note) {
+    String via,
+    Double seconds,
+    Double testNdcg,
+    Double negativeFlips,
+    Integer bridgedAnswers,
+    String note) {
 
   /** Not measured, and why. */
-  static BridgedSearches not(String why) {
-    return new BridgedSearches(null, null, null, null, why);
+  static BridgedSearches not(String via, String why) {
+    return new BridgedSearches(via, null, null, null, null, why);
   }
 
   /** The console line. */
@@ -32,10 +39,12 @@ public record BridgedSearches(
     }
     return String.format(
         Locale.ROOT,
-        "  %s: users searched through its query bridge %.1f s after the promotion, before the"
-            + " backfill: test nDCG@10 %.4f (%d of the test searches bridged; negative flips %.3f)",
+        "  %s: users searched through its query %s %.1f s after the promotion%s: test nDCG@10"
+            + " %.4f (%d of the test searches through it; negative flips %.3f)",
         version,
+        via,
         seconds,
+        via.equals("bridge") ? ", before the backfill" : ", no backfill needed",
         testNdcg,
         bridgedAnswers,
         negativeFlips);

@@ -269,6 +269,7 @@ public final class Demo {
     conf.set(TrainerOptions.LEARNING_RATE, training.learningRate());
     conf.set(TrainerOptions.FROZEN_LAYERS, training.frozenLayers());
     conf.set(TrainerOptions.BATCH_SIZE, training.batchSize());
+    conf.set(TrainerOptions.MODE, training.mode().optionName());
     conf.set(TrainerOptions.EVAL_CORPUS, work.resolve("dev/corpus.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QUERIES, work.resolve("dev/queries.jsonl").toString());
     conf.set(TrainerOptions.EVAL_QRELS, work.resolve("dev/qrels.tsv").toString());

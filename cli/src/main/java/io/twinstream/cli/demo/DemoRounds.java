@@ -7,6 +7,7 @@ import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.encoder.registry.ModelRegistry;
 import io.twinstream.joiner.FeedbackJoiner;
 import io.twinstream.lifecycle.flink.StoreLifecycle;
@@ -26,6 +27,7 @@ import io.twinstream.store.VectorStore;
 import io.twinstream.testkit.ClickModel;
 import io.twinstream.testkit.TopicTail;
 import io.twinstream.trainer.eval.NegativeFlips;
+import io.twinstream.trainer.online.FineTuningRound;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -216,8 +218,18 @@ public final class DemoRounds {
             update.getSha256().isEmpty() ? null : registry.load(update.getVersion());
         TestScores score;
         BridgedSearches bridged = null;
-        if (update.getStatus() == ModelStatus.PROMOTED) {
-          bridged = bridged(update.getVersion(), updated, servingScores);
+        QueryBridge adapter = candidate == null ? null : FineTuningRound.adapterOf(candidate);
+        if (update.getStatus() == ModelStatus.PROMOTED && adapter != null) {
+          // Adapter mode: the store keeps the vectors its queries are mapped into; no backfill.
+          bridged = bridged(update.getVersion(), updated, servingScores, "adapter");
+          vectors = storedVectors(adapter.to());
+          SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
+          serving.close();
+          serving = next;
+          score = test.scores(serving, vectors, adapter);
+          servingScores = score;
+        } else if (update.getStatus() == ModelStatus.PROMOTED) {
+          bridged = bridged(update.getVersion(), updated, servingScores, "bridge");
           awaitServed(update.getVersion(), sent);
           vectors = storedVectors(update.getVersion());
           SentenceEncoder next = SentenceEncoder.open(candidate, EncoderOptions.defaults());
@@ -230,7 +242,7 @@ public final class DemoRounds {
         } else {
           try (SentenceEncoder rejected =
               SentenceEncoder.open(candidate, EncoderOptions.defaults())) {
-            score = test.scores(rejected, null);
+            score = test.scores(rejected, null, adapter);
           }
         }
         out.println(
@@ -381,7 +393,8 @@ public final class DemoRounds {
    * until {@code /v1/search} answers through its query bridge (or the store already serves it),
    * then the test queries through {@code /v1/search}, scored.
    */
-  private BridgedSearches bridged(String version, long promoted, TestScores old) throws Exception {
+  private BridgedSearches bridged(String version, long promoted, TestScores old, String via)
+      throws Exception {
     List<String> queries = test.queryTexts();
     long deadline = promoted + Duration.ofSeconds(60).toNanos();
     while (true) {
@@ -390,10 +403,11 @@ public final class DemoRounds {
         break;
       }
       if (a.model().equals(version)) {
-        return BridgedSearches.not("the store served it before a search went through its bridge");
+        return BridgedSearches.not(
+            via, "the store served it before a search went through its " + via);
       }
       if (System.nanoTime() > deadline) {
-        return BridgedSearches.not("no search went through its query bridge in 60 s");
+        return BridgedSearches.not(via, "no search went through its query " + via + " in 60 s");
       }
       checkJob();
       Thread.sleep(20);
@@ -403,12 +417,13 @@ public final class DemoRounds {
     TestScores scores = test.scores(answers.stream().map(HttpSearches.Answer::ids).toList());
     int bridgedAnswers = (int) answers.stream().filter(HttpSearches.Answer::bridged).count();
     return new BridgedSearches(
+        via,
         seconds,
         scores.mean(),
         NegativeFlips.of(old.perQuery(), scores.perQuery()).share(),
         bridgedAnswers,
         bridgedAnswers == answers.size()
-            ? "every test search went through the bridge"
+            ? "every test search went through the " + via
             : "the store cut over while the test queries were searched");
   }
 

@@ -1,6 +1,7 @@
 package io.twinstream.cli.demo;
 
 import io.twinstream.streamtrainer.TrainerOptions;
+import io.twinstream.trainer.online.TrainingMode;
 
 /**
  * How the demo's rounds train: what a deployment runs (the job's trainer defaults, chosen on real
@@ -12,20 +13,23 @@ import io.twinstream.streamtrainer.TrainerOptions;
  * @param frozenLayers {@code trainer.frozen-layers}
  * @param learningRate {@code trainer.learning-rate}
  * @param batchSize {@code trainer.batch-size}
+ * @param mode {@code trainer.mode}: the model's weights or a query adapter
  */
-public record RoundSettings(int frozenLayers, double learningRate, int batchSize) {
+public record RoundSettings(
+    int frozenLayers, double learningRate, int batchSize, TrainingMode mode) {
 
   /** The job's defaults. */
   public static RoundSettings jobDefaults() {
     return new RoundSettings(
         TrainerOptions.FROZEN_LAYERS.defaultValue(),
         TrainerOptions.LEARNING_RATE.defaultValue(),
-        TrainerOptions.BATCH_SIZE.defaultValue());
+        TrainerOptions.BATCH_SIZE.defaultValue(),
+        TrainingMode.FULL);
   }
 
   /** For the built-in generated dialect: every layer, 1e-4, batches of 16. */
   public static RoundSettings generatedDialect() {
-    return new RoundSettings(0, 1e-4, 16);
+    return new RoundSettings(0, 1e-4, 16, TrainingMode.FULL);
   }
 
   /** These settings with what the command line gave (null: keep). */
@@ -37,6 +41,14 @@ public record RoundSettings(int frozenLayers, double learningRate, int batchSize
       throw new IllegalArgumentException("--learning-rate must be positive, got " + rate);
     }
     return new RoundSettings(
-        frozen != null ? frozen : frozenLayers, rate != null ? rate : learningRate, batchSize);
+        frozen != null ? frozen : frozenLayers,
+        rate != null ? rate : learningRate,
+        batchSize,
+        mode);
+  }
+
+  /** These settings in {@code m}. */
+  public RoundSettings with(TrainingMode m) {
+    return new RoundSettings(frozenLayers, learningRate, batchSize, m);
   }
 }

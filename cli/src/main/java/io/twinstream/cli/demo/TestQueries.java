@@ -2,6 +2,8 @@ package io.twinstream.cli.demo;
 
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.bridge.QueryBridge;
+import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.RetrievalEvaluator;
 import io.twinstream.trainer.task.RetrievalTask;
 import java.util.ArrayList;
@@ -36,30 +38,46 @@ public final class TestQueries {
 
   /** The same, per test query. */
   public TestScores scores(SentenceEncoder encoder, CorpusVectors vectors) {
-    return new TestScores(
-        evaluator
-            .evaluate(
-                texts -> {
-                  float[][] out = new float[texts.size()][];
-                  List<String> toEncode = new ArrayList<>();
-                  List<Integer> where = new ArrayList<>();
-                  for (int i = 0; i < texts.size(); i++) {
-                    String id = idOfText.get(texts.get(i));
-                    float[] emitted = vectors == null || id == null ? null : vectors.get(id);
-                    if (emitted != null) {
-                      out[i] = emitted;
-                    } else {
-                      toEncode.add(texts.get(i));
-                      where.add(i);
-                    }
-                  }
-                  List<SentenceEmbedding> encoded = encoder.encode(toEncode);
-                  for (int j = 0; j < encoded.size(); j++) {
-                    out[where.get(j)] = encoded.get(j).vector();
-                  }
-                  return out;
-                })
-            .perQuery());
+    return scores(encoder, vectors, null);
+  }
+
+  /**
+   * The same for a version with a query adapter (adapter mode): the documents' vectors as {@code
+   * encoder} embeds them, the queries' through {@code adapter} (null: none).
+   */
+  public TestScores scores(SentenceEncoder encoder, CorpusVectors vectors, QueryBridge adapter) {
+    Embedder documents =
+        texts -> {
+          float[][] out = new float[texts.size()][];
+          List<String> toEncode = new ArrayList<>();
+          List<Integer> where = new ArrayList<>();
+          for (int i = 0; i < texts.size(); i++) {
+            String id = idOfText.get(texts.get(i));
+            float[] emitted = vectors == null || id == null ? null : vectors.get(id);
+            if (emitted != null) {
+              out[i] = emitted;
+            } else {
+              toEncode.add(texts.get(i));
+              where.add(i);
+            }
+          }
+          List<SentenceEmbedding> encoded = encoder.encode(toEncode);
+          for (int j = 0; j < encoded.size(); j++) {
+            out[where.get(j)] = encoded.get(j).vector();
+          }
+          return out;
+        };
+    Embedder queries =
+        adapter == null
+            ? documents
+            : texts -> {
+              float[][] v = documents.embed(texts);
+              for (int i = 0; i < v.length; i++) {
+                v[i] = adapter.apply(v[i]);
+              }
+              return v;
+            };
+    return new TestScores(evaluator.evaluate(documents, queries).perQuery());
   }
 
   /** The test queries' texts, in the order {@link #scores(List)} takes their rankings. */

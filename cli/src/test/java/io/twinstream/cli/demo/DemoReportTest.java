@@ -54,7 +54,8 @@ class DemoReportTest {
             List.of(
                 pair.setWeight(1f).build(),
                 pair.setSource("skip-above").setLabel(0f).setWeight(2f).build(),
-                pair.setWeight(4f).build())));
+                pair.setWeight(4f).build())),
+        null);
     Path json = tmp.resolve("out/report.json");
     report.byClicks(Set.of(), Map.of(), Map.of("test", List.of("t1", "t2")));
     report.write(
@@ -118,7 +119,8 @@ class DemoReportTest {
         update,
         new TestScores(Map.of("s1", 1.0, "s2", 0.0, "u1", 0.25)),
         1.0,
-        RoundFeedback.of(1, 2, List.of()));
+        RoundFeedback.of(1, 2, List.of()),
+        null);
     List<String> lines =
         report.byClicks(
             Set.of("d1"),

@@ -9,7 +9,13 @@ public enum BridgeMethod {
   /** A rotation (orthogonal Procrustes, from one SVD): keeps lengths and angles, d² parameters. */
   PROCRUSTES,
   /** The identity plus a low-rank ReLU network trained by Adam on the squared error. */
-  RESIDUAL;
+  RESIDUAL,
+  /**
+   * Not a fit between two versions but a query adapter (adapter mode): the same residual network
+   * trained on feedback, applied to queries embedded by the model its version shares with the
+   * version whose documents it searches; that version's vectors serve it without a backfill.
+   */
+  ADAPTER;
 
   /**
    * The name options and files use: {@code least-squares}, {@code procrustes}, {@code residual}.
@@ -30,6 +36,6 @@ public enum BridgeMethod {
       }
     }
     throw new IllegalArgumentException(
-        "unknown bridge method '" + name + "': least-squares, procrustes or residual");
+        "unknown bridge method '" + name + "': least-squares, procrustes, residual or adapter");
   }
 }

@@ -30,7 +30,7 @@ public record QueryBridge(
       throw new IllegalArgumentException("invalid versions '" + from + "' → '" + to + "'");
     }
     boolean linear = map instanceof LinearMap;
-    if (linear == (method == BridgeMethod.RESIDUAL)) {
+    if (linear == (method == BridgeMethod.RESIDUAL || method == BridgeMethod.ADAPTER)) {
       throw new IllegalArgumentException(method.optionName() + " does not fit a " + map);
     }
   }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
@@ -103,7 +104,8 @@ class BridgeFitterTest {
   void aBridgeReadFromItsFileMapsAsTheFittedOne() {
     float[][] x = vectors(200, 4);
     float[][] y = mapped(x, BridgeFitterTest::rotate);
-    for (BridgeMethod m : BridgeMethod.values()) {
+    for (BridgeMethod m :
+        List.of(BridgeMethod.LEAST_SQUARES, BridgeMethod.PROCRUSTES, BridgeMethod.RESIDUAL)) {
       QueryBridge fitted = BridgeFitter.of(m).fit("ft-0002", "ft-0001", x, y);
       QueryBridge read = QueryBridge.parse(fitted.toBytes(), "bridge.bin");
       assertEquals(fitted.from(), read.from());

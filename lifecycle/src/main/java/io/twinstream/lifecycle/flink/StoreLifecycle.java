@@ -3,6 +3,7 @@ package io.twinstream.lifecycle.flink;
 import io.twinstream.embedder.JobOptions;
 import io.twinstream.embedder.store.StoreOptions;
 import io.twinstream.encoder.registry.ModelRegistry;
+import io.twinstream.lifecycle.AdapterDocuments;
 import io.twinstream.lifecycle.LifecycleController;
 import io.twinstream.lifecycle.LifecycleJournal;
 import io.twinstream.lifecycle.ServingDecisions;
@@ -86,6 +87,9 @@ public final class StoreLifecycle implements AutoCloseable {
         followed =
             ModelUpdatesDecisions.follow(kafka, updatesTopic, registryName, Duration.ofSeconds(60));
         decisions = followed;
+      }
+      if (registry != null) {
+        decisions = new AdapterDocuments(decisions, registry);
       }
       LifecycleController.Settings settings =
           LifecycleController.Settings.defaults()

@@ -39,6 +39,18 @@ public final class VectorCache {
         };
   }
 
+  /**
+   * A copy of these vectors under another version's name, holding at most {@code capacity}: for a
+   * version that embeds as this one does (an adapter on the same model).
+   */
+  public VectorCache renamed(String otherVersion, int otherCapacity) {
+    VectorCache copy = new VectorCache(otherVersion, otherCapacity);
+    if (otherCapacity > 0) {
+      vectors.forEach((text, v) -> copy.vectors.put(text, v.clone()));
+    }
+    return copy;
+  }
+
   /** The model version whose vectors these are. */
   public String version() {
     return version;

@@ -570,6 +570,7 @@ public final class ContinuousTrainer implements AutoCloseable {
         new FineTuningRound(tuner, settings.gate(), settings.trainerId(), settings.negativeGuard())
             .withHiddenStates(hiddenStates())
             .withBridge(settings.bridgeMethod(), settings.bridgeTexts())
+            .withMode(settings.mode(), settings.adapter())
             .run(serving, sample, tasks, version, cancellation, facts, vectorsOf(serving));
     checkOpen(version);
     long publishing = System.nanoTime();

@@ -7,14 +7,18 @@ import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.SplitEncoder;
+import io.twinstream.encoder.bridge.AdapterTrainer;
+import io.twinstream.encoder.bridge.BridgeFit;
 import io.twinstream.encoder.bridge.BridgeFitter;
 import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.encoder.bridge.QueryBridge;
+import io.twinstream.encoder.bridge.ResidualMap;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingDivergedException;
 import io.twinstream.trainer.TrainingExample;
 import io.twinstream.trainer.TrainingListener;
+import io.twinstream.trainer.TrainingOptions;
 import io.twinstream.trainer.TwinEncoder;
 import io.twinstream.trainer.eval.Embedder;
 import io.twinstream.trainer.eval.Evaluation;
@@ -139,6 +143,8 @@ public final class FineTuningRound {
   private final HiddenStateStore hiddenStates;
   private final BridgeMethod bridgeMethod;
   private final int bridgeTexts;
+  private final TrainingMode mode;
+  private final AdapterTrainer adapterTrainer;
 
   public FineTuningRound(FineTuner tuner, PromotionGate gate) {
     this(tuner, gate, "");
@@ -157,7 +163,16 @@ public final class FineTuningRound {
    */
   public FineTuningRound(
       FineTuner tuner, PromotionGate gate, String trainerId, double negativeGuard) {
-    this(tuner, gate, trainerId, negativeGuard, null, null, 0);
+    this(
+        tuner,
+        gate,
+        trainerId,
+        negativeGuard,
+        null,
+        null,
+        0,
+        TrainingMode.FULL,
+        AdapterTrainer.defaults());
   }
 
   private FineTuningRound(
@@ -167,7 +182,9 @@ public final class FineTuningRound {
       double negativeGuard,
       HiddenStateStore hiddenStates,
       BridgeMethod bridgeMethod,
-      int bridgeTexts) {
+      int bridgeTexts,
+      TrainingMode mode,
+      AdapterTrainer adapterTrainer) {
     if (!(negativeGuard >= 0 && negativeGuard <= 1)) {
       throw new IllegalArgumentException("negativeGuard must be in [0, 1], got " + negativeGuard);
     }
@@ -178,6 +195,8 @@ public final class FineTuningRound {
     this.hiddenStates = hiddenStates;
     this.bridgeMethod = bridgeMethod;
     this.bridgeTexts = bridgeTexts;
+    this.mode = mode;
+    this.adapterTrainer = adapterTrainer;
   }
 
   /**
@@ -189,7 +208,15 @@ public final class FineTuningRound {
    */
   public FineTuningRound withHiddenStates(HiddenStateStore store) {
     return new FineTuningRound(
-        tuner, gate, trainerId, negativeGuard, store, bridgeMethod, bridgeTexts);
+        tuner,
+        gate,
+        trainerId,
+        negativeGuard,
+        store,
+        bridgeMethod,
+        bridgeTexts,
+        mode,
+        adapterTrainer);
   }
 
   /**
@@ -205,7 +232,41 @@ public final class FineTuningRound {
           "a bridge needs at least " + BridgeFitter.MIN_TEXTS + " texts, got " + maxTexts);
     }
     return new FineTuningRound(
-        tuner, gate, trainerId, negativeGuard, hiddenStates, method, maxTexts);
+        tuner,
+        gate,
+        trainerId,
+        negativeGuard,
+        hiddenStates,
+        method,
+        maxTexts,
+        mode,
+        adapterTrainer);
+  }
+
+  /**
+   * This round in {@code mode}: {@link TrainingMode#ADAPTER} trains a query adapter on the serving
+   * model's vectors (the same losses' data, the same gate), and the candidate is the serving model
+   * with the adapter ({@value QueryBridge#FILE_NAME}, method {@code adapter}, into the version
+   * whose documents the serving version searches); nothing is exported.
+   */
+  public FineTuningRound withMode(TrainingMode m, AdapterTrainer trainer) {
+    return new FineTuningRound(
+        tuner, gate, trainerId, negativeGuard, hiddenStates, bridgeMethod, bridgeTexts, m, trainer);
+  }
+
+  /** Hidden units of an adapter round's query adapter. */
+  public static final String ADAPTER_RANK = "adapter/rank";
+
+  /**
+   * The query adapter of {@code bundle} (its {@value QueryBridge#FILE_NAME}, method adapter), or
+   * null when it has none: queries it embeds go through it, documents do not.
+   */
+  public static QueryBridge adapterOf(ModelBundle bundle) {
+    return bundle
+        .file(QueryBridge.FILE_NAME)
+        .map(b -> QueryBridge.parse(b, bundle.location() + "/" + QueryBridge.FILE_NAME))
+        .filter(b -> b.method() == BridgeMethod.ADAPTER)
+        .orElse(null);
   }
 
   /**
@@ -274,6 +335,9 @@ public final class FineTuningRound {
       throws InvalidBundleException, UnsupportedGraphException {
     if (tasks.isEmpty()) {
       throw new IllegalArgumentException("a round needs at least one evaluation task");
+    }
+    if (mode == TrainingMode.ADAPTER) {
+      return runAdapter(serving, feedback, tasks, version, facts, servingVectors);
     }
     long started = System.nanoTime();
     VectorCache servingCache =
@@ -465,6 +529,177 @@ public final class FineTuningRound {
           serving ? servingEmbedded(name) : candidateEmbedded(name),
           (double) (cache.misses() - missesBefore));
     }
+    return out;
+  }
+
+  /**
+   * An adapter round: the serving model's vectors of the feedback's texts, a query adapter trained
+   * on them (from the serving version's adapter, if it has one), serving and candidate scored with
+   * their adapters on the same document vectors, the gate, and the candidate bundle.
+   */
+  private Outcome runAdapter(
+      ModelBundle serving,
+      List<Feedback> feedback,
+      Map<String, Evaluator> tasks,
+      String version,
+      Map<String, Double> facts,
+      VectorCache servingVectors)
+      throws InvalidBundleException {
+    long started = System.nanoTime();
+    VectorCache cache =
+        servingVectors != null && servingVectors.version().equals(serving.version())
+            ? servingVectors
+            : new VectorCache(serving.version(), 0);
+    int capacity = servingVectors == null ? 0 : servingVectors.capacity();
+    Map<String, Double> metrics = new LinkedHashMap<>(facts);
+    QueryBridge servingAdapter = adapterOf(serving);
+    String documents = servingAdapter == null ? serving.version() : servingAdapter.to();
+    try (LazyEncoder encoder = new LazyEncoder(serving, 0, null)) {
+      Embedder raw = cache.over(encoder);
+      List<TrainingExample> examples;
+      try {
+        examples =
+            negativeGuard > 0
+                ? FeedbackExamples.training(feedback, new HardNegativeMiner(raw, negativeGuard))
+                : FeedbackExamples.training(feedback);
+        long evaluating = System.nanoTime();
+        Map<String, Evaluation> servingEvaluations =
+            evaluateWithAdapter(tasks, raw, servingAdapter);
+        double evaluateSeconds = seconds(evaluating);
+        servingEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed("parent/" + name + "/")));
+        Evaluation firstServing = servingEvaluations.values().iterator().next();
+        metrics.put(PAIRS, (double) examples.size());
+        if (examples.isEmpty()) {
+          return new Outcome(
+              PromotionGate.Decision.invalid(
+                  "no positive feedback to train on", firstServing.primaryValue()),
+              null,
+              null,
+              firstServing,
+              metrics,
+              0,
+              Double.NaN,
+              seconds(started),
+              null);
+        }
+        long training = System.nanoTime();
+        List<String> texts = new ArrayList<>();
+        for (TrainingExample e : examples) {
+          texts.add(e.anchor());
+          texts.add(e.positive());
+          if (e.negative() != null) {
+            texts.add(e.negative());
+          }
+        }
+        float[][] vectors = raw.embedAll(texts, 64, done -> {});
+        List<AdapterTrainer.Example> adapterExamples = new ArrayList<>();
+        int at = 0;
+        for (TrainingExample e : examples) {
+          float[] q = vectors[at++];
+          float[] p = vectors[at++];
+          float[] n = e.negative() != null ? vectors[at++] : null;
+          adapterExamples.add(new AdapterTrainer.Example(q, p, n, e.weight()));
+        }
+        TrainingOptions o = tuner.options();
+        AdapterTrainer.Result trained =
+            adapterTrainer
+                .withSeed(o.seed())
+                .train(
+                    adapterExamples,
+                    servingAdapter == null ? null : (ResidualMap) servingAdapter.map());
+        double trainSeconds = seconds(training);
+        metrics.put(FIRST_LOSS, trained.firstLoss());
+        metrics.put(LAST_LOSS, trained.lastLoss());
+        metrics.put(TRAIN_SECONDS, trainSeconds);
+        metrics.put(STEPS, (double) trained.steps());
+        metrics.put(ADAPTER_RANK, (double) trained.map().rank());
+        if (!Double.isFinite(trained.lastLoss())) {
+          return new Outcome(
+              PromotionGate.Decision.invalid(
+                  "the adapter's loss is not finite", firstServing.primaryValue()),
+              null,
+              null,
+              firstServing,
+              metrics,
+              examples.size(),
+              Double.NaN,
+              seconds(started),
+              null);
+        }
+        QueryBridge adapter =
+            new QueryBridge(
+                version,
+                documents,
+                BridgeMethod.ADAPTER,
+                trained.map(),
+                new BridgeFit(examples.size(), 0, Double.NaN, Double.NaN, trainSeconds));
+        evaluating = System.nanoTime();
+        Map<String, Evaluation> candidateEvaluations = evaluateWithAdapter(tasks, raw, adapter);
+        metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
+        PromotionGate.Decision decision =
+            gate.decide(
+                candidateEvaluations, servingEvaluations, unseenProbe(tasks, feedback), o.seed());
+        candidateEvaluations.forEach((name, e) -> metrics.putAll(e.prefixed(name + "/")));
+        metrics.putAll(decision.metrics());
+        NegativeFlips flips = flips(servingEvaluations, candidateEvaluations);
+        metrics.put(ANSWERED, (double) flips.answered());
+        metrics.put(NEGATIVE_FLIPS, flips.share());
+        RoundRecord record =
+            new RoundRecord(
+                decision.promote(),
+                decision.reason(),
+                decision.outcome().name(),
+                "adapter-" + tuner.loss().name(),
+                tuner.loss().config(),
+                o.toMap(),
+                examples.size(),
+                trainerId);
+        ModelBundle candidate =
+            serving
+                .withVersion(version, serving.version())
+                .withFile(QueryBridge.FILE_NAME, adapter.toBytes())
+                .withRecord(record.toManifest(), metrics);
+        return new Outcome(
+            decision,
+            candidate,
+            candidateEvaluations.values().iterator().next(),
+            firstServing,
+            Map.copyOf(metrics),
+            examples.size(),
+            trained.lastLoss(),
+            seconds(started),
+            // The candidate embeds as the serving model does: its vectors are the same.
+            cache.renamed(version, capacity));
+      } catch (LazyEncoder.OpenFailed e) {
+        throw e.getCause();
+      }
+    }
+  }
+
+  /**
+   * Every task scored with the model's vectors for documents and, for retrieval tasks, the
+   * adapter's mapping of them for queries (none: the model's own).
+   */
+  private static Map<String, Evaluation> evaluateWithAdapter(
+      Map<String, Evaluator> tasks, Embedder raw, QueryBridge adapter) {
+    Embedder queries =
+        adapter == null
+            ? raw
+            : texts -> {
+              float[][] v = raw.embed(texts);
+              for (int i = 0; i < v.length; i++) {
+                v[i] = adapter.apply(v[i]);
+              }
+              return v;
+            };
+    Map<String, Evaluation> out = new LinkedHashMap<>();
+    tasks.forEach(
+        (name, task) ->
+            out.put(
+                name,
+                task instanceof RetrievalEvaluator retrieval
+                    ? retrieval.evaluate(raw, queries)
+                    : task.evaluate(raw)));
     return out;
   }
 

@@ -1,5 +1,6 @@
 package io.twinstream.trainer.online;
 
+import io.twinstream.encoder.bridge.AdapterTrainer;
 import io.twinstream.encoder.bridge.BridgeFitter;
 import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.trainer.TrainingOptions;
@@ -39,6 +40,8 @@ import java.io.Serializable;
  * @param bridgeMethod how a promoted candidate's query bridge into the serving version's space is
  *     fitted ({@link FineTuningRound#withBridge}); null = no bridge
  * @param bridgeTexts the most evaluation texts embedded by both versions a bridge is fitted on
+ * @param mode what a round trains: the model ({@link TrainingMode#FULL}) or a query adapter
+ * @param adapter how an adapter round trains its adapter (its seed is the round's)
  */
 public record TrainerSettings(
     int capacity,
@@ -59,7 +62,9 @@ public record TrainerSettings(
     double negativeGuard,
     int hiddenStateCacheSize,
     BridgeMethod bridgeMethod,
-    int bridgeTexts)
+    int bridgeTexts,
+    TrainingMode mode,
+    AdapterTrainer adapter)
     implements Serializable {
 
   private static final long serialVersionUID = 5L;
@@ -85,6 +90,8 @@ public record TrainerSettings(
       throw new IllegalArgumentException(
           "hiddenStateCacheSize must be >= 0, got " + hiddenStateCacheSize);
     }
+    java.util.Objects.requireNonNull(mode, "mode");
+    java.util.Objects.requireNonNull(adapter, "adapter");
     if (bridgeMethod != null && bridgeTexts < BridgeFitter.MIN_TEXTS) {
       throw new IllegalArgumentException(
           "bridgeTexts must be >= " + BridgeFitter.MIN_TEXTS + ", got " + bridgeTexts);

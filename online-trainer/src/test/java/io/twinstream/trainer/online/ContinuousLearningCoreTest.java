@@ -116,7 +116,9 @@ class ContinuousLearningCoreTest {
             0,
             0,
             TrainerSettings.DEFAULT_BRIDGE,
-            TrainerSettings.DEFAULT_BRIDGE_TEXTS);
+            TrainerSettings.DEFAULT_BRIDGE_TEXTS,
+            TrainingMode.FULL,
+            io.twinstream.encoder.bridge.AdapterTrainer.defaults());
     // A round after a promotion: the 400 new training pairs, and 171 replayed (30% of 571).
     assertEquals(new TrainerSettings.Sample(571, 400), settings.sampleFor(400));
     // After a rejection the serving version has still not learnt the last round's pairs: 800 new.

@@ -110,7 +110,9 @@ class ContinuousTrainerTest {
         HardNegativeMiner.DEFAULT_GUARD,
         1_000,
         TrainerSettings.DEFAULT_BRIDGE,
-        TrainerSettings.DEFAULT_BRIDGE_TEXTS);
+        TrainerSettings.DEFAULT_BRIDGE_TEXTS,
+        TrainingMode.FULL,
+        io.twinstream.encoder.bridge.AdapterTrainer.defaults());
   }
 
   /** Clicks on the right document and a skip of the next one, for every query. */

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.twinstream.encoder.HiddenStateStore;
 import io.twinstream.encoder.ModelBundle;
+import io.twinstream.encoder.bridge.AdapterTrainer;
 import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.encoder.bridge.QueryBridge;
 import io.twinstream.trainer.FineTuner;
@@ -148,6 +149,41 @@ class FineTuningRoundTest {
     assertTrue(m.containsKey(FineTuningRound.BRIDGE_PRIMARY), m.toString());
     assertTrue(m.get(FineTuningRound.BRIDGE_NEGATIVE_FLIPS) >= 0, m.toString());
     assertTrue(m.get(FineTuningRound.BRIDGE_FIT_SECONDS) < 10, m.toString());
+  }
+
+  @Test
+  void anAdapterRoundTrainsAQueryAdapterOnTheServingModelAndChainsOnTheSameDocuments()
+      throws Exception {
+    ModelBundle serving = ModelBundle.builtin(ModelBundle.DEFAULT);
+    RetrievalEvaluator shuffled = FeedbackExamples.evaluator(feedback(true), Map.of());
+    FineTuningRound round =
+        new FineTuningRound(hard(), PromotionGate.defaults())
+            .withMode(TrainingMode.ADAPTER, new AdapterTrainer(16, 40, 1e-2, 20, 8, 42));
+    FineTuningRound.Outcome first = round.run(serving, feedback(true), shuffled, "adapter-1");
+    assertTrue(first.decision().promote(), first.decision().reason());
+    ModelBundle candidate = first.candidate();
+    assertEquals(serving.modelBuffer(), candidate.modelBuffer(), "the model is not trained");
+    assertEquals(serving.version(), candidate.manifest().parentVersion());
+    QueryBridge adapter = FineTuningRound.adapterOf(candidate);
+    assertEquals(BridgeMethod.ADAPTER, adapter.method());
+    assertEquals("adapter-1", adapter.from());
+    assertEquals(serving.version(), adapter.to(), "queries search the serving version's vectors");
+    assertTrue(
+        first.candidateEvaluation().primaryValue() > first.servingEvaluation().primaryValue());
+    assertTrue(
+        first.metrics().get(FineTuningRound.LAST_LOSS)
+            < first.metrics().get(FineTuningRound.FIRST_LOSS));
+
+    // The next round starts from the adapter and still maps into the first version's documents.
+    FineTuningRound.Outcome second = round.run(candidate, feedback(true), shuffled, "adapter-2");
+    QueryBridge next = FineTuningRound.adapterOf(second.candidate());
+    assertEquals(serving.version(), next.to());
+    assertEquals("adapter-1", second.candidate().manifest().parentVersion());
+    assertEquals(
+        first.candidateEvaluation().primaryValue(),
+        second.servingEvaluation().primaryValue(),
+        1e-9,
+        "the serving adapter version is scored with its adapter");
   }
 
   @Test
