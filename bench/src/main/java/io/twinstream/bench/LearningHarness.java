@@ -372,7 +372,7 @@ public final class LearningHarness {
             ModelBundle bundle = registry.load(report.version());
             candidate = scores(bundle);
             if (report.promoted()) {
-              if (measureBridges) {
+              if (measureBridges && FineTuningRound.adapterOf(bundle) == null) {
                 bridgeRow =
                     new BridgeMeasurement(test, dev, docIds, task.corpus(), task.queries())
                         .measure(
@@ -716,7 +716,9 @@ public final class LearningHarness {
       return v;
     }
     Path file =
-        vectorDir == null ? null : vectorDir.resolve(key.replaceAll("[^A-Za-z0-9._-]", "_"));
+        vectorDir == null
+            ? null
+            : vectorDir.resolve((key + "-" + docIds.size()).replaceAll("[^A-Za-z0-9._-]", "_"));
     if (file != null && Files.exists(file)) {
       v = read(file);
     } else {

@@ -140,4 +140,48 @@ class DemoCommandIT {
     assertEquals(4, updates.size() - decisions.size(), "FULLY_SERVED after each cut-over");
     assertTrue(Files.readString(tmp.resolve("out/report.html")).contains("<svg"));
   }
+
+  @Test
+  void inAdapterModeAPromotionServesAtOnceOnTheBaseVersionsDocumentsWithoutABackfill()
+      throws Exception {
+    Path report = tmp.resolve("adapter/report.json");
+    Path registry = tmp.resolve("adapter-registry");
+    CliRun run =
+        CliRun.of(
+            "demo",
+            "--trainer-mode",
+            "adapter",
+            "--rounds",
+            "2",
+            "--report",
+            report.toString(),
+            "--registry",
+            registry.toString());
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode doc = new ObjectMapper().readTree(report.toFile());
+    JsonNode versions = doc.get("versions");
+    assertEquals(3, versions.size(), "the base model and two rounds");
+    String base = versions.get(0).get("version").asText();
+    for (int i = 1; i < versions.size(); i++) {
+      JsonNode v = versions.get(i);
+      assertEquals("PROMOTED", v.get("status").asText(), v.toString());
+      assertTrue(
+          Files.exists(registry.resolve(v.get("version").asText() + "/bridge.bin")),
+          "the version's bundle holds its adapter");
+      JsonNode adapter = v.get("bridge");
+      assertEquals("adapter", adapter.get("via").asText(), adapter.toString());
+      assertTrue(adapter.get("seconds").asDouble() < 30, adapter.toString());
+      // The users' searches through /v1/search score what the version scores offline: the
+      // adapter is applied to queries, never to documents.
+      assertEquals(
+          v.get("test/ndcg@10").asDouble(), adapter.get("testNdcg").asDouble(), 1e-4, v.toString());
+      assertTrue(
+          v.get("test/ndcg@10").asDouble() > versions.get(i - 1).get("test/ndcg@10").asDouble(),
+          "each promotion helps: " + v);
+    }
+    JsonNode store = doc.get("store");
+    assertEquals(base, store.get("serving").asText(), "no cut-over: the base version's vectors");
+    assertEquals(1, store.get("versions").size(), "no backfill: " + store);
+    assertEquals(0, store.get("mixedSearches").asInt());
+  }
 }

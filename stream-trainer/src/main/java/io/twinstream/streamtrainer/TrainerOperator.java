@@ -59,7 +59,9 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * lastCandidateMetric}, {@code lastServingMetric}, {@code lastRoundSeconds}, and where the last
  * round's time went: {@code lastTrainSeconds}, {@code lastPairsPerSecond}, {@code
  * lastExportSeconds}, {@code lastEvaluateSeconds}, {@code lastPublishSeconds}, {@code
- * lastTextsEmbedded}.
+ * lastTextsEmbedded}; negative flips of the last candidate and its query bridge ({@code
+ * lastNegativeFlips}, {@code lastBridgeNegativeFlips}) and the bridge's fit ({@code
+ * lastBridgeCosine}, {@code lastBridgeTexts}, {@code lastBridgeFitSeconds}).
  */
 public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     implements OneInputStreamOperator<FeedbackPair, ModelUpdate>,
@@ -178,6 +180,15 @@ public final class TrainerOperator extends AbstractStreamOperator<ModelUpdate>
     metrics.gauge("lastTextsEmbedded", (Gauge<Double>) () -> last(FineTuningRound.TEXTS_EMBEDDED));
     metrics.gauge(
         "lastLowerLayersComputed", (Gauge<Double>) () -> last(FineTuningRound.LOWER_COMPUTED));
+    // Negative flips of the last candidate and of its query bridge; the bridge's fit.
+    metrics.gauge("lastNegativeFlips", (Gauge<Double>) () -> last(FineTuningRound.NEGATIVE_FLIPS));
+    metrics.gauge(
+        "lastBridgeNegativeFlips",
+        (Gauge<Double>) () -> last(FineTuningRound.BRIDGE_NEGATIVE_FLIPS));
+    metrics.gauge("lastBridgeCosine", (Gauge<Double>) () -> last(FineTuningRound.BRIDGE_COSINE));
+    metrics.gauge("lastBridgeTexts", (Gauge<Double>) () -> last(FineTuningRound.BRIDGE_TEXTS));
+    metrics.gauge(
+        "lastBridgeFitSeconds", (Gauge<Double>) () -> last(FineTuningRound.BRIDGE_FIT_SECONDS));
     getProcessingTimeService().registerTimer(now + POLL_MILLIS, this);
   }
 
