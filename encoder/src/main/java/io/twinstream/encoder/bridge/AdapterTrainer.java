@@ -133,7 +133,6 @@ public record AdapterTrainer(
       float[] gUp,
       float[] gUpBias) {
     int d = map.dimension();
-    int r = map.rank();
     List<float[]> candidates = new ArrayList<>();
     for (Example e : batch) {
       candidates.add(e.positive());
@@ -150,7 +149,6 @@ public record AdapterTrainer(
     double lossSum = 0;
     float[] z = new float[d];
     float[] g = new float[d];
-    float[] dh = new float[r];
     double[] logits = new double[candidates.size()];
     for (int i = 0; i < batch.size(); i++) {
       Example e = batch.get(i);
@@ -195,32 +193,8 @@ public record AdapterTrainer(
       }
       for (int k = 0; k < d; k++) {
         g[k] = (float) ((g[k] - gq * z[k] / norm) / norm);
-        gUpBias[k] += g[k];
       }
-      float[] up = map.up();
-      for (int k = 0; k < r; k++) {
-        float hk = h[k];
-        int at = k * d;
-        float back = 0;
-        for (int m = 0; m < d; m++) {
-          back += up[at + m] * g[m];
-        }
-        dh[k] = hk > 0 ? back : 0;
-        if (hk > 0) {
-          for (int m = 0; m < d; m++) {
-            gUp[at + m] += hk * g[m];
-          }
-        }
-        gDownBias[k] += dh[k];
-      }
-      float[] q = e.query();
-      for (int j = 0; j < d; j++) {
-        float qj = q[j];
-        int at = j * r;
-        for (int k = 0; k < r; k++) {
-          gDown[at + k] += qj * dh[k];
-        }
-      }
+      map.backward(e.query(), h, g, gDown, gDownBias, gUp, gUpBias);
     }
     return new double[] {lossSum, totalWeight};
   }

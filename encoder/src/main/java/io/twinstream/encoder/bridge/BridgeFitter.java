@@ -203,7 +203,6 @@ public record BridgeFitter(
       order[i] = i;
     }
     float[] out = new float[d];
-    float[] dh = new float[r];
     for (int epoch = 0; epoch < epochs; epoch++) {
       shuffle(order, random);
       for (int start = 0; start < n; start += batch) {
@@ -221,30 +220,8 @@ public record BridgeFitter(
           map.addUp(h, out);
           for (int i = 0; i < d; i++) {
             out[i] = per * (out[i] - yi[i]); // dLoss/dout
-            gUpBias[i] += out[i];
           }
-          for (int k = 0; k < r; k++) {
-            float hk = h[k];
-            int at = k * d;
-            float back = 0;
-            for (int i = 0; i < d; i++) {
-              back += up[at + i] * out[i];
-            }
-            dh[k] = hk > 0 ? back : 0;
-            if (hk > 0) {
-              for (int i = 0; i < d; i++) {
-                gUp[at + i] += hk * out[i];
-              }
-            }
-            gDownBias[k] += dh[k];
-          }
-          for (int j = 0; j < d; j++) {
-            float xj = xi[j];
-            int at = j * r;
-            for (int k = 0; k < r; k++) {
-              gDown[at + k] += xj * dh[k];
-            }
-          }
+          map.backward(xi, h, out, gDown, gDownBias, gUp, gUpBias);
         }
         adam.step(gDown, gDownBias, gUp, gUpBias);
       }

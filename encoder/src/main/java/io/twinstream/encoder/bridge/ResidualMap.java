@@ -69,4 +69,45 @@ public record ResidualMap(
       }
     }
   }
+
+  /**
+   * Adds to the four gradient arrays (laid out as the weights) the gradients of a loss whose
+   * gradient with respect to {@code z = x + B h + c} is {@code dz}, where {@code h} is {@link
+   * #hidden}{@code (x)}.
+   */
+  void backward(
+      float[] x,
+      float[] h,
+      float[] dz,
+      float[] gDown,
+      float[] gDownBias,
+      float[] gUp,
+      float[] gUpBias) {
+    int d = dimension;
+    for (int i = 0; i < d; i++) {
+      gUpBias[i] += dz[i];
+    }
+    float[] dh = new float[rank];
+    for (int k = 0; k < rank; k++) {
+      float hk = h[k];
+      if (hk <= 0) {
+        continue; // ReLU: no gradient through an inactive unit
+      }
+      int at = k * d;
+      float back = 0;
+      for (int i = 0; i < d; i++) {
+        back += up[at + i] * dz[i];
+        gUp[at + i] += hk * dz[i];
+      }
+      dh[k] = back;
+      gDownBias[k] += back;
+    }
+    for (int j = 0; j < d; j++) {
+      float xj = x[j];
+      int at = j * rank;
+      for (int k = 0; k < rank; k++) {
+        gDown[at + k] += xj * dh[k];
+      }
+    }
+  }
 }

@@ -385,32 +385,13 @@ public final class FineTuningRound {
       metrics.put(EVALUATE_SECONDS, evaluateSeconds);
       metrics.put(TEXTS_EMBEDDED, embedded(metrics, tasks));
       if (examples.isEmpty()) {
-        return new Outcome(
-            PromotionGate.Decision.invalid(
-                "no positive feedback to train on", firstServing.primaryValue()),
-            null,
-            null,
-            firstServing,
-            metrics,
-            0,
-            Double.NaN,
-            seconds(started),
-            null);
+        return rejected("no positive feedback to train on", firstServing, metrics, 0, started);
       }
       FineTuner.Summary summary;
       try {
         summary = tuner.train(model, examples, listener);
       } catch (TrainingDivergedException e) {
-        return new Outcome(
-            PromotionGate.Decision.invalid(e.getMessage(), firstServing.primaryValue()),
-            null,
-            null,
-            firstServing,
-            metrics,
-            examples.size(),
-            Double.NaN,
-            seconds(started),
-            null);
+        return rejected(e.getMessage(), firstServing, metrics, examples.size(), started);
       }
       metrics.put(FIRST_LOSS, summary.firstLoss());
       metrics.put(LAST_LOSS, summary.lastLoss());
@@ -570,17 +551,7 @@ public final class FineTuningRound {
         Evaluation firstServing = servingEvaluations.values().iterator().next();
         metrics.put(PAIRS, (double) examples.size());
         if (examples.isEmpty()) {
-          return new Outcome(
-              PromotionGate.Decision.invalid(
-                  "no positive feedback to train on", firstServing.primaryValue()),
-              null,
-              null,
-              firstServing,
-              metrics,
-              0,
-              Double.NaN,
-              seconds(started),
-              null);
+          return rejected("no positive feedback to train on", firstServing, metrics, 0, started);
         }
         long training = System.nanoTime();
         List<String> texts = new ArrayList<>();
@@ -614,17 +585,8 @@ public final class FineTuningRound {
         metrics.put(STEPS, (double) trained.steps());
         metrics.put(ADAPTER_RANK, (double) trained.map().rank());
         if (!Double.isFinite(trained.lastLoss())) {
-          return new Outcome(
-              PromotionGate.Decision.invalid(
-                  "the adapter's loss is not finite", firstServing.primaryValue()),
-              null,
-              null,
-              firstServing,
-              metrics,
-              examples.size(),
-              Double.NaN,
-              seconds(started),
-              null);
+          return rejected(
+              "the adapter's loss is not finite", firstServing, metrics, examples.size(), started);
         }
         QueryBridge adapter =
             new QueryBridge(
@@ -701,6 +663,21 @@ public final class FineTuningRound {
                     ? retrieval.evaluate(raw, queries)
                     : task.evaluate(raw)));
     return out;
+  }
+
+  /** A round that made no candidate to compare: nothing trained, or training diverged. */
+  private static Outcome rejected(
+      String reason, Evaluation serving, Map<String, Double> metrics, int pairs, long started) {
+    return new Outcome(
+        PromotionGate.Decision.invalid(reason, serving.primaryValue()),
+        null,
+        null,
+        serving,
+        metrics,
+        pairs,
+        Double.NaN,
+        seconds(started),
+        null);
   }
 
   /** Negative flips from the serving model to {@code other}, over every task with queries. */
