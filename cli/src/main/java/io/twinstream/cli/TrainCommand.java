@@ -7,6 +7,7 @@ import io.twinstream.encoder.EncoderOptions;
 import io.twinstream.encoder.InvalidBundleException;
 import io.twinstream.encoder.ModelBundle;
 import io.twinstream.encoder.SentenceEncoder;
+import io.twinstream.encoder.bridge.AdapterTrainer;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.BatchSampler;
 import io.twinstream.trainer.FineTuner;
@@ -25,6 +26,8 @@ import io.twinstream.trainer.export.BundleExporter;
 import io.twinstream.trainer.export.HuggingFaceExporter;
 import io.twinstream.trainer.loss.Loss;
 import io.twinstream.trainer.loss.Losses;
+import io.twinstream.trainer.online.QueryAdapters;
+import io.twinstream.trainer.online.TrainingMode;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -231,6 +234,34 @@ final class TrainCommand implements Callable<Integer> {
     }
   }
 
+  @Option(
+      names = "--mode",
+      defaultValue = "full",
+      paramLabel = "full|adapter",
+      description =
+          "full: fine-tune the model's weights; adapter: train a query adapter on the model's own"
+              + " vectors and write the model with it (documents keep their vectors: no backfill;"
+              + " --adapter-* options, not --epochs/--lr/--batch-size) (default: ${DEFAULT-VALUE}).")
+  String mode;
+
+  @Option(
+      names = "--adapter-epochs",
+      defaultValue = "10",
+      description = "Adapter mode: passes over the examples (default: ${DEFAULT-VALUE}).")
+  int adapterEpochs;
+
+  @Option(
+      names = "--adapter-lr",
+      defaultValue = "0.003",
+      description = "Adapter mode: Adam's learning rate (default: ${DEFAULT-VALUE}).")
+  double adapterLearningRate;
+
+  @Option(
+      names = "--adapter-rank",
+      defaultValue = "64",
+      description = "Adapter mode: hidden units of the adapter (default: ${DEFAULT-VALUE}).")
+  int adapterRank;
+
   @Mixin ProgressOption progress;
 
   @Override
@@ -256,6 +287,24 @@ final class TrainCommand implements Callable<Integer> {
               batchSampler);
     } catch (IllegalArgumentException e) {
       err.println("twinstream train: " + e.getMessage());
+      return TwinstreamCli.EXIT_USAGE;
+    }
+    TrainingMode trainingMode;
+    AdapterTrainer adapterTrainer;
+    try {
+      trainingMode = TrainingMode.parse(mode);
+      AdapterTrainer d = AdapterTrainer.defaults();
+      adapterTrainer =
+          new AdapterTrainer(
+              adapterRank, adapterEpochs, adapterLearningRate, d.scale(), d.batchSize(), seed);
+    } catch (IllegalArgumentException e) {
+      err.println("twinstream train: " + e.getMessage());
+      return TwinstreamCli.EXIT_USAGE;
+    }
+    if (trainingMode == TrainingMode.ADAPTER && exportHf != null) {
+      err.println(
+          "twinstream train: --export-hf writes a sentence-transformers model; an adapter is not"
+              + " one (use --mode full)");
       return TwinstreamCli.EXIT_USAGE;
     }
     if (Files.exists(output.resolve("manifest.json"))) {
@@ -328,6 +377,9 @@ final class TrainCommand implements Callable<Integer> {
                 + DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
                     .format(ZonedDateTime.now(ZoneOffset.UTC));
 
+    if (trainingMode == TrainingMode.ADAPTER) {
+      return trainAdapter(base, examples, contents, newVersion, adapterTrainer, err);
+    }
     SimilarityEvaluator sts = null;
     Map<String, Double> baseMetrics = new LinkedHashMap<>();
     if (evalSts != null) {
@@ -455,6 +507,90 @@ final class TrainCommand implements Callable<Integer> {
         err.println("twinstream train: wrote sentence-transformers folder " + exportHf);
       }
     }
+    return contents.badLines().isEmpty() ? 0 : 2;
+  }
+
+  /**
+   * Adapter mode: the examples' vectors as {@code base} embeds them, a query adapter trained on
+   * them ({@link QueryAdapters}), and {@code base} written with it under {@code newVersion}.
+   */
+  private int trainAdapter(
+      ModelBundle base,
+      List<TrainingExample> examples,
+      TrainingFile.Contents contents,
+      String newVersion,
+      AdapterTrainer trainer,
+      PrintWriter err)
+      throws Exception {
+    if (evalSts != null) {
+      err.println(
+          "twinstream train: --eval-sts not scored in adapter mode: an adapter maps queries only,"
+              + " and STS pairs are symmetric");
+    }
+    QueryAdapters.Trained made;
+    try (SentenceEncoder encoder = SentenceEncoder.open(base, EncoderOptions.defaults())) {
+      made =
+          QueryAdapters.train(
+              examples,
+              texts -> encoder.encode(texts).stream().map(e -> e.vector()).toArray(float[][]::new),
+              base,
+              newVersion,
+              trainer);
+    }
+    AdapterTrainer.Result r = made.result();
+    if (!Double.isFinite(r.lastLoss())) {
+      err.println("twinstream train: the adapter's loss is not finite; nothing written");
+      return 1;
+    }
+    Map<String, Object> training = new LinkedHashMap<>();
+    training.put("mode", "adapter");
+    training.put(
+        "adapter",
+        Map.of(
+            "rank",
+            trainer.rank(),
+            "epochs",
+            trainer.epochs(),
+            "learningRate",
+            trainer.learningRate(),
+            "scale",
+            trainer.scale(),
+            "batchSize",
+            trainer.batchSize(),
+            "seed",
+            trainer.seed()));
+    training.put("documentsOf", made.adapter().to());
+    training.put(
+        "data",
+        Map.of(
+            "file",
+            pairs.getFileName().toString(),
+            "format",
+            contents.format(),
+            "examples",
+            examples.size(),
+            "skippedLines",
+            contents.badLines().size()));
+    training.put("steps", r.steps());
+    training.put("seconds", Math.round(made.seconds() * 10) / 10.0);
+    Map<String, Double> metrics = new LinkedHashMap<>();
+    metrics.put("adapter/first-loss", r.firstLoss());
+    metrics.put("adapter/last-loss", r.lastLoss());
+    ModelBundle bundle = QueryAdapters.bundle(base, made.adapter(), training, metrics);
+    BundleWriter.write(bundle, output);
+    err.printf(
+        Locale.ROOT,
+        "twinstream train: query adapter (rank %d) trained in %d steps, %.1f s, loss %.4f -> %.4f;"
+            + " wrote %s (version %s: %s's model, its queries mapped into %s's document vectors)%n",
+        trainer.rank(),
+        r.steps(),
+        made.seconds(),
+        r.firstLoss(),
+        r.lastLoss(),
+        output,
+        newVersion,
+        base.version(),
+        made.adapter().to());
     return contents.badLines().isEmpty() ? 0 : 2;
   }
 }

@@ -169,4 +169,98 @@ class TrainEvalCommandTest {
         triplet.err().contains("example 1 cannot train triplet: no negative"), triplet.err());
     assertTrue(!Files.exists(tmp.resolve("y")));
   }
+
+  @Test
+  void trainInAdapterModeWritesTheSameModelWithAQueryAdapterThatRanksTheTrainedPairs()
+      throws Exception {
+    String[][] pairs = {
+      {"zorblat again", "checkout: the payment provider times out"},
+      {"quenfis again", "search: the index is stale after a deploy"},
+      {"vostrel again", "login: sessions expire after one minute"},
+      {"draxim again", "billing: invoices are sent twice"},
+      {"plonk again", "upload: large files fail at 99 percent"},
+      {"mirvel again", "email: notifications land in spam"}
+    };
+    List<String> lines = new ArrayList<>();
+    for (int repeat = 0; repeat < 4; repeat++) {
+      for (String[] p : pairs) {
+        lines.add(JSON.writeValueAsString(Map.of("anchor", p[0], "positive", p[1])));
+      }
+    }
+    Path file = tmp.resolve("adapter-pairs.jsonl");
+    Files.write(file, lines);
+    Path out = tmp.resolve("adapted");
+    CliRun train =
+        CliRun.of(
+            "train",
+            "--mode",
+            "adapter",
+            "--pairs",
+            file.toString(),
+            "--loss",
+            "mnrl",
+            "--output",
+            out.toString(),
+            "--version",
+            "adapted-1",
+            "--adapter-epochs",
+            "30",
+            "--no-progress");
+    assertEquals(0, train.exitCode(), train.err());
+    assertTrue(train.err().contains("query adapter (rank 64)"), train.err());
+    ModelBundle base = ModelBundle.builtin(ModelBundle.DEFAULT);
+    ModelBundle adapted = ModelBundle.load(out);
+    assertEquals("adapted-1", adapted.version());
+    assertEquals(base.version(), adapted.manifest().parentVersion());
+    assertEquals(base.modelBuffer(), adapted.modelBuffer(), "the model itself is not trained");
+    io.twinstream.encoder.bridge.QueryBridge adapter =
+        io.twinstream.trainer.online.FineTuningRound.adapterOf(adapted);
+    assertEquals(base.version(), adapter.to(), "its queries search the base model's vectors");
+    // The queries are made-up words: the model alone ranks their documents by chance; through
+    // the adapter, every query ranks its own document first among the six.
+    try (io.twinstream.encoder.SentenceEncoder encoder =
+        io.twinstream.encoder.SentenceEncoder.open(adapted)) {
+      int rightWithout = 0;
+      for (int q = 0; q < pairs.length; q++) {
+        float[] raw = encoder.encode(pairs[q][0]).vector();
+        rightWithout += top(encoder, raw, pairs) == q ? 1 : 0;
+        assertEquals(q, top(encoder, adapter.apply(raw), pairs), pairs[q][0]);
+      }
+      assertTrue(rightWithout < pairs.length, rightWithout + " right without the adapter");
+    }
+    CliRun refused =
+        CliRun.of(
+            "train",
+            "--mode",
+            "adapter",
+            "--pairs",
+            file.toString(),
+            "--loss",
+            "mnrl",
+            "--output",
+            tmp.resolve("z").toString(),
+            "--export-hf",
+            tmp.resolve("hf").toString());
+    assertEquals(64, refused.exitCode());
+    assertTrue(refused.err().contains("an adapter is not one"), refused.err());
+  }
+
+  /** The document of {@code pairs} nearest to {@code query}. */
+  private static int top(
+      io.twinstream.encoder.SentenceEncoder encoder, float[] query, String[][] pairs) {
+    int best = -1;
+    double bestScore = Double.NEGATIVE_INFINITY;
+    for (int d = 0; d < pairs.length; d++) {
+      float[] doc = encoder.encode(pairs[d][1]).vector();
+      double score = 0;
+      for (int i = 0; i < doc.length; i++) {
+        score += query[i] * doc[i];
+      }
+      if (score > bestScore) {
+        bestScore = score;
+        best = d;
+      }
+    }
+    return best;
+  }
 }

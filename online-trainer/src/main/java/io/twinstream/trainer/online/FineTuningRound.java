@@ -8,11 +8,9 @@ import io.twinstream.encoder.SentenceEmbedding;
 import io.twinstream.encoder.SentenceEncoder;
 import io.twinstream.encoder.SplitEncoder;
 import io.twinstream.encoder.bridge.AdapterTrainer;
-import io.twinstream.encoder.bridge.BridgeFit;
 import io.twinstream.encoder.bridge.BridgeFitter;
 import io.twinstream.encoder.bridge.BridgeMethod;
 import io.twinstream.encoder.bridge.QueryBridge;
-import io.twinstream.encoder.bridge.ResidualMap;
 import io.twinstream.encoder.onnx.UnsupportedGraphException;
 import io.twinstream.trainer.FineTuner;
 import io.twinstream.trainer.TrainingDivergedException;
@@ -534,7 +532,6 @@ public final class FineTuningRound {
     int capacity = servingVectors == null ? 0 : servingVectors.capacity();
     Map<String, Double> metrics = new LinkedHashMap<>(facts);
     QueryBridge servingAdapter = adapterOf(serving);
-    String documents = servingAdapter == null ? serving.version() : servingAdapter.to();
     try (LazyEncoder encoder = new LazyEncoder(serving, 0, null)) {
       Embedder raw = cache.over(encoder);
       List<TrainingExample> examples;
@@ -553,48 +550,20 @@ public final class FineTuningRound {
         if (examples.isEmpty()) {
           return rejected("no positive feedback to train on", firstServing, metrics, 0, started);
         }
-        long training = System.nanoTime();
-        List<String> texts = new ArrayList<>();
-        for (TrainingExample e : examples) {
-          texts.add(e.anchor());
-          texts.add(e.positive());
-          if (e.negative() != null) {
-            texts.add(e.negative());
-          }
-        }
-        float[][] vectors = raw.embedAll(texts, 64, done -> {});
-        List<AdapterTrainer.Example> adapterExamples = new ArrayList<>();
-        int at = 0;
-        for (TrainingExample e : examples) {
-          float[] q = vectors[at++];
-          float[] p = vectors[at++];
-          float[] n = e.negative() != null ? vectors[at++] : null;
-          adapterExamples.add(new AdapterTrainer.Example(q, p, n, e.weight()));
-        }
         TrainingOptions o = tuner.options();
-        AdapterTrainer.Result trained =
-            adapterTrainer
-                .withSeed(o.seed())
-                .train(
-                    adapterExamples,
-                    servingAdapter == null ? null : (ResidualMap) servingAdapter.map());
-        double trainSeconds = seconds(training);
+        QueryAdapters.Trained made =
+            QueryAdapters.train(examples, raw, serving, version, adapterTrainer.withSeed(o.seed()));
+        AdapterTrainer.Result trained = made.result();
         metrics.put(FIRST_LOSS, trained.firstLoss());
         metrics.put(LAST_LOSS, trained.lastLoss());
-        metrics.put(TRAIN_SECONDS, trainSeconds);
+        metrics.put(TRAIN_SECONDS, made.seconds());
         metrics.put(STEPS, (double) trained.steps());
         metrics.put(ADAPTER_RANK, (double) trained.map().rank());
         if (!Double.isFinite(trained.lastLoss())) {
           return rejected(
               "the adapter's loss is not finite", firstServing, metrics, examples.size(), started);
         }
-        QueryBridge adapter =
-            new QueryBridge(
-                version,
-                documents,
-                BridgeMethod.ADAPTER,
-                trained.map(),
-                new BridgeFit(examples.size(), 0, Double.NaN, Double.NaN, trainSeconds));
+        QueryBridge adapter = made.adapter();
         evaluating = System.nanoTime();
         Map<String, Evaluation> candidateEvaluations = evaluateWithAdapter(tasks, raw, adapter);
         metrics.put(EVALUATE_SECONDS, evaluateSeconds + seconds(evaluating));
@@ -617,10 +586,7 @@ public final class FineTuningRound {
                 examples.size(),
                 trainerId);
         ModelBundle candidate =
-            serving
-                .withVersion(version, serving.version())
-                .withFile(QueryBridge.FILE_NAME, adapter.toBytes())
-                .withRecord(record.toManifest(), metrics);
+            QueryAdapters.bundle(serving, adapter, record.toManifest(), metrics);
         return new Outcome(
             decision,
             candidate,
