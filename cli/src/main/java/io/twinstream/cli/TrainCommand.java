@@ -459,17 +459,7 @@ final class TrainCommand implements Callable<Integer> {
       training.put("lossConfig", objective.config());
       training.put("options", options.toMap());
       training.put("maxSequenceLength", trained.maxLength());
-      training.put(
-          "data",
-          Map.of(
-              "file",
-              pairs.getFileName().toString(),
-              "format",
-              contents.format(),
-              "examples",
-              examples.size(),
-              "skippedLines",
-              contents.badLines().size()));
+      training.put("data", dataRecord(contents, examples.size()));
       training.put("steps", summary.steps());
       training.put("epochLosses", summary.epochLosses());
       training.put("seconds", Math.round(summary.seconds() * 10) / 10.0);
@@ -560,17 +550,7 @@ final class TrainCommand implements Callable<Integer> {
             "seed",
             trainer.seed()));
     training.put("documentsOf", made.adapter().to());
-    training.put(
-        "data",
-        Map.of(
-            "file",
-            pairs.getFileName().toString(),
-            "format",
-            contents.format(),
-            "examples",
-            examples.size(),
-            "skippedLines",
-            contents.badLines().size()));
+    training.put("data", dataRecord(contents, examples.size()));
     training.put("steps", r.steps());
     training.put("seconds", Math.round(made.seconds() * 10) / 10.0);
     Map<String, Double> metrics = new LinkedHashMap<>();
@@ -592,5 +572,18 @@ final class TrainCommand implements Callable<Integer> {
         base.version(),
         made.adapter().to());
     return contents.badLines().isEmpty() ? 0 : 2;
+  }
+
+  /** What a bundle's training record says of the data it was trained on. */
+  private Map<String, Object> dataRecord(TrainingFile.Contents contents, int examples) {
+    return Map.of(
+        "file",
+        pairs.getFileName().toString(),
+        "format",
+        contents.format(),
+        "examples",
+        examples,
+        "skippedLines",
+        contents.badLines().size());
   }
 }
